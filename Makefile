@@ -1,0 +1,46 @@
+# Quick start: `make atlas` (set-up + the default atlas), then `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FASHION_FILE := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+SNAKEMAKE_ARGS ?=
+
+.PHONY: atlas test setup data lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+setup: $(VENV)/.installed
+
+# The default dataset: Debian's dataset-fashion-mnist (installed here when missing and possible).
+data:
+	@if [ ! -f $(FASHION_FILE) ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    sudo apt-get update -qq && sudo apt-get install -y -qq dataset-fashion-mnist; \
+	  else \
+	    echo "Fashion-MNIST is missing: run 'sudo apt-get install dataset-fashion-mnist', or put the four"; \
+	    echo "idx .gz files in a folder and set datasets.fashion.root to it in config.yaml."; \
+	    exit 1; \
+	  fi; \
+	fi
+
+atlas: setup data
+	$(BIN)/snakemake --profile profiles/default $(SNAKEMAKE_ARGS)
+	@echo "The atlas is ready: file://$(CURDIR)/site/index.html"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/snakemake --lint
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf results site logs .snakemake

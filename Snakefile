@@ -1,0 +1,22 @@
+# convatlas: CNNs and an image dataset in, a static HTML atlas of every layer and channel out.
+# Settings of the experiment: config.yaml (validated against convatlas/schemas/config.schema.yaml).
+# Settings of the machine: profiles/ (default for local runs, slurm for clusters).
+from snakemake.utils import min_version
+
+min_version("9.19")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True
+
+
+include: "rules/train.smk"
+include: "rules/site.smk"

@@ -1,0 +1,67 @@
+# Shared helpers: config validation, target lists, paths. Rules never hold this logic.
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from convatlas.config import SCHEMA_PATH, checkpoint_epochs, validate_config
+from convatlas.errors import ConfigError
+
+try:
+    validate_config(config)  # clear messages naming the key; fills the schema's defaults
+except ConfigError as error:
+    raise WorkflowError(f"invalid configuration: {error}") from None
+validate(config, str(SCHEMA_PATH), set_default=False)  # defaults are filled above
+
+MODELS = sorted(config["models"])
+TEMPLATES = str(Path(workflow.basedir) / "templates")
+
+
+wildcard_constraints:
+    model="|".join(MODELS),
+    epoch=r"\d+",
+
+
+def model_config(wildcards):
+    return config["models"][wildcards.model]
+
+
+def dataset_name(wildcards):
+    return config["models"][wildcards.model]["dataset"]
+
+
+def dataset_config(wildcards):
+    return config["datasets"][dataset_name(wildcards)]
+
+
+def epochs_of(model):
+    return checkpoint_epochs(config["models"][model])
+
+
+def checkpoint_path(model, epoch):
+    return f"results/{model}/checkpoints/epoch-{epoch}.pt"
+
+
+def train_state_dir(wildcards):
+    """Where training keeps its resumable state and the checkpoints it has saved."""
+    return f"results/{wildcards.model}/train"
+
+
+def stashed_checkpoint(wildcards):
+    return f"{train_state_dir(wildcards)}/epoch-{wildcards.epoch}.pt"
+
+
+def final_checkpoint(wildcards):
+    return checkpoint_path(wildcards.model, epochs_of(wildcards.model)[-1])
+
+
+def all_checkpoints():
+    return [checkpoint_path(m, e) for m in MODELS for e in epochs_of(m)]
+
+
+def all_targets():
+    return [
+        *all_checkpoints(),
+        "site/index.html",
+        *expand("site/models/{model}/index.html", model=MODELS),
+    ]

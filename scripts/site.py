@@ -1,0 +1,12 @@
+"""Snakemake glue for rule site: the index page and one page per model."""
+from convatlas.io import read_json
+from convatlas.logs import log_to
+from convatlas.site import render_overview
+
+log_to(snakemake.log[0])
+summaries = [read_json(path) for path in snakemake.input.summaries]
+plots = {
+    model: {"curves": curves, "per_class": per_class}
+    for model, curves, per_class in zip(snakemake.params.models, snakemake.input.curves, snakemake.input.per_class)
+}
+render_overview(summaries, plots, snakemake.params.templates, snakemake.params.site_dir, snakemake.params.title)
