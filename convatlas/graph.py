@@ -113,9 +113,10 @@ class ModelGraph:
             self.graph_module = fx.symbolic_trace(model)
         except Exception as error:  # fx raises many kinds of errors on untraceable code
             raise LayerError(f"cannot trace {type(model).__name__} with torch.fx: {error}") from error
-        device = next(model.parameters()).device
+        parameter = next(model.parameters())
+        sample = torch.zeros((1, *input_shape), device=parameter.device, dtype=parameter.dtype)
         with torch.no_grad():
-            ShapeProp(self.graph_module).propagate(torch.zeros((1, *input_shape), device=device))
+            ShapeProp(self.graph_module).propagate(sample)
         model.train(was_training)
         self.nodes = list(self.graph_module.graph.nodes)
         self.modules = dict(model.named_modules())

@@ -33,7 +33,6 @@ rule site:
     params:
         models=MODELS,
         templates=TEMPLATES,
-        site_dir="site",
         title=config["site"]["title"],
     threads: 1
     resources:

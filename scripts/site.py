@@ -1,4 +1,6 @@
 """Snakemake glue for rule site: the index page and one page per model."""
+from pathlib import Path
+
 from convatlas.io import read_json
 from convatlas.logs import log_to
 from convatlas.site import render_overview
@@ -9,4 +11,4 @@ plots = {
     model: {"curves": curves, "per_class": per_class}
     for model, curves, per_class in zip(snakemake.params.models, snakemake.input.curves, snakemake.input.per_class)
 }
-render_overview(summaries, plots, snakemake.params.templates, snakemake.params.site_dir, snakemake.params.title)
+render_overview(summaries, plots, snakemake.params.templates, Path(snakemake.output.index).parent, snakemake.params.title)

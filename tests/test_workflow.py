@@ -1,0 +1,88 @@
+"""End-to-end: the real Snakefile on a tiny synthetic config, and the cluster profile's plan."""
+import copy
+import re
+
+import pytest
+
+from convatlas.linkcheck import broken_references
+
+from .conftest import REPO, run_snakemake, tiny_config
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def atlas(tmp_path_factory):
+    """One run of the tiny workflow, shared by the tests below (it takes a while)."""
+    import yaml
+
+    workdir = tmp_path_factory.mktemp("atlas")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(tiny_config()))
+    first = run_snakemake(workdir, "--cores", "2", "--resources", "gpu=1")
+    return workdir, first
+
+
+def test_checkpoints_and_logs_are_written(atlas):
+    workdir, _ = atlas
+    for path in ("results/tiny/checkpoints/epoch-1.pt", "results/tiny/checkpoints/epoch-2.pt",
+                 "results/tres/checkpoints/epoch-1.pt", "results/tiny/train_log.tsv", "logs/train/tiny.log"):
+        assert (workdir / path).is_file(), path
+    log = (workdir / "logs/train/tiny.log").read_text()
+    assert "epoch 2" in log and "it/s" in log  # tqdm progress went to the rule's log
+    header = (workdir / "results/tiny/train_log.tsv").read_text().splitlines()[0]
+    assert header == "epoch\ttrain_loss\ttrain_accuracy\ttest_loss\ttest_accuracy\tseconds"
+
+
+def test_site_shows_both_models_and_every_reference_resolves(atlas):
+    workdir, _ = atlas
+    site = workdir / "site"
+    index = (site / "index.html").read_text()
+    for name in ("tiny", "tres"):
+        assert f'href="models/{name}/index.html"' in index
+        page = (site / "models" / name / "index.html").read_text()
+        assert "receptive field" in page and "Per-class test accuracy" in page
+    tiny = (site / "models/tiny/index.html").read_text()
+    assert "<code>features.relu2</code>" in tiny and "11×11 px" in tiny
+    tres = (site / "models/tres/index.html").read_text()
+    assert "<code>layer1.0</code>" in tres and "block" in tres
+    for cls in ("disc", "square", "hstripes", "vstripes"):
+        assert cls in index  # class names travel into the pages
+    assert broken_references(site) == []
+
+
+def test_second_run_has_nothing_to_do(atlas):
+    workdir, _ = atlas
+    again = run_snakemake(workdir, "--cores", "2", "--resources", "gpu=1", "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_bad_config_stops_before_any_job(write_config):
+    config = tiny_config()
+    config["models"]["tiny"]["checkpoints"] = [1, 9]
+    workdir = write_config(config)
+    result = run_snakemake(workdir, "--cores", "1", check=False)
+    assert result.returncode != 0
+    assert "config key models.tiny.checkpoints: epoch 9 is beyond epochs (2)" in result.stderr + result.stdout
+    assert not (workdir / "results").exists()
+
+
+def test_slurm_profile_plans_jobs_with_cluster_resources(write_config):
+    workdir = write_config(tiny_config())
+    result = run_snakemake(workdir, "-n", "--profile", str(REPO / "profiles/slurm"), "--workflow-profile", "none")
+    out = result.stdout + result.stderr
+    blocks = {}
+    for block in re.split(r"\n(?=rule )", out):
+        match = re.match(r"rule (\w+):", block)
+        if match:
+            blocks.setdefault(match.group(1), block)
+    assert set(blocks) >= {"train", "publish_checkpoint", "model_summary", "site"}
+    assert re.search(r"mem_mb=16000\b.*runtime=240\b.*gpu=1\b", blocks["train"]) or (
+        "mem_mb=16000" in blocks["train"] and "runtime=240" in blocks["train"] and "gpu=1" in blocks["train"])
+    assert "gpu=1" not in blocks["site"] and "mem_mb=2000" in blocks["site"]
+    assert "mem_mb=4000" in blocks["model_summary"] and "runtime=20" in blocks["model_summary"]
+
+
+def test_lint_is_clean():
+    result = run_snakemake(REPO, "--lint", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations" in result.stdout + result.stderr
