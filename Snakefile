@@ -19,4 +19,5 @@ rule all:
 
 
 include: "rules/train.smk"
+include: "rules/index.smk"
 include: "rules/site.smk"

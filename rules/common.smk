@@ -6,14 +6,16 @@ from snakemake.utils import validate
 
 from convatlas.config import SCHEMA_PATH, checkpoint_epochs, validate_config
 from convatlas.errors import ConfigError
+from convatlas.plan import analysed_layers
 
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
+    MODELS = sorted(config["models"])
+    LAYERS = {model: analysed_layers(config, model) for model in MODELS}  # checks analysis.layers
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
 validate(config, str(SCHEMA_PATH), set_default=False)  # defaults are filled above
 
-MODELS = sorted(config["models"])
 TEMPLATES = str(Path(workflow.basedir) / "templates")
 
 
@@ -59,9 +61,19 @@ def all_checkpoints():
     return [checkpoint_path(m, e) for m in MODELS for e in epochs_of(m)]
 
 
+def all_indexes():
+    return [
+        f"results/{m}/epoch-{e}/{name}"
+        for m in MODELS
+        for e in epochs_of(m)
+        for name in ("index.parquet", "channel_stats.parquet", "predictions.parquet", "layers.json")
+    ]
+
+
 def all_targets():
     return [
         *all_checkpoints(),
+        *all_indexes(),
         "site/index.html",
         *expand("site/models/{model}/index.html", model=MODELS),
     ]

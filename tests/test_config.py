@@ -108,3 +108,12 @@ def test_invalid_yaml_names_the_file(tmp_path):
     path.write_text("models: [unclosed\n")
     with pytest.raises(ConfigError, match="config.yaml"):
         load_config(path)
+
+
+def test_unknown_ranking_is_named():
+    check_error(lambda c: c["analysis"].update(ranking="median"), "analysis.ranking", "'median'", "max | mean | l2")
+
+
+def test_analysis_defaults():
+    analysis = validate_config(tiny_config())["analysis"]
+    assert analysis["top_k"] == 9 and analysis["ranking"] == "max" and analysis["layers"] is None

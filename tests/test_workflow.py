@@ -50,6 +50,31 @@ def test_site_shows_both_models_and_every_reference_resolves(atlas):
     assert broken_references(site) == []
 
 
+def test_index_tables_for_every_checkpoint(atlas):
+    import pandas as pd
+
+    workdir, _ = atlas
+    for model, epoch in (("tiny", 1), ("tiny", 2), ("tres", 1)):
+        folder = workdir / f"results/{model}/epoch-{epoch}"
+        index = pd.read_parquet(folder / "index.parquet")
+        assert list(index.columns) == ["layer", "channel", "rank", "value", "image", "y", "x"]
+        stats = pd.read_parquet(folder / "channel_stats.parquet")
+        assert {"mean", "fraction_positive", "max", "selectivity", "dead", "class_mean_0"} <= set(stats.columns)
+        assert len(index) == 9 * len(stats)
+        assert len(pd.read_parquet(folder / "predictions.parquet")) == 64
+    layers = pd.read_parquet(workdir / "results/tres/epoch-1/channel_stats.parquet").layer.unique().tolist()
+    assert layers == ["relu", "layer1.0.relu1", "layer1.0", "layer2.0.relu1", "layer2.0"]
+
+
+def test_unknown_analysis_layer_lists_valid_names(write_config):
+    config = tiny_config()
+    config["analysis"]["layers"] = ["features.relu9"]
+    result = run_snakemake(write_config(config), "-n", check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "config key analysis.layers: unknown layer 'features.relu9'" in out and "features.relu2" in out
+
+
 def test_second_run_has_nothing_to_do(atlas):
     workdir, _ = atlas
     again = run_snakemake(workdir, "--cores", "2", "--resources", "gpu=1", "-n")

@@ -1,0 +1,94 @@
+"""Benchmark: the index pass versus a plain eval forward pass, and versus the naive way.
+
+Run on the default model after `make atlas`:
+    .venv/bin/python bench/index_overhead.py results/zf/checkpoints/epoch-5.pt
+Measures, in one process, on the full probe split with the same batch size: a plain forward pass;
+the index pass (hooks on every analysed layer, running top-k and statistics); and the naive way
+(one image at a time through the model, then one channel at a time into a Python top-k list),
+timed on a subset and compared per image.
+"""
+from __future__ import annotations
+
+import argparse
+import heapq
+import time
+
+import torch
+
+from convatlas.checkpoint import load_checkpoint
+from convatlas.config import load_config
+from convatlas.data import normalise, probe_set
+from convatlas.graph import ModelGraph
+from convatlas.index import build_index
+
+
+def best_of(repeats, fn):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("checkpoint", nargs="?", default="results/zf/checkpoints/epoch-5.pt")
+    parser.add_argument("--config", default="config.yaml")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--naive-images", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model, meta = load_checkpoint(args.checkpoint)
+    config = load_config(args.config)
+    images = probe_set(config["datasets"][meta["dataset"]], meta["dataset"])
+    size = meta["image_size"]
+    layers = ModelGraph(model, (meta["in_channels"], size, size)).layers
+    mean, std = meta["mean"], meta["std"]
+
+    @torch.no_grad()
+    def plain():
+        for _, batch, _ in images.batches(args.batch_size):
+            model(normalise(batch, mean, std))
+
+    def index():
+        build_index(model, layers, images, mean, std, k=9, batch_size=args.batch_size, progress=False)
+
+    subset = images.subset(args.naive_images)
+
+    @torch.no_grad()
+    def naive():
+        heaps = {(l.name, c): [] for l in layers for c in range(l.channels)}
+        stored = {}
+        handles = [model.get_submodule(l.name).register_forward_hook(
+            lambda m, i, o, n=l.name: stored.__setitem__(n, o)) for l in layers]
+        for i in range(len(subset)):
+            model(normalise(subset.data[i:i + 1], mean, std))
+            for layer in layers:
+                out = stored[layer.name][0]
+                for c in range(layer.channels):
+                    value = float(out[c].max())
+                    heap = heaps[(layer.name, c)]
+                    if len(heap) < 9:
+                        heapq.heappush(heap, (value, -i))
+                    elif value > heap[0][0]:
+                        heapq.heapreplace(heap, (value, -i))
+        for h in handles:
+            h.remove()
+
+    plain(); index()  # warm up
+    t_plain = best_of(3, plain)
+    t_index = best_of(3, index)
+    t_naive = best_of(1, naive) * len(images) / len(subset)
+    channels = sum(l.channels for l in layers)
+    print(f"model {meta['arch']} epoch {meta['epoch']}: {len(images)} probe images, {len(layers)} layers, "
+          f"{channels} channels, batch {args.batch_size}, {args.threads} threads")
+    print(f"plain forward pass : {t_plain:7.2f} s")
+    print(f"index pass         : {t_index:7.2f} s  ({t_index / t_plain:.2f}x the plain pass)")
+    print(f"naive (estimated from {len(subset)} images): {t_naive:7.2f} s  "
+          f"({t_naive / t_index:.1f}x the index pass)")
+
+
+if __name__ == "__main__":
+    main()

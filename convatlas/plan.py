@@ -1,0 +1,58 @@
+"""What the workflow plans before any job runs: input shapes and analysed layers per model.
+
+Everything here is derived from the config alone (an untrained model is built and traced), so the
+Snakefile can lay out one job per (model, epoch, layer).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, LayerError
+
+
+def dataset_shape(dataset: dict[str, Any]) -> tuple[int, int, int]:
+    """(channels, height, width) of a dataset's images as the model sees them."""
+    kind, size = dataset["kind"], dataset.get("image_size")
+    if kind in ("fashion-mnist", "mnist"):
+        channels, native = 1, 28
+    elif kind == "cifar10":
+        channels, native = 3, 32
+    elif kind == "synthetic":
+        params = dataset.get("synthetic", {})
+        channels, native = params.get("channels", 1), params.get("size", 16)
+    else:  # imagefolder: RGB at image_size
+        channels, native = 3, size
+    side = size or native
+    return channels, side, side
+
+
+@lru_cache(maxsize=None)
+def _layers(arch: str, params_yaml: str, shape: tuple[int, int, int], names: tuple[str, ...] | None) -> tuple[str, ...]:
+    from .graph import ModelGraph
+    from .models import build_model
+
+    model = build_model(arch, shape[0], 2, shape[1], yaml.safe_load(params_yaml))
+    graph = ModelGraph(model, shape)
+    return tuple(layer.name for layer in graph.select(list(names) if names else None))
+
+
+def analysed_layers(config: dict[str, Any], model_name: str) -> list[str]:
+    """The analysed layers of a configured model; a ConfigError names an unknown layer."""
+    model = config["models"][model_name]
+    names = config.get("analysis", {}).get("layers")
+    shape = dataset_shape(config["datasets"][model["dataset"]])
+    try:
+        return list(_layers(model["arch"], yaml.safe_dump(model["params"]), shape, tuple(names) if names else None))
+    except LayerError as error:
+        raise ConfigError("analysis.layers", f"{error} (model {model_name})") from error
+
+
+def page_epochs(config: dict[str, Any], model_name: str) -> list[int]:
+    """The checkpoint epochs that get layer and channel pages (``site.epochs``)."""
+    from .config import checkpoint_epochs
+
+    epochs = checkpoint_epochs(config["models"][model_name])
+    return epochs if config.get("site", {}).get("epochs") == "all" else epochs[-1:]
