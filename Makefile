@@ -40,7 +40,7 @@ lint: setup
 	$(BIN)/snakemake --lint
 
 bench: setup
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/index_overhead.py results/zf/checkpoints/epoch-5.pt
 
 clean:
 	rm -rf results site logs .snakemake

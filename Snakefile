@@ -20,4 +20,5 @@ rule all:
 
 include: "rules/train.smk"
 include: "rules/index.smk"
+include: "rules/atlas.smk"
 include: "rules/site.smk"

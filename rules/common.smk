@@ -1,4 +1,5 @@
 # Shared helpers: config validation, target lists, paths. Rules never hold this logic.
+import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -6,7 +7,7 @@ from snakemake.utils import validate
 
 from convatlas.config import SCHEMA_PATH, checkpoint_epochs, validate_config
 from convatlas.errors import ConfigError
-from convatlas.plan import analysed_layers
+from convatlas.plan import analysed_layers, page_epochs
 
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
@@ -20,8 +21,9 @@ TEMPLATES = str(Path(workflow.basedir) / "templates")
 
 
 wildcard_constraints:
-    model="|".join(MODELS),
+    model="|".join(re.escape(m) for m in MODELS),
     epoch=r"\d+",
+    layer="|".join(sorted({re.escape(name) for names in LAYERS.values() for name in names}, key=len, reverse=True)),
 
 
 def model_config(wildcards):
@@ -34,6 +36,19 @@ def dataset_name(wildcards):
 
 def dataset_config(wildcards):
     return config["datasets"][dataset_name(wildcards)]
+
+
+def layer_names(wildcards):
+    return LAYERS[wildcards.model]
+
+
+def model_page_epochs(wildcards):
+    return page_epochs(config, wildcards.model)
+
+
+def layer_page_dirs(model):
+    """The folders of every layer page of a model (one per page epoch and layer)."""
+    return [f"site/models/{model}/epoch-{e}/{layer}" for e in page_epochs(config, model) for layer in LAYERS[model]]
 
 
 def epochs_of(model):
@@ -75,5 +90,6 @@ def all_targets():
         *all_checkpoints(),
         *all_indexes(),
         "site/index.html",
+        *[folder for m in MODELS for folder in layer_page_dirs(m)],
         *expand("site/models/{model}/index.html", model=MODELS),
     ]

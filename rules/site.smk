@@ -11,6 +11,8 @@ rule model_summary:
         per_class="results/{model}/plots/per_class.png",
     log:
         "logs/model_summary/{model}.log",
+    params:
+        layers=config["analysis"]["layers"],
     threads: 1
     resources:
         mem_mb=2000,
@@ -25,6 +27,7 @@ rule site:
         summaries=expand("results/{model}/summary.json", model=MODELS),
         curves=expand("results/{model}/plots/curves.png", model=MODELS),
         per_class=expand("results/{model}/plots/per_class.png", model=MODELS),
+        layer_pages=[folder for model in MODELS for folder in layer_page_dirs(model)],
     output:
         index="site/index.html",
         model_pages=expand("site/models/{model}/index.html", model=MODELS),
@@ -32,6 +35,7 @@ rule site:
         "logs/site/site.log",
     params:
         models=MODELS,
+        page_epochs={model: page_epochs(config, model) for model in MODELS},
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

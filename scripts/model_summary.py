@@ -12,4 +12,5 @@ write_model_summary(
     snakemake.output.summary,
     snakemake.output.curves,
     snakemake.output.per_class,
+    snakemake.params.layers,
 )

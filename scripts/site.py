@@ -11,4 +11,11 @@ plots = {
     model: {"curves": curves, "per_class": per_class}
     for model, curves, per_class in zip(snakemake.params.models, snakemake.input.curves, snakemake.input.per_class)
 }
-render_overview(summaries, plots, snakemake.params.templates, Path(snakemake.output.index).parent, snakemake.params.title)
+render_overview(
+    summaries,
+    plots,
+    snakemake.params.page_epochs,
+    snakemake.params.templates,
+    Path(snakemake.output.index).parent,
+    snakemake.params.title,
+)

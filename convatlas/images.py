@@ -1,0 +1,88 @@
+"""Image helpers for the site: receptive-field patches, boxes, grids and sprite sheets (uint8 RGB)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from .io import atomic_path
+
+GREY = (128, 128, 128)
+BOX_COLOUR = (230, 40, 40)
+
+
+def to_rgb(image) -> np.ndarray:
+    """A (C, H, W) uint8 image (tensor or array; C = 1 or 3) as an (H, W, 3) uint8 array."""
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[0] in (1, 3):
+        array = np.transpose(array, (1, 2, 0))
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.shape[2] == 1:
+        array = np.repeat(array, 3, axis=2)
+    return np.ascontiguousarray(array[:, :, :3].astype(np.uint8))
+
+
+def upscale(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour upscaling by an integer factor, so small inputs stay crisp."""
+    return image if factor == 1 else np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def display_factor(side: int, target: int = 96) -> int:
+    """The integer upscaling that brings ``side`` pixels closest to ``target`` without exceeding it."""
+    return max(1, target // max(1, side))
+
+
+def receptive_patch(image: np.ndarray, box: tuple[int, int, int, int], origin: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """The receptive field of one unit as an (h, w, 3) patch of the unclipped field's size.
+
+    ``box`` is the clipped box (y0, x0, y1, x1) in the image; ``origin`` the unclipped top-left
+    corner and ``size`` the unclipped (h, w). Parts of the field outside the image are grey, so a
+    unit near the border keeps its place in the patch.
+    """
+    height, width = size
+    patch = np.empty((height, width, 3), dtype=np.uint8)
+    patch[:] = GREY
+    y0, x0, y1, x1 = box
+    oy, ox = y0 - origin[0], x0 - origin[1]
+    patch[oy:oy + (y1 - y0), ox:ox + (x1 - x0)] = image[y0:y1, x0:x1]
+    return patch
+
+
+def draw_box(image: np.ndarray, box: tuple[int, int, int, int], factor: int = 1, thickness: int = 2,
+             colour: tuple[int, int, int] = BOX_COLOUR) -> np.ndarray:
+    """A copy of ``image`` upscaled by ``factor`` with the rectangle ``box`` (image coordinates) drawn."""
+    out = upscale(image, factor).copy()
+    y0, x0, y1, x1 = (v * factor for v in box)
+    y1, x1 = max(y0 + 1, y1), max(x0 + 1, x1)
+    t = thickness
+    out[y0:y0 + t, x0:x1] = colour
+    out[max(y0, y1 - t):y1, x0:x1] = colour
+    out[y0:y1, x0:x0 + t] = colour
+    out[y0:y1, max(x0, x1 - t):x1] = colour
+    return out
+
+
+def grid(cells: Sequence[np.ndarray], columns: int, gap: int = 2, background=(255, 255, 255)) -> np.ndarray:
+    """Cells of equal size in a grid, row by row, ``gap`` pixels apart."""
+    h, w = cells[0].shape[:2]
+    rows = -(-len(cells) // columns)
+    out = np.empty((rows * h + (rows - 1) * gap, columns * w + (columns - 1) * gap, 3), dtype=np.uint8)
+    out[:] = background
+    for i, cell in enumerate(cells):
+        r, c = divmod(i, columns)
+        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = cell
+    return out
+
+
+def resize_nearest(image: np.ndarray, side: int) -> np.ndarray:
+    """Resize to ``side`` x ``side`` with nearest neighbour (for sprite thumbnails)."""
+    return np.asarray(Image.fromarray(image).resize((side, side), Image.NEAREST))
+
+
+def save_png(image: np.ndarray, path: str | os.PathLike) -> None:
+    """Write an (H, W, 3) uint8 array as PNG, atomically."""
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format="PNG", optimize=False)

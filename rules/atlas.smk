@@ -1,0 +1,27 @@
+# Stage 2b: the layer and channel atlas. One job per (model, epoch, layer) renders every channel.
+
+
+rule layer_pages:
+    input:
+        index="results/{model}/epoch-{epoch}/index.parquet",
+        stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
+        predictions="results/{model}/epoch-{epoch}/predictions.parquet",
+        layers="results/{model}/epoch-{epoch}/layers.json",
+    output:
+        pages=directory("site/models/{model}/epoch-{epoch}/{layer}"),
+    log:
+        "logs/layer_pages/{model}-{epoch}-{layer}.log",
+    params:
+        dataset=dataset_config,
+        dataset_name=dataset_name,
+        layer_names=layer_names,
+        page_epochs=model_page_epochs,
+        templates=TEMPLATES,
+        title=config["site"]["title"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/layer_pages.py"
