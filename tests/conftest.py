@@ -26,6 +26,7 @@ def tiny_config() -> dict:
                      "params": {"widths": [4, 8], "blocks": 1}},
         },
         "analysis": {"batch_size": 64},
+        "site": {"epochs": "all"},
     }
 
 

@@ -66,6 +66,24 @@ def test_index_tables_for_every_checkpoint(atlas):
     assert layers == ["relu", "layer1.0.relu1", "layer1.0", "layer2.0.relu1", "layer2.0"]
 
 
+def test_a_page_for_every_channel_of_every_analysed_layer(atlas):
+    import pandas as pd
+
+    workdir, _ = atlas
+    for model, epochs in (("tiny", (1, 2)), ("tres", (1,))):
+        for epoch in epochs:
+            stats = pd.read_parquet(workdir / f"results/{model}/epoch-{epoch}/channel_stats.parquet")
+            for layer, group in stats.groupby("layer"):
+                folder = workdir / f"site/models/{model}/epoch-{epoch}/{layer}"
+                assert (folder / "index.html").is_file() and (folder / "img/sprite.png").is_file()
+                pages = {p.name for p in folder.glob("channel-*.html")}
+                assert pages == {f"channel-{c}.html" for c in group.channel}, (model, epoch, layer)
+    model_page = (workdir / "site/models/tiny/index.html").read_text()
+    assert 'href="epoch-2/features.relu1/index.html"' in model_page and 'href="epoch-1/features.relu1/index.html"' in model_page
+    channel = (workdir / "site/models/tiny/epoch-2/features.relu1/channel-0.html").read_text()
+    assert "../../epoch-1/features.relu1/channel-0.html" in channel
+
+
 def test_unknown_analysis_layer_lists_valid_names(write_config):
     config = tiny_config()
     config["analysis"]["layers"] = ["features.relu9"]
