@@ -20,5 +20,6 @@ rule all:
 
 include: "rules/train.smk"
 include: "rules/index.smk"
+include: "rules/deconv.smk"
 include: "rules/atlas.smk"
 include: "rules/site.smk"

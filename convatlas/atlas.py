@@ -1,27 +1,39 @@
 """The layer and channel pages of one (model, epoch, layer): one job renders every channel.
 
 Per layer: ``index.html`` (a card per channel, sortable and filterable, thumbnails packed in one
-sprite sheet) and ``channel-{c}.html`` per channel (its top-k receptive-field patches with value,
-image, true and predicted class; the full images with the box drawn; class-selectivity bars).
+sprite sheet; the Zeiler & Fergus overview of projections beside patches for a sample of
+channels; feature-evolution strips; the first layer's filters) and ``channel-{c}.html`` per channel
+(its top-k receptive-field patches with value, image, true and predicted class, beside their
+deconvnet projections; the full images with the box drawn; class-selectivity bars; evolution).
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .data import ImageSet
 from .graph import Axis, ReceptiveField
-from .images import display_factor, draw_box, grid, receptive_patch, resize_nearest, save_png, to_rgb, upscale
+from .images import (
+    display_factor, draw_box, grid, receptive_patch, resize_nearest, save_png, signed_to_rgb, to_rgb, upscale,
+)
 from .site import Renderer, model_dir
 
 THUMB = 48
 SPRITE_COLUMNS = 32
 GAP = 2
+PROJECTION_TITLES = {
+    "deconvnet": "deconvnet projections",
+    "guided": "guided backpropagation",
+    "deconvnet_trunk": "deconvnet through the trunk only",
+    "deconvnet_shortcut": "deconvnet through the shortcut only",
+}
 
 
 def layer_folder(model: str, epoch: int, layer: str) -> str:
@@ -34,62 +46,90 @@ def receptive_field(info: dict[str, Any]) -> ReceptiveField:
     return ReceptiveField(Axis(*info["rf_y"]), Axis(*info["rf_x"]), whole=info["whole"])
 
 
-def _unit_geometry(field: ReceptiveField, y: int, x: int, height: int, width: int):
-    box = field.box(y, x, height, width)
-    if field.whole:
-        return box, (0, 0), (height, width)
-    origin = (field.y.start + y * field.y.jump, field.x.start + x * field.x.jump)
-    return box, origin, (field.y.size, field.x.size)
+def sample_channels(channels: int, count: int) -> list[int]:
+    """Up to ``count`` channel numbers spread evenly over ``range(channels)``."""
+    if count <= 0 or channels == 0:
+        return []
+    return sorted({int(round(c)) for c in np.linspace(0, channels - 1, min(count, channels))})
+
+
+@dataclass
+class LayerPage:
+    """Everything one layer's pages show."""
+
+    model: str
+    epoch: int
+    layer: str
+    info: dict[str, Any]  # the layer's entry in layers.json
+    layer_names: Sequence[str]
+    page_epochs: Sequence[int]  # epochs whose pages exist (for links)
+    index: pd.DataFrame
+    stats: pd.DataFrame
+    predictions: pd.DataFrame
+    probe: ImageSet
+    projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (C, k, h, w, in)
+    evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (C, h, w, in) top-1 projection
+    filters: np.ndarray | None = None  # (C, in, kh, kw) first-layer weights
+    overview_channels: int = 16
+    evolution_channels: int = 8
 
 
 def _columns(k: int) -> int:
     return int(np.ceil(np.sqrt(k)))
 
 
-def render_layer(
-    model: str,
-    epoch: int,
-    layer: str,
-    layer_info: dict[str, Any],
-    layer_names: Sequence[str],
-    page_epochs: Sequence[int],
-    index: pd.DataFrame,
-    stats: pd.DataFrame,
-    predictions: pd.DataFrame,
-    probe: ImageSet,
-    template_dir: str | os.PathLike,
-    site_dir: str | os.PathLike,
-    title: str = "convatlas",
-) -> Path:
+def _filter_images(weights: np.ndarray) -> list[np.ndarray]:
+    """Each filter (in, kh, kw) normalised around grey and upscaled to about 48 px."""
+    factor = display_factor(max(weights.shape[2:]), THUMB)
+    return [upscale(signed_to_rgb(w.transpose(1, 2, 0)), factor) for w in weights]
+
+
+def render_layer(page: LayerPage, template_dir: str | os.PathLike, site_dir: str | os.PathLike,
+                 title: str = "convatlas") -> Path:
     """Write the layer page, every channel page and their images; return the layer folder."""
     renderer = Renderer(template_dir, site_dir, title)
-    folder = layer_folder(model, epoch, layer)
+    folder = layer_folder(page.model, page.epoch, page.layer)
     out = Path(site_dir) / folder
-    classes = probe.classes
-    index = index[index.layer == layer].sort_values(["channel", "rank"])
-    stats = stats[stats.layer == layer].sort_values("channel").reset_index(drop=True)
+    probe, classes = page.probe, page.probe.classes
+    index = page.index[page.index.layer == page.layer].sort_values(["channel", "rank"])
+    stats = page.stats[page.stats.layer == page.layer].sort_values("channel").reset_index(drop=True)
     channels = len(stats)
     k = int(index["rank"].max()) + 1 if len(index) else 0
     height, width = probe.size
-    field = receptive_field(layer_info)
-    rf_h, rf_w = field.size(height, width)
+    rf = receptive_field(page.info)
+    rf_h, rf_w = rf.size(height, width)
     patch_factor = display_factor(max(rf_h, rf_w))
     context_factor = display_factor(max(height, width))
-    cell = (rf_h * patch_factor, rf_w * patch_factor)
-    context_cell = (height * context_factor, width * context_factor)
-    columns = _columns(k)
+    geometry = {
+        "cell": (rf_h * patch_factor, rf_w * patch_factor),
+        "context_cell": (height * context_factor, width * context_factor),
+        "gap": GAP, "rf": (rf_h, rf_w), "columns": _columns(k),
+    }
+    columns = geometry["columns"]
+    evolution_epochs = sorted(page.evolution)
+    methods = [m for m in PROJECTION_TITLES if m in page.projections]
+    filters = _filter_images(page.filters) if page.filters is not None else None
 
     needed = np.unique(index["image"].to_numpy())
-    pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in probe.images(needed))))
-    label = predictions.set_index("image")["label"]
-    predicted = predictions.set_index("image")["predicted"]
+    pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in probe.images(torch.as_tensor(needed, dtype=torch.long)))))
+    label = page.predictions.set_index("image")["label"]
+    predicted = page.predictions.set_index("image")["predicted"]
+    common = {
+        "model": page.model, "epoch": page.epoch, "layer": page.layer, "info": page.info,
+        "other_epochs": [e for e in page.page_epochs if e != page.epoch],
+        "methods": [{"key": m, "title": PROJECTION_TITLES[m]} for m in methods],
+        "evolution_epochs": evolution_epochs, "k": k, **geometry,
+    }
+    position = list(page.layer_names).index(page.layer)
+    common["previous_layer"] = page.layer_names[position - 1] if position > 0 else None
+    common["next_layer"] = page.layer_names[position + 1] if position + 1 < len(page.layer_names) else None
 
     thumbs, cards = [], []
     for channel, rows in index.groupby("channel", sort=True):
         patches, contexts, tops = [], [], []
         for row in rows.itertuples():
             image = pictures[row.image]
-            box, origin, size = _unit_geometry(field, row.y, row.x, height, width)
+            box, origin, size = rf.unit_geometry(row.y, row.x, height, width)
             patches.append(receptive_patch(image, box, origin, size))
             contexts.append(draw_box(image, box, context_factor))
             tops.append({
@@ -98,38 +138,72 @@ def render_layer(
                 "correct": int(label[row.image]) == int(predicted[row.image]),
                 "col": row.rank % columns, "row": row.rank // columns,
             })
-        save_png(grid([upscale(p, patch_factor) for p in patches], columns, GAP), out / "img" / f"{channel}-patches.png")
-        save_png(grid(contexts, columns, GAP), out / "img" / f"{channel}-context.png")
+        img = out / "img"
+        save_png(grid([upscale(p, patch_factor) for p in patches], columns, GAP), img / f"{channel}-patches.png")
+        save_png(grid(contexts, columns, GAP), img / f"{channel}-context.png")
+        for method in methods:
+            cells = [upscale(signed_to_rgb(p), patch_factor) for p in page.projections[method][channel]]
+            save_png(grid(cells, columns, GAP), img / f"{channel}-{method}.png")
+        if evolution_epochs:
+            strip = [upscale(signed_to_rgb(page.evolution[e][channel]), patch_factor) for e in evolution_epochs]
+            save_png(grid(strip, len(strip), GAP), img / f"{channel}-evolution.png")
+        if filters is not None:
+            save_png(filters[channel], img / f"{channel}-filter.png")
         thumbs.append(resize_nearest(patches[0], THUMB))
-        info = stats.iloc[channel]
-        means = [float(info[f"class_mean_{i}"]) for i in range(len(classes))]
-        top_mean = max([m for m in means if m == m] + [1e-12])
-        card = {
-            "channel": int(channel), "max": float(info["max"]), "mean": float(info["mean"]),
-            "fraction_positive": float(info["fraction_positive"]), "selectivity": float(info["selectivity"]),
-            "dead": bool(info["dead"]), "top_class": classes[int(info["top_class"])],
-            "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB,
-            "class_bars": [{"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)} for c, m in zip(classes, means)],
-        }
+        card = _card(stats.iloc[channel], classes, channel)
         cards.append(card)
-        renderer.render("channel.html", f"{folder}/channel-{channel}.html", **_context(
-            model, epoch, layer, layer_info, layer_names, page_epochs),
-            channel=card, tops=tops, channels=channels, cell=cell, context_cell=context_cell, gap=GAP,
-            rf=(rf_h, rf_w))
-    sprite = grid(thumbs, SPRITE_COLUMNS, gap=0) if thumbs else np.zeros((1, 1, 3), np.uint8)
-    save_png(sprite, out / "img" / "sprite.png")
-    dead = float(stats["dead"].mean()) if channels else 0.0
-    renderer.render("layer.html", f"{folder}/index.html", **_context(
-        model, epoch, layer, layer_info, layer_names, page_epochs),
-        cards=cards, dead_fraction=dead, thumb=THUMB, rf=(rf_h, rf_w), classes=classes)
+        renderer.render("channel.html", f"{folder}/channel-{channel}.html", **common,
+                        channel=card, tops=tops, channels=channels, has_filter=filters is not None)
+    save_png(grid(thumbs, SPRITE_COLUMNS, gap=0) if thumbs else np.zeros((1, 1, 3), np.uint8), out / "img" / "sprite.png")
+    if filters is not None:
+        save_png(grid(filters, min(16, len(filters)), GAP), out / "img" / "filters.png")
+    renderer.render(
+        "layer.html", f"{folder}/index.html", **common, cards=cards, thumb=THUMB, classes=classes,
+        dead_fraction=float(stats["dead"].mean()) if channels else 0.0,
+        overview=sample_channels(channels, page.overview_channels) if methods else [],
+        evolution=sample_channels(channels, page.evolution_channels) if evolution_epochs else [],
+        has_filters=filters is not None,
+    )
     return out
 
 
-def _context(model, epoch, layer, layer_info, layer_names, page_epochs) -> dict[str, Any]:
-    position = list(layer_names).index(layer)
+def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, Any]:
+    means = [float(info[f"class_mean_{i}"]) for i in range(len(classes))]
+    top_mean = max([m for m in means if m == m] + [1e-12])
     return {
-        "model": model, "epoch": epoch, "layer": layer, "info": layer_info,
-        "previous_layer": layer_names[position - 1] if position > 0 else None,
-        "next_layer": layer_names[position + 1] if position + 1 < len(layer_names) else None,
-        "other_epochs": [e for e in page_epochs if e != epoch],
+        "channel": int(channel), "max": float(info["max"]), "mean": float(info["mean"]),
+        "fraction_positive": float(info["fraction_positive"]), "selectivity": float(info["selectivity"]),
+        "dead": bool(info["dead"]), "top_class": classes[int(info["top_class"])],
+        "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB,
+        "class_bars": [{"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)} for c, m in zip(classes, means)],
     }
+
+
+def load_layer_page(
+    model: str, epoch: int, layer: str, layer_names: Sequence[str], page_epochs: Sequence[int],
+    checkpoint: str | os.PathLike, files: dict[str, str | os.PathLike], evolution_files: dict[int, str | os.PathLike],
+    probe: ImageSet, overview_channels: int = 16, evolution_channels: int = 8,
+) -> LayerPage:
+    """Read what a layer's pages show: ``files`` has index, stats, predictions, layers and
+    projections (the epoch's .npz); ``evolution_files`` the projections of every checkpoint."""
+    from .checkpoint import load_checkpoint
+    from .deconv import read_projections
+    from .graph import ModelGraph
+    from .io import read_json
+
+    info = next(entry for entry in read_json(files["layers"])["layers"] if entry["name"] == layer)
+    projections = read_projections(files["projections"])
+    evolution = {}
+    if "deconvnet" in projections:
+        evolution = {int(e): read_projections(path)["deconvnet"][:, 0] for e, path in evolution_files.items()}
+    net, meta = load_checkpoint(checkpoint)
+    size = meta["image_size"]
+    first = ModelGraph(net, (meta["in_channels"], size, size)).first_conv()
+    filters = None
+    if first and first[1] == layer:
+        filters = net.get_submodule(first[0]).weight.detach().cpu().numpy()
+    return LayerPage(
+        model, epoch, layer, info, layer_names, page_epochs,
+        pd.read_parquet(files["index"]), pd.read_parquet(files["stats"]), pd.read_parquet(files["predictions"]),
+        probe, projections, evolution, filters, overview_channels, evolution_channels,
+    )

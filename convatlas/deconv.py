@@ -14,9 +14,11 @@ not linear (or a max) is refused with an error naming it.
 from __future__ import annotations
 
 import operator
+import os
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import torch
 import torch.fx as fx
 import torch.nn.functional as F
@@ -24,6 +26,11 @@ from torch import nn
 
 from .errors import LayerError
 from .graph import ModelGraph
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .data import ImageSet
 
 Method = Literal["deconvnet", "guided"]
 Branch = Literal["both", "trunk", "shortcut"]
@@ -203,3 +210,95 @@ def project(model: nn.Module, images: torch.Tensor, layer: str, units: Sequence[
     """
     projector = Projector(model, layer, tuple(images.shape[1:]), method, branch)
     return projector(images, torch.as_tensor(units))
+
+
+def project_top_k(
+    model: nn.Module,
+    layer: str,
+    input_shape: tuple[int, int, int],
+    index: "pd.DataFrame",
+    probe: "ImageSet",
+    mean: Sequence[float],
+    std: Sequence[float],
+    methods: Sequence[str] = ("deconvnet",),
+    branches: bool = False,
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> dict[str, np.ndarray]:
+    """Project every (channel, rank) unit of ``layer`` in the index, in batches of ``batch_size``.
+
+    Returns arrays (C, k, h, w, input channels) cropped to each unit's receptive field (zero where
+    it leaves the image), one per method; with ``branches`` and a layer ending in a shortcut sum,
+    also ``deconvnet_trunk`` and ``deconvnet_shortcut``. ``rank`` and ``channel`` order follow the index.
+    """
+    import sys
+
+    from tqdm import tqdm
+
+    from .data import normalise
+    from .images import receptive_patch
+
+    rows = index[index.layer == layer].sort_values(["channel", "rank"])
+    channels, k = int(rows.channel.max()) + 1, int(rows["rank"].max()) + 1
+    graph = ModelGraph(model, input_shape)
+    field = graph.layer(layer).receptive_field
+    height, width = input_shape[1:]
+    rf_h, rf_w = field.size(height, width)
+    variants = [(method, "both", method) for method in methods]
+    if branches and "deconvnet" in methods:
+        try:
+            Projector(model, layer, input_shape, "deconvnet", "trunk", graph)
+            variants += [("deconvnet", "trunk", "deconvnet_trunk"), ("deconvnet", "shortcut", "deconvnet_shortcut")]
+        except LayerError:
+            pass  # the layer has no shortcut sum of its own
+    projectors = {key: Projector(model, layer, input_shape, method, branch, graph) for method, branch, key in variants}
+    out = {key: np.zeros((channels, k, rf_h, rf_w, input_shape[0]), dtype=np.float32) for key in projectors}
+    images = torch.from_numpy(rows.image.to_numpy(dtype=np.int64, copy=True))
+    units = torch.from_numpy(rows[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True))
+    ranks = rows["rank"].to_numpy()
+    chans = rows.channel.to_numpy()
+    steps = range(0, len(rows), batch_size)
+    for start in tqdm(steps, desc=f"project {layer}", file=sys.stderr, disable=not progress,
+                      mininterval=1.0 if sys.stderr.isatty() else 15.0):
+        chosen = slice(start, start + batch_size)
+        inputs = normalise(probe.images(images[chosen]).to(device), mean, std)
+        for key, projector in projectors.items():
+            projected = projector(inputs, units[chosen].to(device)).permute(0, 2, 3, 1).cpu().numpy()
+            for i, (c, y, x) in enumerate(units[chosen].tolist()):
+                box, origin, size = field.unit_geometry(y, x, height, width)
+                out[key][chans[start + i], ranks[start + i]] = receptive_patch(projected[i], box, origin, size, fill=0.0)
+    return out
+
+
+def write_projections(path: str | os.PathLike, projections: dict[str, np.ndarray]) -> None:
+    """Save projections as an uncompressed .npz (no pickles), atomically."""
+    from .io import atomic_path
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **projections)
+
+
+def read_projections(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def project_checkpoint_layer(
+    checkpoint: str | os.PathLike, index_path: str | os.PathLike, dataset: dict, layer: str,
+    out_path: str | os.PathLike, methods: Sequence[str], branches: bool, batch_size: int = 256,
+    device: torch.device | str = "cpu",
+) -> None:
+    """The rule's work: load a checkpoint and its index, project the layer's top-k, save them."""
+    import pandas as pd
+
+    from .checkpoint import load_checkpoint
+    from .data import probe_set
+
+    model, meta = load_checkpoint(checkpoint, device)
+    size = meta["image_size"]
+    projections = project_top_k(
+        model, layer, (meta["in_channels"], size, size), pd.read_parquet(index_path),
+        probe_set(dataset, meta["dataset"]), meta["mean"], meta["std"], methods, branches, batch_size, device)
+    write_projections(out_path, projections)

@@ -65,6 +65,14 @@ class ReceptiveField:
         x0 = self.x.start + x * self.x.jump
         return max(0, y0), max(0, x0), min(height, y0 + self.y.size), min(width, x0 + self.x.size)
 
+    def unit_geometry(self, y: int, x: int, height: int, width: int):
+        """``(box, origin, size)`` of unit (y, x): the clipped box, the unclipped top-left corner and
+        the unclipped (h, w), as :func:`convatlas.images.receptive_patch` takes them."""
+        box = self.box(y, x, height, width)
+        if self.whole:
+            return box, (0, 0), (height, width)
+        return box, (self.y.start + y * self.y.jump, self.x.start + x * self.x.jump), (self.y.size, self.x.size)
+
     def size(self, height: int, width: int) -> tuple[int, int]:
         """Unclipped side lengths of the box (the image size when whole)."""
         return (height, width) if self.whole else (self.y.size, self.x.size)
@@ -249,6 +257,14 @@ class ModelGraph:
         return [self.layer(name, named[name]) for name in names]
 
     # -- public ----------------------------------------------------------------------------------
+    def first_conv(self) -> tuple[str, str | None] | None:
+        """The model's first conv module and the analysed-layer name of its rectified output (if any)."""
+        for node in self.nodes:
+            if node.op == "call_module" and isinstance(self.modules.get(node.target), nn.Conv2d):
+                found = self._rectified(node)
+                return node.target, found[0] if found else None
+        return None
+
     def layer(self, name: str, kind: str | None = None) -> Layer:
         """The Layer for module ``name``; raises LayerError listing valid names when unknown."""
         node = self.output_node.get(name)

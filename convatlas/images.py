@@ -35,20 +35,29 @@ def display_factor(side: int, target: int = 96) -> int:
     return max(1, target // max(1, side))
 
 
-def receptive_patch(image: np.ndarray, box: tuple[int, int, int, int], origin: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
-    """The receptive field of one unit as an (h, w, 3) patch of the unclipped field's size.
+def receptive_patch(image: np.ndarray, box: tuple[int, int, int, int], origin: tuple[int, int],
+                    size: tuple[int, int], fill=GREY) -> np.ndarray:
+    """The receptive field of one unit as an (h, w, channels) patch of the unclipped field's size.
 
-    ``box`` is the clipped box (y0, x0, y1, x1) in the image; ``origin`` the unclipped top-left
-    corner and ``size`` the unclipped (h, w). Parts of the field outside the image are grey, so a
-    unit near the border keeps its place in the patch.
+    ``image`` is (H, W, channels) of any dtype; ``box`` the clipped box (y0, x0, y1, x1) in it;
+    ``origin`` the unclipped top-left corner and ``size`` the unclipped (h, w). Parts of the field
+    outside the image get ``fill`` (grey for pictures), so a unit near the border keeps its place.
     """
     height, width = size
-    patch = np.empty((height, width, 3), dtype=np.uint8)
-    patch[:] = GREY
+    patch = np.empty((height, width, image.shape[2]), dtype=image.dtype)
+    patch[:] = fill
     y0, x0, y1, x1 = box
     oy, ox = y0 - origin[0], x0 - origin[1]
     patch[oy:oy + (y1 - y0), ox:ox + (x1 - x0)] = image[y0:y1, x0:x1]
     return patch
+
+
+def signed_to_rgb(values: np.ndarray) -> np.ndarray:
+    """Contrast-normalise one projection (h, w, C) symmetrically: zero is grey, the largest magnitude
+    black or white; one channel becomes grey, three stay colour."""
+    scale = float(np.abs(values).max())
+    normalised = 0.5 + values / (2 * scale) if scale > 0 else np.full_like(values, 0.5)
+    return to_rgb((np.clip(normalised, 0, 1) * 255).round().astype(np.uint8).transpose(2, 0, 1))
 
 
 def draw_box(image: np.ndarray, box: tuple[int, int, int, int], factor: int = 1, thickness: int = 2,

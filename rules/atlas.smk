@@ -3,10 +3,13 @@
 
 rule layer_pages:
     input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
         index="results/{model}/epoch-{epoch}/index.parquet",
         stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
         predictions="results/{model}/epoch-{epoch}/predictions.parquet",
         layers="results/{model}/epoch-{epoch}/layers.json",
+        projections="results/{model}/epoch-{epoch}/deconv/{layer}.npz",
+        evolution=layer_projections_all_epochs,
     output:
         pages=directory("site/models/{model}/epoch-{epoch}/{layer}"),
     log:
@@ -16,6 +19,9 @@ rule layer_pages:
         dataset_name=dataset_name,
         layer_names=layer_names,
         page_epochs=model_page_epochs,
+        evolution_epochs=model_epochs,
+        overview_channels=config["deconv"]["overview_channels"],
+        evolution_channels=config["deconv"]["evolution_channels"],
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

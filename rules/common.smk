@@ -46,6 +46,15 @@ def model_page_epochs(wildcards):
     return page_epochs(config, wildcards.model)
 
 
+def model_epochs(wildcards):
+    return epochs_of(wildcards.model)
+
+
+def layer_projections_all_epochs(wildcards):
+    """A layer's projections at every checkpoint, for its feature-evolution strips."""
+    return [f"results/{wildcards.model}/epoch-{e}/deconv/{wildcards.layer}.npz" for e in epochs_of(wildcards.model)]
+
+
 def layer_page_dirs(model):
     """The folders of every layer page of a model (one per page epoch and layer)."""
     return [f"site/models/{model}/epoch-{e}/{layer}" for e in page_epochs(config, model) for layer in LAYERS[model]]

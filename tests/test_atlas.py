@@ -3,7 +3,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from convatlas.atlas import GAP, render_layer
+from convatlas.atlas import GAP, LayerPage, render_layer, sample_channels
+from convatlas.deconv import project_top_k
 from convatlas.graph import ModelGraph
 from convatlas.index import build_index
 from convatlas.linkcheck import broken_references
@@ -25,8 +26,13 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path):
     names = [l.name for l in layers]
     site = tmp_path / "site"
     for layer in layers:
-        render_layer("tiny", 2, layer.name, layer_info(layer), names, [1, 2], index, stats, predictions,
-                     images, REPO / "templates", site)
+        projections = project_top_k(model, layer.name, (1, 16, 16), index, images, MEAN, STD,
+                                    ["deconvnet", "guided"], progress=False)
+        evolution = {1: projections["deconvnet"][:, 0], 2: projections["deconvnet"][:, 0]}
+        filters = model.features.conv1.weight.detach().numpy() if layer.name == "features.relu1" else None
+        page = LayerPage("tiny", 2, layer.name, layer_info(layer), names, [1, 2], index, stats, predictions,
+                         images, projections, evolution, filters, overview_channels=4, evolution_channels=2)
+        render_layer(page, REPO / "templates", site)
     folder = site / "models/tiny/epoch-2/features.relu2"
     assert sorted(p.name for p in folder.glob("channel-*.html")) == sorted(f"channel-{c}.html" for c in range(6))
     page = (folder / "index.html").read_text()
@@ -53,6 +59,14 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path):
     assert np.array_equal(cell[::factor, ::factor], expected)
     assert sheet.shape[0] == 3 * size * factor + 2 * GAP
 
+    for name in ("3-deconvnet.png", "3-guided.png", "3-evolution.png"):
+        assert (folder / "img" / name).is_file()
+    assert 'src="img/3-deconvnet.png"' in channel_page and "Feature evolution" in channel_page
+    assert page.count('class="pair"') == 4 + 2  # overview and evolution samples
+    first = (site / "models/tiny/epoch-2/features.relu1/index.html").read_text()
+    assert 'src="img/filters.png"' in first
+    assert (site / "models/tiny/epoch-2/features.relu1/img/4-filter.png").is_file()
+
     # linear layers use the whole image
     linear = (site / "models/tiny/epoch-2/classifier.fc1_relu/index.html").read_text()
     assert "the whole image" in linear
@@ -60,3 +74,28 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path):
     missing = {m.split(": missing ")[1] for m in broken_references(site)}
     other_epoch = {m for m in missing if "epoch-1/" in m}
     assert other_epoch and missing - other_epoch == {"../../index.html", "../../../../index.html"}
+
+
+def test_sample_channels_spread_evenly():
+    assert sample_channels(64, 4) == [0, 21, 42, 63]
+    assert sample_channels(3, 16) == [0, 1, 2]
+    assert sample_channels(10, 0) == []
+
+
+def test_projection_crops_match_a_direct_projection():
+    """project_top_k's cropped projection equals the full projection cut at the receptive field."""
+    from convatlas.data.transforms import normalise
+    from convatlas.deconv import project
+
+    model, images = tiny_model(), probe()
+    layers = ModelGraph(model, (1, 16, 16)).layers
+    index, _, _ = build_index(model, layers, images, MEAN, STD, k=3, progress=False)
+    cropped = project_top_k(model, "features.relu2", (1, 16, 16), index, images, MEAN, STD, progress=False, batch_size=5)
+    row = index[(index.layer == "features.relu2") & (index.channel == 4) & (index["rank"] == 1)].iloc[0]
+    full = project(model, normalise(images.data[[row.image]], MEAN, STD), "features.relu2", [[4, row.y, row.x]])[0, 0]
+    field = layers[1].receptive_field
+    (y0, x0, y1, x1), (oy, ox), _ = field.unit_geometry(int(row.y), int(row.x), 16, 16)
+    got = cropped["deconvnet"][4, 1, :, :, 0]
+    assert np.allclose(got[y0 - oy:y1 - oy, x0 - ox:x1 - ox], full[y0:y1, x0:x1].numpy(), atol=1e-6)
+    # nothing of the projection lies outside the receptive field, so cropping loses nothing
+    assert np.isclose(np.abs(full.numpy()).sum(), np.abs(got).sum(), rtol=1e-5)

@@ -84,6 +84,21 @@ def test_a_page_for_every_channel_of_every_analysed_layer(atlas):
     assert "../../epoch-1/features.relu1/channel-0.html" in channel
 
 
+def test_deconvnet_grids_evolution_and_branches(atlas):
+    from convatlas.deconv import read_projections
+
+    workdir, _ = atlas
+    block = read_projections(workdir / "results/tres/epoch-1/deconv/layer1.0.npz")
+    assert set(block) == {"deconvnet", "guided", "deconvnet_trunk", "deconvnet_shortcut"}
+    assert block["deconvnet"].shape[:2] == (4, 9)
+    assert set(read_projections(workdir / "results/tiny/epoch-1/deconv/features.relu2.npz")) == {"deconvnet", "guided"}
+    tiny = workdir / "site/models/tiny/epoch-2/features.relu1"
+    assert 'src="img/0-deconvnet.png"' in (tiny / "channel-0.html").read_text()
+    assert (tiny / "img/0-evolution.png").is_file() and (tiny / "img/filters.png").is_file()
+    block_page = (workdir / "site/models/tres/epoch-1/layer1.0/channel-1.html").read_text()
+    assert "through the trunk only" in block_page and "through the shortcut only" in block_page
+
+
 def test_unknown_analysis_layer_lists_valid_names(write_config):
     config = tiny_config()
     config["analysis"]["layers"] = ["features.relu9"]

@@ -1,0 +1,25 @@
+# Stage 3: deconvnet projections of every channel's top-k activations, one job per (model, epoch, layer).
+
+
+rule deconv:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        index="results/{model}/epoch-{epoch}/index.parquet",
+    output:
+        projections="results/{model}/epoch-{epoch}/deconv/{layer}.npz",
+    log:
+        "logs/deconv/{model}-{epoch}-{layer}.log",
+    params:
+        dataset=dataset_config,
+        methods=config["deconv"]["methods"],
+        branches=config["deconv"]["branches"],
+        batch_size=config["deconv"]["batch_size"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/deconv.py"
