@@ -56,8 +56,12 @@ def layer_projections_all_epochs(wildcards):
 
 
 def layer_page_dirs(model):
-    """The folders of every layer page of a model (one per page epoch and layer)."""
-    return [f"site/models/{model}/epoch-{e}/{layer}" for e in page_epochs(config, model) for layer in LAYERS[model]]
+    """The folders of every page of a model below its page: one per page epoch and layer, plus feature maps."""
+    return [
+        f"site/models/{model}/epoch-{e}/{folder}"
+        for e in page_epochs(config, model)
+        for folder in [*LAYERS[model], "feature-maps"]
+    ]
 
 
 def epochs_of(model):

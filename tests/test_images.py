@@ -39,3 +39,17 @@ def test_grid_places_cells_row_by_row():
     assert out.shape == (3 * 2 + 2, 2 * 3 + 1, 3)
     assert out[0, 0, 0] == 0 and out[0, 4, 0] == 1 and out[3, 0, 0] == 2 and out[6, 0, 0] == 4
     assert out[6, 4, 0] == 9  # the empty sixth cell keeps the background
+
+
+def test_feature_map_mosaic_scales_by_the_layer_maximum():
+    from convatlas.feature_maps import map_mosaic
+
+    maps = np.zeros((3, 4, 4), dtype=np.float32)
+    maps[1, 2, 3] = 2.0
+    maps[2, 0, 0] = 1.0
+    mosaic = map_mosaic(maps, tile=8)  # 4 px maps upscaled x2, one row of 3 tiles, 1 px gaps
+    assert mosaic.shape == (8, 3 * 8 + 2, 3)
+    assert mosaic[4, 9 + 6, 0] == 255 and mosaic[0, 18, 0] == 128 and mosaic[:, :8].max() == 0
+    vector = map_mosaic(np.array([0.0, 3.0, 1.5]))  # a linear layer: one 32 px square per unit
+    assert vector.shape == (32, 3 * 32 + 2, 3)
+    assert [vector[5, 5 + 33 * i, 0] for i in range(3)] == [0, 255, 128]

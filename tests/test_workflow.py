@@ -99,6 +99,16 @@ def test_deconvnet_grids_evolution_and_branches(atlas):
     assert "through the trunk only" in block_page and "through the shortcut only" in block_page
 
 
+def test_feature_map_pages(atlas):
+    workdir, _ = atlas
+    folder = workdir / "site/models/tiny/epoch-2/feature-maps"
+    assert sorted(p.name for p in folder.glob("image-*.html")) == [f"image-{i}.html" for i in range(4)]
+    page = (folder / "image-1.html").read_text()
+    for layer in ("features.relu1", "features.relu2", "classifier.fc1_relu"):
+        assert f'src="img/1-{layer}.png"' in page
+    assert 'href="epoch-2/feature-maps/index.html"' in (workdir / "site/models/tiny/index.html").read_text()
+
+
 def test_unknown_analysis_layer_lists_valid_names(write_config):
     config = tiny_config()
     config["analysis"]["layers"] = ["features.relu9"]
