@@ -25,6 +25,7 @@ from .graph import ModelGraph
 from .hooks import forward_hooks
 
 Method = Literal["auto", "batched", "incremental"]
+AUTO_MAX_FRACTION = 0.6  # auto uses incremental inference below this share of the convs' work
 
 
 @dataclass
@@ -134,6 +135,8 @@ def occlude(
     plan = IncrementalPlan(model, graph, layer) if method != "batched" else None
     if method == "incremental" and not plan.usable:
         raise LayerError(f"incremental occlusion cannot reach layer {layer!r}: {plan.reason}")
+    if method == "auto" and plan.usable and plan.conv_fraction(window) > AUTO_MAX_FRACTION:
+        plan = None  # the square reaches most of the maps: recomputing windows would not pay
     if plan is not None and plan.usable:
         maps = plan.run(images, targets, channels, window, stride, fill, batch_size)
     else:
@@ -200,6 +203,26 @@ class IncrementalPlan:
         self.usable = not self.reason
         if self.usable:
             self.tail = self._tail_module()
+
+    def conv_fraction(self, window: int) -> float:
+        """The share of the chain's conv multiply-adds that incremental inference recomputes per copy."""
+        height, width = self.graph.input_shape[1:]
+        length = [min(window, height), min(window, width)]
+        size = [height, width]
+        done = total = 0.0
+        for step in self.steps:
+            shape = self.graph._shape(step.node)
+            out = shape[1:] if shape and len(shape) == 3 else size
+            if step.spatial:
+                for axis in (0, 1):
+                    reach = step.dilation[axis] * (step.kernel[axis] - 1)
+                    length[axis] = min(out[axis], (length[axis] - 1 + reach) // step.stride[axis] + 1)
+            size = list(out)
+            if isinstance(step.module, nn.Conv2d):
+                per_output = step.module.in_channels * step.kernel[0] * step.kernel[1] // step.module.groups
+                done += length[0] * length[1] * per_output * step.module.out_channels
+                total += size[0] * size[1] * per_output * step.module.out_channels
+        return done / total if total else 1.0
 
     def _step(self, node: fx.Node) -> _Step | None:
         if node.op != "call_module" or len(node.all_input_nodes) != 1:
