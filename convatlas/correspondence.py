@@ -92,3 +92,27 @@ def correspondence(
             rows.append({"part": "random", "layer": layer, "delta": float(np.mean(values)),
                          "std": float(np.std(values)), "draws": random_draws})
     return pd.DataFrame(rows)
+
+
+def correspondence_study(checkpoint, dataset: dict, settings: dict, layer_names, table_path, meta_path,
+                         device: torch.device | str = "cpu") -> None:
+    """The rule's work: Delta per part and layer for the configured class, plus what was used."""
+    from .checkpoint import load_checkpoint
+    from .data import normalise, probe_set
+    from .graph import ModelGraph
+    from .index import write_parquet
+    from .io import write_json
+
+    model, meta = load_checkpoint(checkpoint, device)
+    probe = probe_set(dataset, meta["dataset"])
+    size = meta["image_size"]
+    layers = [layer.name for layer in ModelGraph(model, (meta["in_channels"], size, size)).select(list(layer_names or []))]
+    name = settings["class"] or probe.classes[0]
+    members = torch.nonzero(probe.labels == probe.classes.index(name)).flatten()[: settings["images"]]
+    if len(members) < 2:
+        raise ValueError(f"correspondence.class: fewer than 2 probe images of class {name!r}")
+    boxes = {part: part_box(spec, size, size) for part, spec in settings["parts"].items()}
+    images = normalise(probe.images(members).to(device), meta["mean"], meta["std"])
+    table = correspondence(model, layers, images, boxes, settings["random_draws"], settings["seed"])
+    write_parquet(table, table_path)
+    write_json(meta_path, {"class": name, "images": members.tolist(), "boxes": boxes, "layers": layers})

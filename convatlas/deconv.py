@@ -26,6 +26,7 @@ from torch import nn
 
 from .errors import LayerError
 from .graph import ModelGraph
+from .io import read_npz, write_npz
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -272,17 +273,12 @@ def project_top_k(
 
 
 def write_projections(path: str | os.PathLike, projections: dict[str, np.ndarray]) -> None:
-    """Save projections as an uncompressed .npz (no pickles), atomically."""
-    from .io import atomic_path
-
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **projections)
+    """Save projections (method -> array) as an .npz, atomically."""
+    write_npz(path, projections)
 
 
 def read_projections(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    return read_npz(path)
 
 
 def project_checkpoint_layer(

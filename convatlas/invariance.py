@@ -85,3 +85,28 @@ def invariance(
                              "probability": float(p_true[i])})
         strips[kind] = (copies.view(len(values), len(images), *images.shape[1:]) * 255).round().to(torch.uint8)
     return pd.DataFrame(rows), strips
+
+
+def invariance_study(checkpoint, dataset: dict, settings: dict, layer_names, table_path, strips_path,
+                     device: torch.device | str = "cpu") -> None:
+    """The rule's work: the invariance table for the first images of the probe set, and the
+    transformed images (for strips on the page)."""
+    from .checkpoint import load_checkpoint
+    from .data import probe_set
+    from .graph import ModelGraph
+    from .index import write_parquet
+    from .io import write_npz
+
+    model, meta = load_checkpoint(checkpoint, device)
+    probe = probe_set(dataset, meta["dataset"])
+    size = meta["image_size"]
+    layers = ModelGraph(model, (meta["in_channels"], size, size)).select(list(layer_names or []))
+    count = min(settings["images"], len(probe))
+    indices = torch.arange(count)
+    steps = {kind: settings[kind] for kind in TRANSFORMS}
+    table, strips = invariance(model, probe.images(indices).to(device), probe.labels[indices], meta["mean"], meta["std"],
+                               (layers[0].name, layers[-1].name), steps, settings["fill"])
+    table["label"] = [probe.classes[int(probe.labels[i])] for i in table["image"]]
+    write_parquet(table, table_path)
+    write_npz(strips_path, {kind: strip.cpu().numpy() for kind, strip in strips.items()}
+              | {"first_layer": layers[0].name, "top_layer": layers[-1].name})

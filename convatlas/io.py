@@ -43,3 +43,20 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
 def read_json(path: str | os.PathLike) -> Any:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def write_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
+    """Save arrays as an uncompressed .npz (plain arrays only, no pickles), atomically."""
+    import numpy as np
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **{key: np.asarray(value) for key, value in arrays.items()})
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, Any]:
+    """The arrays of an .npz written by :func:`write_npz` (pickles refused)."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}

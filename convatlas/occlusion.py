@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import LayerError
+from .data import normalise
 from .graph import ModelGraph
 from .hooks import forward_hooks
 
@@ -371,3 +372,52 @@ class IncrementalPlan:
         cols = where[1][:, None] + torch.arange(patch_map.shape[2])
         under = full_map[rows[:, :, None], cols[:, None, :]].sum(dim=(1, 2))
         return total - under + patch_map.sum(dim=(1, 2))
+
+
+def first_per_class(labels: torch.Tensor, per_class: int) -> torch.Tensor:
+    """Indices of the first ``per_class`` images of every class, ordered by class then index."""
+    chosen = [torch.nonzero(labels == cls).flatten()[:per_class] for cls in range(int(labels.max()) + 1)]
+    return torch.cat(chosen) if chosen else torch.zeros(0, dtype=torch.long)
+
+
+def occlusion_study(checkpoint, dataset: dict, settings: dict, out_path, device: torch.device | str = "cpu") -> None:
+    """The rule's work: occlusion maps for every window, and the deconvnet projection of each
+    image's strongest feature map at its top activation, saved as one .npz."""
+    import numpy as np
+
+    from .checkpoint import load_checkpoint
+    from .data import probe_set
+    from .deconv import Projector
+    from .io import write_npz
+
+    model, meta = load_checkpoint(checkpoint, device)
+    probe = probe_set(dataset, meta["dataset"])
+    size = meta["image_size"]
+    graph = ModelGraph(model, (meta["in_channels"], size, size))
+    layer = settings.get("layer") or default_layer(graph)
+    indices = first_per_class(probe.labels, settings["images_per_class"])
+    images = normalise(probe.images(indices).to(device), meta["mean"], meta["std"])
+    labels = probe.labels[indices]
+    results: dict[str, np.ndarray] = {}
+    channels = None
+    for window in settings["windows"]:
+        maps = occlude(model, images, labels, window, settings["stride"], layer, settings["fill"],
+                       settings["method"], settings["batch_size"], graph)
+        channels = maps.channel
+        results[f"activity_{window}"] = maps.activity.cpu().numpy()
+        results[f"probability_{window}"] = maps.probability.cpu().numpy()
+        results[f"predicted_{window}"] = maps.predicted.cpu().numpy()
+    with torch.no_grad():
+        probs = model(images).float().softmax(dim=1).cpu()
+    projector = Projector(model, layer, (meta["in_channels"], size, size), graph=graph)
+    acts = projector.activations(images)
+    flat = acts[torch.arange(len(images)), channels].flatten(1).argmax(dim=1)
+    units = torch.stack([channels.cpu(), flat.cpu() // acts.shape[3], flat.cpu() % acts.shape[3]], dim=1)
+    projection = projector(images, units.to(images.device)).permute(0, 2, 3, 1).cpu().numpy()
+    results.update(
+        images=indices.numpy(), labels=labels.numpy(), channels=channels.cpu().numpy(), units=units.numpy(),
+        windows=np.asarray(settings["windows"]), stride=np.asarray(settings["stride"]),
+        probability=probs.gather(1, labels.view(-1, 1)).squeeze(1).numpy(), predicted=probs.argmax(1).numpy(),
+        projection=projection, layer=np.asarray(layer),
+    )
+    write_npz(out_path, results)

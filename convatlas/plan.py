@@ -6,6 +6,7 @@ Snakefile can lay out one job per (model, epoch, layer).
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -56,3 +57,49 @@ def page_epochs(config: dict[str, Any], model_name: str) -> list[int]:
 
     epochs = checkpoint_epochs(config["models"][model_name])
     return epochs if config.get("site", {}).get("epochs") == "all" else epochs[-1:]
+
+
+def dataset_classes(dataset: dict[str, Any]) -> list[str]:
+    """A dataset's class names, known without reading its images."""
+    from .data.datasets import CIFAR10_CLASSES, FASHION_CLASSES, MNIST_CLASSES
+    from .data.synthetic import SHAPES
+
+    kind = dataset["kind"]
+    if kind == "fashion-mnist":
+        return list(FASHION_CLASSES)
+    if kind == "mnist":
+        return list(MNIST_CLASSES)
+    if kind == "cifar10":
+        return list(CIFAR10_CLASSES)
+    if kind == "synthetic":
+        return SHAPES[: dataset.get("synthetic", {}).get("classes", 4)]
+    root = Path(dataset["root"]).expanduser()
+    base = root / "train" if (root / "train").is_dir() else root
+    return sorted(entry.name for entry in base.iterdir() if entry.is_dir()) if base.is_dir() else []
+
+
+def check_analyses(config: dict[str, Any]) -> None:
+    """Check the analysis settings against each model's input size and classes (ConfigError names the key)."""
+    from .correspondence import part_box
+
+    for name, model in config["models"].items():
+        dataset = config["datasets"][model["dataset"]]
+        _, height, width = dataset_shape(dataset)
+        occlusion = config.get("occlusion", {})
+        for window in occlusion.get("windows", []):
+            if window > max(height, width):
+                raise ConfigError("occlusion.windows", f"window {window} is larger than the {height}x{width} images of {model['dataset']}")
+        if occlusion.get("layer"):
+            try:
+                _layers(model["arch"], yaml.safe_dump(model["params"]), dataset_shape(dataset), (occlusion["layer"],))
+            except LayerError as error:
+                raise ConfigError("occlusion.layer", f"{error} (model {name})") from error
+        correspondence = config.get("correspondence", {})
+        if correspondence:
+            classes = dataset_classes(dataset)
+            if correspondence["class"] is not None and correspondence["class"] not in classes:
+                raise ConfigError("correspondence.class", f"{correspondence['class']!r} is not a class of {model['dataset']} ({', '.join(classes)})")
+            for part, spec in correspondence["parts"].items():
+                y0, x0, y1, x1 = part_box(spec, height, width)
+                if not (0 <= y0 < y1 <= height and 0 <= x0 < x1 <= width):
+                    raise ConfigError(f"correspondence.parts.{part}", f"box {spec} lies outside the {height}x{width} images of {model['dataset']}")

@@ -47,3 +47,67 @@ def class_bars(values: Sequence[float], classes: Sequence[str], path: str | os.P
     ax.set(ylabel=ylabel, title=title)
     ax.grid(axis="y", alpha=0.3)
     _save(fig, path)
+
+
+def occlusion_figure(image, projection, windows, maps: dict, classes, true_label: int, path, title: str = "") -> None:
+    """Zeiler & Fergus Fig. 7 for one image: per window, (a) the strongest feature map's summed
+    activity, (b) the true-class probability, (c) the most probable class, beside the image and
+    the deconvnet projection of that feature map's top activation."""
+    import numpy as np
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    rows = len(windows)
+    fig, axes = plt.subplots(rows, 4, figsize=(11, 2.6 * rows), squeeze=False)
+    palette = plt.get_cmap("tab20" if len(classes) > 10 else "tab10").colors
+    cmap = ListedColormap(palette[: len(classes)])
+    norm = BoundaryNorm(np.arange(len(classes) + 1) - 0.5, len(classes))
+    seen = set()
+    for r, window in enumerate(windows):
+        ax = axes[r, 0]
+        if r == 0:
+            ax.imshow(image, interpolation="nearest")
+            ax.set_title(f"input ({classes[true_label]})")
+        elif r == 1:
+            ax.imshow(projection, interpolation="nearest")
+            ax.set_title("projection of the\nstrongest feature map")
+        ax.axis("off")
+        im = axes[r, 1].imshow(maps["activity"][window], cmap="viridis", interpolation="nearest")
+        fig.colorbar(im, ax=axes[r, 1], fraction=0.046)
+        axes[r, 1].set_title(f"{window} px: feature map activity")
+        im = axes[r, 2].imshow(maps["probability"][window], cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+        fig.colorbar(im, ax=axes[r, 2], fraction=0.046)
+        axes[r, 2].set_title(f"p({classes[true_label]})")
+        predicted = maps["predicted"][window]
+        seen.update(int(v) for v in np.unique(predicted))
+        axes[r, 3].imshow(predicted, cmap=cmap, norm=norm, interpolation="nearest")
+        axes[r, 3].set_title("most probable class")
+        for c in (1, 2, 3):
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+    handles = [Patch(color=palette[c], label=classes[c]) for c in sorted(seen)]
+    fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)), frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    _save(fig, path)
+
+
+def invariance_figure(table, path, transform: str, unit: str, first_layer: str, top_layer: str) -> None:
+    """Zeiler & Fergus Fig. 5 for one transformation: first-layer distance, top-layer distance and
+    true-class probability, one curve per image."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    for image, rows in table.groupby("image"):
+        rows = rows.sort_values("value")
+        label = f"{image}: {rows['label'].iloc[0]}"
+        axes[0].plot(rows["value"], rows["first_distance"], "o-", ms=3, label=label)
+        axes[1].plot(rows["value"], rows["top_distance"], "o-", ms=3, label=label)
+        axes[2].plot(rows["value"], rows["probability"], "o-", ms=3, label=label)
+    axes[0].set(title=f"{first_layer}: distance", xlabel=unit, ylabel="‖f(x) − f(Tx)‖ / ‖f(x)‖")
+    axes[1].set(title=f"{top_layer}: distance", xlabel=unit)
+    axes[2].set(title="probability of the true class", xlabel=unit, ylim=(-0.02, 1.02))
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[2].legend(fontsize=7)
+    fig.suptitle(transform)
+    _save(fig, path)

@@ -7,12 +7,13 @@ from snakemake.utils import validate
 
 from convatlas.config import SCHEMA_PATH, checkpoint_epochs, validate_config
 from convatlas.errors import ConfigError
-from convatlas.plan import analysed_layers, page_epochs
+from convatlas.plan import analysed_layers, check_analyses, page_epochs
 
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
     MODELS = sorted(config["models"])
     LAYERS = {model: analysed_layers(config, model) for model in MODELS}  # checks analysis.layers
+    check_analyses(config)  # windows, parts and classes against each model's data
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
 validate(config, str(SCHEMA_PATH), set_default=False)  # defaults are filled above
@@ -56,11 +57,12 @@ def layer_projections_all_epochs(wildcards):
 
 
 def layer_page_dirs(model):
-    """The folders of every page of a model below its page: one per page epoch and layer, plus feature maps."""
+    """The folders of every page of a model below its page: per page epoch, one per layer, plus
+    feature maps and the occlusion, correspondence and invariance analyses."""
     return [
         f"site/models/{model}/epoch-{e}/{folder}"
         for e in page_epochs(config, model)
-        for folder in [*LAYERS[model], "feature-maps"]
+        for folder in [*LAYERS[model], "feature-maps", "analyses"]
     ]
 
 

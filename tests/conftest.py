@@ -26,6 +26,11 @@ def tiny_config() -> dict:
                      "params": {"widths": [4, 8], "blocks": 1}},
         },
         "analysis": {"batch_size": 64},
+        "occlusion": {"images_per_class": 1, "windows": [3, 5], "stride": 2},
+        "correspondence": {"class": "disc", "images": 3, "parts": {"top": [0, 4, 5, 12], "middle": [0.3, 0.3, 0.7, 0.7]},
+                           "random_draws": 2},
+        "invariance": {"images": 2, "translation": [-2, 0, 2], "rotation": [0, 90, 180], "scale": [0.8, 1.0, 1.2]},
+        "feature_maps": {"images": 4},
         "site": {"epochs": "all"},
     }
 

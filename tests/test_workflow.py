@@ -109,6 +109,43 @@ def test_feature_map_pages(atlas):
     assert 'href="epoch-2/feature-maps/index.html"' in (workdir / "site/models/tiny/index.html").read_text()
 
 
+def test_occlusion_correspondence_and_invariance_pages(atlas):
+    import pandas as pd
+
+    from convatlas.io import read_npz
+
+    workdir, _ = atlas
+    maps = read_npz(workdir / "results/tiny/epoch-2/occlusion.npz")
+    assert maps["labels"].tolist() == [0, 1, 2, 3]  # the first image of every class, by class
+    assert len(maps["images"]) == 4 and maps["activity_3"].shape == (4, 8, 8) and maps["projection"].shape == (4, 16, 16, 1)
+    folder = workdir / "site/models/tiny/epoch-2/analyses"
+    summary = (folder / "occlusion.html").read_text()
+    for image in maps["images"].tolist():
+        assert f'href="occlusion-{image}.html"' in summary and (folder / f"img/occlusion-{image}.png").is_file()
+    table = pd.read_parquet(workdir / "results/tiny/epoch-2/correspondence.parquet")
+    assert set(table.part) == {"top", "middle", "random"} and set(table.layer) == {"features.relu1", "features.relu2", "classifier.fc1_relu"}
+    assert "random (control)" in (folder / "correspondence.html").read_text()
+    invariance = pd.read_parquet(workdir / "results/tiny/epoch-2/invariance.parquet")
+    assert len(invariance) == 2 * 9
+    page = (folder / "invariance.html").read_text()
+    for transform in ("translation", "rotation", "scale"):
+        assert f'src="img/invariance-{transform}.png"' in page
+    model_page = (workdir / "site/models/tres/index.html").read_text()
+    assert 'href="epoch-1/analyses/occlusion.html"' in model_page
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("occlusion", {"windows": [3, 40]}, "config key occlusion.windows: window 40 is larger than the 16x16 images"),
+    ("correspondence", {"class": "Sneaker"}, "config key correspondence.class: 'Sneaker' is not a class of shapes"),
+    ("correspondence", {"parts": {"far": [10, 10, 30, 12]}}, "config key correspondence.parts.far: box [10, 10, 30, 12] lies outside"),
+])
+def test_bad_analysis_settings_are_named(write_config, key, value, message):
+    config = tiny_config()
+    config[key].update(value)
+    result = run_snakemake(write_config(config), "-n", check=False)
+    assert result.returncode != 0 and message in result.stdout + result.stderr
+
+
 def test_unknown_analysis_layer_lists_valid_names(write_config):
     config = tiny_config()
     config["analysis"]["layers"] = ["features.relu9"]
