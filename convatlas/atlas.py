@@ -70,6 +70,7 @@ class LayerPage:
     projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (C, k, h, w, in)
     evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (C, h, w, in) top-1 projection
     filters: np.ndarray | None = None  # (C, in, kh, kw) first-layer weights
+    ablation: pd.DataFrame | None = None  # per-channel ablation: accuracy, accuracy_drop, class_{i}
     overview_channels: int = 16
     evolution_channels: int = 8
 
@@ -151,6 +152,8 @@ def render_layer(page: LayerPage, template_dir: str | os.PathLike, site_dir: str
             save_png(filters[channel], img / f"{channel}-filter.png")
         thumbs.append(resize_nearest(patches[0], THUMB))
         card = _card(stats.iloc[channel], classes, channel)
+        if page.ablation is not None:
+            card["ablation"] = _ablation_effect(page.ablation.iloc[channel], classes)
         cards.append(card)
         renderer.render("channel.html", f"{folder}/channel-{channel}.html", **common,
                         channel=card, tops=tops, channels=channels, has_filter=filters is not None)
@@ -162,9 +165,17 @@ def render_layer(page: LayerPage, template_dir: str | os.PathLike, site_dir: str
         dead_fraction=float(stats["dead"].mean()) if channels else 0.0,
         overview=sample_channels(channels, page.overview_channels) if methods else [],
         evolution=sample_channels(channels, page.evolution_channels) if evolution_epochs else [],
-        has_filters=filters is not None,
+        has_filters=filters is not None, has_ablation=page.ablation is not None,
     )
     return out
+
+
+def _ablation_effect(row: pd.Series, classes: Sequence[str]) -> dict[str, Any]:
+    """Accuracy with the channel switched off, overall and per class, against the unablated model."""
+    base = float(row["base_accuracy"])
+    return {"accuracy": float(row["accuracy"]), "drop": float(row["accuracy_drop"]), "base": base,
+            "classes": [{"name": c, "accuracy": float(row[f"class_{i}"]), "base": float(row[f"base_class_{i}"])}
+                        for i, c in enumerate(classes)]}
 
 
 def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, Any]:
@@ -173,7 +184,7 @@ def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, An
     return {
         "channel": int(channel), "max": float(info["max"]), "mean": float(info["mean"]),
         "fraction_positive": float(info["fraction_positive"]), "selectivity": float(info["selectivity"]),
-        "dead": bool(info["dead"]), "top_class": classes[int(info["top_class"])],
+        "dead": bool(info["dead"]), "top_class": classes[int(info["top_class"])], "ablation": None,
         "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB,
         "class_bars": [{"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)} for c, m in zip(classes, means)],
     }
@@ -184,8 +195,9 @@ def load_layer_page(
     checkpoint: str | os.PathLike, files: dict[str, str | os.PathLike], evolution_files: dict[int, str | os.PathLike],
     probe: ImageSet, overview_channels: int = 16, evolution_channels: int = 8,
 ) -> LayerPage:
-    """Read what a layer's pages show: ``files`` has index, stats, predictions, layers and
-    projections (the epoch's .npz); ``evolution_files`` the projections of every checkpoint."""
+    """Read what a layer's pages show: ``files`` has index, stats, predictions, layers,
+    projections (the epoch's .npz) and optionally ablation (Parquet); ``evolution_files`` the
+    projections of every checkpoint."""
     from .checkpoint import load_checkpoint
     from .deconv import read_projections
     from .graph import ModelGraph
@@ -205,5 +217,7 @@ def load_layer_page(
     return LayerPage(
         model, epoch, layer, info, layer_names, page_epochs,
         pd.read_parquet(files["index"]), pd.read_parquet(files["stats"]), pd.read_parquet(files["predictions"]),
-        probe, projections, evolution, filters, overview_channels, evolution_channels,
+        probe, projections=projections, evolution=evolution, filters=filters,
+        ablation=pd.read_parquet(files["ablation"]) if files.get("ablation") else None,
+        overview_channels=overview_channels, evolution_channels=evolution_channels,
     )

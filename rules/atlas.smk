@@ -10,6 +10,7 @@ rule layer_pages:
         layers="results/{model}/epoch-{epoch}/layers.json",
         projections="results/{model}/epoch-{epoch}/deconv/{layer}.npz",
         evolution=layer_projections_all_epochs,
+        ablation="results/{model}/epoch-{epoch}/ablation/{layer}.parquet",
     output:
         pages=directory("site/models/{model}/epoch-{epoch}/{layer}"),
     log:

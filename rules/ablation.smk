@@ -1,0 +1,45 @@
+# Stage 5: ablation. Per-channel ablation per (model, epoch, layer); named experiments per (model, epoch).
+
+
+rule channel_ablation:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+    output:
+        table="results/{model}/epoch-{epoch}/ablation/{layer}.parquet",
+    log:
+        "logs/channel_ablation/{model}-{epoch}-{layer}.log",
+    params:
+        dataset=dataset_config,
+        settings=config["ablation"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/channel_ablation.py"
+
+
+rule ablation_experiments:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
+    output:
+        experiments="results/{model}/epoch-{epoch}/ablation/experiments.json",
+    log:
+        "logs/ablation_experiments/{model}-{epoch}.log",
+    params:
+        dataset=dataset_config,
+        settings=config["ablation"],
+        layers=config["analysis"]["layers"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/ablation_experiments.py"
