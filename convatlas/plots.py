@@ -111,3 +111,22 @@ def invariance_figure(table, path, transform: str, unit: str, first_layer: str, 
     axes[2].legend(fontsize=7)
     fig.suptitle(transform)
     _save(fig, path)
+
+
+def confusion_difference(before, after, classes, path, title: str = "") -> None:
+    """After minus before confusion counts (rows: true class, columns: predicted), diverging colours."""
+    import numpy as np
+
+    diff = np.asarray(after) - np.asarray(before)
+    bound = max(1, int(np.abs(diff).max()))
+    size = max(4.0, 0.5 * len(classes) + 2)
+    fig, ax = plt.subplots(figsize=(size, size * 0.85))
+    im = ax.imshow(diff, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    for (r, c), value in np.ndenumerate(diff):
+        if value:
+            ax.text(c, r, f"{value:+d}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set(xlabel="predicted", ylabel="true class", title=title)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="images (after − before)")
+    _save(fig, path)

@@ -43,3 +43,26 @@ rule ablation_experiments:
         "../envs/convatlas.yaml"
     script:
         "../scripts/ablation_experiments.py"
+
+
+rule ablation_pages:
+    input:
+        experiments="results/{model}/epoch-{epoch}/ablation/experiments.json",
+        layer_tables=layer_ablation_tables,
+    output:
+        pages=directory("site/models/{model}/epoch-{epoch}/ablation"),
+    log:
+        "logs/ablation_pages/{model}-{epoch}.log",
+    params:
+        dataset=dataset_config,
+        dataset_name=dataset_name,
+        layer_names=layer_names,
+        templates=TEMPLATES,
+        title=config["site"]["title"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/ablation_pages.py"

@@ -56,13 +56,17 @@ def layer_projections_all_epochs(wildcards):
     return [f"results/{wildcards.model}/epoch-{e}/deconv/{wildcards.layer}.npz" for e in epochs_of(wildcards.model)]
 
 
+def layer_ablation_tables(wildcards):
+    return [f"results/{wildcards.model}/epoch-{wildcards.epoch}/ablation/{layer}.parquet" for layer in LAYERS[wildcards.model]]
+
+
 def layer_page_dirs(model):
     """The folders of every page of a model below its page: per page epoch, one per layer, plus
     feature maps and the occlusion, correspondence and invariance analyses."""
     return [
         f"site/models/{model}/epoch-{e}/{folder}"
         for e in page_epochs(config, model)
-        for folder in [*LAYERS[model], "feature-maps", "analyses"]
+        for folder in [*LAYERS[model], "feature-maps", "analyses", "ablation"]
     ]
 
 

@@ -134,6 +134,26 @@ def test_occlusion_correspondence_and_invariance_pages(atlas):
     assert 'href="epoch-1/analyses/occlusion.html"' in model_page
 
 
+def test_ablation_tables_and_page(atlas):
+    import json
+
+    import pandas as pd
+
+    workdir, _ = atlas
+    table = pd.read_parquet(workdir / "results/tiny/epoch-2/ablation/features.relu2.parquet")
+    assert list(table.columns[:3]) == ["channel", "accuracy", "accuracy_drop"] and len(table) == 8
+    assert {"class_0", "class_3", "base_accuracy"} <= set(table.columns)
+    experiments = json.loads((workdir / "results/tiny/epoch-2/ablation/experiments.json").read_text())
+    top = experiments["experiments"]["top10_selective"]
+    assert sum(len(c) for c in top["channels"].values()) == 10
+    assert len(top["confusion_after"]) == 4 and sum(map(sum, top["confusion_after"])) == 64
+    page = (workdir / "site/models/tiny/epoch-2/ablation/index.html").read_text()
+    assert "top10_selective" in page and 'src="img/top10_selective-confusion.png"' in page
+    channel = (workdir / "site/models/tiny/epoch-2/features.relu2/channel-0.html").read_text()
+    assert "Switched off" in channel
+    assert 'value="ablation"' in (workdir / "site/models/tiny/epoch-2/features.relu2/index.html").read_text()
+
+
 @pytest.mark.parametrize("key,value,message", [
     ("occlusion", {"windows": [3, 40]}, "config key occlusion.windows: window 40 is larger than the 16x16 images"),
     ("correspondence", {"class": "Sneaker"}, "config key correspondence.class: 'Sneaker' is not a class of shapes"),
