@@ -82,6 +82,17 @@ def check_analyses(config: dict[str, Any]) -> None:
     """Check the analysis settings against each model's input size and classes (ConfigError names the key)."""
     from .correspondence import part_box
 
+    transfer = config.get("transfer", {})
+    for name in transfer.get("models", []):
+        if name not in config["models"]:
+            raise ConfigError("transfer.models", f"{name!r} names no model (defined: {', '.join(sorted(config['models']))})")
+        classes = dataset_classes(config["datasets"][config["models"][name]["dataset"]])
+        for key in ("source_classes", "target_classes"):
+            bad = [c for c in transfer[key] if c >= len(classes)]
+            if bad:
+                raise ConfigError(f"transfer.{key}", f"class {bad[0]} does not exist ({len(classes)} classes in the data of {name})")
+        if set(transfer["source_classes"]) & set(transfer["target_classes"]):
+            raise ConfigError("transfer.target_classes", "must not share classes with transfer.source_classes")
     for name, model in config["models"].items():
         dataset = config["datasets"][model["dataset"]]
         _, height, width = dataset_shape(dataset)

@@ -130,3 +130,35 @@ def confusion_difference(before, after, classes, path, title: str = "") -> None:
     ax.set(xlabel="predicted", ylabel="true class", title=title)
     fig.colorbar(im, ax=ax, fraction=0.046, label="images (after − before)")
     _save(fig, path)
+
+
+def transfer_figure(tables: dict, path) -> None:
+    """Accuracy versus images per class, transfer against from scratch, mean and spread over draws."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for model, table in tables.items():
+        for method, style in (("transfer", "o-"), ("scratch", "s--")):
+            rows = table[table.method == method].groupby("shots")["accuracy"]
+            mean, low, high = rows.mean(), rows.min(), rows.max()
+            line, = ax.plot(mean.index, mean.values, style, label=f"{model}: {method}")
+            ax.fill_between(mean.index, low.values, high.values, color=line.get_color(), alpha=0.15)
+    ax.set_xscale("log")
+    ax.set(xlabel="training images per new class", ylabel="test accuracy on the new classes",
+           title="frozen features + new softmax vs. trained from scratch")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def probe_figure(tables: dict, path) -> None:
+    """Linear-probe accuracy per analysed layer (by relative depth), one line per model."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for model, table in tables.items():
+        depth = [i / max(1, len(table) - 1) for i in range(len(table))]
+        ax.plot(depth, table["accuracy"], "o-", label=model)
+        for x, y, layer in zip(depth, table["accuracy"], table["layer"]):
+            ax.annotate(layer, (x, y), fontsize=6, rotation=20, xytext=(2, 3), textcoords="offset points")
+    ax.set(xlabel="relative depth of the analysed layer", ylabel="linear probe test accuracy",
+           title="where features become class-specific")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)

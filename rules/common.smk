@@ -87,6 +87,11 @@ def stashed_checkpoint(wildcards):
     return f"{train_state_dir(wildcards)}/epoch-{wildcards.epoch}.pt"
 
 
+def transfer_state_dir(wildcards):
+    """Where the transfer job keeps its resumable source-class training."""
+    return f"results/transfer/{wildcards.model}"
+
+
 def final_checkpoint(wildcards):
     return checkpoint_path(wildcards.model, epochs_of(wildcards.model)[-1])
 
@@ -109,6 +114,7 @@ def all_targets():
         *all_checkpoints(),
         *all_indexes(),
         "site/index.html",
+        "site/compare.html",
         *[folder for m in MODELS for folder in layer_page_dirs(m)],
         *expand("site/models/{model}/index.html", model=MODELS),
     ]

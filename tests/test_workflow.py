@@ -154,10 +154,28 @@ def test_ablation_tables_and_page(atlas):
     assert 'value="ablation"' in (workdir / "site/models/tiny/epoch-2/features.relu2/index.html").read_text()
 
 
+def test_probe_transfer_and_comparison(atlas):
+    import pandas as pd
+
+    workdir, _ = atlas
+    probe = pd.read_parquet(workdir / "results/tres/epoch-1/probe.parquet")
+    assert probe.layer.tolist() == ["relu", "layer1.0.relu1", "layer1.0", "layer2.0.relu1", "layer2.0"]
+    assert probe.accuracy.between(0, 1).all()
+    transfer = pd.read_parquet(workdir / "results/transfer/tiny.parquet")
+    assert set(transfer.method) == {"transfer", "scratch"} and sorted(set(transfer.shots)) == [1, 5]
+    assert len(transfer) == 2 * 2 * 2
+    page = (workdir / "site/compare.html").read_text()
+    for text in ("Transfer to new classes", "Linear probes", "Top-9 at corresponding depths", 'href="models/tres/epoch-1/layer1.0/index.html"'):
+        assert text in page
+    assert 'href="compare.html"' in (workdir / "site/index.html").read_text()
+
+
 @pytest.mark.parametrize("key,value,message", [
     ("occlusion", {"windows": [3, 40]}, "config key occlusion.windows: window 40 is larger than the 16x16 images"),
     ("correspondence", {"class": "Sneaker"}, "config key correspondence.class: 'Sneaker' is not a class of shapes"),
     ("correspondence", {"parts": {"far": [10, 10, 30, 12]}}, "config key correspondence.parts.far: box [10, 10, 30, 12] lies outside"),
+    ("transfer", {"models": ["nope"]}, "config key transfer.models: 'nope' names no model"),
+    ("transfer", {"target_classes": [1, 2]}, "config key transfer.target_classes: must not share classes"),
 ])
 def test_bad_analysis_settings_are_named(write_config, key, value, message):
     config = tiny_config()

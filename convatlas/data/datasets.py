@@ -72,6 +72,21 @@ class ImageSet(torch.utils.data.Dataset):
         """The first ``count`` images."""
         raise NotImplementedError
 
+    def subset_indices(self, indices: torch.Tensor) -> "ImageSet":
+        """The images at ``indices`` (in that order)."""
+        raise NotImplementedError
+
+    def select_classes(self, classes: list[int]) -> "ImageSet":
+        """The images of ``classes`` only, relabelled 0..len(classes)-1 in that order."""
+        mask = torch.isin(self.labels, torch.as_tensor(classes))
+        chosen = torch.nonzero(mask).flatten()
+        subset = self.subset_indices(chosen)
+        remap = torch.full((len(self.classes),), -1, dtype=torch.long)
+        remap[torch.as_tensor(classes)] = torch.arange(len(classes))
+        subset.labels = remap[subset.labels]
+        subset.classes = [self.classes[c] for c in classes]
+        return subset
+
 
 class TensorImageSet(ImageSet):
     """An in-memory split."""
@@ -88,6 +103,9 @@ class TensorImageSet(ImageSet):
 
     def subset(self, count: int) -> "TensorImageSet":
         return TensorImageSet(self.data[:count], self.labels[:count], self.classes, self.name)
+
+    def subset_indices(self, indices: torch.Tensor) -> "TensorImageSet":
+        return TensorImageSet(self.data[indices], self.labels[indices], self.classes, self.name)
 
 
 class FolderImageSet(ImageSet):
@@ -129,6 +147,10 @@ class FolderImageSet(ImageSet):
 
     def subset(self, count: int) -> "FolderImageSet":
         return FolderImageSet(self.files[:count], self.labels[:count], self.classes, self.target_size, self.name)
+
+    def subset_indices(self, indices: torch.Tensor) -> "FolderImageSet":
+        files = [self.files[int(i)] for i in indices]
+        return FolderImageSet(files, self.labels[indices], self.classes, self.target_size, self.name)
 
 
 def _resize(images: torch.Tensor, size: int | None) -> torch.Tensor:
