@@ -116,6 +116,32 @@ def _check_semantics(config: dict[str, Any]) -> None:
         check_arch(model["arch"], model["params"], key=f"models.{name}")
 
 
+def expand_variants(config: dict[str, Any]) -> dict[str, list[str]]:
+    """Add every architecture variant of ``variants`` to ``config['models']`` as ``<base>-<name>``.
+
+    A variant copies its base model's settings, replaces builder parameters, trains for
+    ``variants.<base>.epochs`` epochs and is marked ``variant_of: <base>``. Returns base -> variant
+    names. Call after validation (the added key is internal).
+    """
+    from .models.registry import check_arch
+
+    added: dict[str, list[str]] = {}
+    for base, spec in config.get("variants", {}).items():
+        if base not in config["models"]:
+            raise ConfigError(f"variants.{base}", f"{base!r} names no model (defined: {', '.join(sorted(config['models']))})")
+        base_config = config["models"][base]
+        epochs = spec.get("epochs", 2)
+        if epochs not in checkpoint_epochs(base_config):
+            raise ConfigError(f"variants.{base}.epochs", f"the base model has no checkpoint at epoch {epochs}; add it to models.{base}.checkpoints")
+        for name, params in spec["models"].items():
+            variant = copy.deepcopy(base_config)
+            variant.update(params={**base_config["params"], **params}, epochs=epochs, checkpoints=[epochs], variant_of=base)
+            check_arch(variant["arch"], variant["params"], key=f"variants.{base}.models.{name}")
+            config["models"][f"{base}-{name}"] = variant
+            added.setdefault(base, []).append(f"{base}-{name}")
+    return added
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a YAML config file and validate it."""
     try:

@@ -58,20 +58,26 @@ def model_dir(name: str) -> str:
 
 def render_overview(
     summaries: list[dict[str, Any]], plots: dict[str, dict[str, str]], page_epochs: dict[str, list[int]],
-    template_dir: str | os.PathLike, site_dir: str | os.PathLike, title: str = "convatlas",
+    variant_tables: dict[str, str | os.PathLike], template_dir: str | os.PathLike, site_dir: str | os.PathLike,
+    title: str = "convatlas",
 ) -> list[Path]:
     """Write ``index.html`` and one page per model.
 
     ``plots[model]`` maps plot names to PNG files; ``page_epochs[model]`` lists the epochs whose
-    layer pages exist (the model page links to them).
+    layer pages exist (the model page links to them); ``variant_tables[model]`` is the Parquet
+    layer-ablation table of a model with architecture variants.
     """
+    import pandas as pd
+
     renderer = Renderer(template_dir, site_dir, title)
     written = []
     for summary in summaries:
         folder = model_dir(summary["name"])
         for plot, source in plots[summary["name"]].items():
             written.append(renderer.copy(source, f"{folder}/{plot}.png"))
+        variants = variant_tables.get(summary["name"])
+        rows = pd.read_parquet(variants).to_dict("records") if variants else []
         written.append(renderer.render("model.html", f"{folder}/index.html", model=summary,
-                                       page_epochs=page_epochs[summary["name"]]))
+                                       page_epochs=page_epochs[summary["name"]], variants=rows))
     written.append(renderer.render("index.html", "index.html", models=summaries, model_dir=model_dir))
     return written

@@ -5,24 +5,26 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from convatlas.config import SCHEMA_PATH, checkpoint_epochs, validate_config
+from convatlas.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
 from convatlas.errors import ConfigError
 from convatlas.plan import analysed_layers, check_analyses, page_epochs
 
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
-    MODELS = sorted(config["models"])
+    validate(config, str(SCHEMA_PATH), set_default=False)  # defaults are filled above
+    MODELS = sorted(config["models"])  # the analysed models
     LAYERS = {model: analysed_layers(config, model) for model in MODELS}  # checks analysis.layers
     check_analyses(config)  # windows, parts and classes against each model's data
+    VARIANTS = expand_variants(config)  # architecture variants: trained, compared, not analysed
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
-validate(config, str(SCHEMA_PATH), set_default=False)  # defaults are filled above
+TRAINED = sorted(config["models"])
 
 TEMPLATES = str(Path(workflow.basedir) / "templates")
 
 
 wildcard_constraints:
-    model="|".join(re.escape(m) for m in MODELS),
+    model="|".join(sorted((re.escape(m) for m in TRAINED), key=len, reverse=True)),
     epoch=r"\d+",
     layer="|".join(sorted({re.escape(name) for names in LAYERS.values() for name in names}, key=len, reverse=True)),
 
@@ -97,7 +99,20 @@ def final_checkpoint(wildcards):
 
 
 def all_checkpoints():
-    return [checkpoint_path(m, e) for m in MODELS for e in epochs_of(m)]
+    return [checkpoint_path(m, e) for m in TRAINED for e in epochs_of(m)]
+
+
+def variant_checkpoints(wildcards):
+    """The final checkpoint of each variant of a base model."""
+    return [checkpoint_path(v, epochs_of(v)[-1]) for v in VARIANTS[wildcards.model]]
+
+
+def variant_names(wildcards):
+    return VARIANTS[wildcards.model]
+
+
+def variant_base_checkpoint(wildcards):
+    return checkpoint_path(wildcards.model, config["variants"][wildcards.model].get("epochs", 2))
 
 
 def all_indexes():
@@ -115,6 +130,7 @@ def all_targets():
         *all_indexes(),
         "site/index.html",
         "site/compare.html",
+        *[f"results/{base}/variants.parquet" for base in VARIANTS],
         *[folder for m in MODELS for folder in layer_page_dirs(m)],
         *expand("site/models/{model}/index.html", model=MODELS),
     ]

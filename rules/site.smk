@@ -28,6 +28,7 @@ rule site:
         curves=expand("results/{model}/plots/curves.png", model=MODELS),
         per_class=expand("results/{model}/plots/per_class.png", model=MODELS),
         layer_pages=[folder for model in MODELS for folder in layer_page_dirs(model)],
+        variants=[f"results/{base}/variants.parquet" for base in VARIANTS],
     output:
         index="site/index.html",
         model_pages=expand("site/models/{model}/index.html", model=MODELS),
@@ -36,6 +37,7 @@ rule site:
     params:
         models=MODELS,
         page_epochs={model: page_epochs(config, model) for model in MODELS},
+        variant_bases=list(VARIANTS),
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

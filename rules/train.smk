@@ -40,3 +40,25 @@ rule publish_checkpoint:
         "../envs/convatlas.yaml"
     script:
         "../scripts/publish_checkpoint.py"
+
+
+rule layer_ablation:
+    input:
+        base=variant_base_checkpoint,
+        variants=variant_checkpoints,
+    output:
+        table="results/{model}/variants.parquet",
+    log:
+        "logs/layer_ablation/{model}.log",
+    params:
+        variants=variant_names,
+        dataset=dataset_config,
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/layer_ablation.py"

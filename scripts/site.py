@@ -15,6 +15,7 @@ render_overview(
     summaries,
     plots,
     snakemake.params.page_epochs,
+    dict(zip(snakemake.params.variant_bases, snakemake.input.variants)),
     snakemake.params.templates,
     Path(snakemake.output.index).parent,
     snakemake.params.title,

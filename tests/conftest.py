@@ -34,6 +34,7 @@ def tiny_config() -> dict:
         "probe": {"train_images": 100, "test_images": 64},
         "transfer": {"models": ["tiny"], "source_classes": [0, 1], "target_classes": [2, 3], "shots": [1, 5],
                      "draws": 2, "epochs": 1, "scratch_steps": 10},
+        "variants": {"tiny": {"epochs": 1, "models": {"wide": {"widths": [6, 8]}, "one_conv": {"widths": [4]}}}},
         "site": {"epochs": "all"},
     }
 

@@ -170,6 +170,21 @@ def test_probe_transfer_and_comparison(atlas):
     assert 'href="compare.html"' in (workdir / "site/index.html").read_text()
 
 
+def test_layer_ablation_variants(atlas):
+    import pandas as pd
+
+    workdir, _ = atlas
+    table = pd.read_parquet(workdir / "results/tiny/variants.parquet")
+    assert table.model.iloc[0] == "tiny" and set(table.model[1:]) == {"tiny-wide", "tiny-one_conv"}
+    assert (table.epoch == 1).all() and table.test_error.between(0, 1).all()
+    sizes = dict(zip(table.model, table.parameters))
+    assert sizes["tiny-wide"] > sizes["tiny"]
+    assert (workdir / "results/tiny-wide/checkpoints/epoch-1.pt").is_file()
+    assert not (workdir / "site/models/tiny-wide").exists()  # variants are trained and compared, not analysed
+    page = (workdir / "site/models/tiny/index.html").read_text()
+    assert "Layer ablation" in page and "tiny-one_conv" in page
+
+
 @pytest.mark.parametrize("key,value,message", [
     ("occlusion", {"windows": [3, 40]}, "config key occlusion.windows: window 40 is larger than the 16x16 images"),
     ("correspondence", {"class": "Sneaker"}, "config key correspondence.class: 'Sneaker' is not a class of shapes"),
