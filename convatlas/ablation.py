@@ -22,6 +22,8 @@ from .data import ImageSet, normalise
 from .graph import ModelGraph
 from .hooks import forward_hooks
 
+MAX_PASS_VALUES = 4_000_000  # activation values in one batched pass of ablated copies
+
 
 class LayerSplit:
     """The model cut at a layer: ``head(x)`` gives the layer's output and every earlier activation the
@@ -95,13 +97,16 @@ def channel_ablation(
         base = split.tail(activation, *others).argmax(dim=1) == labels
         base_correct += torch.bincount(labels[base].cpu(), minlength=classes)
         n = len(labels)
-        for start in range(0, channels, channels_per_pass):
-            chosen = torch.arange(start, min(channels, start + channels_per_pass), device=activation.device)
+        # batch channels only while the ablated copies stay small (early layers have large maps)
+        per_pass = max(1, min(channels_per_pass, MAX_PASS_VALUES // max(1, activation[0].numel() * n)))
+        for start in range(0, channels, per_pass):
+            chosen = torch.arange(start, min(channels, start + per_pass), device=activation.device)
             k = len(chosen)
             ablated = activation.repeat(k, *([1] * (activation.ndim - 1)))
             rows = torch.arange(k * n, device=activation.device)
             ablated[rows, chosen.repeat_interleave(n)] = 0
-            repeated = [o.repeat(k, *([1] * (o.ndim - 1))) if isinstance(o, torch.Tensor) else o for o in others]
+            repeated = [o.repeat(k, *([1] * (o.ndim - 1))) if isinstance(o, torch.Tensor) and k > 1 else o
+                        for o in others]
             hits = (split.tail(ablated, *repeated).argmax(dim=1) == labels.repeat(k)).view(k, n)
             for j, channel in enumerate(chosen.tolist()):
                 correct[channel] += torch.bincount(labels[hits[j]].cpu(), minlength=classes)

@@ -90,6 +90,8 @@ def transfer_study(name: str, model_config: dict[str, Any], dataset_name: str, d
 
     model, meta = load_checkpoint(state_dir / f"epoch-{settings['epochs']}.pt", device)
     target_train, target_test = train.select_classes(target), test.select_classes(target)
+    step = max(1, len(target_test) // settings["test_images"])
+    target_test = target_test.subset_indices(torch.arange(0, len(target_test), step)[: settings["test_images"]])
     mean, std = meta["mean"], meta["std"]
     test_x = classifier_inputs(model, target_test, mean, std)
     rows = []
