@@ -10,7 +10,8 @@ import torch
 from .data import ImageSet
 from .images import display_factor, draw_box, grid, save_png, signed_to_rgb, to_rgb, upscale
 from .io import read_json, read_npz
-from .plots import invariance_figure, occlusion_figure
+from .attribution import EXPLANATIONS
+from .plots import attribution_figure, invariance_figure, occlusion_figure
 from .site import Renderer, model_dir
 
 PART_COLOURS = [(230, 40, 40), (40, 120, 230), (40, 170, 60), (230, 160, 20), (160, 60, 200)]
@@ -37,6 +38,13 @@ def _occlusion_pages(renderer: Renderer, folder: str, out: Path, occlusion: dict
         occlusion_figure(image, projection, windows, maps, classes, label, out / "img" / f"occlusion-{image_index}.png",
                          title=f"image {image_index}: occlusion with windows of {', '.join(map(str, windows))} px")
         save_png(upscale(image, factor), out / "img" / f"input-{image_index}.png")
+        predicted_index = int(occlusion["predicted"][m])
+        if "saliency_true" in occlusion:
+            rows = {f"{kind} ({classes[c]})": {key: occlusion[f"{key}_{kind}"][m] for key in ("saliency", "guided", "gradcam")}
+                    for kind, c in (("true", label), ("predicted", predicted_index))}
+            attribution_figure(image, maps["probability"][windows[-1]], windows[-1], rows,
+                               out / "img" / f"attribution-{image_index}.png",
+                               title=f"image {image_index}: gradient attributions beside occlusion")
         lowest = {w: float(maps["probability"][w].min()) for w in windows}
         worst = min(lowest, key=lowest.get)
         entries.append({
@@ -49,6 +57,7 @@ def _occlusion_pages(renderer: Renderer, folder: str, out: Path, occlusion: dict
         renderer.render("occlusion_image.html", f"{folder}/occlusion-{entry['image']}.html", **common, entry=entry,
                         windows=windows, layer=str(occlusion["layer"]), stride=int(occlusion["stride"]),
                         layer_has_pages=str(occlusion["layer"]) in layer_names,
+                        attributions="saliency_true" in occlusion, explanations=EXPLANATIONS,
                         previous=entries[position - 1]["image"] if position else None,
                         next=entries[position + 1]["image"] if position + 1 < len(entries) else None)
     renderer.render("occlusion.html", f"{folder}/occlusion.html", **common, entries=entries, windows=windows,

@@ -71,6 +71,7 @@ class LayerPage:
     evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (C, h, w, in) top-1 projection
     filters: np.ndarray | None = None  # (C, in, kh, kw) first-layer weights
     ablation: pd.DataFrame | None = None  # per-channel ablation: accuracy, accuracy_drop, class_{i}
+    maximised: dict[str, np.ndarray] | None = None  # "noise" (and "top1"): (C, H, W, in) images in [0, 1]
     overview_channels: int = 16
     evolution_channels: int = 8
 
@@ -109,6 +110,7 @@ def render_layer(page: LayerPage, template_dir: str | os.PathLike, site_dir: str
     columns = geometry["columns"]
     evolution_epochs = sorted(page.evolution)
     methods = [m for m in PROJECTION_TITLES if m in page.projections]
+    maximised_kinds = [k for k in ("noise", "top1") if page.maximised and k in page.maximised]
     filters = _filter_images(page.filters) if page.filters is not None else None
 
     needed = np.unique(index["image"].to_numpy())
@@ -150,24 +152,36 @@ def render_layer(page: LayerPage, template_dir: str | os.PathLike, site_dir: str
             save_png(grid(strip, len(strip), GAP), img / f"{channel}-evolution.png")
         if filters is not None:
             save_png(filters[channel], img / f"{channel}-filter.png")
+        for kind in maximised_kinds:
+            save_png(upscale(_pixels(page.maximised[kind][channel]), context_factor), img / f"{channel}-max-{kind}.png")
         thumbs.append(resize_nearest(patches[0], THUMB))
         card = _card(stats.iloc[channel], classes, channel)
         if page.ablation is not None:
             card["ablation"] = _ablation_effect(page.ablation.iloc[channel], classes)
         cards.append(card)
         renderer.render("channel.html", f"{folder}/channel-{channel}.html", **common,
-                        channel=card, tops=tops, channels=channels, has_filter=filters is not None)
+                        channel=card, tops=tops, channels=channels, has_filter=filters is not None,
+                        maximised=maximised_kinds)
     save_png(grid(thumbs, SPRITE_COLUMNS, gap=0) if thumbs else np.zeros((1, 1, 3), np.uint8), out / "img" / "sprite.png")
     if filters is not None:
         save_png(grid(filters, min(16, len(filters)), GAP), out / "img" / "filters.png")
+    if maximised_kinds:
+        mosaic = [upscale(_pixels(image), display_factor(max(height, width), 56)) for image in page.maximised["noise"]]
+        save_png(grid(mosaic, min(16, len(mosaic)), GAP), out / "img" / "maximised.png")
     renderer.render(
         "layer.html", f"{folder}/index.html", **common, cards=cards, thumb=THUMB, classes=classes,
         dead_fraction=float(stats["dead"].mean()) if channels else 0.0,
         overview=sample_channels(channels, page.overview_channels) if methods else [],
         evolution=sample_channels(channels, page.evolution_channels) if evolution_epochs else [],
         has_filters=filters is not None, has_ablation=page.ablation is not None,
+        has_maximised=bool(maximised_kinds), mosaic_columns=min(16, channels),
     )
     return out
+
+
+def _pixels(image: np.ndarray) -> np.ndarray:
+    """An (H, W, C) image in [0, 1] as uint8 RGB."""
+    return to_rgb((np.clip(image, 0, 1) * 255).round().astype(np.uint8).transpose(2, 0, 1))
 
 
 def _ablation_effect(row: pd.Series, classes: Sequence[str]) -> dict[str, Any]:
@@ -201,7 +215,7 @@ def load_layer_page(
     from .checkpoint import load_checkpoint
     from .deconv import read_projections
     from .graph import ModelGraph
-    from .io import read_json
+    from .io import read_json, read_npz
 
     info = next(entry for entry in read_json(files["layers"])["layers"] if entry["name"] == layer)
     projections = read_projections(files["projections"])
@@ -219,5 +233,6 @@ def load_layer_page(
         pd.read_parquet(files["index"]), pd.read_parquet(files["stats"]), pd.read_parquet(files["predictions"]),
         probe, projections=projections, evolution=evolution, filters=filters,
         ablation=pd.read_parquet(files["ablation"]) if files.get("ablation") else None,
+        maximised=read_npz(files["maximise"]) if files.get("maximise") else None,
         overview_channels=overview_channels, evolution_channels=evolution_channels,
     )

@@ -64,6 +64,21 @@ class _GuidedReLU(torch.autograd.Function):
         return grad.clamp(min=0) * (x > 0).to(grad.dtype)
 
 
+class _RedirectedReLU(torch.autograd.Function):
+    """ReLU forward; backward lets a tenth of the signal through where the unit was off, so that
+    activation maximisation can wake a channel that no pixel of its start image excites."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * torch.where(x > 0, 1.0, 0.1).to(grad.dtype)
+
+
 def deconv_relu(x: torch.Tensor) -> torch.Tensor:
     return _DeconvReLU.apply(x)
 
@@ -72,7 +87,11 @@ def guided_relu(x: torch.Tensor) -> torch.Tensor:
     return _GuidedReLU.apply(x)
 
 
-_RELUS = {"deconvnet": deconv_relu, "guided": guided_relu}
+def redirected_relu(x: torch.Tensor) -> torch.Tensor:
+    return _RedirectedReLU.apply(x)
+
+
+_RELUS = {"deconvnet": deconv_relu, "guided": guided_relu, "redirected": redirected_relu}
 _LINEAR_MODULES = (
     nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d,
     nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Dropout, nn.Identity, nn.Flatten,
@@ -99,7 +118,7 @@ class Projector:
 
     def __init__(self, model: nn.Module, layer: str, input_shape: tuple[int, int, int],
                  method: Method = "deconvnet", branch: Branch = "both", graph: ModelGraph | None = None):
-        if method not in METHODS:
+        if method not in (*METHODS, "redirected"):
             raise ValueError(f"unknown projection method {method!r}; use one of {', '.join(METHODS)}")
         model.eval()
         self.model, self.layer, self.method = model, layer, method
@@ -115,6 +134,8 @@ class Projector:
                 continue
             if self.graph._is_relu(node):
                 env[node] = new_graph.call_function(_RELUS[method], (env[node.all_input_nodes[0]],))
+            elif method == "redirected":  # only the ReLUs change; the forward pass is the model's
+                env[node] = new_graph.node_copy(node, lambda arg: env[arg])
             else:
                 self._check_passable(node)
                 env[node] = new_graph.node_copy(node, lambda arg: env[arg])

@@ -414,10 +414,18 @@ def occlusion_study(checkpoint, dataset: dict, settings: dict, out_path, device:
     flat = acts[torch.arange(len(images)), channels].flatten(1).argmax(dim=1)
     units = torch.stack([channels.cpu(), flat.cpu() // acts.shape[3], flat.cpu() % acts.shape[3]], dim=1)
     projection = projector(images, units.to(images.device)).permute(0, 2, 3, 1).cpu().numpy()
+    from .attribution import attributions
+
+    predicted_clean = probs.argmax(1)
+    for kind, classes in (("true", labels), ("predicted", predicted_clean)):
+        maps = attributions(model, images, classes.to(images.device), layer)
+        results[f"saliency_{kind}"] = maps["saliency"].cpu().numpy()
+        results[f"guided_{kind}"] = maps["guided"].permute(0, 2, 3, 1).cpu().numpy()
+        results[f"gradcam_{kind}"] = maps["gradcam"].cpu().numpy()
     results.update(
         images=indices.numpy(), labels=labels.numpy(), channels=channels.cpu().numpy(), units=units.numpy(),
         windows=np.asarray(settings["windows"]), stride=np.asarray(settings["stride"]),
-        probability=probs.gather(1, labels.view(-1, 1)).squeeze(1).numpy(), predicted=probs.argmax(1).numpy(),
+        probability=probs.gather(1, labels.view(-1, 1)).squeeze(1).numpy(), predicted=predicted_clean.numpy(),
         projection=projection, layer=np.asarray(layer),
     )
     write_npz(out_path, results)

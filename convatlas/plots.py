@@ -162,3 +162,36 @@ def probe_figure(tables: dict, path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     _save(fig, path)
+
+
+def attribution_figure(image, occlusion_map, window: int, rows: dict, path, title: str = "") -> None:
+    """Per class (true, predicted): saliency, guided backpropagation and Grad-CAM over the image,
+    beside the image and its occlusion map (true-class probability) for comparison."""
+    import numpy as np
+
+    fig, axes = plt.subplots(len(rows), 4, figsize=(10, 2.7 * len(rows)), squeeze=False)
+    grey = image.mean(axis=2)
+    for r, (label, maps) in enumerate(rows.items()):
+        if r == 0:
+            axes[r, 0].imshow(image, interpolation="nearest")
+            axes[r, 0].set_title("input")
+        else:
+            im = axes[r, 0].imshow(occlusion_map, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+            axes[r, 0].set_title(f"occlusion ({window} px):\np(true class)")
+        axes[r, 1].imshow(maps["saliency"], cmap="gray", interpolation="nearest")
+        axes[r, 1].set_title(f"saliency: {label}")
+        guided = maps["guided"]
+        scale = float(np.abs(guided).max()) or 1.0
+        axes[r, 2].imshow(np.clip(0.5 + guided / (2 * scale), 0, 1).squeeze(), cmap="gray" if guided.shape[2] == 1 else None,
+                          vmin=0, vmax=1, interpolation="nearest")
+        axes[r, 2].set_title(f"guided backprop: {label}")
+        axes[r, 3].imshow(grey, cmap="gray", interpolation="nearest")
+        axes[r, 3].imshow(maps["gradcam"], cmap="jet", alpha=0.5, interpolation="bilinear")
+        axes[r, 3].set_title(f"Grad-CAM: {label}")
+        for ax in axes[r]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)

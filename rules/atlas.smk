@@ -11,6 +11,7 @@ rule layer_pages:
         projections="results/{model}/epoch-{epoch}/deconv/{layer}.npz",
         evolution=layer_projections_all_epochs,
         ablation="results/{model}/epoch-{epoch}/ablation/{layer}.parquet",
+        maximise="results/{model}/epoch-{epoch}/maximise/{layer}.npz",
     output:
         pages=directory("site/models/{model}/epoch-{epoch}/{layer}"),
     log:

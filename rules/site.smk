@@ -29,6 +29,7 @@ rule site:
         per_class=expand("results/{model}/plots/per_class.png", model=MODELS),
         layer_pages=[folder for model in MODELS for folder in layer_page_dirs(model)],
         variants=[f"results/{base}/variants.parquet" for base in VARIANTS],
+        class_images=[f"results/{m}/epoch-{page_epochs(config, m)[-1]}/maximise/classes.png" for m in MODELS],
     output:
         index="site/index.html",
         model_pages=expand("site/models/{model}/index.html", model=MODELS),

@@ -14,7 +14,7 @@ page = load_layer_page(
     params.layer_names,
     params.page_epochs,
     inputs.checkpoint,
-    {key: inputs[key] for key in ("index", "stats", "predictions", "layers", "projections", "ablation")},
+    {key: inputs[key] for key in ("index", "stats", "predictions", "layers", "projections", "ablation", "maximise")},
     dict(zip(params.evolution_epochs, inputs.evolution)),
     probe_set(params.dataset, params.dataset_name),
     params.overview_channels,

@@ -8,8 +8,10 @@ from convatlas.site import render_overview
 log_to(snakemake.log[0])
 summaries = [read_json(path) for path in snakemake.input.summaries]
 plots = {
-    model: {"curves": curves, "per_class": per_class}
-    for model, curves, per_class in zip(snakemake.params.models, snakemake.input.curves, snakemake.input.per_class)
+    model: {"curves": curves, "per_class": per_class, "classes": classes}
+    for model, curves, per_class, classes in zip(
+        snakemake.params.models, snakemake.input.curves, snakemake.input.per_class, snakemake.input.class_images
+    )
 }
 render_overview(
     summaries,

@@ -185,6 +185,27 @@ def test_layer_ablation_variants(atlas):
     assert "Layer ablation" in page and "tiny-one_conv" in page
 
 
+def test_activation_maximisation_and_attributions(atlas):
+    from convatlas.io import read_npz
+
+    workdir, _ = atlas
+    images = read_npz(workdir / "results/tiny/epoch-2/maximise/features.relu2.npz")
+    assert images["noise"].shape == (8, 16, 16, 1) and images["top1"].shape == (8, 16, 16, 1)
+    assert images["noise"].min() >= 0 and images["noise"].max() <= 1
+    classes = read_npz(workdir / "results/tres/epoch-1/maximise/classes.npz")
+    assert classes["images"].shape == (4, 16, 16, 1)
+    layer = workdir / "site/models/tiny/epoch-2/features.relu2"
+    assert 'src="img/maximised.png"' in (layer / "index.html").read_text()
+    channel = (layer / "channel-3.html").read_text()
+    assert 'src="img/3-max-noise.png"' in channel and 'src="img/3-max-top1.png"' in channel
+    assert 'src="classes.png"' in (workdir / "site/models/tiny/index.html").read_text()
+    maps = read_npz(workdir / "results/tiny/epoch-2/occlusion.npz")
+    assert maps["gradcam_true"].shape == (4, 16, 16) and maps["guided_predicted"].shape == (4, 16, 16, 1)
+    first = int(maps["images"][0])
+    page = (workdir / f"site/models/tiny/epoch-2/analyses/occlusion-{first}.html").read_text()
+    assert "Gradient attributions" in page and f'src="img/attribution-{first}.png"' in page
+
+
 @pytest.mark.parametrize("key,value,message", [
     ("occlusion", {"windows": [3, 40]}, "config key occlusion.windows: window 40 is larger than the 16x16 images"),
     ("correspondence", {"class": "Sneaker"}, "config key correspondence.class: 'Sneaker' is not a class of shapes"),

@@ -1,0 +1,46 @@
+# Stage 6: activation maximisation, one job per (model, epoch, layer) for the channels and one per
+# (model, epoch) for the classes.
+
+
+rule maximise:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        index="results/{model}/epoch-{epoch}/index.parquet",
+    output:
+        images="results/{model}/epoch-{epoch}/maximise/{layer}.npz",
+    log:
+        "logs/maximise/{model}-{epoch}-{layer}.log",
+    params:
+        dataset=dataset_config,
+        settings=config["maximise"],
+        batch_size=config["analysis"]["batch_size"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/maximise.py"
+
+
+rule class_images:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+    output:
+        images="results/{model}/epoch-{epoch}/maximise/classes.npz",
+        png="results/{model}/epoch-{epoch}/maximise/classes.png",
+    log:
+        "logs/class_images/{model}-{epoch}.log",
+    params:
+        settings=config["maximise"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/class_images.py"
