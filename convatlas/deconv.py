@@ -50,13 +50,17 @@ class _DeconvReLU(torch.autograd.Function):
         return grad.clamp(min=0)
 
 
-class _GuidedReLU(torch.autograd.Function):
-    """ReLU forward; guided backprop: rectified signal where the forward input was positive."""
+class _SavingReLU(torch.autograd.Function):
+    """ReLU forward that keeps its input for a backward rule of a subclass."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return x.clamp(min=0)
+
+
+class _GuidedReLU(_SavingReLU):
+    """Guided backprop: the rectified signal, only where the forward input was positive."""
 
     @staticmethod
     def backward(ctx, grad):
@@ -64,14 +68,9 @@ class _GuidedReLU(torch.autograd.Function):
         return grad.clamp(min=0) * (x > 0).to(grad.dtype)
 
 
-class _RedirectedReLU(torch.autograd.Function):
-    """ReLU forward; backward lets a tenth of the signal through where the unit was off, so that
-    activation maximisation can wake a channel that no pixel of its start image excites."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.clamp(min=0)
+class _RedirectedReLU(_SavingReLU):
+    """Lets a tenth of the signal through where the unit was off, so that activation maximisation
+    can wake a channel that no pixel of its start image excites."""
 
     @staticmethod
     def backward(ctx, grad):
