@@ -153,7 +153,9 @@ def render_layer(page: LayerPage, template_dir: str | os.PathLike, site_dir: str
         if filters is not None:
             save_png(filters[channel], img / f"{channel}-filter.png")
         for kind in maximised_kinds:
-            save_png(upscale(_pixels(page.maximised[kind][channel]), context_factor), img / f"{channel}-max-{kind}.png")
+            image = page.maximised[kind][channel]
+            shown = _stretched(image) if kind == "noise" else _pixels(image)
+            save_png(upscale(shown, context_factor), img / f"{channel}-max-{kind}.png")
         thumbs.append(resize_nearest(patches[0], THUMB))
         card = _card(stats.iloc[channel], classes, channel)
         if page.ablation is not None:
@@ -166,7 +168,7 @@ def render_layer(page: LayerPage, template_dir: str | os.PathLike, site_dir: str
     if filters is not None:
         save_png(grid(filters, min(16, len(filters)), GAP), out / "img" / "filters.png")
     if maximised_kinds:
-        mosaic = [upscale(_pixels(image), display_factor(max(height, width), 56)) for image in page.maximised["noise"]]
+        mosaic = [upscale(_stretched(image), display_factor(max(height, width), 56)) for image in page.maximised["noise"]]
         save_png(grid(mosaic, min(16, len(mosaic)), GAP), out / "img" / "maximised.png")
     renderer.render(
         "layer.html", f"{folder}/index.html", **common, cards=cards, thumb=THUMB, classes=classes,
@@ -182,6 +184,12 @@ def render_layer(page: LayerPage, template_dir: str | os.PathLike, site_dir: str
 def _pixels(image: np.ndarray) -> np.ndarray:
     """An (H, W, C) image in [0, 1] as uint8 RGB."""
     return to_rgb((np.clip(image, 0, 1) * 255).round().astype(np.uint8).transpose(2, 0, 1))
+
+
+def _stretched(image: np.ndarray) -> np.ndarray:
+    """An optimised image contrast-stretched to its own range (its changes are often faint)."""
+    low, high = float(image.min()), float(image.max())
+    return _pixels((image - low) / (high - low) if high > low else image)
 
 
 def _ablation_effect(row: pd.Series, classes: Sequence[str]) -> dict[str, Any]:
