@@ -39,8 +39,14 @@ test: setup
 lint: setup
 	$(BIN)/snakemake --lint
 
+# Benchmarks (after `make atlas`; each prints ratios measured in one process).
 bench: setup
 	$(BIN)/python bench/index_overhead.py results/zf/checkpoints/epoch-5.pt
+	$(BIN)/python bench/deconv_speed.py results/zf/checkpoints/epoch-5.pt results/zf/epoch-5/index.parquet
+	$(BIN)/python bench/occlusion_speed.py
+	$(BIN)/python bench/ablation_speed.py results/zf/checkpoints/epoch-5.pt --images 1000
+	$(BIN)/python bench/maximise_speed.py results/zf/checkpoints/epoch-5.pt
+	$(BIN)/python bench/layer_page_load.py
 
 clean:
 	rm -rf results site logs .snakemake
