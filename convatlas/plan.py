@@ -82,6 +82,12 @@ def check_analyses(config: dict[str, Any]) -> None:
     """Check the analysis settings against each model's input size and classes (ConfigError names the key)."""
     from .correspondence import part_box
 
+    maximise = config.get("maximise", {})
+    if maximise.get("start") == "photo":
+        if not maximise.get("photo"):
+            raise ConfigError("maximise.photo", "start: photo needs a photo file")
+        if not Path(maximise["photo"]).expanduser().is_file():
+            raise ConfigError("maximise.photo", f"file {maximise['photo']!r} does not exist")
     transfer = config.get("transfer", {})
     for name in transfer.get("models", []):
         if name not in config["models"]:

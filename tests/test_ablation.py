@@ -66,3 +66,19 @@ def test_resnet_inner_layer_keeps_the_shortcut_input():
     with torch.no_grad(), switched_off(model, {"layer2.0.relu1": [2]}):
         hits = model(x).argmax(1) == images.labels
     assert table.iloc[2].accuracy == pytest.approx(hits.double().mean().item())
+
+
+def test_named_experiment_errors_name_the_key():
+    import pandas as pd
+
+    from convatlas.ablation import experiment_channels
+    from convatlas.errors import ConfigError
+
+    stats = pd.DataFrame({"layer": ["a"] * 3 + ["b"] * 2, "channel": [0, 1, 2, 0, 1], "dead": False,
+                          "selectivity": [0.1, 0.9, 0.5, 0.8, 0.2]})
+    with pytest.raises(ConfigError, match=r"ablation.experiments.mine.channels: layer 'c' is not analysed \(a, b\)"):
+        experiment_channels({"channels": {"c": [0]}}, stats, ["a", "b"], "mine")
+    with pytest.raises(ConfigError, match="ablation.experiments.mine.channels: b has no channel 5 \\(it has 2\\)"):
+        experiment_channels({"channels": {"b": [5]}}, stats, ["a", "b"], "mine")
+    assert experiment_channels({"top_selectivity": 2}, stats, ["a", "b"], "top") == {"a": [1], "b": [0]}
+    assert sum(map(len, experiment_channels({"random": 3, "seed": 1}, stats, ["a", "b"], "r").values())) == 3

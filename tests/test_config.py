@@ -117,3 +117,13 @@ def test_unknown_ranking_is_named():
 def test_analysis_defaults():
     analysis = validate_config(tiny_config())["analysis"]
     assert analysis["top_k"] == 9 and analysis["ranking"] == "max" and analysis["layers"] is None
+
+
+def test_missing_maximise_photo_is_named():
+    from convatlas.plan import check_analyses
+
+    config = validate_config(tiny_config())
+    config["maximise"].update(start="photo", photo="/nonexistent/cat.png")
+    config["correspondence"] = {}
+    with pytest.raises(ConfigError, match="config key maximise.photo: file '/nonexistent/cat.png' does not exist"):
+        check_analyses(config)
