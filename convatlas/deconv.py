@@ -284,10 +284,10 @@ def project_top_k(
                       mininterval=1.0 if sys.stderr.isatty() else 15.0):
         chosen = slice(start, start + batch_size)
         inputs = normalise(probe.images(images[chosen]).to(device), mean, std)
+        geometry = [field.unit_geometry(y, x, height, width) for _, y, x in units[chosen].tolist()]
         for key, projector in projectors.items():
             projected = projector(inputs, units[chosen].to(device)).permute(0, 2, 3, 1).cpu().numpy()
-            for i, (c, y, x) in enumerate(units[chosen].tolist()):
-                box, origin, size = field.unit_geometry(y, x, height, width)
+            for i, (box, origin, size) in enumerate(geometry):
                 out[key][chans[start + i], ranks[start + i]] = receptive_patch(projected[i], box, origin, size, fill=0.0)
     return out
 

@@ -176,7 +176,7 @@ def attribution_figure(image, occlusion_map, window: int, rows: dict, path, titl
             axes[r, 0].imshow(image, interpolation="nearest")
             axes[r, 0].set_title("input")
         else:
-            im = axes[r, 0].imshow(occlusion_map, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+            axes[r, 0].imshow(occlusion_map, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
             axes[r, 0].set_title(f"occlusion ({window} px):\np(true class)")
         axes[r, 1].imshow(maps["saliency"], cmap="gray", interpolation="nearest")
         axes[r, 1].set_title(f"saliency: {label}")

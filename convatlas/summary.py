@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import os
-from pathlib import Path
 from typing import Any
 
 from .checkpoint import load_checkpoint

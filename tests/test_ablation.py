@@ -1,7 +1,6 @@
 """Channel ablation against a direct computation: weights zeroed, full forward pass."""
 import copy
 
-import numpy as np
 import pytest
 import torch
 

@@ -1,6 +1,5 @@
 """Layer and channel pages: every channel gets a page whose patches are the right crops."""
 import numpy as np
-import torch
 from PIL import Image
 
 from convatlas.atlas import GAP, LayerPage, render_layer, sample_channels

@@ -1,5 +1,4 @@
 """Config validation: every bad input stops with a message naming the key and the value."""
-import copy
 
 import pytest
 

@@ -1,5 +1,4 @@
 """End-to-end: the real Snakefile on a tiny synthetic config, and the cluster profile's plan."""
-import copy
 import re
 
 import pytest
