@@ -37,6 +37,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 lint: setup
+	$(BIN)/ruff check convatlas scripts bench tests
 	$(BIN)/snakemake --lint
 
 # Benchmarks (after `make atlas`; each prints ratios measured in one process).
@@ -47,6 +48,7 @@ bench: setup
 	$(BIN)/python bench/ablation_speed.py results/zf/checkpoints/epoch-5.pt --images 1000
 	$(BIN)/python bench/maximise_speed.py results/zf/checkpoints/epoch-5.pt
 	$(BIN)/python bench/layer_page_load.py
+	$(BIN)/python bench/job_startup.py
 
 clean:
 	rm -rf results site logs .snakemake

@@ -1,6 +1,7 @@
 # convatlas: CNNs and an image dataset in, a static HTML atlas of every layer and channel out.
 # Settings of the experiment: config.yaml (validated against convatlas/schemas/config.schema.yaml).
 # Settings of the machine: profiles/ (default for local runs, slurm for clusters).
+# One rules/<stage>.smk per stage; each rule's job is scripts/<rule>.py -> convatlas.jobs.<stage>.run_<rule>.
 from snakemake.utils import min_version
 
 min_version("9.19")
@@ -21,9 +22,7 @@ rule all:
 include: "rules/train.smk"
 include: "rules/index.smk"
 include: "rules/deconv.smk"
-include: "rules/atlas.smk"
-include: "rules/feature_maps.smk"
-include: "rules/occlusion.smk"
+include: "rules/analyses.smk"
 include: "rules/ablation.smk"
 include: "rules/compare.smk"
 include: "rules/maximise.smk"

@@ -14,11 +14,12 @@ import time
 import torch
 from torch import nn
 
-from convatlas.ablation import channel_ablation, switched_off
-from convatlas.checkpoint import load_checkpoint
-from convatlas.config import load_config
-from convatlas.data import normalise, probe_set
-from convatlas.graph import ModelGraph
+from convatlas.analyses.ablation import channel_ablation, switched_off
+from convatlas.data.datasets import analysis_split
+from convatlas.data.transforms import normalise
+from convatlas.models.checkpoint import load_checkpoint
+from convatlas.nn.graph import ModelGraph
+from convatlas.workflow.config import load_config
 
 
 @torch.no_grad()
@@ -40,12 +41,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
-    images = probe_set(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"]).subset(args.images)
+    images = analysis_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"]).subset(args.images)
     graph = ModelGraph(model, (meta["in_channels"], meta["image_size"], meta["image_size"]))
     print(f"{meta['arch']} epoch {meta['epoch']}, {len(images)} images, {args.threads} threads")
     for layer in graph.layers:
         start = time.perf_counter()
-        channel_ablation(model, layer.name, images, meta["mean"], meta["std"], graph=graph, progress=False)
+        channel_ablation(model, layer.name, images, meta["mean"], meta["std"], graph=graph, show_progress=False)
         batched = time.perf_counter() - start
         start = time.perf_counter()
         naive(model, layer.name, layer.channels, images, meta["mean"], meta["std"], 256)

@@ -14,11 +14,12 @@ import time
 import pandas as pd
 import torch
 
-from convatlas.checkpoint import load_checkpoint
-from convatlas.config import load_config
-from convatlas.data import normalise, probe_set
-from convatlas.deconv import project_top_k
-from convatlas.graph import ModelGraph
+from convatlas.analyses.deconv import project_top_k
+from convatlas.data.datasets import analysis_split
+from convatlas.data.transforms import normalise
+from convatlas.models.checkpoint import load_checkpoint
+from convatlas.nn.graph import ModelGraph
+from convatlas.workflow.config import load_config
 
 
 def main() -> None:
@@ -31,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
-    probe = probe_set(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"])
+    probe = analysis_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"])
     index = pd.read_parquet(args.index)
     shape = (meta["in_channels"], meta["image_size"], meta["image_size"])
     print(f"{meta['arch']} epoch {meta['epoch']}, batch {args.batch_size}, {args.threads} threads")
@@ -39,7 +40,7 @@ def main() -> None:
         rows = index[index.layer == layer.name].sort_values(["channel", "rank"])
         start = time.perf_counter()
         project_top_k(model, layer.name, shape, index, probe, meta["mean"], meta["std"], ["deconvnet"],
-                      batch_size=args.batch_size, progress=False)
+                      batch_size=args.batch_size, show_progress=False)
         projecting = time.perf_counter() - start
         images = torch.as_tensor(rows.image.to_numpy(copy=True))
         start = time.perf_counter()

@@ -15,11 +15,12 @@ import time
 
 import torch
 
-from convatlas.checkpoint import load_checkpoint
-from convatlas.config import load_config
-from convatlas.data import normalise, probe_set
-from convatlas.graph import ModelGraph
-from convatlas.index import build_index
+from convatlas.analyses.index import build_index
+from convatlas.data.datasets import analysis_split
+from convatlas.data.transforms import normalise
+from convatlas.models.checkpoint import load_checkpoint
+from convatlas.nn.graph import ModelGraph
+from convatlas.workflow.config import load_config
 
 
 def best_of(repeats, fn):
@@ -42,7 +43,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
     config = load_config(args.config)
-    images = probe_set(config["datasets"][meta["dataset"]], meta["dataset"])
+    images = analysis_split(config["datasets"][meta["dataset"]], meta["dataset"])
     size = meta["image_size"]
     layers = ModelGraph(model, (meta["in_channels"], size, size)).layers
     mean, std = meta["mean"], meta["std"]
@@ -53,7 +54,7 @@ def main() -> None:
             model(normalise(batch, mean, std))
 
     def index():
-        build_index(model, layers, images, mean, std, k=9, batch_size=args.batch_size, progress=False)
+        build_index(model, layers, images, mean, std, k=9, batch_size=args.batch_size, show_progress=False)
 
     subset = images.subset(args.naive_images)
 

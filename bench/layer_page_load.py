@@ -14,15 +14,18 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import torch
 
-from convatlas.atlas import render_layer
-from convatlas.config import validate_config
-from convatlas.data import load_split
-from convatlas.graph import ModelGraph
-from convatlas.index import build_index
+from convatlas.analyses.index import build_index, layer_records
+from convatlas.data.datasets import load_split
 from convatlas.models import build_model
+from convatlas.nn.graph import ModelGraph
+from convatlas.site.pages.layer import LayerPage, render_layer
+from convatlas.site.render import Renderer
+from convatlas.workflow.config import validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,14 +42,13 @@ def main() -> None:
     probe = load_split(config["datasets"]["s"], "test")
     model = build_model("zf", 1, 4, 28, {"widths": [512], "fc": [16]}).eval()
     layer = ModelGraph(model, (1, 28, 28)).layers[0]
-    index, stats, predictions = build_index(model, [layer], probe, [0.2], [0.3], progress=False)
-    field = layer.receptive_field
-    info = {"name": layer.name, "kind": layer.kind, "shape": list(layer.shape), "whole": field.whole,
-            "rf_y": [field.y.size, field.y.jump, field.y.start], "rf_x": [field.x.size, field.x.jump, field.x.start]}
+    index, stats, predictions = build_index(model, [layer], probe, [0.2], [0.3], show_progress=False)
+    pictures = SimpleNamespace(classes=probe.classes, size=probe.size[0],
+                               images=lambda indices: probe.images(torch.as_tensor(np.asarray(indices))).numpy())
+    page = LayerPage("m", 1, layer.name, layer_records([layer])[0], [layer.name], [1], index, stats, predictions, pictures)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        folder = render_layer("m", 1, layer.name, info, [layer.name], [1], index, stats, predictions, probe,
-                              REPO / "templates", Path(tmp) / "site")
+        folder = render_layer(page, Renderer(REPO / "templates", Path(tmp) / "site"))
         rendered = time.perf_counter() - start
         page = folder / "index.html"
         html = page.read_text()

@@ -11,10 +11,9 @@ import time
 
 import torch
 
-from convatlas.checkpoint import load_checkpoint
-from convatlas.config import validate_config
-from convatlas.graph import ModelGraph
-from convatlas.maximise import Settings, _bounds, channel_objective, noise_start, optimise
+from convatlas.analyses.maximise import channel_objective, maximise_settings, noise_start, optimise, pixel_bounds
+from convatlas.models.checkpoint import load_checkpoint
+from convatlas.nn.graph import ModelGraph
 
 
 def main() -> None:
@@ -26,11 +25,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
     shape = (meta["in_channels"], meta["image_size"], meta["image_size"])
-    defaults = validate_config({"datasets": {"d": {"kind": "synthetic"}}, "models": {"m": {"arch": "zf", "dataset": "d"}}})
-    block = defaults["maximise"]
-    settings = Settings(**{k: block[k] for k in ("steps", "octaves", "octave_scale", "step_size", "colour", "edge",
-                                                  "jitter", "rotate", "scale", "fourier", "seed")})
-    bounds = _bounds(meta, "cpu")
+    settings = maximise_settings()  # the config's defaults
+    bounds = pixel_bounds(meta, "cpu")
     print(f"{meta['arch']} epoch {meta['epoch']}: {settings.steps} steps x {settings.octaves} octaves, {args.threads} threads")
     for layer in ModelGraph(model, shape).layers:
         channels = torch.arange(layer.channels)

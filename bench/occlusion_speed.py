@@ -13,10 +13,10 @@ import time
 
 import torch
 
-from convatlas.graph import ModelGraph
+from convatlas.analyses.occlusion import occlude, occluded_copies
 from convatlas.models import build_model
 from convatlas.models.tv import build as build_tv
-from convatlas.occlusion import occlude, occluded_copies
+from convatlas.nn.graph import ModelGraph
 
 
 def timed(fn):
@@ -43,7 +43,7 @@ def case(name, model, images, window, stride, batch, limit):
     t_incremental, incremental = timed(lambda: occlude(model, images, targets, window, stride, method="incremental",
                                                        batch_size=batch, graph=graph))
     t_auto, _ = timed(lambda: occlude(model, images, targets, window, stride, method="auto", batch_size=batch, graph=graph))
-    from convatlas.occlusion import IncrementalPlan
+    from convatlas.analyses.occlusion import IncrementalPlan
 
     fraction = IncrementalPlan(model, graph, batched.layer).conv_fraction(window)
     start = time.perf_counter()

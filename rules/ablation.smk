@@ -1,4 +1,6 @@
-# Stage 5: ablation. Per-channel ablation per (model, epoch, layer); named experiments per (model, epoch).
+# Stage 5, ablation: each channel switched off alone per (model, epoch, layer); named sets switched
+# off together per (model, epoch); variants (architectures with layers changed) against their base
+# model; and the ablation page.
 
 
 rule channel_ablation:
@@ -9,6 +11,7 @@ rule channel_ablation:
     log:
         "logs/channel_ablation/{model}-{epoch}-{layer}.log",
     params:
+        layer="{layer}",
         dataset=dataset_config,
         settings=config["ablation"],
         device=config["device"],
@@ -45,15 +48,40 @@ rule ablation_experiments:
         "../scripts/ablation_experiments.py"
 
 
+rule variants:
+    input:
+        base=variant_base_checkpoint,
+        variants=variant_checkpoints,
+    output:
+        table="results/{model}/variants.parquet",
+    log:
+        "logs/variants/{model}.log",
+    params:
+        model="{model}",
+        variants=variant_names,
+        dataset=dataset_config,
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/variants.py"
+
+
 rule ablation_pages:
     input:
         experiments="results/{model}/epoch-{epoch}/ablation/experiments.json",
         layer_tables=layer_ablation_tables,
     output:
-        pages=directory("site/models/{model}/epoch-{epoch}/ablation"),
+        pages=directory(site_path(layout.ablation_dir("{model}", "{epoch}"))),
     log:
         "logs/ablation_pages/{model}-{epoch}.log",
     params:
+        model="{model}",
+        epoch="{epoch}",
         dataset=dataset_config,
         dataset_name=dataset_name,
         layer_names=layer_names,

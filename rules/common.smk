@@ -1,32 +1,43 @@
-# Shared helpers: config validation, target lists, paths. Rules never hold this logic.
+# Shared helpers: config validation, target lists, input functions. Rules never hold this logic.
 import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from convatlas.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
-from convatlas.errors import ConfigError
-from convatlas.plan import analysed_layers, check_analyses, page_epochs
+from convatlas.core.errors import ConfigError
+from convatlas.site import layout
+from convatlas.workflow.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
+from convatlas.workflow.plan import analysed_layers, check_analyses, page_epochs
 
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
     validate(config, str(SCHEMA_PATH), set_default=False)  # defaults are filled above
-    MODELS = sorted(config["models"])  # the analysed models
-    LAYERS = {model: analysed_layers(config, model) for model in MODELS}  # checks analysis.layers
+    ANALYSED_MODELS = sorted(config["models"])  # the configured models: trained and analysed
+    LAYERS = {model: analysed_layers(config, model) for model in ANALYSED_MODELS}  # checks analysis.layers
     check_analyses(config)  # windows, parts and classes against each model's data
-    VARIANTS = expand_variants(config)  # architecture variants: trained, compared, not analysed
+    VARIANTS = expand_variants(config)  # base -> its variants, added to config["models"]: trained, compared, not analysed
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
-TRAINED = sorted(config["models"])
-
+TRAINED_MODELS = sorted(config["models"])  # the analysed models and their variants
+SITE = layout.SITE_ROOT
 TEMPLATES = str(Path(workflow.basedir) / "templates")
 
 
 wildcard_constraints:
-    model="|".join(sorted((re.escape(m) for m in TRAINED), key=len, reverse=True)),
+    model="|".join(sorted((re.escape(m) for m in TRAINED_MODELS), key=len, reverse=True)),
     epoch=r"\d+",
     layer="|".join(sorted({re.escape(name) for names in LAYERS.values() for name in names}, key=len, reverse=True)),
+
+
+def site_path(path):
+    """A site path (from convatlas.site.layout) as the file Snakemake sees."""
+    return f"{SITE}/{path}"
+
+
+def results(model, epoch, name):
+    """A result file of one checkpoint."""
+    return f"results/{model}/epoch-{epoch}/{name}"
 
 
 def model_config(wildcards):
@@ -53,31 +64,34 @@ def model_epochs(wildcards):
     return epochs_of(wildcards.model)
 
 
-def layer_projections_all_epochs(wildcards):
-    """A layer's projections at every checkpoint, for its feature-evolution strips."""
-    return [f"results/{wildcards.model}/epoch-{e}/deconv/{wildcards.layer}.npz" for e in epochs_of(wildcards.model)]
-
-
-def layer_ablation_tables(wildcards):
-    return [f"results/{wildcards.model}/epoch-{wildcards.epoch}/ablation/{layer}.parquet" for layer in LAYERS[wildcards.model]]
-
-
-def layer_page_dirs(model):
-    """The folders of every page of a model below its page: per page epoch, one per layer, plus
-    feature maps and the occlusion, correspondence and invariance analyses."""
-    return [
-        f"site/models/{model}/epoch-{e}/{folder}"
-        for e in page_epochs(config, model)
-        for folder in [*LAYERS[model], "feature-maps", "analyses", "ablation"]
-    ]
-
-
 def epochs_of(model):
     return checkpoint_epochs(config["models"][model])
 
 
+def last_page_epoch(model):
+    return page_epochs(config, model)[-1]
+
+
 def checkpoint_path(model, epoch):
     return f"results/{model}/checkpoints/epoch-{epoch}.pt"
+
+
+def layer_projections_all_epochs(wildcards):
+    """A layer's projections at every checkpoint, for its feature-evolution strips."""
+    return [results(wildcards.model, e, f"deconv/{wildcards.layer}.npz") for e in epochs_of(wildcards.model)]
+
+
+def layer_ablation_tables(wildcards):
+    return [results(wildcards.model, wildcards.epoch, f"ablation/{layer}.parquet") for layer in LAYERS[wildcards.model]]
+
+
+def model_page_dirs(model):
+    """The folders of every page of a model below its model page."""
+    return [site_path(folder) for folder in layout.page_dirs(model, page_epochs(config, model), LAYERS[model])]
+
+
+def all_page_dirs():
+    return [folder for model in ANALYSED_MODELS for folder in model_page_dirs(model)]
 
 
 def train_state_dir(wildcards):
@@ -99,7 +113,7 @@ def final_checkpoint(wildcards):
 
 
 def all_checkpoints():
-    return [checkpoint_path(m, e) for m in TRAINED for e in epochs_of(m)]
+    return [checkpoint_path(m, e) for m in TRAINED_MODELS for e in epochs_of(m)]
 
 
 def variant_checkpoints(wildcards):
@@ -112,13 +126,13 @@ def variant_names(wildcards):
 
 
 def variant_base_checkpoint(wildcards):
-    return checkpoint_path(wildcards.model, config["variants"][wildcards.model].get("epochs", 2))
+    return checkpoint_path(wildcards.model, config["variants"][wildcards.model]["epochs"])
 
 
 def all_indexes():
     return [
-        f"results/{m}/epoch-{e}/{name}"
-        for m in MODELS
+        results(m, e, name)
+        for m in ANALYSED_MODELS
         for e in epochs_of(m)
         for name in ("index.parquet", "channel_stats.parquet", "predictions.parquet", "layers.json")
     ]
@@ -128,9 +142,9 @@ def all_targets():
     return [
         *all_checkpoints(),
         *all_indexes(),
-        "site/index.html",
-        "site/compare.html",
+        site_path(layout.index_page()),
+        site_path(layout.compare_page()),
         *[f"results/{base}/variants.parquet" for base in VARIANTS],
-        *[folder for m in MODELS for folder in layer_page_dirs(m)],
-        *expand("site/models/{model}/index.html", model=MODELS),
+        *all_page_dirs(),
+        *[site_path(layout.model_page(model)) for model in ANALYSED_MODELS],
     ]

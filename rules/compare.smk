@@ -1,13 +1,14 @@
-# Stage 5b: linear probes, transfer to new classes, and the page that compares the architectures.
+# Stage 6, compare: linear probes per checkpoint, transfer to new classes per model, and the page
+# that compares the architectures.
 
 
-rule probe:
+rule linear_probes:
     input:
         checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
     output:
         table="results/{model}/epoch-{epoch}/probe.parquet",
     log:
-        "logs/probe/{model}-{epoch}.log",
+        "logs/linear_probes/{model}-{epoch}.log",
     params:
         dataset=dataset_config,
         layers=config["analysis"]["layers"],
@@ -20,7 +21,7 @@ rule probe:
     conda:
         "../envs/convatlas.yaml"
     script:
-        "../scripts/probe.py"
+        "../scripts/linear_probes.py"
 
 
 rule transfer:
@@ -29,6 +30,7 @@ rule transfer:
     log:
         "logs/transfer/{model}.log",
     params:
+        model_name="{model}",
         model=model_config,
         dataset_name=dataset_name,
         dataset=dataset_config,
@@ -47,19 +49,19 @@ rule transfer:
 
 rule compare:
     input:
-        summaries=expand("results/{model}/summary.json", model=MODELS),
-        stats=[f"results/{m}/epoch-{page_epochs(config, m)[-1]}/channel_stats.parquet" for m in MODELS],
-        probes=[f"results/{m}/epoch-{page_epochs(config, m)[-1]}/probe.parquet" for m in MODELS],
-        occlusions=[f"results/{m}/epoch-{page_epochs(config, m)[-1]}/occlusion.npz" for m in MODELS],
+        summaries=expand("results/{model}/summary.json", model=ANALYSED_MODELS),
+        stats=[results(m, last_page_epoch(m), "channel_stats.parquet") for m in ANALYSED_MODELS],
+        probes=[results(m, last_page_epoch(m), "probe.parquet") for m in ANALYSED_MODELS],
+        occlusions=[results(m, last_page_epoch(m), "occlusion.npz") for m in ANALYSED_MODELS],
         transfers=expand("results/transfer/{model}.parquet", model=config["transfer"]["models"]),
-        pages=[folder for model in MODELS for folder in layer_page_dirs(model)],
+        pages=all_page_dirs(),
     output:
-        page="site/compare.html",
+        page=site_path(layout.compare_page()),
     log:
         "logs/compare/compare.log",
     params:
-        models=MODELS,
-        epochs={m: page_epochs(config, m)[-1] for m in MODELS},
+        models=ANALYSED_MODELS,
+        epochs={m: last_page_epoch(m) for m in ANALYSED_MODELS},
         transfer_models=config["transfer"]["models"],
         templates=TEMPLATES,
         title=config["site"]["title"],

@@ -1,4 +1,4 @@
-# Stage 3: deconvnet projections of every channel's top-k activations, one job per (model, epoch, layer).
+# Stage 3, deconv: projections of every channel's top-k activations, one job per (model, epoch, layer).
 
 
 rule deconv:
@@ -10,6 +10,7 @@ rule deconv:
     log:
         "logs/deconv/{model}-{epoch}-{layer}.log",
     params:
+        layer="{layer}",
         dataset=dataset_config,
         methods=config["deconv"]["methods"],
         branches=config["deconv"]["branches"],

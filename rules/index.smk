@@ -1,4 +1,4 @@
-# Stage 2: activation indexing. One streaming pass over the probe split per (model, checkpoint).
+# Stage 2, index: one streaming pass over the analysed images per (model, checkpoint).
 
 
 rule index:
@@ -9,6 +9,7 @@ rule index:
         stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
         predictions="results/{model}/epoch-{epoch}/predictions.parquet",
         layers="results/{model}/epoch-{epoch}/layers.json",
+        feature_maps="results/{model}/epoch-{epoch}/feature_maps.npz",
     log:
         "logs/index/{model}-{epoch}.log",
     params:
@@ -17,6 +18,7 @@ rule index:
         top_k=config["analysis"]["top_k"],
         ranking=config["analysis"]["ranking"],
         batch_size=config["analysis"]["batch_size"],
+        feature_map_images=config["feature_maps"]["images"],
         device=config["device"],
     threads: 2
     resources:

@@ -1,5 +1,5 @@
-# Stage 6: activation maximisation, one job per (model, epoch, layer) for the channels and one per
-# (model, epoch) for the classes.
+# Stage 7, maximise: activation maximisation, one job per (model, epoch, layer) for the channels and
+# one per (model, epoch) for the classes.
 
 
 rule maximise:
@@ -11,6 +11,7 @@ rule maximise:
     log:
         "logs/maximise/{model}-{epoch}-{layer}.log",
     params:
+        layer="{layer}",
         dataset=dataset_config,
         settings=config["maximise"],
         batch_size=config["analysis"]["batch_size"],

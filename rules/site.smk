@@ -1,4 +1,6 @@
-# Stage 7: the site. Summaries per model, then the pages that read them.
+# Stage 8, site: model summaries, the layer and channel pages (one job per model, epoch and layer),
+# the feature-map pages, and the index and model pages. Page jobs read tables, arrays and pictures;
+# they never run a model.
 
 
 rule model_summary:
@@ -12,6 +14,7 @@ rule model_summary:
     log:
         "logs/model_summary/{model}.log",
     params:
+        model="{model}",
         layers=config["analysis"]["layers"],
     threads: 1
     resources:
@@ -22,22 +25,80 @@ rule model_summary:
         "../scripts/model_summary.py"
 
 
+rule layer_pages:
+    input:
+        index="results/{model}/epoch-{epoch}/index.parquet",
+        stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
+        predictions="results/{model}/epoch-{epoch}/predictions.parquet",
+        layers="results/{model}/epoch-{epoch}/layers.json",
+        projections="results/{model}/epoch-{epoch}/deconv/{layer}.npz",
+        evolution=layer_projections_all_epochs,
+        ablation="results/{model}/epoch-{epoch}/ablation/{layer}.parquet",
+        maximise="results/{model}/epoch-{epoch}/maximise/{layer}.npz",
+    output:
+        pages=directory(site_path(layout.layer_dir("{model}", "{epoch}", "{layer}"))),
+    log:
+        "logs/layer_pages/{model}-{epoch}-{layer}.log",
+    params:
+        model="{model}",
+        epoch="{epoch}",
+        layer="{layer}",
+        dataset=dataset_config,
+        dataset_name=dataset_name,
+        layer_names=layer_names,
+        page_epochs=model_page_epochs,
+        evolution_epochs=model_epochs,
+        overview_channels=config["deconv"]["overview_channels"],
+        evolution_channels=config["deconv"]["evolution_channels"],
+        templates=TEMPLATES,
+        title=config["site"]["title"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/layer_pages.py"
+
+
+rule feature_maps:
+    input:
+        maps="results/{model}/epoch-{epoch}/feature_maps.npz",
+        layers="results/{model}/epoch-{epoch}/layers.json",
+    output:
+        pages=directory(site_path(layout.feature_maps_dir("{model}", "{epoch}"))),
+    log:
+        "logs/feature_maps/{model}-{epoch}.log",
+    params:
+        model="{model}",
+        epoch="{epoch}",
+        templates=TEMPLATES,
+        title=config["site"]["title"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/feature_maps.py"
+
+
 rule site:
     input:
-        summaries=expand("results/{model}/summary.json", model=MODELS),
-        curves=expand("results/{model}/plots/curves.png", model=MODELS),
-        per_class=expand("results/{model}/plots/per_class.png", model=MODELS),
-        layer_pages=[folder for model in MODELS for folder in layer_page_dirs(model)],
+        summaries=expand("results/{model}/summary.json", model=ANALYSED_MODELS),
+        curves=expand("results/{model}/plots/curves.png", model=ANALYSED_MODELS),
+        per_class=expand("results/{model}/plots/per_class.png", model=ANALYSED_MODELS),
+        layer_pages=all_page_dirs(),
         variants=[f"results/{base}/variants.parquet" for base in VARIANTS],
-        class_images=[f"results/{m}/epoch-{page_epochs(config, m)[-1]}/maximise/classes.png" for m in MODELS],
+        class_images=[results(m, last_page_epoch(m), "maximise/classes.png") for m in ANALYSED_MODELS],
     output:
-        index="site/index.html",
-        model_pages=expand("site/models/{model}/index.html", model=MODELS),
+        index=site_path(layout.index_page()),
+        model_pages=[site_path(layout.model_page(model)) for model in ANALYSED_MODELS],
     log:
         "logs/site/site.log",
     params:
-        models=MODELS,
-        page_epochs={model: page_epochs(config, model) for model in MODELS},
+        models=ANALYSED_MODELS,
+        page_epochs={model: page_epochs(config, model) for model in ANALYSED_MODELS},
         variant_bases=list(VARIANTS),
         templates=TEMPLATES,
         title=config["site"]["title"],

@@ -1,4 +1,4 @@
-# Stage 1: checkpoint training. One job per model; checkpoints are published one file per epoch.
+# Stage 1, train: one job per model (and per variant); checkpoints are published one file per epoch.
 
 
 rule train:
@@ -7,6 +7,7 @@ rule train:
     log:
         "logs/train/{model}.log",
     params:
+        model_name="{model}",
         model=model_config,
         dataset_name=dataset_name,
         dataset=dataset_config,
@@ -40,25 +41,3 @@ rule publish_checkpoint:
         "../envs/convatlas.yaml"
     script:
         "../scripts/publish_checkpoint.py"
-
-
-rule layer_ablation:
-    input:
-        base=variant_base_checkpoint,
-        variants=variant_checkpoints,
-    output:
-        table="results/{model}/variants.parquet",
-    log:
-        "logs/layer_ablation/{model}.log",
-    params:
-        variants=variant_names,
-        dataset=dataset_config,
-        device=config["device"],
-    threads: 2
-    resources:
-        gpu=1,
-        mem_mb=4000,
-    conda:
-        "../envs/convatlas.yaml"
-    script:
-        "../scripts/layer_ablation.py"

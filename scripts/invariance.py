@@ -1,10 +1,5 @@
-"""Snakemake glue for rule invariance: distances and probabilities under transformations."""
-from convatlas.device import pick_device, set_threads
-from convatlas.invariance import invariance_study
-from convatlas.logs import log_to
+"""Snakemake glue for rule invariance: see convatlas.jobs.analyses.run_invariance."""
+from convatlas.jobs import job_arguments
+from convatlas.jobs.analyses import run_invariance
 
-log_to(snakemake.log[0])
-set_threads(snakemake.threads)
-params = snakemake.params
-invariance_study(snakemake.input.checkpoint, params.dataset, params.settings, params.layers,
-                 snakemake.output.table, snakemake.output.strips, pick_device(params.device))
+run_invariance(*job_arguments(snakemake))  # noqa: F821 - Snakemake defines `snakemake`

@@ -1,10 +1,5 @@
-"""Snakemake glue for rule occlusion: occlusion maps of the configured probe images."""
-from convatlas.device import pick_device, set_threads
-from convatlas.logs import log_to
-from convatlas.occlusion import occlusion_study
+"""Snakemake glue for rule occlusion: see convatlas.jobs.analyses.run_occlusion."""
+from convatlas.jobs import job_arguments
+from convatlas.jobs.analyses import run_occlusion
 
-log_to(snakemake.log[0])
-set_threads(snakemake.threads)
-params = snakemake.params
-occlusion_study(snakemake.input.checkpoint, params.dataset, params.settings, snakemake.output.maps,
-                pick_device(params.device))
+run_occlusion(*job_arguments(snakemake))  # noqa: F821 - Snakemake defines `snakemake`

@@ -1,6 +1,5 @@
-"""Snakemake glue for rule publish_checkpoint: copy a checkpoint saved by training to its final name."""
-from convatlas.checkpoint import publish_checkpoint
-from convatlas.logs import log_to
+"""Snakemake glue for rule publish_checkpoint: see convatlas.jobs.train.run_publish_checkpoint."""
+from convatlas.jobs import job_arguments
+from convatlas.jobs.train import run_publish_checkpoint
 
-log_to(snakemake.log[0])
-publish_checkpoint(snakemake.params.stashed, snakemake.output.checkpoint)
+run_publish_checkpoint(*job_arguments(snakemake))  # noqa: F821 - Snakemake defines `snakemake`

@@ -1,10 +1,5 @@
-"""Snakemake glue for rule transfer: source-class training, then few-shot transfer versus scratch."""
-from convatlas.device import pick_device, set_threads
-from convatlas.logs import log_to
-from convatlas.transfer import transfer_study
+"""Snakemake glue for rule transfer: see convatlas.jobs.compare.run_transfer."""
+from convatlas.jobs import job_arguments
+from convatlas.jobs.compare import run_transfer
 
-log_to(snakemake.log[0])
-set_threads(snakemake.threads)
-params = snakemake.params
-transfer_study(snakemake.wildcards.model, params.model, params.dataset_name, params.dataset, params.settings,
-               snakemake.output.table, params.state_dir, pick_device(params.device))
+run_transfer(*job_arguments(snakemake))  # noqa: F821 - Snakemake defines `snakemake`

@@ -3,15 +3,13 @@ import re
 
 import pytest
 
-from convatlas.linkcheck import broken_references
-
-from .conftest import REPO, run_snakemake, tiny_config
+from convatlas.site.linkcheck import broken_references
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def atlas(tmp_path_factory):
+def atlas(tmp_path_factory, tiny_config, run_snakemake):
     """One run of the tiny workflow, shared by the tests below (it takes a while)."""
     import yaml
 
@@ -84,7 +82,7 @@ def test_a_page_for_every_channel_of_every_analysed_layer(atlas):
 
 
 def test_deconvnet_grids_evolution_and_branches(atlas):
-    from convatlas.deconv import read_projections
+    from convatlas.core.io import read_npz as read_projections
 
     workdir, _ = atlas
     block = read_projections(workdir / "results/tres/epoch-1/deconv/layer1.0.npz")
@@ -111,7 +109,7 @@ def test_feature_map_pages(atlas):
 def test_occlusion_correspondence_and_invariance_pages(atlas):
     import pandas as pd
 
-    from convatlas.io import read_npz
+    from convatlas.core.io import read_npz
 
     workdir, _ = atlas
     maps = read_npz(workdir / "results/tiny/epoch-2/occlusion.npz")
@@ -176,7 +174,7 @@ def test_layer_ablation_variants(atlas):
     table = pd.read_parquet(workdir / "results/tiny/variants.parquet")
     assert table.model.iloc[0] == "tiny" and set(table.model[1:]) == {"tiny-wide", "tiny-one_conv"}
     assert (table.epoch == 1).all() and table.test_error.between(0, 1).all()
-    sizes = dict(zip(table.model, table.parameters))
+    sizes = dict(zip(table.model, table.parameters, strict=True))
     assert sizes["tiny-wide"] > sizes["tiny"]
     assert (workdir / "results/tiny-wide/checkpoints/epoch-1.pt").is_file()
     assert not (workdir / "site/models/tiny-wide").exists()  # variants are trained and compared, not analysed
@@ -185,7 +183,7 @@ def test_layer_ablation_variants(atlas):
 
 
 def test_activation_maximisation_and_attributions(atlas):
-    from convatlas.io import read_npz
+    from convatlas.core.io import read_npz
 
     workdir, _ = atlas
     images = read_npz(workdir / "results/tiny/epoch-2/maximise/features.relu2.npz")
@@ -212,14 +210,14 @@ def test_activation_maximisation_and_attributions(atlas):
     ("transfer", {"models": ["nope"]}, "config key transfer.models: 'nope' names no model"),
     ("transfer", {"target_classes": [1, 2]}, "config key transfer.target_classes: must not share classes"),
 ])
-def test_bad_analysis_settings_are_named(write_config, key, value, message):
+def test_bad_analysis_settings_are_named(write_config, key, value, message, tiny_config, run_snakemake):
     config = tiny_config()
     config[key].update(value)
     result = run_snakemake(write_config(config), "-n", check=False)
     assert result.returncode != 0 and message in result.stdout + result.stderr
 
 
-def test_unknown_analysis_layer_lists_valid_names(write_config):
+def test_unknown_analysis_layer_lists_valid_names(write_config, tiny_config, run_snakemake):
     config = tiny_config()
     config["analysis"]["layers"] = ["features.relu9"]
     result = run_snakemake(write_config(config), "-n", check=False)
@@ -228,13 +226,13 @@ def test_unknown_analysis_layer_lists_valid_names(write_config):
     assert "config key analysis.layers: unknown layer 'features.relu9'" in out and "features.relu2" in out
 
 
-def test_second_run_has_nothing_to_do(atlas):
+def test_second_run_has_nothing_to_do(atlas, run_snakemake):
     workdir, _ = atlas
     again = run_snakemake(workdir, "--cores", "2", "--resources", "gpu=1", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_bad_config_stops_before_any_job(write_config):
+def test_bad_config_stops_before_any_job(write_config, tiny_config, run_snakemake):
     config = tiny_config()
     config["models"]["tiny"]["checkpoints"] = [1, 9]
     workdir = write_config(config)
@@ -244,9 +242,9 @@ def test_bad_config_stops_before_any_job(write_config):
     assert not (workdir / "results").exists()
 
 
-def test_slurm_profile_plans_jobs_with_cluster_resources(write_config):
+def test_slurm_profile_plans_jobs_with_cluster_resources(write_config, tiny_config, run_snakemake, repo):
     workdir = write_config(tiny_config())
-    result = run_snakemake(workdir, "-n", "--profile", str(REPO / "profiles/slurm"), "--workflow-profile", "none")
+    result = run_snakemake(workdir, "-n", "--profile", str(repo / "profiles/slurm"), "--workflow-profile", "none")
     out = result.stdout + result.stderr
     blocks = {}
     for block in re.split(r"\n(?=rule )", out):
@@ -260,7 +258,7 @@ def test_slurm_profile_plans_jobs_with_cluster_resources(write_config):
     assert "mem_mb=4000" in blocks["model_summary"] and "runtime=20" in blocks["model_summary"]
 
 
-def test_lint_is_clean():
-    result = run_snakemake(REPO, "--lint", check=False)
+def test_lint_is_clean(run_snakemake, repo):
+    result = run_snakemake(repo, "--lint", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Congratulations" in result.stdout + result.stderr

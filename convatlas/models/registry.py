@@ -7,31 +7,29 @@ from typing import Any
 
 from torch import nn
 
-from ..errors import ConfigError
-from . import tv
-from .lenet import lenet
-from .resnet import resnet
-from .vgg import vgg
-from .zf import zf
+from ..core.errors import ConfigError
+from .lenet import LeNet, lenet
+from .resnet import CifarResNet, resnet
+from .vgg import VGG, vgg
+from .zf import ZFNet, zf
 
 BUILDERS: dict[str, Callable[..., nn.Module]] = {"zf": zf, "lenet": lenet, "vgg": vgg, "resnet": resnet}
-_CLASSES = {"zf": "ZFNet", "lenet": "LeNet", "vgg": "VGG", "resnet": "CifarResNet"}
+_CLASSES = {"zf": ZFNet, "lenet": LeNet, "vgg": VGG, "resnet": CifarResNet}
 
 
 def _builder_parameters(arch: str) -> set[str] | None:
     """Keyword parameters an architecture accepts (None: not checked here, e.g. torchvision's)."""
     if arch.startswith("torchvision:"):
         return None
-    from . import lenet as m_lenet, resnet as m_resnet, vgg as m_vgg, zf as m_zf
-
-    module = {"zf": m_zf, "lenet": m_lenet, "vgg": m_vgg, "resnet": m_resnet}[arch]
-    signature = inspect.signature(getattr(module, _CLASSES[arch]).__init__)
+    signature = inspect.signature(_CLASSES[arch].__init__)
     return set(signature.parameters) - {"self", "in_channels", "num_classes", "image_size"}
 
 
 def check_arch(arch: str, params: dict[str, Any], key: str) -> None:
     """Raise a ConfigError naming ``key`` if ``arch`` or one of its ``params`` is unknown."""
     if arch.startswith("torchvision:"):
+        from . import tv  # imported late: torchvision takes seconds to import
+
         name = arch.split(":", 1)[1]
         if name not in tv.available():
             raise ConfigError(f"{key}.arch", f"unknown torchvision model {name!r}")
@@ -48,5 +46,7 @@ def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, 
     """Build an untrained model for inputs of ``in_channels`` x ``image_size`` and ``num_classes`` classes."""
     params = dict(params or {})
     if arch.startswith("torchvision:"):
+        from . import tv
+
         return tv.build(arch.split(":", 1)[1], in_channels, num_classes, image_size, **params)
     return BUILDERS[arch](in_channels, num_classes, image_size, **params)

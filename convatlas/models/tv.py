@@ -10,38 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-import torchvision
 from torch import nn
 
-from ..errors import CheckpointError
+from ..core.errors import CheckpointError
+from ..nn.modules import first_conv, last_linear, replace_module
 
 
 def available() -> list[str]:
     """Names accepted after ``torchvision:``."""
+    import torchvision
+
     return sorted(torchvision.models.list_models(module=torchvision.models))
-
-
-def _replace(model: nn.Module, name: str, new: nn.Module) -> None:
-    parent_name, _, child = name.rpartition(".")
-    parent = model.get_submodule(parent_name) if parent_name else model
-    setattr(parent, child, new)
-
-
-def _first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
-    for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d):
-            return name, module
-    raise ValueError("model has no Conv2d")
-
-
-def _last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
-    found = None
-    for name, module in model.named_modules():
-        if isinstance(module, nn.Linear):
-            found = (name, module)
-    if found is None:
-        raise ValueError("model has no Linear classifier")
-    return found
 
 
 def build(name: str, in_channels: int, num_classes: int, image_size: int, **params) -> nn.Module:
@@ -50,16 +29,18 @@ def build(name: str, in_channels: int, num_classes: int, image_size: int, **para
     if name in ("googlenet", "inception_v3"):
         kwargs.setdefault("aux_logits", False)
         kwargs.setdefault("init_weights", True)
+    import torchvision
+
     model = torchvision.models.get_model(name, weights=None, **kwargs)
-    conv_name, conv = _first_conv(model)
+    conv_name, conv = first_conv(model)
     if conv.in_channels != in_channels:
-        _replace(model, conv_name, nn.Conv2d(
+        replace_module(model, conv_name, nn.Conv2d(
             in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
             conv.dilation, conv.groups, conv.bias is not None,
         ))
-    fc_name, fc = _last_linear(model)
+    fc_name, fc = last_linear(model)
     if fc.out_features != num_classes:
-        _replace(model, fc_name, nn.Linear(fc.in_features, num_classes))
+        replace_module(model, fc_name, nn.Linear(fc.in_features, num_classes))
     return model
 
 

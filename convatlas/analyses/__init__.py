@@ -1,0 +1,1 @@
+"""The analyses: tensors and tables in, tensors and tables out. Nothing here reads or writes files."""

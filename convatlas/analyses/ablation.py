@@ -1,0 +1,172 @@
+"""Ablation: switch channels off (their output forced to zero) and measure what breaks, per class.
+
+Per-channel ablation of a layer computes everything up to the layer once for the test images, then
+runs only the rest of the network, once per channel, with that channel zeroed; channels are batched
+together. The rest of the network is a copy of the model's fx graph that starts at the layer (plus
+any earlier activation it still needs, such as a ResNet block's shortcut input).
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ..core.errors import ConfigError
+from ..core.logs import progress
+from ..data.datasets import ImageSet
+from ..data.transforms import normalise
+from ..nn.graph import ModelGraph
+from ..nn.hooks import forward_hooks
+from ..nn.surgery import LayerSplit
+
+MAX_PASS_VALUES = 4_000_000  # activation values in one batched pass of ablated copies
+
+
+@torch.no_grad()
+def channel_ablation(
+    model: nn.Module,
+    layer: str,
+    images: ImageSet,
+    mean: Sequence[float],
+    std: Sequence[float],
+    batch_size: int = 256,
+    channels_per_pass: int = 16,
+    device: torch.device | str = "cpu",
+    graph: ModelGraph | None = None,
+    show_progress: bool = True,
+) -> pd.DataFrame:
+    """Accuracy with each channel of ``layer`` switched off alone.
+
+    One row per channel: ``channel, accuracy, accuracy_drop`` and ``class_{i}`` (the accuracy on
+    class i); the unablated accuracies are in ``DataFrame.attrs``.
+    """
+    model.eval()
+    graph = graph or ModelGraph(model, (images.channels, *images.size))
+    split = LayerSplit(model, graph, layer)
+    classes = len(images.classes)
+    channels = graph.layer(layer).channels
+    correct = torch.zeros(channels, classes, dtype=torch.long)
+    base_correct = torch.zeros(classes, dtype=torch.long)
+    counts = torch.bincount(images.labels, minlength=classes)
+    steps = -(-len(images) // batch_size)
+    for _, batch, labels in progress(images.batches(batch_size), f"ablate {layer}", total=steps, enabled=show_progress):
+        labels = labels.to(device)
+        outputs = split.head(normalise(batch.to(device), mean, std))
+        activation, others = outputs[0], outputs[1:]
+        base = split.tail(activation, *others).argmax(dim=1) == labels
+        base_correct += torch.bincount(labels[base].cpu(), minlength=classes)
+        n = len(labels)
+        # batch channels only while the ablated copies stay small (early layers have large maps)
+        per_pass = max(1, min(channels_per_pass, MAX_PASS_VALUES // max(1, activation[0].numel() * n)))
+        for start in range(0, channels, per_pass):
+            chosen = torch.arange(start, min(channels, start + per_pass), device=activation.device)
+            k = len(chosen)
+            ablated = activation.repeat(k, *([1] * (activation.ndim - 1)))
+            rows = torch.arange(k * n, device=activation.device)
+            ablated[rows, chosen.repeat_interleave(n)] = 0
+            repeated = [o.repeat(k, *([1] * (o.ndim - 1))) if isinstance(o, torch.Tensor) and k > 1 else o
+                        for o in others]
+            hits = (split.tail(ablated, *repeated).argmax(dim=1) == labels.repeat(k)).view(k, n)
+            for j, channel in enumerate(chosen.tolist()):
+                correct[channel] += torch.bincount(labels[hits[j]].cpu(), minlength=classes)
+    base_accuracy = float(base_correct.sum()) / len(images)
+    per_class = correct.double() / counts.clamp(min=1).double()
+    table = pd.DataFrame({
+        "channel": np.arange(channels, dtype=np.int32),
+        "accuracy": (correct.sum(dim=1).double() / len(images)).numpy(),
+    })
+    table["accuracy_drop"] = base_accuracy - table["accuracy"]
+    for cls in range(classes):
+        table[f"class_{cls}"] = per_class[:, cls].numpy()
+    table.attrs["base_accuracy"] = base_accuracy
+    table.attrs["base_class_accuracy"] = (base_correct.double() / counts.clamp(min=1).double()).tolist()
+    return table
+
+
+@contextlib.contextmanager
+def switched_off(model: nn.Module, channels: dict[str, Sequence[int]]) -> Iterator[None]:
+    """Within the block, the given channels of each layer output zero."""
+    def zero(name: str, output: torch.Tensor) -> None:
+        output[:, list(channels[name])] = 0
+
+    # forward hooks that change the output in place: the next layer sees the zeros
+    with forward_hooks(model, list(channels), zero):
+        yield
+
+
+def experiment_channels(spec: dict, stats: pd.DataFrame, layers: Sequence[str], name: str) -> dict[str, list[int]]:
+    """The channels a named experiment switches off, per layer.
+
+    ``spec`` has one of: ``channels`` ({layer: [channel, ...]}), ``top_selectivity`` (N: the most
+    class-selective channels across the analysed layers) or ``random`` (N, with ``seed``).
+    """
+    stats = stats[stats.layer.isin(layers)]
+    if "channels" in spec:
+        chosen = {}
+        for layer, channels in spec["channels"].items():
+            known = stats[stats.layer == layer]
+            if known.empty:
+                raise ConfigError(f"ablation.experiments.{name}.channels", f"layer {layer!r} is not analysed ({', '.join(layers)})")
+            bad = [c for c in channels if not 0 <= c < len(known)]
+            if bad:
+                raise ConfigError(f"ablation.experiments.{name}.channels", f"{layer} has no channel {bad[0]} (it has {len(known)})")
+            chosen[layer] = sorted(set(channels))
+        return chosen
+    if "top_selectivity" in spec:
+        picked = stats[~stats.dead].sort_values(["selectivity", "layer", "channel"], ascending=[False, True, True])
+        picked = picked.head(spec["top_selectivity"])
+    else:
+        picked = stats.sample(n=min(spec["random"], len(stats)), random_state=spec.get("seed", 0))
+    chosen: dict[str, list[int]] = {}
+    for row in picked.itertuples():
+        chosen.setdefault(row.layer, []).append(int(row.channel))
+    return {layer: sorted(chosen[layer]) for layer in layers if layer in chosen}
+
+
+@torch.no_grad()
+def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], images: ImageSet, mean, std,
+                   batch_size: int = 256, device: torch.device | str = "cpu") -> dict:
+    """Predictions before and after switching ``channels`` off together, with per-class accuracy,
+    confusion matrices (rows: true class, columns: predicted) and the images that flip."""
+    model.eval()
+    before, after = [], []
+    for _, batch, _ in images.batches(batch_size):
+        inputs = normalise(batch.to(device), mean, std)
+        before.append(model(inputs).argmax(1).cpu())
+        with switched_off(model, channels):
+            after.append(model(inputs).argmax(1).cpu())
+    before, after, labels = torch.cat(before), torch.cat(after), images.labels
+    k = len(images.classes)
+
+    def confusion(predicted: torch.Tensor) -> np.ndarray:
+        return torch.bincount(labels * k + predicted, minlength=k * k).view(k, k).numpy()
+
+    def per_class(predicted: torch.Tensor) -> list[float]:
+        return [float((predicted[labels == c] == c).double().mean()) if (labels == c).any() else float("nan") for c in range(k)]
+
+    flips = torch.nonzero((before == labels) & (after != labels)).flatten()
+    return {
+        "channels": {layer: list(map(int, chans)) for layer, chans in channels.items()},
+        "accuracy_before": float((before == labels).double().mean()),
+        "accuracy_after": float((after == labels).double().mean()),
+        "class_accuracy_before": per_class(before), "class_accuracy_after": per_class(after),
+        "confusion_before": confusion(before).tolist(), "confusion_after": confusion(after).tolist(),
+        "flipped": [{"image": int(i), "label": int(labels[i]), "now": int(after[i])} for i in flips],
+        "recovered": int(((before != labels) & (after == labels)).sum()),
+    }
+
+
+def with_base_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The per-channel table with the unablated accuracies (``attrs``) as columns ``base_accuracy``
+    and ``base_class_{i}``, as stored in Parquet."""
+    base = table.attrs
+    table = table.copy()
+    table.attrs = {}
+    table["base_accuracy"] = base["base_accuracy"]
+    for cls, accuracy in enumerate(base["base_class_accuracy"]):
+        table[f"base_class_{cls}"] = accuracy
+    return table

@@ -1,0 +1,206 @@
+"""Projecting a unit's activation back to pixel space: Zeiler & Fergus's deconvnet, and guided backprop.
+
+A deconvnet passes a signal down the network the way a gradient goes: max pools route it to the
+recorded switches (the positions of the maxima), convs and linear layers apply their transposed
+weights (no bias), batch norm in eval mode passes its linear part, and shortcut sums hand the whole
+signal to both paths. Only the ReLU differs: the deconvnet rectifies the signal going down,
+``relu(signal)``; guided backpropagation (Springenberg et al. 2015) also masks it by where the
+forward input was positive; a plain gradient only masks.
+
+So a projection is autograd over a copy of the model's fx graph, up to the analysed layer, in which
+every ReLU is replaced by one with that backward rule. Any other operation on the way down that is
+not linear (or a max) is refused with an error naming it.
+"""
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import torch
+import torch.fx as fx
+import torch.nn.functional as F
+from torch import nn
+
+from ..core.crops import receptive_patch
+from ..core.errors import LayerError
+from ..core.logs import progress
+from ..data.transforms import normalise
+from ..nn.graph import ModelGraph
+from ..nn.rules import RELU_RULES
+from ..nn.surgery import ancestors, upto_layer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..data.datasets import ImageSet
+
+Method = Literal["deconvnet", "guided"]
+Branch = Literal["both", "trunk", "shortcut"]
+METHODS = ("deconvnet", "guided")
+_LINEAR_MODULES = (
+    nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d,
+    nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Dropout, nn.Identity, nn.Flatten,
+)
+_LINEAR_FUNCTIONS = {
+    operator.add, operator.iadd, torch.add, torch.cat, torch.flatten, getattr, operator.getitem,
+    F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.dropout,
+}
+_LINEAR_METHODS = {"view", "reshape", "flatten", "size", "contiguous", "add", "add_", "dim"}
+
+
+class Projector:
+    """Projects units of one layer to pixel space; build once, call for many batches."""
+
+    def __init__(self, model: nn.Module, layer: str, input_shape: tuple[int, int, int],
+                 method: Method = "deconvnet", branch: Branch = "both", graph: ModelGraph | None = None):
+        if method not in (*METHODS, "redirected"):
+            raise ValueError(f"unknown projection method {method!r}; use one of {', '.join(METHODS)}")
+        model.eval()
+        self.model, self.layer, self.method = model, layer, method
+        self.graph = graph or ModelGraph(model, input_shape)
+        self.graph.layer(layer)  # LayerError listing valid names when unknown
+        target = self.graph.output_node[layer]
+        check = None if method == "redirected" else self._check_passable  # redirected: only the ReLUs change
+        self.module = upto_layer(self.graph, layer, RELU_RULES[method], check, self._branch_cut(target, branch))
+
+    def _check_passable(self, node: fx.Node) -> None:
+        if node.op in ("placeholder", "get_attr", "output"):
+            return
+        if node.op == "call_module":
+            module = self.graph.modules[node.target]
+            if isinstance(module, _LINEAR_MODULES):
+                return
+            what = f"module {node.target} ({type(module).__name__})"
+        elif node.op == "call_function":
+            if node.target in _LINEAR_FUNCTIONS:
+                return
+            what = f"function {getattr(node.target, '__name__', node.target)} (in {self._owner(node)})"
+        else:
+            if node.target in _LINEAR_METHODS:
+                return
+            what = f"method .{node.target}() (in {self._owner(node)})"
+        raise LayerError(
+            f"the {self.method} projection to layer {self.layer!r} cannot pass down through {what}: "
+            "only convs, linear layers, batch norm, pools, dropout, shortcut sums, concatenation and ReLUs")
+
+    @staticmethod
+    def _owner(node: fx.Node) -> str:
+        stack = [path for path in node.meta.get("nn_module_stack", {}) if "@" not in path]
+        return stack[-1] if stack else "the model's forward"
+
+    def _branch_cut(self, target: fx.Node, branch: Branch) -> fx.Node | None:
+        """For ``trunk`` or ``shortcut``: the input of the layer's shortcut sum whose signal is cut."""
+        if branch == "both":
+            return None
+        node = target
+        while not self.graph.is_add(node):
+            inputs = node.all_input_nodes
+            if len(inputs) != 1 or not (self.graph.is_relu(node) or self.graph.is_passthrough(node)):
+                raise LayerError(f"layer {self.layer!r} does not end in a shortcut sum; branch {branch!r} needs one")
+            node = inputs[0]
+        first, second = node.all_input_nodes[:2]
+
+        def convs(start: fx.Node) -> int:
+            return sum(
+                1 for n in ancestors(start)
+                if n.op == "call_module" and isinstance(self.graph.modules.get(n.target), nn.Conv2d)
+            )
+
+        trunk, shortcut = (first, second) if convs(first) >= convs(second) else (second, first)
+        return shortcut if branch == "trunk" else trunk
+
+    def activations(self, images: torch.Tensor) -> torch.Tensor:
+        """The layer's activations for a batch (no projection)."""
+        with torch.no_grad():
+            return self.module(images)
+
+    def __call__(self, images: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
+        """Project unit ``units[i] = (channel, y, x)`` of image i; returns tensors of the images' shape.
+
+        Each projection starts from that unit's actual activation, all other activations of the
+        layer set to zero. For linear layers y and x are ignored.
+        """
+        units = torch.as_tensor(units, dtype=torch.long, device=images.device).view(-1, 3)
+        if len(units) != len(images):
+            raise ValueError(f"{len(images)} images but {len(units)} units: give one (channel, y, x) per image")
+        inputs = images.detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            out = self.module(inputs)
+            rows = torch.arange(len(images), device=images.device)
+            seed = torch.zeros_like(out)
+            limits = torch.tensor(list(out.shape[1:]) + [1] * (4 - out.ndim), device=units.device)[: 3]
+            if ((units < 0) | (units >= limits)).any():
+                shape = "x".join(str(s) for s in out.shape[1:])
+                raise ValueError(f"units {units.tolist()} lie outside layer {self.layer!r} of shape {shape}")
+            if out.ndim == 4:
+                seed[rows, units[:, 0], units[:, 1], units[:, 2]] = out[rows, units[:, 0], units[:, 1], units[:, 2]].detach()
+            else:
+                seed[rows, units[:, 0]] = out[rows, units[:, 0]].detach()
+            (projection,) = torch.autograd.grad(out, inputs, grad_outputs=seed)
+        return projection
+
+
+def project(model: nn.Module, images: torch.Tensor, layer: str, units: Sequence[Sequence[int]] | torch.Tensor,
+            method: Method = "deconvnet", branch: Branch = "both") -> torch.Tensor:
+    """Project one unit per image of ``layer`` back to pixel space.
+
+    ``images`` (N, C, H, W) are normalised model inputs; ``units`` holds one (channel, y, x) per
+    image. Returns (N, C, H, W): for each image, the deconvnet (or guided backprop) projection of
+    that unit's actual activation. ``branch`` ("trunk" or "shortcut") projects through one path of
+    the layer's own shortcut sum only.
+    """
+    projector = Projector(model, layer, tuple(images.shape[1:]), method, branch)
+    return projector(images, torch.as_tensor(units))
+
+
+def project_top_k(
+    model: nn.Module,
+    layer: str,
+    input_shape: tuple[int, int, int],
+    index: pd.DataFrame,
+    probe: ImageSet,
+    mean: Sequence[float],
+    std: Sequence[float],
+    methods: Sequence[str] = ("deconvnet",),
+    branches: bool = False,
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    show_progress: bool = True,
+) -> dict[str, np.ndarray]:
+    """Project every (channel, rank) unit of ``layer`` in the index, in batches of ``batch_size``.
+
+    Returns arrays (C, k, h, w, input channels) cropped to each unit's receptive field (zero where
+    it leaves the image), one per method; with ``branches`` and a layer ending in a shortcut sum,
+    also ``deconvnet_trunk`` and ``deconvnet_shortcut``. ``rank`` and ``channel`` order follow the index.
+    """
+    rows = index[index.layer == layer].sort_values(["channel", "rank"])
+    channels, k = int(rows.channel.max()) + 1, int(rows["rank"].max()) + 1
+    graph = ModelGraph(model, input_shape)
+    field = graph.layer(layer).receptive_field
+    height, width = input_shape[1:]
+    rf_h, rf_w = field.size(height, width)
+    variants = [(method, "both", method) for method in methods]
+    if branches and "deconvnet" in methods:
+        try:
+            Projector(model, layer, input_shape, "deconvnet", "trunk", graph)
+            variants += [("deconvnet", "trunk", "deconvnet_trunk"), ("deconvnet", "shortcut", "deconvnet_shortcut")]
+        except LayerError:
+            pass  # the layer has no shortcut sum of its own
+    projectors = {key: Projector(model, layer, input_shape, method, branch, graph) for method, branch, key in variants}
+    out = {key: np.zeros((channels, k, rf_h, rf_w, input_shape[0]), dtype=np.float32) for key in projectors}
+    images = torch.from_numpy(rows.image.to_numpy(dtype=np.int64, copy=True))
+    units = torch.from_numpy(rows[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True))
+    ranks = rows["rank"].to_numpy()
+    chans = rows.channel.to_numpy()
+    steps = range(0, len(rows), batch_size)
+    for start in progress(steps, f"project {layer}", enabled=show_progress):
+        chosen = slice(start, start + batch_size)
+        inputs = normalise(probe.images(images[chosen]).to(device), mean, std)
+        geometry = [field.unit_geometry(y, x, height, width) for _, y, x in units[chosen].tolist()]
+        for key, projector in projectors.items():
+            projected = projector(inputs, units[chosen].to(device)).permute(0, 2, 3, 1).cpu().numpy()
+            for i, (box, origin, size) in enumerate(geometry):
+                out[key][chans[start + i], ranks[start + i]] = receptive_patch(projected[i], box, origin, size, fill=0.0)
+    return out

@@ -1,0 +1,53 @@
+"""Evaluating a classifier on an ImageSet: loss, accuracy, per-class accuracy, in batches."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data.datasets import ImageSet
+from ..data.transforms import normalise
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, images: ImageSet, mean: Sequence[float], std: Sequence[float],
+    batch_size: int = 256, device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """Logits (N, classes) for every image, in order."""
+    model.eval()
+    outputs = []
+    for _, batch, _ in images.batches(batch_size):
+        outputs.append(model(normalise(batch.to(device), mean, std)).float().cpu())
+    return torch.cat(outputs)
+
+
+def classification_metrics(logits: torch.Tensor, labels: torch.Tensor, num_classes: int) -> dict[str, Any]:
+    """Mean loss, accuracy, top-5 accuracy and per-class accuracy from logits and labels."""
+    loss = F.cross_entropy(logits, labels).item() if len(labels) else float("nan")
+    predicted = logits.argmax(dim=1)
+    correct = predicted == labels
+    per_class = []
+    for cls in range(num_classes):
+        members = labels == cls
+        per_class.append(float(correct[members].float().mean()) if members.any() else float("nan"))
+    top5 = min(5, logits.shape[1])
+    in_top5 = (logits.topk(top5, dim=1).indices == labels[:, None]).any(dim=1)
+    return {
+        "loss": loss,
+        "accuracy": float(correct.float().mean()),
+        "top5_accuracy": float(in_top5.float().mean()),
+        "per_class_accuracy": per_class,
+    }
+
+
+def evaluate(
+    model: nn.Module, images: ImageSet, mean: Sequence[float], std: Sequence[float],
+    batch_size: int = 256, device: torch.device | str = "cpu",
+) -> dict[str, Any]:
+    """:func:`classification_metrics` of ``model`` on ``images``."""
+    logits = predict(model, images, mean, std, batch_size, device)
+    return classification_metrics(logits, images.labels, len(images.classes))

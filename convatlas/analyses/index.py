@@ -1,0 +1,222 @@
+"""Activation indexing: one streaming pass keeps each channel's top-k images and its statistics.
+
+Forward hooks on every analysed layer reduce each batch's activations at once; nothing but the
+running top-k (C x k per layer) and per-channel sums is kept, so memory is bounded however large
+the probe set is.
+
+Ranking: each image gets one score per channel, the maximum over positions (default, as Zeiler &
+Fergus), or the mean or L2 norm of the channel's map. (y, x) is always where the map is largest.
+Ties are broken by the lower image index, so results are deterministic.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ..core.logs import progress
+from ..data.datasets import ImageSet
+from ..data.transforms import normalise
+from ..nn.graph import Layer
+from ..nn.hooks import forward_hooks
+
+RANKINGS = ("max", "mean", "l2")
+
+
+def channel_scores(flat: torch.Tensor, peak: torch.Tensor, sums: torch.Tensor, ranking: str = "max") -> torch.Tensor:
+    """The ranking score per (image, channel) from the flattened maps (N, C, positions):
+    the maximum over positions, the mean, or the L2 norm of the map."""
+    if ranking == "max":
+        return peak
+    if ranking == "mean":
+        return sums / flat.shape[2]
+    if ranking == "l2":
+        return flat.norm(dim=2)
+    raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
+
+
+@dataclass
+class LayerAccumulator:
+    """Running top-k and statistics of one layer's channels."""
+
+    channels: int
+    k: int
+    classes: int
+    ranking: str = "max"
+    values: torch.Tensor = field(init=False)
+    images: torch.Tensor = field(init=False)
+    ys: torch.Tensor = field(init=False)
+    xs: torch.Tensor = field(init=False)
+
+    def __post_init__(self):
+        c, k = self.channels, 0
+        self.values = torch.empty((c, k))
+        self.images = torch.empty((c, k), dtype=torch.long)
+        self.ys = torch.empty((c, k), dtype=torch.long)
+        self.xs = torch.empty((c, k), dtype=torch.long)
+        self.total = torch.zeros(c, dtype=torch.float64)
+        self.positive = torch.zeros(c, dtype=torch.float64)
+        self.count = 0  # activations per channel seen (images x positions)
+        self.peak = torch.full((c,), -torch.inf, dtype=torch.float64)
+        self.class_sums = torch.zeros((self.classes, c), dtype=torch.float64)
+        self.class_counts = torch.zeros(self.classes, dtype=torch.float64)
+
+    def update(self, activations: torch.Tensor, image_indices: torch.Tensor, labels: torch.Tensor) -> None:
+        """Fold one batch (N, C, H, W) or (N, C) of activations into the running state."""
+        activations = activations.detach().float().cpu()
+        n, c = activations.shape[:2]
+        flat = activations.reshape(n, c, -1)
+        width = activations.shape[3] if activations.ndim == 4 else 1
+        peak = flat.amax(dim=2)
+        sums = flat.sum(dim=2)
+        labels = labels.cpu()
+        self.total += sums.double().sum(dim=0)
+        self.positive += flat.sign().clamp_(min=0).sum(dim=2).double().sum(dim=0)  # faster than (flat > 0).sum()
+        self.count += n * flat.shape[2]
+        self.peak = torch.maximum(self.peak, peak.double().amax(dim=0))
+        self.class_sums.index_add_(0, labels, sums.double() / flat.shape[2])
+        self.class_counts += torch.bincount(labels, minlength=self.classes).double()
+        self._merge(channel_scores(flat, peak, sums, self.ranking).T, flat, width, image_indices.cpu())
+
+    def _merge(self, scores: torch.Tensor, flat: torch.Tensor, width: int, image_indices: torch.Tensor) -> None:
+        """Merge a batch's scores (C, N) into the kept top-k.
+
+        Only channels whose batch maximum beats their k-th kept score can change (an equal score
+        loses: the kept image has the lower index). Among the candidates, a stable descending sort
+        over [kept, batch] breaks ties by the lower image index, as kept images come first and the
+        batch is in index order. Positions are found only for the images that enter.
+        """
+        n = scores.shape[1]
+        if self.values.shape[1] < self.k:
+            rows = torch.arange(self.channels)
+        else:
+            rows = (scores.amax(dim=1) > self.values[:, -1]).nonzero().squeeze(1)
+            if rows.numel() == 0:
+                return
+        kept = self.values.shape[1]
+        values = torch.cat([self.values[rows], scores[rows]], dim=1)
+        source = torch.cat([torch.full((len(rows), kept), -1), torch.arange(n).expand(len(rows), n)], dim=1)
+        order = torch.sort(values, dim=1, descending=True, stable=True).indices[:, : self.k]
+        width_k = order.shape[1]
+        from_batch = source.gather(1, order)
+        kept_slot = order.clamp(max=max(kept - 1, 0))
+        fresh = from_batch >= 0
+        images = torch.where(fresh, image_indices[from_batch.clamp(min=0)],
+                             self.images[rows].gather(1, kept_slot) if kept else from_batch)
+        ys = self.ys[rows].gather(1, kept_slot) if kept else torch.zeros_like(order)
+        xs = self.xs[rows].gather(1, kept_slot) if kept else torch.zeros_like(order)
+        r, j = fresh.nonzero(as_tuple=True)
+        where = flat[from_batch[r, j], rows[r]].argmax(dim=1)
+        ys, xs = ys.clone(), xs.clone()
+        ys[r, j] = where // width
+        xs[r, j] = where % width
+        new_values = values.gather(1, order)
+        if width_k == kept:
+            self.values[rows], self.images[rows], self.ys[rows], self.xs[rows] = new_values, images, ys, xs
+        else:  # still filling up: every row is updated
+            self.values, self.images, self.ys, self.xs = new_values, images, ys, xs
+
+    def class_means(self) -> torch.Tensor:
+        """(classes, C) mean activation per class (NaN for a class without images)."""
+        return self.class_sums / self.class_counts.view(-1, 1)
+
+    def selectivity(self) -> torch.Tensor:
+        """(max class mean - mean of the other classes) / (max + mean of the others), per channel."""
+        means = self.class_means()
+        present = ~torch.isnan(means[:, 0])
+        means = means[present]
+        top = means.max(dim=0).values
+        others = (means.sum(dim=0) - top) / max(1, means.shape[0] - 1)
+        denominator = top + others
+        return torch.where(denominator > 0, (top - others) / denominator.clamp_min(1e-12), torch.zeros_like(top))
+
+
+def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    c, k = acc.values.shape
+    index = pd.DataFrame({
+        "layer": name,
+        "channel": np.repeat(np.arange(c), k).astype(np.int32),
+        "rank": np.tile(np.arange(k), c).astype(np.int32),
+        "value": acc.values.reshape(-1).numpy().astype(np.float32),
+        "image": acc.images.reshape(-1).numpy().astype(np.int64),
+        "y": acc.ys.reshape(-1).numpy().astype(np.int32),
+        "x": acc.xs.reshape(-1).numpy().astype(np.int32),
+    })
+    means = acc.class_means().numpy()
+    stats = pd.DataFrame({
+        "layer": name,
+        "channel": np.arange(c, dtype=np.int32),
+        "mean": (acc.total / max(1, acc.count)).numpy(),
+        "fraction_positive": (acc.positive / max(1, acc.count)).numpy(),
+        "max": acc.peak.numpy(),
+        "selectivity": acc.selectivity().numpy(),
+        "dead": (acc.peak <= 0).numpy(),
+        "top_class": np.nan_to_num(means, nan=-np.inf).argmax(axis=0).astype(np.int32),
+    })
+    for i in range(len(class_names)):
+        stats[f"class_mean_{i}"] = means[i]
+    return index, stats
+
+
+@torch.no_grad()
+def build_index(
+    model: nn.Module,
+    layers: Sequence[Layer],
+    images: ImageSet,
+    mean: Sequence[float],
+    std: Sequence[float],
+    k: int = 9,
+    ranking: str = "max",
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    show_progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One batched pass over ``images``: the top-k index, channel statistics and predictions.
+
+    Returns ``(index, channel_stats, predictions)``; see the README for their columns.
+    """
+    if ranking not in RANKINGS:
+        raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
+    model.eval()
+    classes = len(images.classes)
+    accumulators = {layer.name: LayerAccumulator(layer.channels, k, classes, ranking) for layer in layers}
+    predicted, probability = [], []
+    steps = -(-len(images) // batch_size)
+    batches = progress(images.batches(batch_size), "index", total=steps, enabled=show_progress)
+    current: dict[str, torch.Tensor] = {}
+
+    def fold(name: str, output: torch.Tensor) -> None:
+        accumulators[name].update(output, current["indices"], current["labels"])
+
+    with forward_hooks(model, list(accumulators), fold):
+        for indices, batch, labels in batches:
+            current.update(indices=indices, labels=labels)
+            logits = model(normalise(batch.to(device), mean, std))
+            probs = logits.float().softmax(dim=1)
+            top = probs.max(dim=1)
+            predicted.append(top.indices.cpu())
+            probability.append(top.values.cpu())
+    index_frames, stats_frames = zip(*(_layer_frames(n, a, images.classes) for n, a in accumulators.items()), strict=True)
+    predictions = pd.DataFrame({
+        "image": np.arange(len(images), dtype=np.int64),
+        "label": images.labels.numpy().astype(np.int32),
+        "predicted": torch.cat(predicted).numpy().astype(np.int32),
+        "probability": torch.cat(probability).numpy().astype(np.float32),
+    })
+    return pd.concat(index_frames, ignore_index=True), pd.concat(stats_frames, ignore_index=True), predictions
+
+
+def layer_records(layers: Sequence[Layer]) -> list[dict[str, Any]]:
+    """Each layer's name, kind, output shape and receptive field (size, jump, start per axis), as
+    ``layers.json`` stores them."""
+    return [{
+        "name": layer.name, "kind": layer.kind, "shape": list(layer.shape),
+        "whole": layer.receptive_field.whole,
+        "rf_y": [layer.receptive_field.y.size, layer.receptive_field.y.jump, layer.receptive_field.y.start],
+        "rf_x": [layer.receptive_field.x.size, layer.receptive_field.x.jump, layer.receptive_field.x.start],
+    } for layer in layers]

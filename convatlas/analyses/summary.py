@@ -1,0 +1,42 @@
+"""A model's summary for the site: architecture, parameters, layers, accuracy per epoch and class."""
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from ..nn.graph import Layer, receptive_field_size
+
+
+def summarise_model(name: str, model: nn.Module, meta: dict[str, Any], layers: list[Layer],
+                    train_log: list[dict[str, Any]]) -> dict[str, Any]:
+    """Everything the index and model pages show about one model, from its last checkpoint."""
+    size = meta["image_size"]
+    return {
+        "name": name,
+        "arch": meta["arch"],
+        "params": meta["params"],
+        "class_name": type(model).__name__,
+        "dataset": meta["dataset"],
+        "dataset_kind": meta.get("dataset_kind"),
+        "classes": meta["classes"],
+        "input_shape": [meta["in_channels"], size, size],
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "epoch": meta["epoch"],
+        "test_accuracy": meta["test_accuracy"],
+        "test_top5_accuracy": meta.get("test_top5_accuracy"),
+        "test_loss": meta["test_loss"],
+        "per_class_accuracy": meta["per_class_accuracy"],
+        "train_log": train_log,
+        "layers": [
+            {
+                "name": layer.name,
+                "kind": layer.kind,
+                "shape": list(layer.shape),
+                "channels": layer.channels,
+                "receptive_field": receptive_field_size(layer),
+            }
+            for layer in layers
+        ],
+    }

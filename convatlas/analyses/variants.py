@@ -1,0 +1,32 @@
+"""Layer ablation (Zeiler & Fergus Table 3): architecture variants against their base model."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import torch
+from torch import nn
+
+from ..data.datasets import ImageSet
+from .evaluate import classification_metrics, predict
+
+TRAIN_IMAGES = 10_000  # training images (spread over the split, no augmentation) the train error is measured on
+
+
+def variant_errors(name: str, model: nn.Module, meta: dict, train: ImageSet, test: ImageSet,
+                   batch_size: int = 256, device: torch.device | str = "cpu") -> dict:
+    """One row of the variants table: train and test top-1 error (and top-5 with more than 5
+    classes) of a trained model, with its builder parameters and size."""
+    row = {"model": name, "params": str(meta["params"]), "epoch": meta["epoch"],
+           "parameters": sum(p.numel() for p in model.parameters())}
+    for split, images in (("train", train), ("test", test)):
+        metrics = classification_metrics(predict(model, images, meta["mean"], meta["std"], batch_size, device),
+                                         images.labels, len(images.classes))
+        row[f"{split}_error"] = 1 - metrics["accuracy"]
+        row[f"{split}_top5_error"] = 1 - metrics["top5_accuracy"] if len(images.classes) > 5 else float("nan")
+    return row
+
+
+def variant_table(rows: Sequence[dict]) -> pd.DataFrame:
+    """The variants table from :func:`variant_errors` rows, the base model first."""
+    return pd.DataFrame(list(rows))

@@ -1,0 +1,1 @@
+"""What every part of convatlas shares: errors, atomic file writing, job logs and progress, the device."""

@@ -1,0 +1,261 @@
+"""Reading a dataset's images without torch: every kind as uint8 numpy arrays (N, C, H, W).
+
+The in-memory kinds (MNIST, Fashion-MNIST, CIFAR-10, synthetic) read whole splits; image folders
+list their files and decode them one by one with Pillow, resized (shorter side) and centre-cropped
+exactly as torchvision's ``resize`` and ``center_crop`` do for PIL images. Page jobs read pictures
+through :class:`Pictures`; the torch datasets (:mod:`convatlas.data.datasets`) are built on the same
+readers, so both see the same pixels.
+"""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import DatasetError
+from ..core.schema import with_defaults
+from .idx import find_idx, read_idx
+from .synthetic import SHAPES, make_synthetic
+
+FASHION_CLASSES = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]
+MNIST_CLASSES = [str(digit) for digit in range(10)]
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+FASHION_DEFAULT_ROOTS = ["/usr/share/datasets/fashion-mnist"]
+FASHION_HINT = (
+    "install Debian's package with `apt-get install dataset-fashion-mnist` (files in "
+    "/usr/share/datasets/fashion-mnist/), or set datasets.<name>.root to a folder holding "
+    "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and "
+    "t10k-labels-idx1-ubyte.gz"
+)
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+
+
+def synthetic_settings(dataset: dict[str, Any]) -> dict[str, Any]:
+    """The ``synthetic`` block of a dataset with the schema's defaults for what it leaves out."""
+    return with_defaults(dataset.get("synthetic"), "$defs", "dataset", "synthetic")
+
+
+def dataset_classes(dataset: dict[str, Any]) -> list[str]:
+    """A dataset's class names, known without reading its images."""
+    kind = dataset["kind"]
+    if kind == "fashion-mnist":
+        return list(FASHION_CLASSES)
+    if kind == "mnist":
+        return list(MNIST_CLASSES)
+    if kind == "cifar10":
+        return list(CIFAR10_CLASSES)
+    if kind == "synthetic":
+        return SHAPES[: synthetic_settings(dataset)["classes"]]
+    root = Path(dataset["root"]).expanduser()
+    base = root / "train" if (root / "train").is_dir() else root
+    return sorted(entry.name for entry in base.iterdir() if entry.is_dir()) if base.is_dir() else []
+
+
+def _idx_split(folders: list[Path], split: str, kind: str, hint: str) -> tuple[np.ndarray, np.ndarray]:
+    prefix = "train" if split == "train" else "t10k"
+    for folder in folders:
+        images = find_idx(folder, f"{prefix}-images-idx3-ubyte")
+        labels = find_idx(folder, f"{prefix}-labels-idx1-ubyte")
+        if images and labels:
+            x, y = read_idx(images), read_idx(labels)
+            if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+                raise DatasetError(f"{images} and {labels} do not match: shapes {x.shape} and {y.shape}")
+            return x[:, None, :, :], y.astype(np.int64)
+    looked = ", ".join(str(folder) for folder in folders)
+    raise DatasetError(f"no {kind} {split} files ({prefix}-images-idx3-ubyte[.gz]) in {looked}: {hint}")
+
+
+def _download(kind: str, root: Path) -> None:
+    import torchvision
+
+    cls = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10}[kind]
+    for train in (True, False):
+        cls(str(root), train=train, download=True)
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Unpickles CIFAR-10 batches while refusing every global but numpy's array rebuilders."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("builtins", "bytes"),
+        ("_codecs", "encode"), ("copyreg", "_reconstructor"),
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a CIFAR-10 batch")
+        return super().find_class(module, name)
+
+
+def _cifar_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
+    binary = root / "cifar-10-batches-bin"
+    python = root / "cifar-10-batches-py"
+    images, labels = [], []
+    if (binary / f"{names[0]}.bin").is_file():
+        for name in names:
+            path = binary / f"{name}.bin"
+            try:
+                raw = np.fromfile(path, dtype=np.uint8)
+            except OSError as error:
+                raise DatasetError(f"cannot read {path}: {error}") from error
+            if raw.size % 3073:
+                raise DatasetError(f"{path} is not a CIFAR-10 binary batch ({raw.size} bytes)")
+            raw = raw.reshape(-1, 3073)
+            labels.append(raw[:, 0].astype(np.int64))
+            images.append(raw[:, 1:].reshape(-1, 3, 32, 32))
+    elif (python / names[0]).is_file():
+        for name in names:
+            path = python / name
+            try:
+                with open(path, "rb") as handle:
+                    batch = _CifarUnpickler(handle, encoding="latin1").load()
+                images.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+                labels.append(np.asarray(batch["labels"], dtype=np.int64))
+            except (OSError, pickle.UnpicklingError, KeyError, ValueError, EOFError) as error:
+                raise DatasetError(f"cannot read CIFAR-10 batch {path}: {error}") from error
+    else:
+        raise DatasetError(
+            f"no CIFAR-10 files under {root} (cifar-10-batches-bin/ or cifar-10-batches-py/); "
+            "set download: true to fetch them"
+        )
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def read_split_arrays(dataset: dict[str, Any], split: str, name: str = "dataset") -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``(images, labels, classes)`` of an in-memory kind's split, at its native size:
+    uint8 (N, C, H, W), int64 (N,), class names."""
+    kind = dataset["kind"]
+    root = Path(dataset["root"]).expanduser() if dataset.get("root") else None
+    if kind == "synthetic":
+        params = synthetic_settings(dataset)
+        count = params["train_count"] if split == "train" else params["test_count"]
+        seed = params["seed"] * 2 + (0 if split == "train" else 1)
+        x, y, classes = make_synthetic(count, params["size"], params["channels"], params["classes"], seed)
+    elif kind == "fashion-mnist":
+        folders = [root, root / "FashionMNIST" / "raw"] if root else [Path(p) for p in FASHION_DEFAULT_ROOTS]
+        x, y = _idx_split(folders, split, "Fashion-MNIST", FASHION_HINT)
+        classes = FASHION_CLASSES
+    elif kind == "mnist":
+        root = root or Path("data")
+        if dataset.get("download"):
+            _download("mnist", root)
+        hint = "set download: true to fetch them, or point root at torchvision's MNIST folder"
+        x, y = _idx_split([root, root / "MNIST" / "raw"], split, "MNIST", hint)
+        classes = MNIST_CLASSES
+    elif kind == "cifar10":
+        root = root or Path("data")
+        if dataset.get("download"):
+            _download("cifar10", root)
+        x, y = _cifar_split(root, split)
+        classes = CIFAR10_CLASSES
+    else:
+        raise DatasetError(f"unknown dataset kind {kind!r}")
+    if y.size and (y.min() < 0 or y.max() >= len(classes)):
+        raise DatasetError(f"{name}: labels outside 0..{len(classes) - 1} in the {split} split")
+    return np.array(x, dtype=np.uint8), np.array(y, dtype=np.int64), list(classes)
+
+
+def list_image_folder(root: Path, split: str) -> tuple[list[Path], np.ndarray, list[str]]:
+    """``(files, labels, classes)`` of an image folder: one sub-folder per class, optionally under
+    ``train/`` and ``test/``."""
+    base = root / split if (root / split).is_dir() else root
+    if not base.is_dir():
+        raise DatasetError(f"image folder {base} does not exist")
+    classes = sorted(entry.name for entry in base.iterdir() if entry.is_dir())
+    if not classes:
+        raise DatasetError(f"image folder {base} has no class sub-folders")
+    files, labels = [], []
+    for label, cls in enumerate(classes):
+        for path in sorted((base / cls).rglob("*")):
+            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+                files.append(path)
+                labels.append(label)
+    if not files:
+        raise DatasetError(f"image folder {base} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return files, np.asarray(labels, dtype=np.int64), classes
+
+
+def read_picture(path: Path, size: int) -> np.ndarray:
+    """One image file as uint8 (3, size, size): RGB, shorter side resized to ``size`` (bilinear,
+    antialiased), centre-cropped; the pixels torchvision's resize + center_crop give for PIL."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            width, height = image.size
+            short, long = (width, height) if width <= height else (height, width)
+            if short != size:
+                new_long = int(size * long / short)
+                width, height = (size, new_long) if width <= height else (new_long, size)
+                image = image.resize((width, height), Image.BILINEAR)
+            top, left = int(round((height - size) / 2.0)), int(round((width - size) / 2.0))
+            image = image.crop((left, top, left + size, top + size))
+            return np.asarray(image, dtype=np.uint8).transpose(2, 0, 1).copy()
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise DatasetError(f"cannot read image {path}: {error}") from error
+
+
+def resize_arrays(images: np.ndarray, size: int | None) -> np.ndarray:
+    """In-memory images resized to ``size`` x ``size`` (bilinear, antialiased; torch does the work)."""
+    if size is None or images.shape[-2:] == (size, size):
+        return images
+    import torch
+    import torch.nn.functional as F
+
+    out = np.empty((images.shape[0], images.shape[1], size, size), dtype=np.uint8)
+    for start in range(0, len(images), 4096):
+        chunk = torch.from_numpy(images[start:start + 4096]).float()
+        resized = F.interpolate(chunk, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        out[start:start + 4096] = resized.round().clamp(0, 255).to(torch.uint8).numpy()
+    return out
+
+
+def analysis_split_name(dataset: dict[str, Any]) -> str:
+    """The split the analyses look at (config ``probe_split``)."""
+    return with_defaults(dataset, "$defs", "dataset")["probe_split"]
+
+
+def analysis_limit(dataset: dict[str, Any], count: int) -> int:
+    """How many images of a split of ``count`` the analyses look at (config ``probe_limit``)."""
+    limit = dataset.get("probe_limit")
+    return min(limit, count) if limit else count
+
+
+class Pictures:
+    """The analysed split as pictures for pages, without torch: ``images(indices)`` gives uint8
+    (N, C, H, W) numpy arrays, ``labels`` an int64 array, ``classes`` the class names."""
+
+    def __init__(self, dataset: dict[str, Any], name: str = "dataset"):
+        self.size = dataset.get("image_size")
+        split = analysis_split_name(dataset)
+        if dataset["kind"] == "imagefolder":
+            files, labels, self.classes = list_image_folder(Path(dataset["root"]).expanduser(), split)
+            count = analysis_limit(dataset, len(files))
+            self._files, self._data, self.labels = files[:count], None, labels[:count]
+        else:
+            data, labels, self.classes = read_split_arrays(dataset, split, name)
+            count = analysis_limit(dataset, len(data))
+            self._files, self._data, self.labels = None, data[:count], labels[:count]
+            self._resized = self.size is not None and data.shape[-2:] != (self.size, self.size)
+            self.size = self.size or data.shape[-1]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def images(self, indices) -> np.ndarray:
+        """The uint8 images at ``indices`` as one array (N, C, H, W)."""
+        indices = [int(i) for i in np.asarray(indices).reshape(-1)]
+        if self._files is not None:
+            if not indices:
+                return np.zeros((0, 3, self.size, self.size), dtype=np.uint8)
+            return np.stack([read_picture(self._files[i], self.size) for i in indices])
+        chosen = self._data[indices]
+        return resize_arrays(chosen, self.size) if self._resized else chosen

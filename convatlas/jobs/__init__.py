@@ -1,0 +1,25 @@
+"""One entry point per workflow rule, ``run_<rule>(inputs, outputs, params)``: the only code that
+reads and writes a stage's files. ``scripts/<rule>.py`` calls it with Snakemake's objects; tests
+call it with plain namespaces. Nothing here imports Snakemake."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from ..core.logs import log_to
+
+
+def job_arguments(snakemake: Any) -> tuple[Any, Any, SimpleNamespace]:
+    """Start a Snakemake job (its log, its start-up time) and return ``(inputs, outputs, params)``;
+    ``params`` also carries the rule's ``threads``."""
+    log_to(snakemake.log[0])
+    params = SimpleNamespace(**dict(snakemake.params.items()), threads=snakemake.threads)
+    return snakemake.input, snakemake.output, params
+
+
+def site_renderer(params: Any):
+    """The Renderer of a page job: the rule's templates and site title, pages under the site root."""
+    from ..site.layout import SITE_ROOT
+    from ..site.render import Renderer
+
+    return Renderer(params.templates, SITE_ROOT, params.title)

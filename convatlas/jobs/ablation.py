@@ -1,0 +1,75 @@
+"""Jobs of the ablation stage: channels switched off one by one and in named sets, the variants
+(architectures with layers changed) against their base model, and the ablation page."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ablation_images(subject, limit: int | None):
+    """The analysed images ablations are measured on: the first ``limit`` (None: all)."""
+    images = subject.images
+    return images.subset(limit) if limit and limit < len(images) else images
+
+
+def run_channel_ablation(inputs: Any, outputs: Any, params: Any) -> None:
+    """Accuracy with each channel of one layer switched off alone, overall and per class, as Parquet."""
+    from ..analyses.ablation import channel_ablation, with_base_columns
+    from ..core.io import write_parquet
+    from .subject import load_subject
+
+    subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
+    meta, settings = subject.meta, params.settings
+    table = channel_ablation(subject.model, params.layer, _ablation_images(subject, settings["images"]),
+                             meta["mean"], meta["std"], settings["batch_size"], device=subject.device,
+                             graph=subject.graph)
+    write_parquet(with_base_columns(table), outputs.table)
+
+
+def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
+    """Every named experiment (channels switched off together), as JSON."""
+    from ..analyses.ablation import experiment_channels, run_experiment
+    from ..core.io import read_parquet, write_json
+    from .subject import load_subject
+
+    subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
+    meta, settings = subject.meta, params.settings
+    images = _ablation_images(subject, settings["images"])
+    layers = [layer.name for layer in subject.layers]
+    stats = read_parquet(inputs.stats)
+    results = {}
+    for name, spec in settings["experiments"].items():
+        chosen = experiment_channels(spec, stats, layers, name)
+        results[name] = run_experiment(subject.model, chosen, images, meta["mean"], meta["std"],
+                                       settings["batch_size"], subject.device)
+    write_json(outputs.experiments, {"classes": images.classes, "images": len(images), "experiments": results})
+
+
+def run_variants(inputs: Any, outputs: Any, params: Any) -> None:
+    """The variants table: train and test error of the base model and each variant, as Parquet."""
+    from ..analyses.variants import TRAIN_IMAGES, variant_errors, variant_table
+    from ..core.io import write_parquet
+    from ..data.datasets import load_split
+    from .subject import load_subject
+
+    checkpoints = {params.model: inputs.base, **dict(zip(params.variants, inputs.variants, strict=True))}
+    rows, train = [], None
+    for name, path in checkpoints.items():
+        subject = load_subject(path, params.dataset, None, params.device, params.threads)
+        if train is None:
+            train = load_split(params.dataset, "train", subject.meta["dataset"]).spread(TRAIN_IMAGES)
+        rows.append(variant_errors(name, subject.model, subject.meta, train, subject.images, device=subject.device))
+    write_parquet(variant_table(rows), outputs.table)
+
+
+def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
+    """The ablation page (no torch)."""
+    from ..core.io import read_json, read_parquet
+    from ..data import Pictures
+    from ..site.pages.ablation import render_ablation
+    from . import site_renderer
+
+    pictures = Pictures(params.dataset, params.dataset_name)
+    render_ablation(site_renderer(params), params.model, int(params.epoch),
+                    read_json(inputs.experiments),
+                    {layer: read_parquet(path) for layer, path in zip(params.layer_names, inputs.layer_tables, strict=True)},
+                    pictures.images)

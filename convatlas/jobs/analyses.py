@@ -1,0 +1,81 @@
+"""Jobs of the analyses stage: occlusion, correspondence and invariance, and their pages."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def run_occlusion(inputs: Any, outputs: Any, params: Any) -> None:
+    """Occlusion maps, projections and attributions of the first images of every class, as .npz."""
+    from ..analyses.occlusion import first_per_class, occlusion_study
+    from ..core.io import write_npz
+    from .subject import load_subject
+
+    subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
+    indices = first_per_class(subject.images.labels, params.settings["images_per_class"])
+    images = subject.normalise(subject.images.images(indices))
+    results = occlusion_study(subject.model, subject.graph, images, subject.images.labels[indices], params.settings)
+    write_npz(outputs.maps, {**results, "images": indices.numpy()})
+
+
+def run_correspondence(inputs: Any, outputs: Any, params: Any) -> None:
+    """Delta per part and layer for the configured class, and what was used (class, images, boxes)."""
+    import torch
+
+    from ..analyses.correspondence import correspondence, part_box
+    from ..core.io import write_json, write_parquet
+    from .subject import load_subject
+
+    settings = params.settings
+    subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
+    probe, size = subject.images, subject.meta["image_size"]
+    layers = [layer.name for layer in subject.layers]
+    name = settings["class"] or probe.classes[0]
+    members = torch.nonzero(probe.labels == probe.classes.index(name)).flatten()[: settings["images"]]
+    if len(members) < 2:
+        raise ValueError(f"correspondence.class: fewer than 2 probe images of class {name!r}")
+    boxes = {part: part_box(spec, size, size) for part, spec in settings["parts"].items()}
+    table = correspondence(subject.model, layers, subject.normalise(probe.images(members)), boxes,
+                           settings["random_draws"], settings["seed"])
+    write_parquet(table, outputs.table)
+    write_json(outputs.meta, {"class": name, "images": members.tolist(), "boxes": boxes, "layers": layers})
+
+
+def run_invariance(inputs: Any, outputs: Any, params: Any) -> None:
+    """Distances and probabilities under translation, rotation and scale for the first images, and the
+    transformed images (for strips on the page)."""
+    import torch
+
+    from ..analyses.invariance import TRANSFORMS, invariance
+    from ..core.io import write_npz, write_parquet
+    from .subject import load_subject
+
+    settings = params.settings
+    subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
+    probe, meta = subject.images, subject.meta
+    first, top = subject.layers[0].name, subject.layers[-1].name
+    indices = torch.arange(min(settings["images"], len(probe)))
+    steps = {kind: settings[kind] for kind in TRANSFORMS}
+    table, strips = invariance(subject.model, probe.images(indices).to(subject.device), probe.labels[indices],
+                               meta["mean"], meta["std"], (first, top), steps, settings["fill"])
+    table["label"] = [probe.classes[int(probe.labels[i])] for i in table["image"]]
+    write_parquet(table, outputs.table)
+    write_npz(outputs.strips, {kind: strip.cpu().numpy() for kind, strip in strips.items()}
+              | {"first_layer": first, "top_layer": top})
+
+
+def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
+    """The occlusion, correspondence and invariance pages (no torch: tables, arrays and pictures)."""
+    from ..core.io import read_json, read_npz, read_parquet
+    from ..data import Pictures
+    from ..site.pages.analyses import render_analyses
+    from . import site_renderer
+
+    pictures = Pictures(params.dataset, params.dataset_name)
+    occlusion = read_npz(inputs.occlusion)
+    correspondence_meta = read_json(inputs.correspondence_meta)
+    render_analyses(
+        site_renderer(params), params.model, int(params.epoch),
+        occlusion, pictures.images(occlusion["images"]),
+        read_parquet(inputs.correspondence_table), correspondence_meta, pictures.images(correspondence_meta["images"]),
+        read_parquet(inputs.invariance_table), read_npz(inputs.invariance_strips), pictures.classes, params.layer_names,
+    )

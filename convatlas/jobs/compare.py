@@ -1,0 +1,67 @@
+"""Jobs of the compare stage: linear probes, transfer to new classes, and the comparison page."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+
+def run_linear_probes(inputs: Any, outputs: Any, params: Any) -> None:
+    """A linear probe at every analysed layer of a checkpoint, as Parquet."""
+    from ..analyses.linear_probes import probe_layers
+    from ..core.io import write_parquet
+    from ..data.datasets import load_split
+    from .subject import load_subject
+
+    settings = params.settings
+    subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
+    meta = subject.meta
+    train = load_split(params.dataset, "train", meta["dataset"]).spread(settings["train_images"])
+    test = subject.images.subset(min(settings["test_images"], len(subject.images)))
+    layers = [layer.name for layer in subject.layers]
+    write_parquet(probe_layers(subject.model, layers, train, test, meta["mean"], meta["std"], device=subject.device),
+                  outputs.table)
+
+
+def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
+    """Train the model on the source classes (resumable), then few-shot transfer to the target
+    classes against training from scratch, as Parquet."""
+    from ..analyses.transfer import transfer_table
+    from ..core.device import pick_device, set_threads
+    from ..core.io import write_parquet
+    from ..data.datasets import load_dataset
+    from ..models.checkpoint import load_checkpoint
+    from ..train.loop import train_model
+
+    set_threads(params.threads)
+    device = pick_device(params.device)
+    settings, model_config = params.settings, params.model
+    train, test = load_dataset(params.dataset, params.dataset_name)
+    source, target = settings["source_classes"], settings["target_classes"]
+    source_config = copy.deepcopy(model_config)
+    source_config.update(epochs=settings["epochs"], checkpoints=[settings["epochs"]])
+    state_dir = Path(params.state_dir)
+    train_model(f"{params.model_name}-source", source_config, params.dataset_name, params.dataset,
+                train.select_classes(source), test.select_classes(source), [settings["epochs"]],
+                state_dir / "train_log.tsv", state_dir, device)
+    model, meta = load_checkpoint(state_dir / f"epoch-{settings['epochs']}.pt", device)
+    table = transfer_table(model, meta, train.select_classes(target), test.select_classes(target), settings,
+                           model_config["arch"], model_config["params"])
+    write_parquet(table, outputs.table)
+
+
+def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
+    """The comparison page (no torch)."""
+    from ..core.io import read_json, read_npz, read_parquet
+    from ..site.pages.compare import render_comparison
+    from . import site_renderer
+
+    models = params.models
+    render_comparison(
+        site_renderer(params), params.epochs,
+        {m: read_json(path) for m, path in zip(models, inputs.summaries, strict=True)},
+        {m: read_parquet(path) for m, path in zip(models, inputs.stats, strict=True)},
+        {m: read_parquet(path) for m, path in zip(models, inputs.probes, strict=True)},
+        {m: [int(i) for i in read_npz(path)["images"]] for m, path in zip(models, inputs.occlusions, strict=True)},
+        {m: read_parquet(path) for m, path in zip(params.transfer_models, inputs.transfers, strict=True)},
+    )

@@ -1,0 +1,58 @@
+"""Jobs of the maximise stage: images that excite each channel of a layer, and each class."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def _photo(path: str, shape: tuple[int, int, int]):
+    """The photo of ``maximise.photo`` as a uint8 batch (1, C, H, W) of the model's input size."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from ..core.errors import ConfigError
+
+    try:
+        with Image.open(path) as image:
+            image = image.convert("L" if shape[0] == 1 else "RGB").resize((shape[2], shape[1]))
+            pixels = np.asarray(image, dtype=np.uint8).reshape(shape[1], shape[2], shape[0])
+    except OSError as error:
+        raise ConfigError("maximise.photo", f"cannot read image {path}: {error}") from error
+    return torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None]
+
+
+def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
+    """One image per channel of a layer (from noise or a photo, and from its top-1 image), as .npz of
+    [0, 1] pixels with the objective before and after."""
+    import torch
+
+    from ..analyses.maximise import maximise_channels
+    from ..core.io import read_parquet, write_npz
+    from .subject import load_subject
+
+    block = params.settings
+    subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
+    channels = subject.graph.layer(params.layer).channels
+    start = subject.normalise(_photo(block["photo"], subject.input_shape)) if block["start"] == "photo" else None
+    top1 = None
+    if block["from_top1"]:
+        index = read_parquet(inputs.index)
+        rows = index[(index.layer == params.layer) & (index["rank"] == 0)].sort_values("channel")
+        top1 = subject.normalise(subject.images.images(torch.as_tensor(rows.image.to_numpy(copy=True))))
+    write_npz(outputs.images, maximise_channels(subject.model, subject.meta, params.layer, channels, block, start,
+                                                top1, params.batch_size))
+
+
+def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:
+    """One image per class maximising its logit: .npz of [0, 1] pixels and the probability each
+    reaches, and a PNG row of the images in class order."""
+    from ..analyses.maximise import maximise_classes
+    from ..core.io import write_npz
+    from ..site.images import MEDIUM, float_to_uint8, picture_row, save_png
+    from .subject import load_subject
+
+    subject = load_subject(inputs.checkpoint, None, None, params.device, params.threads)
+    results = maximise_classes(subject.model, subject.meta, params.settings)
+    write_npz(outputs.images, results)
+    pictures = [float_to_uint8(image).transpose(2, 0, 1) for image in results["images"]]
+    save_png(picture_row(pictures, MEDIUM, gap=4), outputs.png)

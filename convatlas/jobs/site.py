@@ -1,0 +1,71 @@
+"""Jobs of the site stage: model summaries, layer and channel pages, feature-map pages, the index
+and model pages. Only the summary loads a model; the page jobs read tables, arrays and pictures."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def run_model_summary(inputs: Any, outputs: Any, params: Any) -> None:
+    """A model's summary JSON (from its last checkpoint and training log) and its two plots."""
+    from ..analyses.summary import summarise_model
+    from ..core.io import write_json
+    from ..site.plots import class_bars, training_curves
+    from ..train.log import read_train_log
+    from .subject import load_subject
+
+    subject = load_subject(inputs.checkpoint, None, params.layers, "cpu", params.threads)
+    summary = summarise_model(params.model, subject.model, subject.meta, subject.layers, read_train_log(inputs.train_log))
+    training_curves(summary["train_log"], outputs.curves, title=params.model)
+    class_bars(summary["per_class_accuracy"], summary["classes"], outputs.per_class, "test accuracy",
+               title=f"{params.model}: per-class test accuracy (epoch {summary['epoch']})")
+    write_json(outputs.summary, summary)
+
+
+def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
+    """The layer page and every channel page of one layer."""
+    from ..core.io import read_json, read_npz, read_parquet
+    from ..data import Pictures
+    from ..site.pages.layer import LayerPage, render_layer
+    from . import site_renderer
+
+    layer = params.layer
+    info = next(entry for entry in read_json(inputs.layers)["layers"] if entry["name"] == layer)
+    projections = read_npz(inputs.projections)
+    filters = projections.pop("filters", None)
+    evolution = {}
+    if "deconvnet" in projections:
+        evolution = {int(e): read_npz(path)["deconvnet"][:, 0] for e, path in zip(params.evolution_epochs, inputs.evolution, strict=True)}
+    page = LayerPage(
+        params.model, int(params.epoch), layer, info, params.layer_names, params.page_epochs,
+        read_parquet(inputs.index), read_parquet(inputs.stats), read_parquet(inputs.predictions),
+        Pictures(params.dataset, params.dataset_name), projections=projections, evolution=evolution, filters=filters,
+        ablation=read_parquet(inputs.ablation), maximised=read_npz(inputs.maximise),
+        overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
+    )
+    render_layer(page, site_renderer(params))
+
+
+def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
+    """The feature-map pages, from the maps the index job recorded."""
+    from ..core.io import read_json, read_npz
+    from ..site.pages.feature_maps import render_feature_maps
+    from . import site_renderer
+
+    maps = read_npz(inputs.maps)
+    render_feature_maps(site_renderer(params), params.model, int(params.epoch),
+                        maps, read_json(inputs.layers)["layers"], [str(c) for c in maps["classes"]])
+
+
+def run_site(inputs: Any, outputs: Any, params: Any) -> None:
+    """The index page and one page per model, with the model's plots copied in."""
+    from ..core.io import read_json, read_parquet
+    from ..site import layout
+    from ..site.pages.overview import render_overview
+    from . import site_renderer
+
+    renderer = site_renderer(params)
+    for model, curves, per_class, classes in zip(params.models, inputs.curves, inputs.per_class, inputs.class_images, strict=True):
+        for name, source in (("curves", curves), ("per_class", per_class), ("classes", classes)):
+            renderer.copy(source, layout.model_image(model, name))
+    variants = {base: read_parquet(path).to_dict("records") for base, path in zip(params.variant_bases, inputs.variants, strict=True)}
+    render_overview(renderer, [read_json(path) for path in inputs.summaries], params.page_epochs, variants)

@@ -1,0 +1,64 @@
+"""The subject of a model job: a checkpoint's model with its meta, module graph, analysed layers and
+analysed images, on the chosen device, with the normalisation it expects."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..core.device import pick_device, set_threads
+from ..data.datasets import ImageSet, analysis_split
+from ..data.transforms import normalise
+from ..models.checkpoint import load_checkpoint
+from ..nn.graph import Layer, ModelGraph
+
+
+@dataclass
+class Subject:
+    """What a model job works on; ``graph``, ``layers`` and ``images`` are built when first used."""
+
+    model: nn.Module
+    meta: dict[str, Any]
+    device: torch.device
+    dataset: dict[str, Any] | None = None
+    layer_names: Sequence[str] | None = None
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        size = self.meta["image_size"]
+        return self.meta["in_channels"], size, size
+
+    @cached_property
+    def graph(self) -> ModelGraph:
+        return ModelGraph(self.model, self.input_shape)
+
+    @cached_property
+    def layers(self) -> list[Layer]:
+        """The analysed layers (``analysis.layers``, or the default ones)."""
+        return self.graph.select(list(self.layer_names or []))
+
+    @cached_property
+    def images(self) -> ImageSet:
+        """The analysed split of the dataset (``probe_split``, capped at ``probe_limit``)."""
+        if self.dataset is None:
+            raise ValueError("this subject was loaded without a dataset")
+        return analysis_split(self.dataset, self.meta["dataset"])
+
+    def normalise(self, batch: torch.Tensor) -> torch.Tensor:
+        """A uint8 batch as the normalised float batch the model sees, on its device."""
+        return normalise(batch.to(self.device), self.meta["mean"], self.meta["std"])
+
+
+def load_subject(checkpoint: str | os.PathLike, dataset: dict[str, Any] | None = None,
+                 layers: Sequence[str] | None = None, device: str = "auto", threads: int | None = None) -> Subject:
+    """Load ``checkpoint`` on ``device`` (``auto``: CUDA when present) with ``threads`` CPU threads,
+    for analyses over ``dataset``'s analysed split at ``layers`` (None: the default layers)."""
+    set_threads(threads)
+    chosen = pick_device(device)
+    model, meta = load_checkpoint(checkpoint, chosen)
+    return Subject(model, meta, chosen, dataset, layers)

@@ -1,0 +1,26 @@
+"""Jobs of the train stage: train a model, publish its checkpoints."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def run_train(inputs: Any, outputs: Any, params: Any) -> None:
+    """Train ``params.model`` on its dataset, saving checkpoints (in ``params.state_dir``) at the
+    configured epochs and the training log at ``outputs.train_log``."""
+    from ..core.device import pick_device, set_threads
+    from ..data.datasets import load_dataset
+    from ..train.loop import train_model
+    from ..workflow.config import checkpoint_epochs
+
+    set_threads(params.threads)
+    train, test = load_dataset(params.dataset, params.dataset_name)
+    train_model(params.model_name, params.model, params.dataset_name, params.dataset, train, test,
+                checkpoint_epochs(params.model), log_path=outputs.train_log, state_dir=params.state_dir,
+                device=pick_device(params.device), eval_batch_size=params.eval_batch_size)
+
+
+def run_publish_checkpoint(inputs: Any, outputs: Any, params: Any) -> None:
+    """Copy a checkpoint that training saved to its final name, after checking it (no torch)."""
+    from ..models.checkpoint import publish_checkpoint
+
+    publish_checkpoint(params.stashed, outputs.checkpoint)

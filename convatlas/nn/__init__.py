@@ -1,0 +1,1 @@
+"""Mechanisms on networks: the traced module graph, forward hooks, backward rules and graph surgery."""

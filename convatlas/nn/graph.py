@@ -1,0 +1,241 @@
+"""The module graph of a model: which layers to analyse, their output shapes and receptive fields.
+
+The model is traced with ``torch.fx`` (as torchvision's feature extraction does) and its shapes
+propagated with a sample input. Layers are named by their ``named_modules()`` path everywhere.
+
+Default analysed layers: the rectified output of every conv (the ReLU module that follows it, or,
+where the conv's path runs into a shortcut sum, the block whose output is the ReLU after that sum),
+plus the rectified output of every linear layer before the classifier.
+
+Receptive fields are propagated node by node from kernel, stride, padding and dilation of convs
+and pools; where paths meet (a shortcut sum, a concatenation) the box is the union over paths.
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.fx as fx
+import torch.nn.functional as F
+from torch import nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from ..core.errors import LayerError
+from ..core.geometry import PIXEL, WHOLE, Axis, ReceptiveField
+
+__all__ = ["PIXEL", "WHOLE", "Axis", "Layer", "ModelGraph", "ReceptiveField", "pair", "receptive_field_size"]
+
+_POOLS = (nn.MaxPool2d, nn.AvgPool2d)
+_GLOBAL_MODULES = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Linear, nn.Flatten)
+_AFFINE_MODULES = (nn.BatchNorm2d, nn.Identity, nn.Dropout)
+_RELU_FUNCTIONS = {F.relu, torch.relu, torch.relu_}
+_ADD_FUNCTIONS = {operator.add, operator.iadd, torch.add}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """An analysed layer: its module path, what it is, and the shape of one image's output."""
+
+    name: str
+    kind: str  # "conv" (rectified conv output), "block" (output of a shortcut block), "linear"
+    shape: tuple[int, ...]
+    receptive_field: ReceptiveField
+
+    @property
+    def channels(self) -> int:
+        return self.shape[0]
+
+    @property
+    def spatial(self) -> bool:
+        return len(self.shape) == 3
+
+
+def pair(value: Any) -> tuple[int, int]:
+    """A module's int-or-pair argument (kernel size, stride, padding, dilation) as a pair."""
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+class ModelGraph:
+    """A traced model with shapes, receptive fields and the default analysed layers."""
+
+    def __init__(self, model: nn.Module, input_shape: tuple[int, int, int]):
+        self.model = model
+        self.input_shape = tuple(input_shape)
+        was_training = model.training
+        model.eval()
+        try:
+            self.graph_module = fx.symbolic_trace(model)
+        except Exception as error:  # fx raises many kinds of errors on untraceable code
+            raise LayerError(f"cannot trace {type(model).__name__} with torch.fx: {error}") from error
+        parameter = next(model.parameters())
+        sample = torch.zeros((1, *input_shape), device=parameter.device, dtype=parameter.dtype)
+        with torch.no_grad():
+            ShapeProp(self.graph_module).propagate(sample)
+        model.train(was_training)
+        self.nodes = list(self.graph_module.graph.nodes)
+        self.modules = dict(model.named_modules())
+        self.calls: dict[str, int] = {}
+        for node in self.nodes:
+            if node.op == "call_module":
+                self.calls[node.target] = self.calls.get(node.target, 0) + 1
+        self.output_node = self._module_outputs()
+        self.fields = self._receptive_fields()
+        self.layers = self._default_layers()
+
+    # -- shapes and module outputs -------------------------------------------------------------
+    @staticmethod
+    def shape(node: fx.Node) -> tuple[int, ...] | None:
+        """One image's output shape at ``node`` (None for non-tensor nodes)."""
+        meta = node.meta.get("tensor_meta")
+        return tuple(meta.shape[1:]) if meta is not None and hasattr(meta, "shape") else None
+
+    def _module_outputs(self) -> dict[str, fx.Node]:
+        """For every module called once: the node that holds its output."""
+        outputs: dict[str, fx.Node] = {}
+        for node in self.nodes:
+            if node.op == "call_module":
+                outputs[node.target] = node
+            for path in node.meta.get("nn_module_stack", {}):
+                if "@" not in path:  # fx marks a module's repeated calls as path@k
+                    outputs[path] = node  # the last node inside a module is its output
+        return {
+            name: node for name, node in outputs.items()
+            if self.calls.get(name, 1) == 1 and self.shape(node) is not None
+        }
+
+    def _owner(self, node: fx.Node) -> str | None:
+        """The innermost non-leaf module whose output is ``node`` (e.g. a shortcut block)."""
+        best = None
+        for path in node.meta.get("nn_module_stack", {}):
+            if path != node.target and self.output_node.get(path) is node:
+                if best is None or path.count(".") > best.count("."):
+                    best = path
+        return best
+
+    # -- receptive fields ------------------------------------------------------------------------
+    def _receptive_fields(self) -> dict[fx.Node, ReceptiveField]:
+        fields: dict[fx.Node, ReceptiveField] = {}
+        for node in self.nodes:
+            shape = self.shape(node)
+            if node.op == "placeholder":
+                fields[node] = PIXEL
+                continue
+            if shape is None:
+                continue
+            inputs = [fields[arg] for arg in node.all_input_nodes if arg in fields]
+            module = self.modules.get(node.target) if node.op == "call_module" else None
+            if not inputs:
+                fields[node] = WHOLE
+            elif isinstance(module, (nn.Conv2d, *_POOLS)):
+                (ky, kx), (sy, sx) = pair(module.kernel_size), pair(module.stride or module.kernel_size)
+                (py, px) = pair(module.padding) if not isinstance(module.padding, str) else (
+                    (module.kernel_size[0] // 2, module.kernel_size[1] // 2))
+                (dy, dx) = pair(getattr(module, "dilation", 1))
+                field = inputs[0]
+                fields[node] = WHOLE if field.whole else ReceptiveField(
+                    field.y.through(ky, sy, py, dy), field.x.through(kx, sx, px, dx))
+            elif isinstance(module, _GLOBAL_MODULES) or len(shape) != 3:
+                fields[node] = WHOLE
+            else:
+                same = [
+                    fields[arg] for arg in node.all_input_nodes
+                    if arg in fields and (self.shape(arg) or ())[-2:] == shape[-2:]
+                ]
+                field = same[0] if same else WHOLE
+                for other in same[1:]:
+                    field = field.union(other)
+                fields[node] = field
+        return fields
+
+    # -- default layers --------------------------------------------------------------------------
+    def is_relu(self, node: fx.Node) -> bool:
+        """Whether ``node`` is a ReLU: module, in-place module, ``F.relu``, ``torch.relu`` or ``.relu()``."""
+        if node.op == "call_module":
+            return isinstance(self.modules.get(node.target), nn.ReLU)
+        if node.op == "call_function":
+            return node.target in _RELU_FUNCTIONS
+        return node.op == "call_method" and node.target in ("relu", "relu_")
+
+    def is_passthrough(self, node: fx.Node) -> bool:
+        """Whether ``node`` is an affine module a rectified output passes through (batch norm, identity, dropout)."""
+        return node.op == "call_module" and isinstance(self.modules.get(node.target), _AFFINE_MODULES)
+
+    def is_add(self, node: fx.Node) -> bool:
+        """Whether ``node`` is a sum (a shortcut)."""
+        return (node.op == "call_function" and node.target in _ADD_FUNCTIONS) or (
+            node.op == "call_method" and node.target in ("add", "add_"))
+
+    def _rectified(self, start: fx.Node) -> tuple[str, str] | None:
+        """Follow ``start`` through affine ops and shortcut sums to its ReLU; name that output."""
+        node, crossed_add = start, False
+        while True:
+            users = list(node.users)
+            if len(users) != 1:
+                return None
+            node = users[0]
+            if self.is_relu(node):
+                break
+            if self.is_add(node):
+                crossed_add = True
+            elif not self.is_passthrough(node):
+                return None
+        if not crossed_add and node.op == "call_module" and self.calls[node.target] == 1:
+            return node.target, "conv"
+        owner = self._owner(node)
+        if owner is not None:
+            return owner, "block" if crossed_add else "conv"
+        return None
+
+    def _default_layers(self) -> list[Layer]:
+        named: dict[str, str] = {}
+        linears = [
+            n for n in self.nodes
+            if n.op == "call_module" and isinstance(self.modules.get(n.target), nn.Linear)
+        ]
+        for node in self.nodes:
+            if node.op == "call_module" and isinstance(self.modules.get(node.target), nn.Conv2d):
+                found = self._rectified(node)
+                if found and found[0] not in named:
+                    named[found[0]] = found[1]
+        for node in linears[:-1]:
+            found = self._rectified(node)
+            name = found[0] if found else (node.target if self.calls[node.target] == 1 else None)
+            if name and name not in named:
+                named[name] = "linear"
+        order = {node: i for i, node in enumerate(self.nodes)}
+        names = sorted(named, key=lambda name: order[self.output_node[name]])
+        return [self.layer(name, named[name]) for name in names]
+
+    # -- public ----------------------------------------------------------------------------------
+    def first_conv(self) -> tuple[str, str | None] | None:
+        """The model's first conv module and the analysed-layer name of its rectified output (if any)."""
+        for node in self.nodes:
+            if node.op == "call_module" and isinstance(self.modules.get(node.target), nn.Conv2d):
+                found = self._rectified(node)
+                return node.target, found[0] if found else None
+        return None
+
+    def layer(self, name: str, kind: str | None = None) -> Layer:
+        """The Layer for module ``name``; raises LayerError listing valid names when unknown."""
+        node = self.output_node.get(name)
+        if node is None:
+            valid = ", ".join(sorted(self.output_node))
+            raise LayerError(f"unknown layer {name!r}; valid layers are module paths called once: {valid}")
+        if kind is None:
+            module = self.modules.get(name)
+            kind = "linear" if isinstance(module, nn.Linear) or len(self.shape(node)) == 1 else "conv"
+        return Layer(name, kind, self.shape(node), self.fields.get(node, WHOLE))
+
+    def select(self, names: list[str] | None) -> list[Layer]:
+        """The named layers (validated), or the default analysed layers when ``names`` is empty."""
+        if not names:
+            return list(self.layers)
+        return [self.layer(name) for name in names]
+
+
+def receptive_field_size(layer: Layer) -> int | None:
+    """The side of a layer's unclipped receptive field in input pixels; None when units see the whole image."""
+    field = layer.receptive_field
+    return None if field.whole else max(field.y.size, field.x.size)

@@ -1,0 +1,109 @@
+"""Graph surgery on a traced model: the network up to a layer (with a ReLU backward rule), the network
+cut in two at a layer, and the rest of the network from an activation. Used by projections,
+activation maximisation, occlusion and ablation alike."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.fx as fx
+from torch import nn
+
+from ..core.errors import LayerError
+from .graph import ModelGraph
+
+
+def ancestors(node: fx.Node) -> set[fx.Node]:
+    """``node`` and every node it depends on."""
+    seen, stack = set(), [node]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(current.all_input_nodes)
+    return seen
+
+
+def upto_layer(
+    graph: ModelGraph,
+    layer: str,
+    relu: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    check: Callable[[fx.Node], None] | None = None,
+    detach: fx.Node | None = None,
+) -> fx.GraphModule:
+    """The network from its input to the output of ``layer``.
+
+    ``relu`` replaces every ReLU (a backward rule of :mod:`convatlas.nn.rules`); ``check`` is called
+    on every other node (to refuse what cannot be passed down); the output of ``detach`` is cut from
+    the backward pass (one path of a shortcut sum).
+    """
+    target = graph.output_node[layer]
+    needed = ancestors(target)
+    new_graph = fx.Graph()
+    env: dict[fx.Node, fx.Node] = {}
+    for node in graph.nodes:
+        if node not in needed:
+            continue
+        if relu is not None and graph.is_relu(node):
+            env[node] = new_graph.call_function(relu, (env[node.all_input_nodes[0]],))
+        else:
+            if check is not None:
+                check(node)
+            env[node] = new_graph.node_copy(node, lambda arg: env[arg])
+        if node is detach:
+            env[node] = new_graph.call_method("detach", (env[node],))
+    new_graph.output(env[target])
+    return fx.GraphModule(graph.model, new_graph)
+
+
+def tail_from(graph: ModelGraph, cut: fx.Node) -> fx.GraphModule:
+    """A module computing the network's output from the activation at ``cut`` alone."""
+    new_graph = fx.Graph()
+    env = {cut: new_graph.placeholder("cut")}
+    for node in graph.nodes:
+        if node.op == "placeholder" or node in env:
+            continue
+        if any(arg not in env for arg in node.all_input_nodes):
+            if node.op == "output":
+                raise LayerError("the network's output depends on activations before the cut")
+            continue  # a node before the cut
+        env[node] = new_graph.node_copy(node, lambda arg: env[arg])
+    return fx.GraphModule(graph.model, new_graph)
+
+
+class LayerSplit:
+    """The model cut at a layer: ``head(x)`` gives the layer's output and every earlier activation the
+    rest needs; ``tail(layer_output, *others)`` gives the logits."""
+
+    def __init__(self, model: nn.Module, graph: ModelGraph, layer: str):
+        target = graph.output_node[layer]
+        order = {node: i for i, node in enumerate(graph.nodes)}
+        after = [n for n in graph.nodes if order[n] > order[target] and n.op != "output"]
+        needed_before = []
+        for node in after:
+            for arg in node.all_input_nodes:
+                if order[arg] < order[target] and arg not in needed_before and arg.op != "get_attr":
+                    needed_before.append(arg)
+        self.extra = needed_before
+        head = fx.Graph()
+        env: dict[fx.Node, fx.Node] = {}
+        for node in graph.nodes:
+            if order[node] > order[target] or node.op == "output":
+                continue
+            env[node] = head.node_copy(node, lambda arg: env[arg])
+        head.output((env[target], *[env[n] for n in self.extra]))
+        self.head = fx.GraphModule(model, head)
+        tail = fx.Graph()
+        env = {target: tail.placeholder("layer_output")}
+        for i, node in enumerate(self.extra):
+            env[node] = tail.placeholder(f"earlier_{i}")
+
+        def lookup(arg: fx.Node) -> fx.Node:
+            if arg not in env:  # a parameter or buffer read before the cut
+                env[arg] = tail.node_copy(arg, lookup)
+            return env[arg]
+
+        for node in graph.nodes:
+            if node not in env and order[node] > order[target]:
+                env[node] = tail.node_copy(node, lookup)
+        self.tail = fx.GraphModule(model, tail)

@@ -1,0 +1,103 @@
+"""Image helpers for the site: uint8 RGB conversions, boxes, grids, sprite sheets and PNG files."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from ..core.crops import GREY, receptive_patch
+from ..core.io import atomic_path
+
+__all__ = [
+    "BOX_COLOUR", "GREY", "LARGE", "MEDIUM", "SMALL", "THUMB", "display_factor", "draw_box", "float_to_uint8", "grid",
+    "picture_row", "receptive_patch", "resize_nearest", "save_png", "signed_to_rgb", "to_rgb", "upscale",
+]
+
+BOX_COLOUR = (230, 40, 40)
+# Display sizes (px) that pictures are upscaled towards by an integer factor.
+THUMB = 48  # sprite thumbnails of channel cards
+SMALL = 56  # strips and galleries of many pictures
+MEDIUM = 84  # a row of pictures to compare (occluded inputs, class images)
+LARGE = 112  # one picture to look at closely (feature-map inputs, correspondence parts)
+
+
+def to_rgb(image) -> np.ndarray:
+    """A (C, H, W) uint8 image (tensor or array; C = 1 or 3) as an (H, W, 3) uint8 array."""
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[0] in (1, 3):
+        array = np.transpose(array, (1, 2, 0))
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.shape[2] == 1:
+        array = np.repeat(array, 3, axis=2)
+    return np.ascontiguousarray(array[:, :, :3].astype(np.uint8))
+
+
+def upscale(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour upscaling by an integer factor, so small inputs stay crisp."""
+    return image if factor == 1 else np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def display_factor(side: int, target: int = 96) -> int:
+    """The integer upscaling that brings ``side`` pixels closest to ``target`` without exceeding it."""
+    return max(1, target // max(1, side))
+
+
+def float_to_uint8(values: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] (clipped) as uint8 in [0, 255], rounded."""
+    return (np.clip(values, 0, 1) * 255).round().astype(np.uint8)
+
+
+def signed_to_rgb(values: np.ndarray) -> np.ndarray:
+    """Contrast-normalise one projection (h, w, C) symmetrically: zero is grey, the largest magnitude
+    black or white; one channel becomes grey, three stay colour."""
+    scale = float(np.abs(values).max())
+    normalised = 0.5 + values / (2 * scale) if scale > 0 else np.full_like(values, 0.5)
+    return to_rgb(float_to_uint8(normalised).transpose(2, 0, 1))
+
+
+def draw_box(image: np.ndarray, box: tuple[int, int, int, int], factor: int = 1, thickness: int = 2,
+             colour: tuple[int, int, int] = BOX_COLOUR) -> np.ndarray:
+    """A copy of ``image`` upscaled by ``factor`` with the rectangle ``box`` (image coordinates) drawn."""
+    out = upscale(image, factor).copy()
+    y0, x0, y1, x1 = (v * factor for v in box)
+    y1, x1 = max(y0 + 1, y1), max(x0 + 1, x1)
+    t = thickness
+    out[y0:y0 + t, x0:x1] = colour
+    out[max(y0, y1 - t):y1, x0:x1] = colour
+    out[y0:y1, x0:x0 + t] = colour
+    out[y0:y1, max(x0, x1 - t):x1] = colour
+    return out
+
+
+def grid(cells: Sequence[np.ndarray], columns: int, gap: int = 2, background=(255, 255, 255)) -> np.ndarray:
+    """Cells of equal size in a grid, row by row, ``gap`` pixels apart."""
+    h, w = cells[0].shape[:2]
+    rows = -(-len(cells) // columns)
+    out = np.empty((rows * h + (rows - 1) * gap, columns * w + (columns - 1) * gap, 3), dtype=np.uint8)
+    out[:] = background
+    for i, cell in enumerate(cells):
+        r, c = divmod(i, columns)
+        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = cell
+    return out
+
+
+def resize_nearest(image: np.ndarray, side: int) -> np.ndarray:
+    """Resize to ``side`` x ``side`` with nearest neighbour (for sprite thumbnails)."""
+    return np.asarray(Image.fromarray(image).resize((side, side), Image.NEAREST))
+
+
+def save_png(image: np.ndarray, path: str | os.PathLike) -> None:
+    """Write an (H, W, 3) uint8 array as PNG, atomically."""
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format="PNG", optimize=False)
+
+
+def picture_row(pictures: Sequence[np.ndarray], target: int, gap: int = 2, columns: int | None = None) -> np.ndarray:
+    """Pictures ((C, H, W) uint8, C = 1 or 3) upscaled by the integer factor that brings them
+    closest to ``target`` px and laid out in one row (or ``columns`` per row)."""
+    factor = display_factor(max(pictures[0].shape[-2:]), target)
+    cells = [upscale(to_rgb(picture), factor) for picture in pictures]
+    return grid(cells, columns or len(cells), gap)

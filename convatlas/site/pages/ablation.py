@@ -1,0 +1,55 @@
+"""The ablation page of one (model, epoch): the named experiments and the channels that matter most."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import layout
+from ..images import SMALL, display_factor, picture_row, save_png
+from ..plots import confusion_difference
+from ..render import Renderer
+
+GALLERY = 40  # flipped images shown per experiment
+GALLERY_GAP = 2
+STRONGEST = 8  # channels listed per layer
+
+
+def render_ablation(
+    renderer: Renderer, model: str, epoch: int, experiments: dict[str, Any], layer_tables: dict[str, pd.DataFrame],
+    pictures: Callable[[list[int]], np.ndarray],
+) -> None:
+    """Write ``ablation/index.html`` with its confusion plots and galleries of flipped images.
+
+    ``experiments`` is the experiments JSON; ``pictures(indices)`` gives uint8 (N, C, H, W) images
+    of the analysed split."""
+    classes = experiments["classes"]
+    rows = []
+    for name, result in experiments["experiments"].items():
+        confusion_difference(result["confusion_before"], result["confusion_after"], classes,
+                             renderer.path(layout.ablation_image(model, epoch, f"{name}-confusion")),
+                             title=f"{name}: confusion after − before")
+        flipped = result["flipped"][:GALLERY]
+        cell = 0
+        if flipped:
+            images = pictures([f["image"] for f in flipped])
+            cell = images.shape[-1] * display_factor(images.shape[-1], SMALL)
+            save_png(picture_row(list(images), SMALL, GALLERY_GAP),
+                     renderer.path(layout.ablation_image(model, epoch, f"{name}-flipped")))
+        rows.append({
+            "name": name, "result": result, "cell": cell,
+            "flipped": [{**f, "offset": i * (cell + GALLERY_GAP)} for i, f in enumerate(flipped)],
+            "layers": [{"layer": layer, "channels": channels} for layer, channels in result["channels"].items()],
+            "count": sum(len(c) for c in result["channels"].values()),
+            "class_rows": [{"name": c, "before": b, "after": a} for c, b, a in
+                           zip(classes, result["class_accuracy_before"], result["class_accuracy_after"])],
+        })
+    strongest = []
+    for layer, table in layer_tables.items():
+        table = table.sort_values("accuracy_drop", ascending=False).head(STRONGEST)
+        strongest.append({"layer": layer, "rows": table[["channel", "accuracy_drop"]].to_dict("records"),
+                          "base": float(table["base_accuracy"].iloc[0]) if len(table) else float("nan")})
+    renderer.render("ablation.html", layout.ablation_page(model, epoch), model=model, epoch=epoch,
+                    experiments=rows, strongest=strongest, images=experiments["images"], classes=classes)

@@ -1,0 +1,118 @@
+"""Pages of the occlusion, correspondence and invariance analyses of one (model, epoch)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import layout
+from ..images import LARGE, MEDIUM, SMALL, display_factor, draw_box, grid, picture_row, save_png, signed_to_rgb, to_rgb, upscale
+from ..plots import attribution_figure, invariance_figure, occlusion_figure
+from ..render import Renderer
+
+EXPLANATIONS = {
+    "saliency": "how much each pixel, changed a little, changes the class score (|gradient|, largest over colour channels)",
+    "guided": "guided backpropagation: the gradient passed back only through positive activations and positive signals",
+    "gradcam": "Grad-CAM: the last conv layer's feature maps weighted by their mean gradient, rectified and upsampled",
+}
+PART_COLOURS = [(230, 40, 40), (40, 120, 230), (40, 170, 60), (230, 160, 20), (160, 60, 200)]
+UNITS = {"translation": "vertical shift (px)", "rotation": "angle (degrees, clockwise)", "scale": "scale factor"}
+
+
+def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictures: np.ndarray,
+                     classes: list[str], common: dict, layer_names) -> None:
+    model, epoch = common["model"], common["epoch"]
+    windows = [int(w) for w in occlusion["windows"]]
+    factor = display_factor(pictures.shape[-1], MEDIUM)
+    entries = []
+    for m, image_index in enumerate(occlusion["images"].tolist()):
+        image = to_rgb(pictures[m])
+        projection = signed_to_rgb(occlusion["projection"][m])
+        maps = {key: {w: occlusion[f"{key}_{w}"][m] for w in windows} for key in ("activity", "probability", "predicted")}
+        label = int(occlusion["labels"][m])
+        occlusion_figure(image, projection, windows, maps, classes, label, renderer.path(layout.analysis_image(model, epoch, f"occlusion-{image_index}")),
+                         title=f"image {image_index}: occlusion with windows of {', '.join(map(str, windows))} px")
+        save_png(upscale(image, factor), renderer.path(layout.analysis_image(model, epoch, f"input-{image_index}")))
+        predicted_index = int(occlusion["predicted"][m])
+        if "saliency_true" in occlusion:
+            rows = {f"{kind} ({classes[c]})": {key: occlusion[f"{key}_{kind}"][m] for key in ("saliency", "guided", "gradcam")}
+                    for kind, c in (("true", label), ("predicted", predicted_index))}
+            attribution_figure(image, maps["probability"][windows[-1]], windows[-1], rows,
+                               renderer.path(layout.analysis_image(model, epoch, f"attribution-{image_index}")),
+                               title=f"image {image_index}: gradient attributions beside occlusion")
+        lowest = {w: float(maps["probability"][w].min()) for w in windows}
+        worst = min(lowest, key=lowest.get)
+        entries.append({
+            "image": image_index, "label": classes[label], "predicted": classes[int(occlusion["predicted"][m])],
+            "probability": float(occlusion["probability"][m]), "channel": int(occlusion["channels"][m]),
+            "lowest": lowest, "worst_window": worst, "drop": float(occlusion["probability"][m]) - lowest[worst],
+        })
+    entries.sort(key=lambda e: e["drop"], reverse=True)
+    for position, entry in enumerate(entries):
+        renderer.render("occlusion_image.html", layout.analysis_page(model, epoch, "occlusion", entry["image"]), **common, entry=entry,
+                        windows=windows, layer=str(occlusion["layer"]), stride=int(occlusion["stride"]),
+                        layer_has_pages=str(occlusion["layer"]) in layer_names,
+                        attributions="saliency_true" in occlusion, explanations=EXPLANATIONS,
+                        previous=entries[position - 1]["image"] if position else None,
+                        next=entries[position + 1]["image"] if position + 1 < len(entries) else None)
+    renderer.render("occlusion.html", layout.analysis_page(model, epoch, "occlusion"), **common, entries=entries, windows=windows,
+                    layer=str(occlusion["layer"]), stride=int(occlusion["stride"]))
+
+
+def _correspondence_page(renderer: Renderer, table: pd.DataFrame, meta: dict[str, Any], pictures: np.ndarray,
+                         common: dict) -> None:
+    model, epoch = common["model"], common["epoch"]
+    factor = display_factor(pictures.shape[-1], LARGE)
+    parts = list(meta["boxes"])
+    cells = []
+    for m in range(len(pictures)):
+        picture = upscale(to_rgb(pictures[m]), factor)
+        for p, part in enumerate(parts):
+            picture = draw_box(picture, tuple(v * factor for v in meta["boxes"][part]), 1, 2, PART_COLOURS[p % 5])
+        cells.append(picture)
+    save_png(grid(cells, len(cells), 4), renderer.path(layout.analysis_image(model, epoch, "correspondence")))
+    rows = []
+    for layer in meta["layers"]:
+        row = {"layer": layer, "cells": []}
+        for part in [*parts, "random"]:
+            hit = table[(table.part == part) & (table.layer == layer)]
+            row["cells"].append({"delta": float(hit.delta.iloc[0]), "std": float(hit["std"].iloc[0])} if len(hit) else None)
+        rows.append(row)
+    legend = [{"part": part, "colour": "#%02x%02x%02x" % PART_COLOURS[p % 5], "box": meta["boxes"][part]}
+              for p, part in enumerate(parts)]
+    draws = int(table[table.part == "random"].draws.max()) if (table.part == "random").any() else 0
+    renderer.render("correspondence.html", layout.analysis_page(model, epoch, "correspondence"), **common, rows=rows,
+                    parts=[*parts, "random"], legend=legend, cls=meta["class"], images=meta["images"], draws=draws)
+
+
+def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, np.ndarray], common: dict) -> None:
+    model, epoch = common["model"], common["epoch"]
+    first, top = str(strips["first_layer"]), str(strips["top_layer"])
+    sections = []
+    for transform in ("translation", "rotation", "scale"):
+        rows = table[table["transform"] == transform]
+        if rows.empty:
+            continue
+        invariance_figure(rows, renderer.path(layout.analysis_image(model, epoch, f"invariance-{transform}")), transform,
+                          UNITS[transform], first, top)
+        copies = strips[transform]  # (steps, images, C, H, W)
+        save_png(picture_row(list(copies[:, 0]), SMALL),
+                 renderer.path(layout.analysis_image(model, epoch, f"invariance-{transform}-strip")))
+        sections.append({"transform": transform, "steps": sorted(set(rows["value"].tolist()))})
+    renderer.render("invariance.html", layout.analysis_page(model, epoch, "invariance"), **common, sections=sections,
+                    first_layer=first, top_layer=top, images=sorted(set(table["image"].tolist())))
+
+
+def render_analyses(renderer: Renderer, model: str, epoch: int, occlusion: dict[str, np.ndarray],
+                    occlusion_pictures: np.ndarray, correspondence_table: pd.DataFrame,
+                    correspondence_meta: dict[str, Any], correspondence_pictures: np.ndarray,
+                    invariance_table: pd.DataFrame, invariance_strips: dict[str, np.ndarray],
+                    classes: list[str], layer_names) -> None:
+    """Write the occlusion summary and image pages, the correspondence page and the invariance page.
+
+    ``*_pictures`` are the uint8 (N, C, H, W) images the analyses used, in their order."""
+    common = {"model": model, "epoch": epoch}
+    _occlusion_pages(renderer, occlusion, occlusion_pictures, classes, common, layer_names)
+    _correspondence_page(renderer, correspondence_table, correspondence_meta, correspondence_pictures, common)
+    _invariance_page(renderer, invariance_table, invariance_strips, common)

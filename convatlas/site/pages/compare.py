@@ -1,0 +1,70 @@
+"""The architecture comparison page: the models side by side, with transfer and linear probes."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .. import layout
+from ..plots import probe_figure, transfer_figure
+from ..render import Renderer
+
+OCCLUDED_SHOWN = 3  # occlusion figures per model
+
+
+def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame) -> list[dict[str, Any]]:
+    """The first, middle and last spatial analysed layer, each with its most selective live channel."""
+    spatial = [layer for layer in layers if len(layer["shape"]) == 3]
+    picks = []
+    for label, position in (("first", 0), ("middle", len(spatial) // 2), ("last", len(spatial) - 1)):
+        if not spatial:
+            break
+        layer = spatial[position]["name"]
+        rows = stats[(stats.layer == layer) & ~stats.dead].sort_values("selectivity", ascending=False)
+        if len(rows):
+            picks.append({"depth": label, "layer": layer, "channel": int(rows.channel.iloc[0]),
+                          "selectivity": float(rows.selectivity.iloc[0])})
+    return picks
+
+
+def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataFrame, probes: pd.DataFrame,
+                occluded: list[int]) -> dict[str, Any]:
+    probe = probes.set_index("layer")
+    layers = []
+    for layer in summary["layers"]:
+        rows = stats[stats.layer == layer["name"]]
+        layers.append({**layer, "dead": float(rows.dead.mean()) if len(rows) else float("nan"),
+                       "selectivity": float(rows.selectivity[~rows.dead].mean()) if (~rows.dead).any() else float("nan"),
+                       "probe": float(probe.accuracy.get(layer["name"], float("nan")))})
+    return {"name": model, "epoch": epoch, "summary": summary, "layers": layers,
+            "picks": _depth_picks(summary["layers"], stats), "occluded": occluded[:OCCLUDED_SHOWN]}
+
+
+def _transfer_rows(transfers: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    rows = []
+    for model, table in transfers.items():
+        grouped = table.groupby(["shots", "method"]).accuracy.agg(["mean", "std"]).reset_index()
+        for shots, group in grouped.groupby("shots"):
+            by = group.set_index("method")
+            rows.append({"model": model, "shots": int(shots),
+                         "transfer": by.loc["transfer", "mean"], "transfer_std": by.loc["transfer", "std"],
+                         "scratch": by.loc["scratch", "mean"], "scratch_std": by.loc["scratch", "std"]})
+    return rows
+
+
+def render_comparison(
+    renderer: Renderer, epochs: dict[str, int], summaries: dict[str, dict[str, Any]], stats: dict[str, pd.DataFrame],
+    probes: dict[str, pd.DataFrame], occluded: dict[str, list[int]], transfers: dict[str, pd.DataFrame],
+) -> None:
+    """Write ``compare.html`` (and its plots) from each model's summary, channel statistics, linear
+    probes, occluded images and transfer table."""
+    cards = [_model_card(m, epochs[m], summaries[m], stats[m], probes[m], occluded[m]) for m in summaries]
+    plots = {}
+    if transfers:
+        plots["transfer"] = layout.compare_image("transfer")
+        transfer_figure(transfers, renderer.path(plots["transfer"]))
+    plots["probe"] = layout.compare_image("probe")
+    probe_figure(probes, renderer.path(plots["probe"]))
+    source = {m: float(table.source_accuracy.iloc[0]) for m, table in transfers.items()}
+    renderer.render("compare.html", layout.compare_page(), cards=cards, plots=plots,
+                    transfer_rows=_transfer_rows(transfers), source=source)

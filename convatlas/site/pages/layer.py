@@ -1,0 +1,254 @@
+"""The layer and channel pages of one (model, epoch, layer): one job renders every channel.
+
+Per layer: ``index.html`` (a card per channel, sortable and filterable, thumbnails packed in one
+sprite sheet; the Zeiler & Fergus overview of projections beside patches for a sample of
+channels; feature-evolution strips; the first layer's filters) and ``channel-{c}.html`` per channel
+(its top-k receptive-field patches with value, image, true and predicted class, beside their
+deconvnet projections; the full images with the box drawn; class-selectivity bars; evolution).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...core.geometry import Axis, ReceptiveField
+from .. import layout
+from ..images import (
+    SMALL, THUMB, display_factor, draw_box, float_to_uint8, grid, receptive_patch, resize_nearest, save_png,
+    signed_to_rgb, to_rgb, upscale,
+)
+from ..render import Renderer
+
+SPRITE_COLUMNS = 32
+GAP = 2
+CARD_TEXT_WIDTH = 78  # px beside a card's thumbnail
+MOSAIC_COLUMNS = 16
+PROJECTION_TITLES = {
+    "deconvnet": "deconvnet projections",
+    "guided": "guided backpropagation",
+    "deconvnet_trunk": "deconvnet through the trunk only",
+    "deconvnet_shortcut": "deconvnet through the shortcut only",
+}
+
+
+def receptive_field(info: dict[str, Any]) -> ReceptiveField:
+    """The ReceptiveField stored for a layer in ``layers.json``."""
+    return ReceptiveField(Axis(*info["rf_y"]), Axis(*info["rf_x"]), whole=info["whole"])
+
+
+def sample_channels(channels: int, count: int) -> list[int]:
+    """Up to ``count`` channel numbers spread evenly over ``range(channels)``."""
+    if count <= 0 or channels == 0:
+        return []
+    return sorted({int(round(c)) for c in np.linspace(0, channels - 1, min(count, channels))})
+
+
+@dataclass
+class LayerPage:
+    """Everything one layer's pages show."""
+
+    model: str
+    epoch: int
+    layer: str
+    info: dict[str, Any]  # the layer's entry in layers.json
+    layer_names: Sequence[str]
+    page_epochs: Sequence[int]  # epochs whose pages exist (for links)
+    index: pd.DataFrame
+    stats: pd.DataFrame
+    predictions: pd.DataFrame
+    pictures: Any  # the analysed split: .classes, .size, .images(indices) -> uint8 (N, C, H, W)
+    projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (C, k, h, w, in)
+    evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (C, h, w, in) top-1 projection
+    filters: np.ndarray | None = None  # (C, in, kh, kw) first-layer weights
+    ablation: pd.DataFrame | None = None  # per-channel ablation: accuracy, accuracy_drop, class_{i}
+    maximised: dict[str, np.ndarray] | None = None  # "noise" (and "top1"): (C, H, W, in) images in [0, 1]
+    overview_channels: int = 16
+    evolution_channels: int = 8
+
+
+@dataclass
+class _Geometry:
+    """Sizes of one layer's pictures: receptive field, upscaling, grid cells."""
+
+    height: int
+    width: int
+    field: ReceptiveField
+    columns: int
+
+    @property
+    def rf(self) -> tuple[int, int]:
+        return self.field.size(self.height, self.width)
+
+    @property
+    def patch_factor(self) -> int:
+        return display_factor(max(self.rf))
+
+    @property
+    def context_factor(self) -> int:
+        return display_factor(max(self.height, self.width))
+
+    def cell(self, context: bool = False) -> tuple[int, int]:
+        if context:
+            return self.height * self.context_factor, self.width * self.context_factor
+        return self.rf[0] * self.patch_factor, self.rf[1] * self.patch_factor
+
+    def offset(self, rank: int, context: bool = False) -> tuple[int, int]:
+        """(x, y) of rank's cell in its grid image."""
+        h, w = self.cell(context)
+        return (rank % self.columns) * (w + GAP), (rank // self.columns) * (h + GAP)
+
+
+def _filter_images(weights: np.ndarray) -> list[np.ndarray]:
+    """Each filter (in, kh, kw) normalised around grey and upscaled to about 48 px."""
+    factor = display_factor(max(weights.shape[2:]), THUMB)
+    return [upscale(signed_to_rgb(w.transpose(1, 2, 0)), factor) for w in weights]
+
+
+def _pixels(image: np.ndarray) -> np.ndarray:
+    """An (H, W, C) image in [0, 1] as uint8 RGB."""
+    return to_rgb(float_to_uint8(image).transpose(2, 0, 1))
+
+
+def _stretched(image: np.ndarray) -> np.ndarray:
+    """An optimised image contrast-stretched to its own range (its changes are often faint)."""
+    low, high = float(image.min()), float(image.max())
+    return _pixels((image - low) / (high - low) if high > low else image)
+
+
+def _ablation_effect(row: pd.Series, classes: Sequence[str]) -> dict[str, Any]:
+    """Accuracy with the channel switched off, overall and per class, against the unablated model."""
+    base = float(row["base_accuracy"])
+    return {"accuracy": float(row["accuracy"]), "drop": float(row["accuracy_drop"]), "base": base,
+            "classes": [{"name": c, "accuracy": float(row[f"class_{i}"]), "base": float(row[f"base_class_{i}"])}
+                        for i, c in enumerate(classes)]}
+
+
+def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, Any]:
+    means = [float(info[f"class_mean_{i}"]) for i in range(len(classes))]
+    top_mean = max([m for m in means if m == m] + [1e-12])
+    return {
+        "channel": int(channel), "max": float(info["max"]), "mean": float(info["mean"]),
+        "fraction_positive": float(info["fraction_positive"]), "selectivity": float(info["selectivity"]),
+        "dead": bool(info["dead"]), "top_class": classes[int(info["top_class"])], "ablation": None,
+        "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB,
+        "class_bars": [{"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)} for c, m in zip(classes, means)],
+    }
+
+
+class _LayerWriter:
+    """Writes one layer's images and pages."""
+
+    def __init__(self, page: LayerPage, renderer: Renderer):
+        self.page, self.renderer = page, renderer
+        self.index = page.index[page.index.layer == page.layer].sort_values(["channel", "rank"])
+        self.stats = page.stats[page.stats.layer == page.layer].sort_values("channel").reset_index(drop=True)
+        self.classes = page.pictures.classes
+        self.k = int(self.index["rank"].max()) + 1 if len(self.index) else 0
+        height, width = page.pictures.size, page.pictures.size
+        self.geometry = _Geometry(height, width, receptive_field(page.info), int(np.ceil(np.sqrt(self.k))))
+        self.methods = [m for m in PROJECTION_TITLES if m in page.projections]
+        self.maximised = [kind for kind in ("noise", "top1") if page.maximised and kind in page.maximised]
+        self.filters = _filter_images(page.filters) if page.filters is not None else None
+        needed = np.unique(self.index["image"].to_numpy())
+        self.pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in page.pictures.images(needed))))
+        self.label = page.predictions.set_index("image")["label"]
+        self.predicted = page.predictions.set_index("image")["predicted"]
+
+    def image_path(self, name: str) -> Path:
+        page = self.page
+        return self.renderer.path(layout.layer_image(page.model, page.epoch, page.layer, name))
+
+    def common(self) -> dict[str, Any]:
+        page, g = self.page, self.geometry
+        position = list(page.layer_names).index(page.layer)
+        return {
+            "model": page.model, "epoch": page.epoch, "layer": page.layer, "info": page.info,
+            "other_epochs": [e for e in page.page_epochs if e != page.epoch],
+            "methods": [{"key": m, "title": PROJECTION_TITLES[m]} for m in self.methods],
+            "evolution_epochs": sorted(page.evolution), "k": self.k, "rf": g.rf,
+            "cell": g.cell(), "context_cell": g.cell(context=True),
+            "previous_layer": page.layer_names[position - 1] if position > 0 else None,
+            "next_layer": page.layer_names[position + 1] if position + 1 < len(page.layer_names) else None,
+        }
+
+    def channel_images(self, channel: int, rows: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """Write one channel's grids; return its top-k entries and its strongest patch."""
+        page, g = self.page, self.geometry
+        patches, contexts, tops = [], [], []
+        for row in rows.itertuples():
+            image = self.pictures[row.image]
+            box, origin, size = g.field.unit_geometry(row.y, row.x, g.height, g.width)
+            patches.append(receptive_patch(image, box, origin, size))
+            contexts.append(draw_box(image, box, g.context_factor))
+            label, predicted = int(self.label[row.image]), int(self.predicted[row.image])
+            tops.append({
+                "rank": row.rank, "place": row.rank + 1, "value": float(row.value), "image": int(row.image),
+                "label": self.classes[label], "predicted": self.classes[predicted], "correct": label == predicted,
+                "offset": g.offset(row.rank), "context_offset": g.offset(row.rank, context=True),
+            })
+        save_png(grid([upscale(p, g.patch_factor) for p in patches], g.columns, GAP), self.image_path(f"{channel}-patches"))
+        save_png(grid(contexts, g.columns, GAP), self.image_path(f"{channel}-context"))
+        for method in self.methods:
+            cells = [upscale(signed_to_rgb(p), g.patch_factor) for p in page.projections[method][channel]]
+            save_png(grid(cells, g.columns, GAP), self.image_path(f"{channel}-{method}"))
+        epochs = sorted(page.evolution)
+        if epochs:
+            strip = [upscale(signed_to_rgb(page.evolution[e][channel]), g.patch_factor) for e in epochs]
+            save_png(grid(strip, len(strip), GAP), self.image_path(f"{channel}-evolution"))
+        if self.filters is not None:
+            save_png(self.filters[channel], self.image_path(f"{channel}-filter"))
+        for kind in self.maximised:
+            image = page.maximised[kind][channel]
+            shown = _stretched(image) if kind == "noise" else _pixels(image)
+            save_png(upscale(shown, g.context_factor), self.image_path(f"{channel}-max-{kind}"))
+        return tops, patches[0]
+
+    def layer_images(self, thumbs: list[np.ndarray]) -> None:
+        """The sprite sheet of card thumbnails, the filter mosaic and the maximised mosaic."""
+        page, g = self.page, self.geometry
+        save_png(grid(thumbs, SPRITE_COLUMNS, gap=0) if thumbs else np.zeros((1, 1, 3), np.uint8), self.image_path("sprite"))
+        if self.filters is not None:
+            save_png(grid(self.filters, min(MOSAIC_COLUMNS, len(self.filters)), GAP), self.image_path("filters"))
+        if self.maximised:
+            factor = display_factor(max(g.height, g.width), SMALL)
+            mosaic = [upscale(_stretched(image), factor) for image in page.maximised["noise"]]
+            save_png(grid(mosaic, min(MOSAIC_COLUMNS, len(mosaic)), GAP), self.image_path("maximised"))
+
+    def write(self) -> None:
+        page = self.page
+        common = self.common()
+        channels = len(self.stats)
+        thumbs, cards = [], []
+        for channel, rows in self.index.groupby("channel", sort=True):
+            tops, strongest = self.channel_images(channel, rows)
+            thumbs.append(resize_nearest(strongest, THUMB))
+            card = _card(self.stats.iloc[channel], self.classes, channel)
+            if page.ablation is not None:
+                card["ablation"] = _ablation_effect(page.ablation.iloc[channel], self.classes)
+            cards.append(card)
+            self.renderer.render(
+                "channel.html", layout.channel_page(page.model, page.epoch, page.layer, channel), **common,
+                channel=card, tops=tops, has_filter=self.filters is not None, maximised=self.maximised,
+                previous_channel=channel - 1 if channel > 0 else None,
+                next_channel=channel + 1 if channel + 1 < channels else None)
+        self.layer_images(thumbs)
+        self.renderer.render(
+            "layer.html", layout.layer_page(page.model, page.epoch, page.layer), **common, cards=cards,
+            thumb=THUMB, card_width=THUMB + CARD_TEXT_WIDTH, classes=self.classes,
+            dead_fraction=float(self.stats["dead"].mean()) if channels else 0.0,
+            overview=sample_channels(channels, page.overview_channels) if self.methods else [],
+            evolution=sample_channels(channels, page.evolution_channels) if page.evolution else [],
+            has_filters=self.filters is not None, has_ablation=page.ablation is not None,
+            has_maximised=bool(self.maximised), mosaic_columns=min(MOSAIC_COLUMNS, channels),
+        )
+
+
+def render_layer(page: LayerPage, renderer: Renderer) -> Path:
+    """Write the layer page, every channel page and their images; return the layer folder."""
+    _LayerWriter(page, renderer).write()
+    return renderer.path(layout.layer_dir(page.model, page.epoch, page.layer))

@@ -1,0 +1,197 @@
+"""Plots as PNG files (matplotlib, Agg backend, written atomically)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from ..core.io import atomic_path  # noqa: E402
+
+
+def _save(fig, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def training_curves(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "") -> None:
+    """Loss and accuracy per epoch, train and test, side by side."""
+    epochs = [row["epoch"] for row in rows]
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    loss_ax.plot(epochs, [r["train_loss"] for r in rows], "o-", label="train")
+    loss_ax.plot(epochs, [r["test_loss"] for r in rows], "s-", label="test")
+    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
+    acc_ax.plot(epochs, [r["train_accuracy"] for r in rows], "o-", label="train")
+    acc_ax.plot(epochs, [r["test_accuracy"] for r in rows], "s-", label="test")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+
+
+def class_bars(values: Sequence[float], classes: Sequence[str], path: str | os.PathLike,
+               ylabel: str, title: str = "") -> None:
+    """One bar per class (e.g. per-class accuracy)."""
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(classes) + 1.5), 3.2))
+    ax.bar(range(len(classes)), values, color="#4477aa")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set(ylabel=ylabel, title=title)
+    ax.grid(axis="y", alpha=0.3)
+    _save(fig, path)
+
+
+def occlusion_figure(image, projection, windows, maps: dict, classes, true_label: int, path, title: str = "") -> None:
+    """Zeiler & Fergus Fig. 7 for one image: per window, (a) the strongest feature map's summed
+    activity, (b) the true-class probability, (c) the most probable class, beside the image and
+    the deconvnet projection of that feature map's top activation."""
+    import numpy as np
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    rows = len(windows)
+    fig, axes = plt.subplots(rows, 4, figsize=(11, 2.6 * rows), squeeze=False)
+    palette = plt.get_cmap("tab20" if len(classes) > 10 else "tab10").colors
+    cmap = ListedColormap(palette[: len(classes)])
+    norm = BoundaryNorm(np.arange(len(classes) + 1) - 0.5, len(classes))
+    seen = set()
+    for r, window in enumerate(windows):
+        ax = axes[r, 0]
+        if r == 0:
+            ax.imshow(image, interpolation="nearest")
+            ax.set_title(f"input ({classes[true_label]})")
+        elif r == 1:
+            ax.imshow(projection, interpolation="nearest")
+            ax.set_title("projection of the\nstrongest feature map")
+        ax.axis("off")
+        im = axes[r, 1].imshow(maps["activity"][window], cmap="viridis", interpolation="nearest")
+        fig.colorbar(im, ax=axes[r, 1], fraction=0.046)
+        axes[r, 1].set_title(f"{window} px: feature map activity")
+        im = axes[r, 2].imshow(maps["probability"][window], cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+        fig.colorbar(im, ax=axes[r, 2], fraction=0.046)
+        axes[r, 2].set_title(f"p({classes[true_label]})")
+        predicted = maps["predicted"][window]
+        seen.update(int(v) for v in np.unique(predicted))
+        axes[r, 3].imshow(predicted, cmap=cmap, norm=norm, interpolation="nearest")
+        axes[r, 3].set_title("most probable class")
+        for c in (1, 2, 3):
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+    handles = [Patch(color=palette[c], label=classes[c]) for c in sorted(seen)]
+    fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)), frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    _save(fig, path)
+
+
+def invariance_figure(table, path, transform: str, unit: str, first_layer: str, top_layer: str) -> None:
+    """Zeiler & Fergus Fig. 5 for one transformation: first-layer distance, top-layer distance and
+    true-class probability, one curve per image."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    for image, rows in table.groupby("image"):
+        rows = rows.sort_values("value")
+        label = f"{image}: {rows['label'].iloc[0]}"
+        axes[0].plot(rows["value"], rows["first_distance"], "o-", ms=3, label=label)
+        axes[1].plot(rows["value"], rows["top_distance"], "o-", ms=3, label=label)
+        axes[2].plot(rows["value"], rows["probability"], "o-", ms=3, label=label)
+    axes[0].set(title=f"{first_layer}: distance", xlabel=unit, ylabel="‖f(x) − f(Tx)‖ / ‖f(x)‖")
+    axes[1].set(title=f"{top_layer}: distance", xlabel=unit)
+    axes[2].set(title="probability of the true class", xlabel=unit, ylim=(-0.02, 1.02))
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[2].legend(fontsize=7)
+    fig.suptitle(transform)
+    _save(fig, path)
+
+
+def confusion_difference(before, after, classes, path, title: str = "") -> None:
+    """After minus before confusion counts (rows: true class, columns: predicted), diverging colours."""
+    import numpy as np
+
+    diff = np.asarray(after) - np.asarray(before)
+    bound = max(1, int(np.abs(diff).max()))
+    size = max(4.0, 0.5 * len(classes) + 2)
+    fig, ax = plt.subplots(figsize=(size, size * 0.85))
+    im = ax.imshow(diff, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    for (r, c), value in np.ndenumerate(diff):
+        if value:
+            ax.text(c, r, f"{value:+d}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set(xlabel="predicted", ylabel="true class", title=title)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="images (after − before)")
+    _save(fig, path)
+
+
+def transfer_figure(tables: dict, path) -> None:
+    """Accuracy versus images per class, transfer against from scratch, mean and spread over draws."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for model, table in tables.items():
+        for method, style in (("transfer", "o-"), ("scratch", "s--")):
+            rows = table[table.method == method].groupby("shots")["accuracy"]
+            mean, low, high = rows.mean(), rows.min(), rows.max()
+            line, = ax.plot(mean.index, mean.values, style, label=f"{model}: {method}")
+            ax.fill_between(mean.index, low.values, high.values, color=line.get_color(), alpha=0.15)
+    ax.set_xscale("log")
+    ax.set(xlabel="training images per new class", ylabel="test accuracy on the new classes",
+           title="frozen features + new softmax vs. trained from scratch")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def probe_figure(tables: dict, path) -> None:
+    """Linear-probe accuracy per analysed layer (by relative depth), one line per model."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for model, table in tables.items():
+        depth = [i / max(1, len(table) - 1) for i in range(len(table))]
+        ax.plot(depth, table["accuracy"], "o-", label=model)
+        for x, y, layer in zip(depth, table["accuracy"], table["layer"]):
+            ax.annotate(layer, (x, y), fontsize=6, rotation=20, xytext=(2, 3), textcoords="offset points")
+    ax.set(xlabel="relative depth of the analysed layer", ylabel="linear probe test accuracy",
+           title="where features become class-specific")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def attribution_figure(image, occlusion_map, window: int, rows: dict, path, title: str = "") -> None:
+    """Per class (true, predicted): saliency, guided backpropagation and Grad-CAM over the image,
+    beside the image and its occlusion map (true-class probability) for comparison."""
+    import numpy as np
+
+    fig, axes = plt.subplots(len(rows), 4, figsize=(10, 2.7 * len(rows)), squeeze=False)
+    grey = image.mean(axis=2)
+    for r, (label, maps) in enumerate(rows.items()):
+        if r == 0:
+            axes[r, 0].imshow(image, interpolation="nearest")
+            axes[r, 0].set_title("input")
+        else:
+            axes[r, 0].imshow(occlusion_map, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+            axes[r, 0].set_title(f"occlusion ({window} px):\np(true class)")
+        axes[r, 1].imshow(maps["saliency"], cmap="gray", interpolation="nearest")
+        axes[r, 1].set_title(f"saliency: {label}")
+        guided = maps["guided"]
+        scale = float(np.abs(guided).max()) or 1.0
+        axes[r, 2].imshow(np.clip(0.5 + guided / (2 * scale), 0, 1).squeeze(), cmap="gray" if guided.shape[2] == 1 else None,
+                          vmin=0, vmax=1, interpolation="nearest")
+        axes[r, 2].set_title(f"guided backprop: {label}")
+        axes[r, 3].imshow(grey, cmap="gray", interpolation="nearest")
+        axes[r, 3].imshow(maps["gradcam"], cmap="jet", alpha=0.5, interpolation="bilinear")
+        axes[r, 3].set_title(f"Grad-CAM: {label}")
+        for ax in axes[r]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)

@@ -1,0 +1,77 @@
+"""Rendering the static site with Jinja (autoescaping on).
+
+Pages link relatively, so the site works from ``file://`` and from any static server, with no
+request to another host. Templates get ``href(path)`` (a link from the page being rendered to a
+site path) and ``layout`` (:mod:`convatlas.site.layout`), and the formatting filters below.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..core.io import atomic_path, write_text
+from . import layout
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """A fraction as a percentage with ``digits`` decimals; "–" for None or NaN."""
+    if value is None or value != value:  # None or NaN
+        return "–"
+    return f"{100 * value:.{digits}f}%"
+
+
+def points(value: float, digits: int = 1) -> str:
+    """A fraction as a number of percentage points, unsigned: 0.0123 -> "1.2"."""
+    return f"{100 * value:.{digits}f}"
+
+
+def thousands(number: int) -> str:
+    return f"{number:,}"
+
+
+def relative_link(page: str, target: str) -> str:
+    """The relative URL from site page ``page`` to site path ``target``."""
+    return posixpath.relpath(target, posixpath.dirname(page) or ".")
+
+
+class Renderer:
+    """Renders templates from ``template_dir`` into pages under ``site_dir``."""
+
+    def __init__(self, template_dir: str | os.PathLike, site_dir: str | os.PathLike, title: str = "convatlas"):
+        self.site_dir = Path(site_dir)
+        self.title = title
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(template_dir)),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=True),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["percent"] = percent
+        self.env.filters["thousands"] = thousands
+        self.env.filters["points"] = points
+        self.env.globals["layout"] = layout
+
+    def render(self, template: str, page: str, **context: Any) -> Path:
+        """Render ``template`` to the site path ``page``."""
+        out = self.site_dir / page
+        html = self.env.get_template(template).render(
+            href=lambda target: relative_link(page, target), site_title=self.title, **context)
+        write_text(out, html)
+        return out
+
+    def copy(self, source: str | os.PathLike, page_path: str) -> Path:
+        """Copy a file (an image) into the site at ``page_path``, atomically."""
+        out = self.site_dir / page_path
+        with atomic_path(out) as tmp:
+            shutil.copyfile(source, tmp)
+        return out
+
+    def path(self, site_path: str) -> Path:
+        """Where a site path is on disk (for images a builder writes)."""
+        return self.site_dir / site_path

@@ -1,0 +1,1 @@
+"""Checkpoint training: optimiser and schedule, the epoch loop, and the resumable training state."""

@@ -1,0 +1,46 @@
+"""The resumable training state: saved after every epoch, resumed only by the same configuration."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..core.io import atomic_path
+
+log = logging.getLogger(__name__)
+STATE_FORMAT = "convatlas-train-state"
+
+
+def fingerprint(model_config: dict[str, Any], dataset_config: dict[str, Any]) -> str:
+    """What a saved training state must match to be resumed (anything that changes the result)."""
+    relevant = {k: v for k, v in model_config.items() if k not in ("checkpoints", "epochs")}
+    text = json.dumps({"model": relevant, "dataset": dataset_config}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_state(path: Path, expected: str) -> dict[str, Any] | None:
+    """The state saved at ``path`` if it belongs to the configuration ``expected``, else None."""
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a state that cannot be read is not worth dying for: start over
+        log.warning("ignoring unreadable training state %s (%s); starting over", path, error)
+        return None
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT or state.get("fingerprint") != expected:
+        log.warning("training state %s belongs to another configuration; starting over", path)
+        return None
+    return state
+
+
+def save_state(path: Path, expected: str, epoch: int, history: list, model, optimizer, mean, std) -> None:
+    """Save everything needed to continue after ``epoch``, atomically."""
+    with atomic_path(path) as tmp:
+        torch.save({
+            "format": STATE_FORMAT, "fingerprint": expected, "epoch": epoch, "history": history,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "mean": mean, "std": std,
+        }, tmp)

@@ -1,0 +1,1 @@
+"""Planning the workflow from the configuration alone: validation with defaults, analysed layers, epochs."""

@@ -1,0 +1,151 @@
+"""Reading and validating the workflow configuration.
+
+``validate_config`` checks a config against the JSON schema shipped with the package, fills the
+schema's defaults into it, and then checks what a schema cannot say (a model naming a missing
+dataset, a checkpoint epoch beyond ``epochs``, an unknown architecture parameter). Every error is a
+:class:`~convatlas.core.errors.ConfigError` naming the key and the bad value.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from ..core.errors import ConfigError
+from ..core.schema import SCHEMA_PATH, load_schema
+
+__all__ = ["SCHEMA_PATH", "checkpoint_epochs", "expand_variants", "load_config", "validate_config"]
+
+
+def _with_defaults(validator_class):
+    """A validator class that fills ``default`` values of missing properties while validating."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def _key(path) -> str:
+    return ".".join(str(part) for part in path) or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> ConfigError:
+    """Turn a jsonschema error into a message that names the config key and the bad value."""
+    key = _key(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        where = f"{key}." if error.absolute_path else ""
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return ConfigError(f"{where}{unknown[0]}", f"unknown key{hint}")
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        where = f"{key}." if error.absolute_path else ""
+        return ConfigError(f"{where}{missing}", "is required but missing")
+    if error.validator == "enum":
+        options = " | ".join(str(option) for option in error.validator_value)
+        return ConfigError(key, f"{error.instance!r} is not one of {options}")
+    if error.validator == "pattern" and key.endswith("arch"):
+        return ConfigError(
+            key, f"unknown architecture {error.instance!r} (zf | lenet | vgg | resnet | torchvision:<name>)"
+        )
+    if error.validator == "propertyNames":
+        return ConfigError(key, f"name {error.instance!r} must be letters, digits, '_' or '-'")
+    return ConfigError(key, f"{error.instance!r}: {error.message}")
+
+
+def validate_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``config`` in place, fill defaults, and return it.
+
+    Raises:
+        ConfigError: naming the first offending key and its value.
+    """
+    if not isinstance(config, dict):
+        raise ConfigError("(top level)", "the configuration must be a mapping")
+    validator = _Validator(copy.deepcopy(load_schema()))
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(e.absolute_path)))
+    if errors:
+        deepest = jsonschema.exceptions.best_match(errors)
+        raise _describe(deepest)
+    _check_semantics(config)
+    return config
+
+
+def _check_semantics(config: dict[str, Any]) -> None:
+    from ..models.registry import check_arch  # imported late: it pulls in torch
+
+    datasets = config["datasets"]
+    for name, dataset in datasets.items():
+        if dataset["kind"] == "imagefolder":
+            if not dataset.get("root"):
+                raise ConfigError(f"datasets.{name}.root", "imagefolder needs a root folder of class sub-folders")
+            if not dataset.get("image_size"):
+                raise ConfigError(f"datasets.{name}.image_size", "imagefolder needs an image_size to resize to")
+    for name, model in config["models"].items():
+        if model["dataset"] not in datasets:
+            raise ConfigError(
+                f"models.{name}.dataset",
+                f"{model['dataset']!r} names no dataset (defined: {', '.join(sorted(datasets))})",
+            )
+        for epoch in model["checkpoints"]:
+            if epoch > model["epochs"]:
+                raise ConfigError(
+                    f"models.{name}.checkpoints", f"epoch {epoch} is beyond epochs ({model['epochs']})"
+                )
+        if model["weights"] is not None and not Path(model["weights"]).is_file():
+            raise ConfigError(f"models.{name}.weights", f"file {model['weights']!r} does not exist")
+        check_arch(model["arch"], model["params"], key=f"models.{name}")
+
+
+def expand_variants(config: dict[str, Any]) -> dict[str, list[str]]:
+    """Add every architecture variant of ``variants`` to ``config['models']`` as ``<base>-<name>``.
+
+    A variant copies its base model's settings, replaces builder parameters, trains for
+    ``variants.<base>.epochs`` epochs and is marked ``variant_of: <base>``. Returns base -> variant
+    names. Call after validation (the added key is internal).
+    """
+    from ..models.registry import check_arch
+
+    added: dict[str, list[str]] = {}
+    for base, spec in config["variants"].items():
+        if base not in config["models"]:
+            raise ConfigError(f"variants.{base}", f"{base!r} names no model (defined: {', '.join(sorted(config['models']))})")
+        base_config = config["models"][base]
+        epochs = spec["epochs"]
+        if epochs not in checkpoint_epochs(base_config):
+            raise ConfigError(f"variants.{base}.epochs", f"the base model has no checkpoint at epoch {epochs}; add it to models.{base}.checkpoints")
+        for name, params in spec["models"].items():
+            variant = copy.deepcopy(base_config)
+            variant.update(params={**base_config["params"], **params}, epochs=epochs, checkpoints=[epochs], variant_of=base)
+            check_arch(variant["arch"], variant["params"], key=f"variants.{base}.models.{name}")
+            config["models"][f"{base}-{name}"] = variant
+            added.setdefault(base, []).append(f"{base}-{name}")
+    return added
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file and validate it."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        raise ConfigError(str(path), f"is not valid YAML: {error}") from error
+    return validate_config(config)
+
+
+def checkpoint_epochs(model_config: dict[str, Any]) -> list[int]:
+    """The sorted epochs at which a model saves checkpoints; the last epoch is always one."""
+    return sorted(set(model_config["checkpoints"]) | {model_config["epochs"]})

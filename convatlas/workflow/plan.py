@@ -1,0 +1,103 @@
+"""What the workflow plans before any job runs: input shapes and analysed layers per model.
+
+Everything here is derived from the config alone (an untrained model is built and traced), so the
+Snakefile can lay out one job per (model, epoch, layer).
+"""
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..core.errors import ConfigError, LayerError
+from ..data.sources import dataset_classes, synthetic_settings
+from .config import checkpoint_epochs
+
+
+def dataset_shape(dataset: dict[str, Any]) -> tuple[int, int, int]:
+    """(channels, height, width) of a dataset's images as the model sees them."""
+    kind, size = dataset["kind"], dataset.get("image_size")
+    if kind in ("fashion-mnist", "mnist"):
+        channels, native = 1, 28
+    elif kind == "cifar10":
+        channels, native = 3, 32
+    elif kind == "synthetic":
+        params = synthetic_settings(dataset)
+        channels, native = params["channels"], params["size"]
+    else:  # imagefolder: RGB at image_size
+        channels, native = 3, size
+    side = size or native
+    return channels, side, side
+
+
+@cache
+def _layers(arch: str, params_yaml: str, shape: tuple[int, int, int], names: tuple[str, ...] | None) -> tuple[str, ...]:
+    from ..models import build_model
+    from ..nn.graph import ModelGraph
+
+    model = build_model(arch, shape[0], 2, shape[1], yaml.safe_load(params_yaml))
+    graph = ModelGraph(model, shape)
+    return tuple(layer.name for layer in graph.select(list(names) if names else None))
+
+
+def analysed_layers(config: dict[str, Any], model_name: str) -> list[str]:
+    """The analysed layers of a configured model; a ConfigError names an unknown layer."""
+    model = config["models"][model_name]
+    names = config.get("analysis", {}).get("layers")
+    shape = dataset_shape(config["datasets"][model["dataset"]])
+    try:
+        return list(_layers(model["arch"], yaml.safe_dump(model["params"]), shape, tuple(names) if names else None))
+    except LayerError as error:
+        raise ConfigError("analysis.layers", f"{error} (model {model_name})") from error
+
+
+def page_epochs(config: dict[str, Any], model_name: str) -> list[int]:
+    """The checkpoint epochs that get layer and channel pages (``site.epochs``)."""
+    epochs = checkpoint_epochs(config["models"][model_name])
+    return epochs if config.get("site", {}).get("epochs") == "all" else epochs[-1:]
+
+
+def check_analyses(config: dict[str, Any]) -> None:
+    """Check the analysis settings against each model's input size and classes (ConfigError names the key)."""
+    from ..analyses.boxes import part_box
+
+    maximise = config.get("maximise", {})
+    if maximise.get("start") == "photo":
+        if not maximise.get("photo"):
+            raise ConfigError("maximise.photo", "start: photo needs a photo file")
+        if not Path(maximise["photo"]).expanduser().is_file():
+            raise ConfigError("maximise.photo", f"file {maximise['photo']!r} does not exist")
+    transfer = config.get("transfer", {})
+    for name in transfer.get("models", []):
+        if name not in config["models"]:
+            raise ConfigError("transfer.models", f"{name!r} names no model (defined: {', '.join(sorted(config['models']))})")
+        classes = dataset_classes(config["datasets"][config["models"][name]["dataset"]])
+        for key in ("source_classes", "target_classes"):
+            bad = [c for c in transfer[key] if c >= len(classes)]
+            if bad:
+                raise ConfigError(f"transfer.{key}", f"class {bad[0]} does not exist ({len(classes)} classes in the data of {name})")
+        if set(transfer["source_classes"]) & set(transfer["target_classes"]):
+            raise ConfigError("transfer.target_classes", "must not share classes with transfer.source_classes")
+    for name, model in config["models"].items():
+        dataset = config["datasets"][model["dataset"]]
+        _, height, width = dataset_shape(dataset)
+        occlusion = config.get("occlusion", {})
+        for window in occlusion.get("windows", []):
+            if window > max(height, width):
+                raise ConfigError("occlusion.windows", f"window {window} is larger than the {height}x{width} images of {model['dataset']}")
+        if occlusion.get("layer"):
+            try:
+                _layers(model["arch"], yaml.safe_dump(model["params"]), dataset_shape(dataset), (occlusion["layer"],))
+            except LayerError as error:
+                raise ConfigError("occlusion.layer", f"{error} (model {name})") from error
+        correspondence = config.get("correspondence", {})
+        if correspondence:
+            classes = dataset_classes(dataset)
+            if correspondence["class"] is not None and correspondence["class"] not in classes:
+                raise ConfigError("correspondence.class", f"{correspondence['class']!r} is not a class of {model['dataset']} ({', '.join(classes)})")
+            for part, spec in correspondence["parts"].items():
+                y0, x0, y1, x1 = part_box(spec, height, width)
+                if not (0 <= y0 < y1 <= height and 0 <= x0 < x1 <= width):
+                    raise ConfigError(f"correspondence.parts.{part}", f"box {spec} lies outside the {height}x{width} images of {model['dataset']}")

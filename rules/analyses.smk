@@ -1,0 +1,97 @@
+# Stage 4, analyses: occlusion, correspondence and invariance, one job per (model, epoch, analysis),
+# and their pages.
+
+
+rule occlusion:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+    output:
+        maps="results/{model}/epoch-{epoch}/occlusion.npz",
+    log:
+        "logs/occlusion/{model}-{epoch}.log",
+    params:
+        dataset=dataset_config,
+        settings=config["occlusion"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/occlusion.py"
+
+
+rule correspondence:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+    output:
+        table="results/{model}/epoch-{epoch}/correspondence.parquet",
+        meta="results/{model}/epoch-{epoch}/correspondence.json",
+    log:
+        "logs/correspondence/{model}-{epoch}.log",
+    params:
+        dataset=dataset_config,
+        settings=config["correspondence"],
+        layers=config["analysis"]["layers"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/correspondence.py"
+
+
+rule invariance:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+    output:
+        table="results/{model}/epoch-{epoch}/invariance.parquet",
+        strips="results/{model}/epoch-{epoch}/invariance.npz",
+    log:
+        "logs/invariance/{model}-{epoch}.log",
+    params:
+        dataset=dataset_config,
+        settings=config["invariance"],
+        layers=config["analysis"]["layers"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/invariance.py"
+
+
+rule analysis_pages:
+    input:
+        occlusion="results/{model}/epoch-{epoch}/occlusion.npz",
+        correspondence_table="results/{model}/epoch-{epoch}/correspondence.parquet",
+        correspondence_meta="results/{model}/epoch-{epoch}/correspondence.json",
+        invariance_table="results/{model}/epoch-{epoch}/invariance.parquet",
+        invariance_strips="results/{model}/epoch-{epoch}/invariance.npz",
+    output:
+        pages=directory(site_path(layout.analyses_dir("{model}", "{epoch}"))),
+    log:
+        "logs/analysis_pages/{model}-{epoch}.log",
+    params:
+        model="{model}",
+        epoch="{epoch}",
+        dataset=dataset_config,
+        dataset_name=dataset_name,
+        layer_names=layer_names,
+        templates=TEMPLATES,
+        title=config["site"]["title"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/analysis_pages.py"

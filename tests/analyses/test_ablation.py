@@ -1,0 +1,84 @@
+"""Channel ablation against a direct computation: weights zeroed, full forward pass."""
+import copy
+
+import pytest
+import torch
+
+from convatlas.analyses.ablation import channel_ablation, switched_off
+from convatlas.data.datasets import TensorImageSet
+from convatlas.data.synthetic import make_synthetic
+from convatlas.data.transforms import normalise
+from convatlas.models import build_model
+from convatlas.nn.graph import ModelGraph
+from convatlas.nn.surgery import LayerSplit
+
+MEAN, STD = [0.3], [0.3]
+
+
+def probe(count=60):
+    images, labels, classes = make_synthetic(count, 16, 1, 4, seed=7)
+    return TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, "probe")
+
+
+def direct(model, conv_or_linear, channel, images):
+    """Zero the producing layer's weights and bias for one output channel; run the whole model."""
+    ablated = copy.deepcopy(model)
+    module = ablated.get_submodule(conv_or_linear)
+    with torch.no_grad():
+        module.weight[channel] = 0
+        module.bias[channel] = 0
+        predicted = ablated(normalise(images.data, MEAN, STD)).argmax(1)
+    return predicted == images.labels
+
+
+@pytest.mark.parametrize("layer,producer", [("features.relu1", "features.conv1"), ("features.relu2", "features.conv2"),
+                                            ("classifier.fc1_relu", "classifier.fc1")])
+def test_per_channel_ablation_equals_zeroed_weights(layer, producer):
+    torch.manual_seed(0)
+    model = build_model("zf", 1, 4, 16, {"widths": [5, 6], "fc": [7]}).eval()
+    images = probe()
+    table = channel_ablation(model, layer, images, MEAN, STD, batch_size=17, channels_per_pass=3, show_progress=False)
+    with torch.no_grad():
+        base = (model(normalise(images.data, MEAN, STD)).argmax(1) == images.labels).double().mean().item()
+    assert table.attrs["base_accuracy"] == pytest.approx(base)
+    for channel in range(len(table)):
+        hits = direct(model, producer, channel, images)
+        row = table.iloc[channel]
+        assert row.accuracy == pytest.approx(hits.double().mean().item())
+        assert row.accuracy_drop == pytest.approx(base - hits.double().mean().item())
+        for cls in range(4):
+            members = images.labels == cls
+            assert row[f"class_{cls}"] == pytest.approx(hits[members].double().mean().item())
+
+
+def test_resnet_inner_layer_keeps_the_shortcut_input():
+    torch.manual_seed(1)
+    model = build_model("resnet", 1, 4, 16, {"widths": [4, 6], "blocks": 1}).eval()
+    graph = ModelGraph(model, (1, 16, 16))
+    split = LayerSplit(model, graph, "layer2.0.relu1")
+    assert len(split.extra) == 1  # the block's input, for its shortcut
+    images = probe(30)
+    x = normalise(images.data, MEAN, STD)
+    with torch.no_grad():
+        outputs = split.head(x)
+        assert torch.allclose(split.tail(*outputs), model(x), atol=1e-6)
+    table = channel_ablation(model, "layer2.0.relu1", images, MEAN, STD, show_progress=False)
+    with torch.no_grad(), switched_off(model, {"layer2.0.relu1": [2]}):
+        hits = model(x).argmax(1) == images.labels
+    assert table.iloc[2].accuracy == pytest.approx(hits.double().mean().item())
+
+
+def test_named_experiment_errors_name_the_key():
+    import pandas as pd
+
+    from convatlas.analyses.ablation import experiment_channels
+    from convatlas.core.errors import ConfigError
+
+    stats = pd.DataFrame({"layer": ["a"] * 3 + ["b"] * 2, "channel": [0, 1, 2, 0, 1], "dead": False,
+                          "selectivity": [0.1, 0.9, 0.5, 0.8, 0.2]})
+    with pytest.raises(ConfigError, match=r"ablation.experiments.mine.channels: layer 'c' is not analysed \(a, b\)"):
+        experiment_channels({"channels": {"c": [0]}}, stats, ["a", "b"], "mine")
+    with pytest.raises(ConfigError, match="ablation.experiments.mine.channels: b has no channel 5 \\(it has 2\\)"):
+        experiment_channels({"channels": {"b": [5]}}, stats, ["a", "b"], "mine")
+    assert experiment_channels({"top_selectivity": 2}, stats, ["a", "b"], "top") == {"a": [1], "b": [0]}
+    assert sum(map(len, experiment_channels({"random": 3, "seed": 1}, stats, ["a", "b"], "r").values())) == 3

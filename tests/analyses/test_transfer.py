@@ -1,0 +1,49 @@
+"""Linear probes, few-shot sampling and frozen features."""
+import torch
+
+from convatlas.analyses.linear_probes import linear_probe, pooled_features
+from convatlas.analyses.transfer import classifier_inputs, few_shot_indices
+from convatlas.data.datasets import TensorImageSet
+from convatlas.data.synthetic import make_synthetic
+from convatlas.models import build_model
+
+
+def test_linear_probe_separates_separable_classes():
+    torch.manual_seed(0)
+    centres = torch.tensor([[3.0, 0.0], [-3.0, 0.0], [0.0, 3.0]], dtype=torch.float64)
+    labels = torch.arange(3).repeat(40)
+    features = centres[labels] + 0.3 * torch.randn(120, 2, dtype=torch.float64)
+    train_acc, test_acc = linear_probe(features[:90], labels[:90], features[90:], labels[90:], 3)
+    assert train_acc == 1.0 and test_acc == 1.0
+
+
+def test_few_shot_indices_take_n_per_class_and_are_seeded():
+    labels = torch.tensor([0, 1, 2] * 10)
+    chosen = few_shot_indices(labels, 4, 3, seed=5)
+    assert torch.bincount(labels[chosen]).tolist() == [4, 4, 4]
+    assert torch.equal(chosen, few_shot_indices(labels, 4, 3, seed=5))
+    assert not torch.equal(chosen, few_shot_indices(labels, 4, 3, seed=6))
+
+
+def test_frozen_features_are_the_classifier_input_and_pooled_features_average():
+    torch.manual_seed(1)
+    images, labels, classes = make_synthetic(12, 16, 1, 4, seed=2)
+    data = TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, "s")
+    model = build_model("zf", 1, 4, 16, {"widths": [4, 6], "fc": [8]}).eval()
+    features = classifier_inputs(model, data, [0.3], [0.3], batch_size=5)
+    x = (data.data.float() / 255 - 0.3) / 0.3
+    with torch.no_grad():
+        expected = model.classifier.fc1_relu(model.classifier.fc1(torch.flatten(model.features(x), 1)))
+    assert torch.allclose(features.float(), expected, atol=1e-6)
+    pooled = pooled_features(model, ["features.relu2"], data, [0.3], [0.3])
+    with torch.no_grad():
+        maps = model.features.relu2(model.features.conv2(model.features.pool1(model.features.relu1(model.features.conv1(x)))))
+    assert torch.allclose(pooled["features.relu2"].float(), maps.mean(dim=(2, 3)), atol=1e-6)
+
+
+def test_select_classes_relabels():
+    images, labels, classes = make_synthetic(20, 8, 1, 4, seed=0)
+    data = TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, "s")
+    subset = data.select_classes([3, 1])
+    assert subset.classes == [classes[3], classes[1]]
+    assert set(subset.labels.tolist()) == {0, 1} and len(subset) == int((data.labels == 3).sum() + (data.labels == 1).sum())

@@ -1,0 +1,217 @@
+"""Datasets: every kind loads from files the tests write, and bad files give errors naming them."""
+import gzip
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from convatlas.core.errors import DatasetError
+from convatlas.data.datasets import analysis_split, channel_stats, load_split
+from convatlas.data.idx import read_idx
+from convatlas.data.sources import CIFAR10_CLASSES, FASHION_CLASSES
+from convatlas.data.synthetic import make_synthetic
+from convatlas.data.transforms import augment_batch, denormalise, normalise
+
+
+def write_idx(path, array, compress=False):
+    codes = {np.dtype(np.uint8): 0x08}
+    header = bytes([0, 0, codes[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    data = header + array.tobytes()
+    if compress:
+        with gzip.open(path, "wb") as handle:
+            handle.write(data)
+    else:
+        path.write_bytes(data)
+
+
+def write_mnist_like(folder, n_train=12, n_test=6, compress=True, size=28):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    arrays = {}
+    suffix = ".gz" if compress else ""
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, (n, size, size), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", images, compress)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", labels, compress)
+        arrays[prefix] = (images, labels)
+    return arrays
+
+
+def test_read_idx_round_trip(tmp_path):
+    array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / "a-idx3-ubyte.gz", array, compress=True)
+    np.testing.assert_array_equal(read_idx(tmp_path / "a-idx3-ubyte.gz"), array)
+
+
+def test_truncated_idx_names_the_file(tmp_path):
+    array = np.zeros((4, 5, 5), dtype=np.uint8)
+    write_idx(tmp_path / "x-idx3-ubyte", array)
+    data = (tmp_path / "x-idx3-ubyte").read_bytes()
+    (tmp_path / "x-idx3-ubyte").write_bytes(data[:-7])
+    with pytest.raises(DatasetError, match="x-idx3-ubyte.*truncated"):
+        read_idx(tmp_path / "x-idx3-ubyte")
+
+
+def test_not_an_idx_file_names_the_file(tmp_path):
+    (tmp_path / "junk").write_bytes(b"hello world")
+    with pytest.raises(DatasetError, match="junk.*not an idx file"):
+        read_idx(tmp_path / "junk")
+
+
+def test_fashion_mnist_from_root(tmp_path):
+    arrays = write_mnist_like(tmp_path / "fm")
+    split = load_split({"kind": "fashion-mnist", "root": str(tmp_path / "fm")}, "test")
+    assert split.classes == FASHION_CLASSES
+    assert split.data.shape == (6, 1, 28, 28) and split.data.dtype == torch.uint8
+    np.testing.assert_array_equal(split.data[:, 0].numpy(), arrays["t10k"][0])
+    np.testing.assert_array_equal(split.labels.numpy(), arrays["t10k"][1])
+
+
+def test_fashion_mnist_missing_files_explains_how_to_get_them(tmp_path):
+    with pytest.raises(DatasetError, match="dataset-fashion-mnist"):
+        load_split({"kind": "fashion-mnist", "root": str(tmp_path)}, "train")
+
+
+def test_mnist_in_torchvision_layout(tmp_path):
+    arrays = write_mnist_like(tmp_path / "MNIST" / "raw", compress=False)
+    split = load_split({"kind": "mnist", "root": str(tmp_path)}, "train")
+    assert split.classes == [str(d) for d in range(10)]
+    np.testing.assert_array_equal(split.data[:, 0].numpy(), arrays["train"][0])
+
+
+def test_image_size_resizes(tmp_path):
+    write_mnist_like(tmp_path / "fm")
+    split = load_split({"kind": "fashion-mnist", "root": str(tmp_path / "fm"), "image_size": 32}, "test")
+    assert split.data.shape == (6, 1, 32, 32)
+
+
+def test_cifar10_binary_format(tmp_path):
+    folder = tmp_path / "cifar-10-batches-bin"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    expected = []
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        labels = rng.integers(0, 10, 3, dtype=np.uint8)
+        images = rng.integers(0, 256, (3, 3072), dtype=np.uint8)
+        np.concatenate([labels[:, None], images], axis=1).tofile(folder / f"{name}.bin")
+        expected.append((labels, images))
+    split = load_split({"kind": "cifar10", "root": str(tmp_path)}, "test")
+    assert split.classes == CIFAR10_CLASSES
+    assert split.data.shape == (3, 3, 32, 32)
+    np.testing.assert_array_equal(split.data.reshape(3, -1).numpy(), expected[-1][1])
+    np.testing.assert_array_equal(split.labels.numpy(), expected[-1][0])
+    assert len(load_split({"kind": "cifar10", "root": str(tmp_path)}, "train")) == 15
+
+
+def test_cifar10_python_format(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {"data": rng.integers(0, 256, (2, 3072), dtype=np.uint8), "labels": [1, 7]}
+        (folder / name).write_bytes(pickle.dumps(batch))
+    split = load_split({"kind": "cifar10", "root": str(tmp_path)}, "test")
+    assert split.labels.tolist() == [1, 7] and split.data.shape == (2, 3, 32, 32)
+
+
+class Evil:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_cifar10_refuses_pickled_code(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (folder / name).write_bytes(pickle.dumps({"data": Evil(), "labels": [0]}))
+    with pytest.raises(DatasetError, match="test_batch.*not allowed"):
+        load_split({"kind": "cifar10", "root": str(tmp_path)}, "test")
+
+
+def test_cifar10_missing_says_how(tmp_path):
+    with pytest.raises(DatasetError, match="download: true"):
+        load_split({"kind": "cifar10", "root": str(tmp_path)}, "train")
+
+
+def make_folder(root):
+    for cls, colour in (("cats", (255, 0, 0)), ("dogs", (0, 0, 255))):
+        (root / cls).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (20 + i, 24), colour).save(root / cls / f"{i}.png")
+
+
+def test_imagefolder_reads_and_resizes(tmp_path):
+    make_folder(tmp_path / "photos")
+    split = load_split({"kind": "imagefolder", "root": str(tmp_path / "photos"), "image_size": 16}, "train")
+    assert split.classes == ["cats", "dogs"] and len(split) == 6
+    _, images, labels = next(split.batches(4))
+    assert images.shape == (4, 3, 16, 16) and images.dtype == torch.uint8
+    assert labels.tolist() == [0, 0, 0, 1]
+    assert images[0, 0].float().mean() > 250 and images[0, 2].float().mean() < 5
+
+
+def test_imagefolder_unreadable_image_named_by_path(tmp_path):
+    make_folder(tmp_path / "photos")
+    bad = tmp_path / "photos" / "dogs" / "broken.jpg"
+    bad.write_bytes(b"not a jpeg at all")
+    split = load_split({"kind": "imagefolder", "root": str(tmp_path / "photos"), "image_size": 16}, "train")
+    with pytest.raises(DatasetError, match="broken.jpg"):
+        list(split.batches(8))
+
+
+def test_synthetic_is_deterministic_and_balanced():
+    a, labels_a, classes = make_synthetic(40, 16, 3, 4, seed=5)
+    b, labels_b, _ = make_synthetic(40, 16, 3, 4, seed=5)
+    c, _, _ = make_synthetic(40, 16, 3, 4, seed=6)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(labels_a, labels_b)
+    assert not np.array_equal(a, c)
+    assert a.shape == (40, 3, 16, 16) and len(classes) == 4
+    assert np.bincount(labels_a).tolist() == [10, 10, 10, 10]
+
+
+def test_synthetic_classes_differ_on_average():
+    images, labels, _ = make_synthetic(400, 16, 1, 4, seed=0)
+    means = [images[labels == k].astype(float).mean(axis=0) for k in range(4)]
+    for i in range(4):
+        for j in range(i + 1, 4):
+            assert np.abs(means[i] - means[j]).mean() > 5
+
+
+def test_probe_limit_caps_the_probe_split():
+    config = {"kind": "synthetic", "probe_split": "train", "probe_limit": 10, "synthetic": {"train_count": 50}}
+    probe = analysis_split(config)
+    assert len(probe) == 10
+    np.testing.assert_array_equal(probe.data.numpy(), load_split(config, "train").data[:10].numpy())
+
+
+def test_channel_stats_match_numpy():
+    split = load_split({"kind": "synthetic", "synthetic": {"channels": 3, "train_count": 64}}, "train")
+    mean, std = channel_stats(split)
+    pixels = split.data.double().numpy() / 255
+    np.testing.assert_allclose(mean, pixels.mean(axis=(0, 2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(std, pixels.std(axis=(0, 2, 3)), rtol=1e-5)
+
+
+def test_normalise_round_trip():
+    images = torch.randint(0, 256, (3, 2, 5, 5), dtype=torch.uint8)
+    normal = normalise(images, [0.5, 0.2], [0.25, 0.1])
+    assert torch.allclose(normal[:, 1], (images[:, 1].float() / 255 - 0.2) / 0.1)
+    assert torch.allclose(denormalise(normal, [0.5, 0.2], [0.25, 0.1]), images.float() / 255, atol=1e-6)
+
+
+def test_augment_is_a_crop_of_the_padded_image_and_a_flip():
+    images = torch.arange(2 * 1 * 6 * 6, dtype=torch.uint8).view(2, 1, 6, 6)
+    generator = torch.Generator().manual_seed(0)
+    out = augment_batch(images, ["random_crop"], generator, pad=2)
+    padded = torch.nn.functional.pad(images, (2, 2, 2, 2))
+    for i in range(2):
+        windows = [padded[i, 0, y:y + 6, x:x + 6] for y in range(5) for x in range(5)]
+        assert any(torch.equal(out[i, 0], w) for w in windows)
+    flipped = augment_batch(images, ["hflip"], torch.Generator().manual_seed(3))
+    for i in range(2):
+        assert torch.equal(flipped[i], images[i]) or torch.equal(flipped[i], images[i].flip(-1))

@@ -1,0 +1,55 @@
+"""Image helpers: patches keep the unit's place, boxes and grids land where they should."""
+import numpy as np
+
+from convatlas.site.images import display_factor, draw_box, grid, receptive_patch, to_rgb, upscale
+
+
+def test_to_rgb_from_grey_chw():
+    grey = np.arange(6, dtype=np.uint8).reshape(1, 2, 3)
+    rgb = to_rgb(grey)
+    assert rgb.shape == (2, 3, 3) and (rgb[..., 0] == grey[0]).all() and (rgb[..., 2] == grey[0]).all()
+
+
+def test_receptive_patch_pads_outside_the_image_with_grey():
+    image = np.full((6, 6, 3), 200, dtype=np.uint8)
+    # a 5x5 field whose unclipped corner is (-2, -1): the clipped box is (0, 0, 3, 4)
+    patch = receptive_patch(image, (0, 0, 3, 4), (-2, -1), (5, 5))
+    assert patch.shape == (5, 5, 3)
+    assert (patch[:2] == 128).all() and (patch[:, 0] == 128).all()
+    assert (patch[2:5, 1:5] == 200).all()
+
+
+def test_upscale_is_nearest_neighbour():
+    image = np.arange(4, dtype=np.uint8).reshape(2, 2, 1)
+    assert upscale(image, 3)[:, :, 0].tolist()[0] == [0, 0, 0, 1, 1, 1]
+    assert display_factor(5) == 19 and display_factor(28) == 3 and display_factor(500) == 1
+
+
+def test_draw_box_outlines_the_box_only():
+    image = np.zeros((10, 10, 3), dtype=np.uint8)
+    out = draw_box(image, (2, 3, 6, 8), factor=2, thickness=1)
+    red = out[..., 0] > 0
+    assert red[4, 6:16].all() and red[11, 6:16].all() and red[4:12, 6].all() and red[4:12, 15].all()
+    assert not red[5:11, 7:15].any() and red.sum() == 2 * 10 + 2 * 6
+
+
+def test_grid_places_cells_row_by_row():
+    cells = [np.full((2, 3, 3), i, dtype=np.uint8) for i in range(5)]
+    out = grid(cells, columns=2, gap=1, background=(9, 9, 9))
+    assert out.shape == (3 * 2 + 2, 2 * 3 + 1, 3)
+    assert out[0, 0, 0] == 0 and out[0, 4, 0] == 1 and out[3, 0, 0] == 2 and out[6, 0, 0] == 4
+    assert out[6, 4, 0] == 9  # the empty sixth cell keeps the background
+
+
+def test_feature_map_mosaic_scales_by_the_layer_maximum():
+    from convatlas.site.pages.feature_maps import map_mosaic
+
+    maps = np.zeros((3, 4, 4), dtype=np.float32)
+    maps[1, 2, 3] = 2.0
+    maps[2, 0, 0] = 1.0
+    mosaic = map_mosaic(maps, tile=8)  # 4 px maps upscaled x2, one row of 3 tiles, 1 px gaps
+    assert mosaic.shape == (8, 3 * 8 + 2, 3)
+    assert mosaic[4, 9 + 6, 0] == 255 and mosaic[0, 18, 0] == 128 and mosaic[:, :8].max() == 0
+    vector = map_mosaic(np.array([0.0, 3.0, 1.5]))  # a linear layer: one 32 px square per unit
+    assert vector.shape == (32, 3 * 32 + 2, 3)
+    assert [vector[5, 5 + 33 * i, 0] for i in range(3)] == [0, 255, 128]

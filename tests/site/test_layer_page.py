@@ -1,0 +1,102 @@
+"""Layer and channel pages: every channel gets a page whose patches are the right crops."""
+import numpy as np
+from PIL import Image
+
+from convatlas.analyses.deconv import project_top_k
+from convatlas.analyses.index import build_index
+from convatlas.nn.graph import ModelGraph
+from convatlas.site.linkcheck import broken_references
+from convatlas.site.pages.layer import GAP, LayerPage, render_layer, sample_channels
+from convatlas.site.render import Renderer
+
+
+
+def layer_info(layer):
+    field = layer.receptive_field
+    return {"name": layer.name, "kind": layer.kind, "shape": list(layer.shape), "whole": field.whole,
+            "rf_y": [field.y.size, field.y.jump, field.y.start], "rf_x": [field.x.size, field.x.jump, field.x.start]}
+
+
+def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf, tied_probe, pictures_of, repo, tied_normalisation):
+    MEAN, STD = tied_normalisation
+    model, images = tied_zf, tied_probe
+    layers = ModelGraph(model, (1, 16, 16)).layers
+    index, stats, predictions = build_index(model, layers, images, MEAN, STD, k=9, show_progress=False)
+    names = [l.name for l in layers]
+    site = tmp_path / "site"
+    for layer in layers:
+        projections = project_top_k(model, layer.name, (1, 16, 16), index, images, MEAN, STD,
+                                    ["deconvnet", "guided"], show_progress=False)
+        evolution = {1: projections["deconvnet"][:, 0], 2: projections["deconvnet"][:, 0]}
+        filters = model.features.conv1.weight.detach().numpy() if layer.name == "features.relu1" else None
+        page = LayerPage("tiny", 2, layer.name, layer_info(layer), names, [1, 2], index, stats, predictions,
+                         pictures_of(images), projections, evolution, filters, overview_channels=4,
+                         evolution_channels=2)
+        render_layer(page, Renderer(repo / "templates", site))
+    folder = site / "models/tiny/epoch-2/features.relu2"
+    assert sorted(p.name for p in folder.glob("channel-*.html")) == sorted(f"channel-{c}.html" for c in range(6))
+    page = (folder / "index.html").read_text()
+    assert page.count('class="ccard') == 6 and "sprite.png" in page
+    channel_page = (folder / "channel-3.html").read_text()
+    assert "epoch-1/features.relu2/channel-3.html" in channel_page  # the same channel at the other checkpoint
+    assert "channel-2.html" in channel_page and "channel-4.html" in channel_page
+
+    # the rank-0 patch of channel 3 is the image crop around the top unit, upscaled
+    row = index[(index.layer == "features.relu2") & (index.channel == 3) & (index["rank"] == 0)].iloc[0]
+    field = layers[1].receptive_field
+    size = field.y.size  # 11 px for conv5-pool-conv3
+    y0 = field.y.start + row.y * field.y.jump
+    x0 = field.x.start + row.x * field.x.jump
+    expected = np.full((size, size), 128, dtype=np.uint8)
+    image = images.data[row.image, 0].numpy()
+    for dy in range(size):
+        for dx in range(size):
+            if 0 <= y0 + dy < 16 and 0 <= x0 + dx < 16:
+                expected[dy, dx] = image[y0 + dy, x0 + dx]
+    sheet = np.asarray(Image.open(folder / "img/3-patches.png"))
+    factor = 96 // size
+    cell = sheet[: size * factor, : size * factor, 0]
+    assert np.array_equal(cell[::factor, ::factor], expected)
+    assert sheet.shape[0] == 3 * size * factor + 2 * GAP
+
+    for name in ("3-deconvnet.png", "3-guided.png", "3-evolution.png"):
+        assert (folder / "img" / name).is_file()
+    assert 'src="img/3-deconvnet.png"' in channel_page and "Feature evolution" in channel_page
+    assert page.count('class="pair"') == 4 + 2  # overview and evolution samples
+    first = (site / "models/tiny/epoch-2/features.relu1/index.html").read_text()
+    assert 'src="img/filters.png"' in first
+    assert (site / "models/tiny/epoch-2/features.relu1/img/4-filter.png").is_file()
+
+    # linear layers use the whole image
+    linear = (site / "models/tiny/epoch-2/classifier.fc1_relu/index.html").read_text()
+    assert "the whole image" in linear
+    # only links to the other epoch and to the model and index pages (not rendered here) are missing
+    missing = {m.split(": missing ")[1] for m in broken_references(site)}
+    other_epoch = {m for m in missing if "epoch-1/" in m}
+    assert other_epoch and missing - other_epoch == {"../../index.html", "../../../../index.html"}
+
+
+def test_sample_channels_spread_evenly():
+    assert sample_channels(64, 4) == [0, 21, 42, 63]
+    assert sample_channels(3, 16) == [0, 1, 2]
+    assert sample_channels(10, 0) == []
+
+
+def test_projection_crops_match_a_direct_projection(tied_zf, tied_probe, tied_normalisation):
+    MEAN, STD = tied_normalisation
+    """project_top_k's cropped projection equals the full projection cut at the receptive field."""
+    from convatlas.analyses.deconv import project
+    from convatlas.data.transforms import normalise
+
+    model, images = tied_zf, tied_probe
+    layers = ModelGraph(model, (1, 16, 16)).layers
+    index, _, _ = build_index(model, layers, images, MEAN, STD, k=3, show_progress=False)
+    cropped = project_top_k(model, "features.relu2", (1, 16, 16), index, images, MEAN, STD, show_progress=False, batch_size=5)
+    row = index[(index.layer == "features.relu2") & (index.channel == 4) & (index["rank"] == 1)].iloc[0]
+    full = project(model, normalise(images.data[[row.image]], MEAN, STD), "features.relu2", [[4, row.y, row.x]])[0, 0]
+    field = layers[1].receptive_field
+    (y0, x0, y1, x1), (oy, ox), _ = field.unit_geometry(int(row.y), int(row.x), 16, 16)
+    got = cropped["deconvnet"][4, 1, :, :, 0]
+    assert np.allclose(got[y0 - oy:y1 - oy, x0 - ox:x1 - ox], full[y0:y1, x0:x1].numpy(), atol=1e-6)
+    # nothing of the projection lies outside the receptive field, so cropping loses nothing
+    assert np.isclose(np.abs(full.numpy()).sum(), np.abs(got).sum(), rtol=1e-5)

@@ -1,0 +1,129 @@
+"""Config validation: every bad input stops with a message naming the key and the value."""
+
+import pytest
+
+from convatlas.core.errors import ConfigError
+from convatlas.workflow.config import checkpoint_epochs, load_config, validate_config
+
+
+@pytest.fixture
+def check_error(tiny_config):
+    """Mutates the tiny config, validates it, and checks the error message holds every ``expected`` part."""
+    def check(mutate, *expected: str) -> str:
+        config = tiny_config()
+        mutate(config)
+        with pytest.raises(ConfigError) as caught:
+            validate_config(config)
+        message = str(caught.value)
+        for part in expected:
+            assert part in message, f"{part!r} not in {message!r}"
+        return message
+
+    return check
+
+
+def test_defaults_are_filled(tiny_config):
+    config = validate_config(tiny_config())
+    assert config["device"] == "auto"
+    tiny = config["models"]["tiny"]
+    assert tiny["optimizer"] == {
+        "name": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": False, "betas": [0.9, 0.999],
+        "eps": 1e-8, "weight_decay": 0.0005,
+    }
+    assert tiny["augment"] == [] and tiny["seed"] == 0 and tiny["weights"] is None
+    assert config["datasets"]["shapes"]["probe_split"] == "test"
+    assert config["site"]["title"] == "convatlas"
+
+
+def test_defaults_do_not_share_mutable_values(tiny_config):
+    config = validate_config(tiny_config())
+    config["models"]["tiny"]["augment"].append("hflip")
+    assert config["models"]["tres"]["augment"] == []
+
+
+def test_unknown_key_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"].update(learning_rate=0.1), "models.tiny.learning_rate", "unknown key")
+
+
+def test_unknown_top_level_key_is_named(check_error):
+    check_error(lambda c: c.update(modles={}), "config key modles", "unknown key")
+
+
+def test_wrong_type_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"].update(epochs="ten"), "models.tiny.epochs", "'ten'")
+
+
+def test_unknown_architecture_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"].update(arch="alexnet"), "models.tiny.arch", "'alexnet'", "torchvision:<name>")
+
+
+def test_unknown_torchvision_model_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"].update(arch="torchvision:nonet"), "models.tiny.arch", "'nonet'")
+
+
+def test_unknown_dataset_kind_is_named(check_error):
+    check_error(lambda c: c["datasets"]["shapes"].update(kind="svhn"), "datasets.shapes.kind", "'svhn'", "synthetic")
+
+
+def test_missing_dataset_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"].update(dataset="fashon"), "models.tiny.dataset", "'fashon'", "shapes")
+
+
+def test_checkpoint_beyond_epochs_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"].update(checkpoints=[1, 5]), "models.tiny.checkpoints", "epoch 5", "epochs (2)")
+
+
+def test_unknown_arch_parameter_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"]["params"].update(depth=3), "models.tiny.params.depth", "widths")
+
+
+def test_missing_weights_file_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"].update(weights="/nonexistent/w.pt"), "models.tiny.weights", "/nonexistent/w.pt")
+
+
+def test_missing_required_key_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"].pop("dataset"), "models.tiny.dataset", "required")
+
+
+def test_imagefolder_needs_root(check_error):
+    check_error(lambda c: c["datasets"].update(photos={"kind": "imagefolder", "image_size": 32}), "datasets.photos.root")
+
+
+def test_bad_optimizer_name_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"]["optimizer"].update(name="rmsprop"), "models.tiny.optimizer.name", "'rmsprop'")
+
+
+def test_checkpoint_epochs_always_include_the_last():
+    assert checkpoint_epochs({"checkpoints": [3, 1], "epochs": 5}) == [1, 3, 5]
+
+
+def test_embedded_default_config_is_valid(repo):
+    config = load_config(repo / "config.yaml")
+    assert {"zf", "resnet"} <= set(config["models"])
+    assert config["datasets"][config["models"]["zf"]["dataset"]]["kind"] == "fashion-mnist"
+
+
+def test_invalid_yaml_names_the_file(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("models: [unclosed\n")
+    with pytest.raises(ConfigError, match="config.yaml"):
+        load_config(path)
+
+
+def test_unknown_ranking_is_named(check_error):
+    check_error(lambda c: c["analysis"].update(ranking="median"), "analysis.ranking", "'median'", "max | mean | l2")
+
+
+def test_analysis_defaults(tiny_config):
+    analysis = validate_config(tiny_config())["analysis"]
+    assert analysis["top_k"] == 9 and analysis["ranking"] == "max" and analysis["layers"] is None
+
+
+def test_missing_maximise_photo_is_named(tiny_config):
+    from convatlas.workflow.plan import check_analyses
+
+    config = validate_config(tiny_config())
+    config["maximise"].update(start="photo", photo="/nonexistent/cat.png")
+    config["correspondence"] = {}
+    with pytest.raises(ConfigError, match="config key maximise.photo: file '/nonexistent/cat.png' does not exist"):
+        check_analyses(config)
