@@ -45,7 +45,8 @@ def main() -> None:
     index, stats, predictions = build_index(model, [layer], probe, [0.2], [0.3], show_progress=False)
     pictures = SimpleNamespace(classes=probe.classes, size=probe.size[0],
                                images=lambda indices: probe.images(torch.as_tensor(np.asarray(indices))).numpy())
-    page = LayerPage("m", 1, layer.name, layer_records([layer])[0], [layer.name], [1], index, stats, predictions, pictures)
+    page = LayerPage("m", 1, layer.name, layer_records([layer])[0], [layer.name], [1], index, stats, predictions, pictures,
+                     probe.classes)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         folder = render_layer(page, Renderer(REPO / "templates", Path(tmp) / "site"))

@@ -76,6 +76,7 @@ rule analysis_pages:
         correspondence_meta="results/{model}/epoch-{epoch}/correspondence.json",
         invariance_table="results/{model}/epoch-{epoch}/invariance.parquet",
         invariance_strips="results/{model}/epoch-{epoch}/invariance.npz",
+        layers="results/{model}/epoch-{epoch}/layers.json",
     output:
         pages=directory(site_path(layout.analyses_dir("{model}", "{epoch}"))),
     log:

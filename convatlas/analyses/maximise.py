@@ -24,6 +24,7 @@ from torch import nn
 from ..core.schema import with_defaults
 from ..data.transforms import denormalise
 from ..nn.modules import last_linear
+from .deconv import Projector
 
 SCHARR_X = torch.tensor([[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]])
 SCHARR_Y = SCHARR_X.T.contiguous()
@@ -159,8 +160,6 @@ def optimise(
 
 def _redirected(model: nn.Module, layer: str, input_shape: tuple[int, int, int]) -> nn.Module:
     """The model up to ``layer`` with every ReLU's backward redirected (see nn.rules.redirected_relu)."""
-    from .deconv import Projector
-
     return Projector(model, layer, input_shape, method="redirected").module
 
 

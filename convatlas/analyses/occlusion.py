@@ -25,6 +25,8 @@ from ..core.errors import LayerError
 from ..nn.graph import ModelGraph, pair
 from ..nn.hooks import forward_hooks
 from ..nn.surgery import tail_from
+from .attribution import attributions
+from .deconv import Projector
 
 Method = Literal["auto", "batched", "incremental"]
 AUTO_MAX_FRACTION = 0.6  # auto uses incremental inference below this share of the convs' work
@@ -369,9 +371,6 @@ def occlusion_study(model: nn.Module, graph: ModelGraph, images: torch.Tensor, l
     for every window of ``settings`` (the ``occlusion`` config block), the deconvnet projection of
     each image's strongest feature map at its top activation, and gradient attributions for the
     true and the predicted class."""
-    from .attribution import attributions
-    from .deconv import Projector
-
     layer = settings["layer"] or default_layer(graph)
     results: dict[str, np.ndarray] = {}
     channels = None

@@ -68,6 +68,14 @@ class ImageSet(torch.utils.data.Dataset):
         step = max(1, len(self) // max(1, count))
         return self.subset_indices(torch.arange(0, len(self), step)[:count])
 
+    def relabel(self, mapping: list[int], classes: list[str]) -> ImageSet:
+        """The same images with label ``i`` renamed ``mapping[i]``, of the class names ``classes``
+        (e.g. folder classes mapped onto a pretrained model's outputs)."""
+        subset = self.subset_indices(torch.arange(len(self)))
+        subset.labels = torch.as_tensor(mapping, dtype=torch.long)[self.labels]
+        subset.classes = list(classes)
+        return subset
+
     def select_classes(self, classes: list[int]) -> ImageSet:
         """The images of ``classes`` only, relabelled 0..len(classes)-1 in that order."""
         mask = torch.isin(self.labels, torch.as_tensor(classes))

@@ -23,7 +23,8 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     write_parquet(stats, outputs.stats)
     write_parquet(predictions, outputs.predictions)
     write_json(outputs.layers, {"epoch": meta["epoch"], "ranking": params.ranking, "top_k": params.top_k,
-                                "probe_images": len(images), "layers": layer_records(subject.layers)})
+                                "probe_images": len(images), "classes": images.classes,
+                                "layers": layer_records(subject.layers)})
     write_npz(outputs.feature_maps, feature_maps(subject, params.feature_map_images))
 
 

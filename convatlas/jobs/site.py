@@ -29,7 +29,8 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     from . import site_renderer
 
     layer = params.layer
-    info = next(entry for entry in read_json(inputs.layers)["layers"] if entry["name"] == layer)
+    layers = read_json(inputs.layers)
+    info = next(entry for entry in layers["layers"] if entry["name"] == layer)
     projections = read_npz(inputs.projections)
     filters = projections.pop("filters", None)
     evolution = {}
@@ -38,7 +39,7 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     page = LayerPage(
         params.model, int(params.epoch), layer, info, params.layer_names, params.page_epochs,
         read_parquet(inputs.index), read_parquet(inputs.stats), read_parquet(inputs.predictions),
-        Pictures(params.dataset, params.dataset_name), projections=projections, evolution=evolution, filters=filters,
+        Pictures(params.dataset, params.dataset_name), layers["classes"], projections=projections, evolution=evolution, filters=filters,
         ablation=read_parquet(inputs.ablation), maximised=read_npz(inputs.maximise),
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
     )

@@ -47,7 +47,10 @@ class Subject:
         """The analysed split of the dataset (``probe_split``, capped at ``probe_limit``)."""
         if self.dataset is None:
             raise ValueError("this subject was loaded without a dataset")
-        return analysis_split(self.dataset, self.meta["dataset"])
+        images = analysis_split(self.dataset, self.meta["dataset"])
+        if self.meta.get("label_map") is not None:  # a pretrained model's own output classes
+            images = images.relabel(self.meta["label_map"], self.meta["classes"])
+        return images
 
     def normalise(self, batch: torch.Tensor) -> torch.Tensor:
         """A uint8 batch as the normalised float batch the model sees, on its device."""

@@ -58,13 +58,16 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     """Load a checkpoint: the model in eval mode on ``device`` and its meta.
 
     meta holds at least arch, params, dataset, classes, epoch, test_accuracy, mean and std
-    (the normalisation the model expects).
+    (the normalisation the model expects); ``as_is`` marks a model built unmodified (pretrained
+    weights analysed as they are, recorded with their SHA-256 under ``weights``). The user's own
+    code (``arch: module:callable``) is imported again to rebuild the model.
     """
     from .registry import build_model
 
     payload = read_checkpoint(path)
     meta = payload["meta"]
-    model = build_model(meta["arch"], meta["in_channels"], len(meta["classes"]), meta["image_size"], meta["params"])
+    model = build_model(meta["arch"], meta["in_channels"], len(meta["classes"]), meta["image_size"], meta["params"],
+                        as_is=meta.get("as_is", False))
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as error:

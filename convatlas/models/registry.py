@@ -10,6 +10,7 @@ from torch import nn
 from ..core.errors import ConfigError
 from .lenet import LeNet, lenet
 from .resnet import CifarResNet, resnet
+from .user import build_user_model, is_user_arch, user_callable
 from .vgg import VGG, vgg
 from .zf import ZFNet, zf
 
@@ -26,7 +27,11 @@ def _builder_parameters(arch: str) -> set[str] | None:
 
 
 def check_arch(arch: str, params: dict[str, Any], key: str) -> None:
-    """Raise a ConfigError naming ``key`` if ``arch`` or one of its ``params`` is unknown."""
+    """Raise a ConfigError naming ``key`` if ``arch`` or one of its ``params`` is unknown (the user's
+    own code is imported to check that its callable exists)."""
+    if is_user_arch(arch):
+        user_callable(arch, f"{key}.arch")
+        return
     if arch.startswith("torchvision:"):
         from . import tv  # imported late: torchvision takes seconds to import
 
@@ -42,11 +47,18 @@ def check_arch(arch: str, params: dict[str, Any], key: str) -> None:
             raise ConfigError(f"{key}.params.{param}", f"{arch} takes no parameter {param!r} (takes: {', '.join(sorted(accepted))})")
 
 
-def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, params: dict[str, Any] | None = None) -> nn.Module:
-    """Build an untrained model for inputs of ``in_channels`` x ``image_size`` and ``num_classes`` classes."""
+def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, params: dict[str, Any] | None = None,
+                as_is: bool = False) -> nn.Module:
+    """Build an untrained model for inputs of ``in_channels`` x ``image_size`` and ``num_classes`` classes.
+
+    ``as_is`` builds a torchvision model unmodified (its own input channels and classes, for weights
+    made for it); the user's own code (``module:callable``) is always built as it is."""
     params = dict(params or {})
+    if is_user_arch(arch):
+        return build_user_model(arch, params)
     if arch.startswith("torchvision:"):
         from . import tv
 
-        return tv.build(arch.split(":", 1)[1], in_channels, num_classes, image_size, **params)
+        name = arch.split(":", 1)[1]
+        return tv.build_as_is(name, **params) if as_is else tv.build(name, in_channels, num_classes, image_size, **params)
     return BUILDERS[arch](in_channels, num_classes, image_size, **params)

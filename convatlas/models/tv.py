@@ -23,15 +23,20 @@ def available() -> list[str]:
     return sorted(torchvision.models.list_models(module=torchvision.models))
 
 
-def build(name: str, in_channels: int, num_classes: int, image_size: int, **params) -> nn.Module:
-    """``torchvision.models.get_model(name)`` with the first conv and classifier fitted to the data."""
+def build_as_is(name: str, **params) -> nn.Module:
+    """``torchvision.models.get_model(name)`` unmodified (no download: ``weights=None``)."""
+    import torchvision
+
     kwargs = dict(params)
     if name in ("googlenet", "inception_v3"):
         kwargs.setdefault("aux_logits", False)
         kwargs.setdefault("init_weights", True)
-    import torchvision
+    return torchvision.models.get_model(name, weights=None, **kwargs)
 
-    model = torchvision.models.get_model(name, weights=None, **kwargs)
+
+def build(name: str, in_channels: int, num_classes: int, image_size: int, **params) -> nn.Module:
+    """``torchvision.models.get_model(name)`` with the first conv and classifier fitted to the data."""
+    model = build_as_is(name, **params)
     conv_name, conv = first_conv(model)
     if conv.in_channels != in_channels:
         replace_module(model, conv_name, nn.Conv2d(

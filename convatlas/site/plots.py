@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -53,7 +54,6 @@ def occlusion_figure(image, projection, windows, maps: dict, classes, true_label
     """Zeiler & Fergus Fig. 7 for one image: per window, (a) the strongest feature map's summed
     activity, (b) the true-class probability, (c) the most probable class, beside the image and
     the deconvnet projection of that feature map's top activation."""
-    import numpy as np
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
@@ -115,8 +115,6 @@ def invariance_figure(table, path, transform: str, unit: str, first_layer: str, 
 
 def confusion_difference(before, after, classes, path, title: str = "") -> None:
     """After minus before confusion counts (rows: true class, columns: predicted), diverging colours."""
-    import numpy as np
-
     diff = np.asarray(after) - np.asarray(before)
     bound = max(1, int(np.abs(diff).max()))
     size = max(4.0, 0.5 * len(classes) + 2)
@@ -167,8 +165,6 @@ def probe_figure(tables: dict, path) -> None:
 def attribution_figure(image, occlusion_map, window: int, rows: dict, path, title: str = "") -> None:
     """Per class (true, predicted): saliency, guided backpropagation and Grad-CAM over the image,
     beside the image and its occlusion map (true-class probability) for comparison."""
-    import numpy as np
-
     fig, axes = plt.subplots(len(rows), 4, figsize=(10, 2.7 * len(rows)), squeeze=False)
     grey = image.mean(axis=2)
     for r, (label, maps) in enumerate(rows.items()):

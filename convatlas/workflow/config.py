@@ -60,7 +60,7 @@ def _describe(error: jsonschema.ValidationError) -> ConfigError:
         return ConfigError(key, f"{error.instance!r} is not one of {options}")
     if error.validator == "pattern" and key.endswith("arch"):
         return ConfigError(
-            key, f"unknown architecture {error.instance!r} (zf | lenet | vgg | resnet | torchvision:<name>)"
+            key, f"unknown architecture {error.instance!r} (zf | lenet | vgg | resnet | torchvision:<name> | <module>:<callable>)"
         )
     if error.validator == "propertyNames":
         return ConfigError(key, f"name {error.instance!r} must be letters, digits, '_' or '-'")
@@ -100,14 +100,37 @@ def _check_semantics(config: dict[str, Any]) -> None:
                 f"models.{name}.dataset",
                 f"{model['dataset']!r} names no dataset (defined: {', '.join(sorted(datasets))})",
             )
-        for epoch in model["checkpoints"]:
-            if epoch > model["epochs"]:
-                raise ConfigError(
-                    f"models.{name}.checkpoints", f"epoch {epoch} is beyond epochs ({model['epochs']})"
-                )
+        if model["epochs"] > 0:
+            for epoch in model["checkpoints"]:
+                if epoch > model["epochs"]:
+                    raise ConfigError(
+                        f"models.{name}.checkpoints", f"epoch {epoch} is beyond epochs ({model['epochs']})"
+                    )
         if model["weights"] is not None and not Path(model["weights"]).is_file():
             raise ConfigError(f"models.{name}.weights", f"file {model['weights']!r} does not exist")
+        _check_pretrained(name, model)
         check_arch(model["arch"], model["params"], key=f"models.{name}")
+    for base in config["variants"]:
+        if base in config["models"] and config["models"][base]["epochs"] == 0:
+            raise ConfigError(f"variants.{base}", f"model {base} is not trained here (epochs: 0), so it has no variants to train")
+    for name in config["transfer"]["models"]:
+        if name in config["models"] and config["models"][name]["epochs"] == 0:
+            raise ConfigError("transfer.models", f"model {name} is not trained here (epochs: 0); transfer trains it on the source classes")
+
+
+def _check_pretrained(name: str, model: dict[str, Any]) -> None:
+    """What a model analysed as loaded (``epochs: 0``) needs, and what only it may have."""
+    key = f"models.{name}"
+    if model["epochs"] > 0:
+        if model["classes"] is not None:
+            raise ConfigError(f"{key}.classes", "names the outputs of a model analysed as loaded (epochs: 0); "
+                              "a model trained here has its dataset's classes")
+        return
+    if model["arch"].startswith("torchvision:") and model["weights"] is None:
+        raise ConfigError(f"{key}.weights", "epochs: 0 analyses a torchvision model as loaded: give its weights file")
+    classes = model["classes"]
+    if classes not in (None, "imagenet") and not Path(classes).expanduser().is_file():
+        raise ConfigError(f"{key}.classes", f"{classes!r} is neither imagenet nor an existing file of class names")
 
 
 def expand_variants(config: dict[str, Any]) -> dict[str, list[str]]:
@@ -147,5 +170,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 
 def checkpoint_epochs(model_config: dict[str, Any]) -> list[int]:
-    """The sorted epochs at which a model saves checkpoints; the last epoch is always one."""
+    """The sorted epochs at which a model saves checkpoints; the last epoch is always one. A model
+    analysed as loaded (``epochs: 0``) has the single checkpoint 0."""
+    if model_config["epochs"] == 0:
+        return [0]
     return sorted(set(model_config["checkpoints"]) | {model_config["epochs"]})

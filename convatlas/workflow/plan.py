@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from ..analyses.boxes import part_box
 from ..core.errors import ConfigError, LayerError
 from ..data.sources import dataset_classes, synthetic_settings
 from .config import checkpoint_epochs
@@ -61,8 +62,6 @@ def page_epochs(config: dict[str, Any], model_name: str) -> list[int]:
 
 def check_analyses(config: dict[str, Any]) -> None:
     """Check the analysis settings against each model's input size and classes (ConfigError names the key)."""
-    from ..analyses.boxes import part_box
-
     maximise = config.get("maximise", {})
     if maximise.get("start") == "photo":
         if not maximise.get("photo"):

@@ -30,7 +30,7 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf
         evolution = {1: projections["deconvnet"][:, 0], 2: projections["deconvnet"][:, 0]}
         filters = model.features.conv1.weight.detach().numpy() if layer.name == "features.relu1" else None
         page = LayerPage("tiny", 2, layer.name, layer_info(layer), names, [1, 2], index, stats, predictions,
-                         pictures_of(images), projections, evolution, filters, overview_channels=4,
+                         pictures_of(images), images.classes, projections, evolution, filters, overview_channels=4,
                          evolution_channels=2)
         render_layer(page, Renderer(repo / "templates", site))
     folder = site / "models/tiny/epoch-2/features.relu2"

@@ -61,7 +61,8 @@ class LayerPage:
     index: pd.DataFrame
     stats: pd.DataFrame
     predictions: pd.DataFrame
-    pictures: Any  # the analysed split: .classes, .size, .images(indices) -> uint8 (N, C, H, W)
+    pictures: Any  # the analysed split: .size, .images(indices) -> uint8 (N, C, H, W)
+    classes: Sequence[str]  # the model's output classes (labels and predictions in predictions.parquet)
     projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (C, k, h, w, in)
     evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (C, h, w, in) top-1 projection
     filters: np.ndarray | None = None  # (C, in, kh, kw) first-layer weights
@@ -147,7 +148,7 @@ class _LayerWriter:
         self.page, self.renderer = page, renderer
         self.index = page.index[page.index.layer == page.layer].sort_values(["channel", "rank"])
         self.stats = page.stats[page.stats.layer == page.layer].sort_values("channel").reset_index(drop=True)
-        self.classes = page.pictures.classes
+        self.classes = list(page.classes)
         self.k = int(self.index["rank"].max()) + 1 if len(self.index) else 0
         height, width = page.pictures.size, page.pictures.size
         self.geometry = _Geometry(height, width, receptive_field(page.info), int(np.ceil(np.sqrt(self.k))))
