@@ -75,6 +75,7 @@ rule ablation_pages:
     input:
         experiments="results/{model}/epoch-{epoch}/ablation/experiments.json",
         layer_tables=layer_ablation_tables,
+        layers="results/{model}/epoch-{epoch}/layers.json",
     output:
         pages=directory(site_path(layout.ablation_dir("{model}", "{epoch}"))),
     log:

@@ -8,6 +8,16 @@ from torch import nn
 from ..nn.graph import Layer, receptive_field_size
 
 
+def provenance(meta: dict[str, Any]) -> str | None:
+    """For a model analysed as loaded: where its weights came from (None for a model trained here)."""
+    if not meta.get("pretrained"):
+        return None
+    weights = meta.get("weights")
+    source = f"pretrained weights from {weights['file']} (SHA-256 {weights['sha256'][:12]}…)" if weights \
+        else f"weights as {meta['arch']} builds them"
+    return f"{source}, not trained here"
+
+
 def summarise_model(name: str, model: nn.Module, meta: dict[str, Any], layers: list[Layer],
                     train_log: list[dict[str, Any]]) -> dict[str, Any]:
     """Everything the index and model pages show about one model, from its last checkpoint."""
@@ -24,6 +34,7 @@ def summarise_model(name: str, model: nn.Module, meta: dict[str, Any], layers: l
         "parameters": sum(p.numel() for p in model.parameters()),
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "epoch": meta["epoch"],
+        "provenance": provenance(meta),
         "test_accuracy": meta["test_accuracy"],
         "test_top5_accuracy": meta.get("test_top5_accuracy"),
         "test_loss": meta["test_loss"],

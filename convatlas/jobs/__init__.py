@@ -17,9 +17,10 @@ def job_arguments(snakemake: Any) -> tuple[Any, Any, SimpleNamespace]:
     return snakemake.input, snakemake.output, params
 
 
-def site_renderer(params: Any):
-    """The Renderer of a page job: the rule's templates and site title, pages under the site root."""
+def site_renderer(params: Any, note: str | None = None):
+    """The Renderer of a page job: the rule's templates and site title, pages under the site root,
+    with ``note`` on every page."""
     from ..site.layout import SITE_ROOT
     from ..site.render import Renderer
 
-    return Renderer(params.templates, SITE_ROOT, params.title)
+    return Renderer(params.templates, SITE_ROOT, params.title, note)

@@ -69,7 +69,7 @@ def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
     from . import site_renderer
 
     pictures = Pictures(params.dataset, params.dataset_name)
-    render_ablation(site_renderer(params), params.model, int(params.epoch),
+    render_ablation(site_renderer(params, read_json(inputs.layers)["provenance"]), params.model, int(params.epoch),
                     read_json(inputs.experiments),
                     {layer: read_parquet(path) for layer, path in zip(params.layer_names, inputs.layer_tables, strict=True)},
                     pictures.images)

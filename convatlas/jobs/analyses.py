@@ -71,12 +71,12 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
     from . import site_renderer
 
     pictures = Pictures(params.dataset, params.dataset_name)
-    classes = read_json(inputs.layers)["classes"]
+    layers = read_json(inputs.layers)
     occlusion = read_npz(inputs.occlusion)
     correspondence_meta = read_json(inputs.correspondence_meta)
     render_analyses(
-        site_renderer(params), params.model, int(params.epoch),
+        site_renderer(params, layers["provenance"]), params.model, int(params.epoch),
         occlusion, pictures.images(occlusion["images"]),
         read_parquet(inputs.correspondence_table), correspondence_meta, pictures.images(correspondence_meta["images"]),
-        read_parquet(inputs.invariance_table), read_npz(inputs.invariance_strips), classes, params.layer_names,
+        read_parquet(inputs.invariance_table), read_npz(inputs.invariance_strips), layers["classes"], params.layer_names,
     )

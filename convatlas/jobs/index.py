@@ -8,6 +8,7 @@ import torch
 
 from ..analyses.feature_maps import layer_activations
 from ..analyses.index import build_index, layer_records
+from ..analyses.summary import provenance
 from ..core.io import write_json, write_npz, write_parquet
 from .subject import load_subject
 
@@ -23,7 +24,7 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     write_parquet(stats, outputs.stats)
     write_parquet(predictions, outputs.predictions)
     write_json(outputs.layers, {"epoch": meta["epoch"], "ranking": params.ranking, "top_k": params.top_k,
-                                "probe_images": len(images), "classes": images.classes,
+                                "probe_images": len(images), "classes": images.classes, "provenance": provenance(meta),
                                 "layers": layer_records(subject.layers)})
     write_npz(outputs.feature_maps, feature_maps(subject, params.feature_map_images))
 

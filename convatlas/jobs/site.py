@@ -43,7 +43,7 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
         ablation=read_parquet(inputs.ablation), maximised=read_npz(inputs.maximise),
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
     )
-    render_layer(page, site_renderer(params))
+    render_layer(page, site_renderer(params, layers["provenance"]))
 
 
 def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
@@ -53,8 +53,9 @@ def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
     from . import site_renderer
 
     maps = read_npz(inputs.maps)
-    render_feature_maps(site_renderer(params), params.model, int(params.epoch),
-                        maps, read_json(inputs.layers)["layers"], [str(c) for c in maps["classes"]])
+    layers = read_json(inputs.layers)
+    render_feature_maps(site_renderer(params, layers["provenance"]), params.model, int(params.epoch),
+                        maps, layers["layers"], [str(c) for c in maps["classes"]])
 
 
 def run_site(inputs: Any, outputs: Any, params: Any) -> None:

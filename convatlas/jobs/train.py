@@ -6,13 +6,22 @@ from typing import Any
 
 def run_train(inputs: Any, outputs: Any, params: Any) -> None:
     """Train ``params.model`` on its dataset, saving checkpoints (in ``params.state_dir``) at the
-    configured epochs and the training log at ``outputs.train_log``."""
+    configured epochs and the training log at ``outputs.train_log``; a model with ``epochs: 0`` is
+    analysed as loaded, saved as checkpoint 0 with an empty log."""
     from ..core.device import pick_device, set_threads
     from ..data.datasets import load_dataset
     from ..train.loop import train_model
     from ..workflow.config import checkpoint_epochs
 
     set_threads(params.threads)
+    if params.model["epochs"] == 0:
+        from ..data.datasets import analysis_split
+        from ..train.pretrained import import_pretrained
+
+        import_pretrained(params.model_name, params.model, params.dataset_name, params.dataset,
+                          analysis_split(params.dataset, params.dataset_name), outputs.train_log, params.state_dir,
+                          pick_device(params.device), params.eval_batch_size)
+        return
     train, test = load_dataset(params.dataset, params.dataset_name)
     train_model(params.model_name, params.model, params.dataset_name, params.dataset, train, test,
                 checkpoint_epochs(params.model), log_path=outputs.train_log, state_dir=params.state_dir,

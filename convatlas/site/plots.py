@@ -21,7 +21,13 @@ def _save(fig, path: str | os.PathLike) -> None:
 
 
 def training_curves(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "") -> None:
-    """Loss and accuracy per epoch, train and test, side by side."""
+    """Loss and accuracy per epoch, train and test, side by side (a note when nothing was trained)."""
+    if not rows:
+        fig, ax = plt.subplots(figsize=(4, 1))
+        ax.text(0.5, 0.5, "not trained here", ha="center", va="center")
+        ax.axis("off")
+        _save(fig, path)
+        return
     epochs = [row["epoch"] for row in rows]
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
     loss_ax.plot(epochs, [r["train_loss"] for r in rows], "o-", label="train")

@@ -42,7 +42,9 @@ def relative_link(page: str, target: str) -> str:
 class Renderer:
     """Renders templates from ``template_dir`` into pages under ``site_dir``."""
 
-    def __init__(self, template_dir: str | os.PathLike, site_dir: str | os.PathLike, title: str = "convatlas"):
+    def __init__(self, template_dir: str | os.PathLike, site_dir: str | os.PathLike, title: str = "convatlas",
+                 note: str | None = None):
+        """``note`` is shown at the top of every page rendered (e.g. where a model's weights came from)."""
         self.site_dir = Path(site_dir)
         self.title = title
         self.env = jinja2.Environment(
@@ -56,6 +58,7 @@ class Renderer:
         self.env.filters["thousands"] = thousands
         self.env.filters["points"] = points
         self.env.globals["layout"] = layout
+        self.env.globals["site_note"] = note
 
     def render(self, template: str, page: str, **context: Any) -> Path:
         """Render ``template`` to the site path ``page``."""

@@ -127,3 +127,30 @@ def test_missing_maximise_photo_is_named(tiny_config):
     config["correspondence"] = {}
     with pytest.raises(ConfigError, match="config key maximise.photo: file '/nonexistent/cat.png' does not exist"):
         check_analyses(config)
+
+
+def test_a_model_not_trained_here_has_no_variants_or_transfer(check_error, tmp_path):
+    (tmp_path / "w.pt").write_bytes(b"")
+
+    def pretrained(config):
+        config["models"]["tiny"].update(epochs=0)
+
+    check_error(pretrained, "config key variants.tiny: model tiny is not trained here (epochs: 0)")
+    check_error(lambda c: (pretrained(c), c.pop("variants")), "config key transfer.models: model tiny is not trained here")
+
+
+def test_epochs_zero_needs_torchvision_weights_and_existing_class_names(check_error):
+    def torchvision_without_weights(config):
+        config["models"]["tres"].update(arch="torchvision:resnet18", epochs=0, params={})
+
+    check_error(torchvision_without_weights, "config key models.tres.weights: epochs: 0 analyses a torchvision model as loaded")
+    check_error(lambda c: c["models"]["tres"].update(epochs=0, classes="nowhere.txt"),
+                "config key models.tres.classes: 'nowhere.txt' is neither imagenet nor an existing file")
+    check_error(lambda c: c["models"]["tres"].update(classes="imagenet"),
+                "config key models.tres.classes: names the outputs of a model analysed as loaded")
+
+
+def test_epochs_zero_has_the_single_checkpoint_zero(tiny_config):
+    config = tiny_config()
+    config["models"]["tres"].update(epochs=0)
+    assert checkpoint_epochs(validate_config(config)["models"]["tres"]) == [0]

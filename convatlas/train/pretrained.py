@@ -1,0 +1,132 @@
+"""Models analysed as they are (``epochs: 0``): pretrained weights, nothing trained here.
+
+The model is built unmodified (the user's own code, or a torchvision model with its own head),
+its weights loaded exactly, its outputs named (the dataset's classes, ImageNet's categories or a
+file), the dataset's classes mapped onto those outputs by name, and the result saved as checkpoint
+0 with where the weights came from, so every later stage treats it like a trained model.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..analyses.evaluate import evaluate
+from ..core.errors import ConfigError
+from ..data.datasets import ImageSet, channel_stats
+from ..models.checkpoint import save_checkpoint
+from ..models.registry import build_model
+from ..models.weights import load_as_is, weights_record
+from .log import write_train_log
+
+log = logging.getLogger(__name__)
+IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
+
+def imagenet_categories() -> list[str]:
+    """The 1000 ImageNet class names torchvision ships with its weight enums (nothing downloaded)."""
+    from torchvision.models import ResNet18_Weights
+
+    return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def read_class_names(path: str | Path, key: str) -> list[str]:
+    """Class names from a file: a JSON list, or one name per line."""
+    text = Path(path).expanduser().read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        try:
+            names = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ConfigError(key, f"{path} is not a JSON list of class names: {error}") from error
+    else:
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ConfigError(key, f"{path} holds no class names")
+    return [str(n) for n in names]
+
+
+def output_classes(setting: str | None, dataset_classes: list[str], outputs: int, key: str) -> list[str]:
+    """The names of the model's ``outputs``: the dataset's classes (``None``), ImageNet's or a file's."""
+    if setting is None:
+        names, source = dataset_classes, "the dataset's classes"
+    elif setting == "imagenet":
+        names, source = imagenet_categories(), "imagenet"
+    else:
+        names, source = read_class_names(setting, key), setting
+    if len(names) != outputs:
+        raise ConfigError(key, f"the model has {outputs} outputs but {source} names {len(names)} classes")
+    return names
+
+
+def label_map(dataset_classes: list[str], outputs: list[str], key: str) -> list[int]:
+    """For each dataset class, the index of the model output of the same name; a ConfigError names
+    a class that matches no output and suggests the closest output names."""
+    index = {name.lower(): i for i, name in enumerate(outputs)}
+    mapping = []
+    for name in dataset_classes:
+        if name.lower() not in index:
+            close = difflib.get_close_matches(name.lower(), list(index), n=3, cutoff=0.5)
+            hint = f"; closest outputs: {', '.join(outputs[index[c]] for c in close)}" if close else ""
+            raise ConfigError(key, f"class {name!r} of the dataset matches no output of the model{hint}")
+        mapping.append(index[name.lower()])
+    return mapping
+
+
+def normalisation(setting: Any, images: ImageSet) -> tuple[list[float], list[float]]:
+    """Mean and std in [0, 1] units: ImageNet's, the configured ones, or the images' own."""
+    if setting == "imagenet":
+        return IMAGENET_MEAN[: images.channels], IMAGENET_STD[: images.channels]
+    if isinstance(setting, dict):
+        return list(setting["mean"]), list(setting["std"])
+    return channel_stats(images)
+
+
+def count_outputs(model: nn.Module, shape: tuple[int, int, int], key: str) -> int:
+    """The number of outputs for one image of ``shape``; a ConfigError if the model refuses it."""
+    parameter = next(model.parameters(), None)
+    sample = torch.zeros((1, *shape), dtype=parameter.dtype if parameter is not None else torch.float32)
+    try:
+        with torch.no_grad():
+            out = model.eval()(sample)
+    except Exception as error:  # any error of the user's forward
+        raise ConfigError(key, f"the model does not take the dataset's {'x'.join(map(str, shape))} images: {error}") from error
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        raise ConfigError(key, f"the model's output is not (images, classes) logits but {type(out).__name__}"
+                               f"{tuple(out.shape) if isinstance(out, torch.Tensor) else ''}")
+    return out.shape[1]
+
+
+def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
+                      images: ImageSet, log_path: str | Path, state_dir: str | Path,
+                      device: torch.device | str = "cpu", eval_batch_size: int = 256) -> dict[str, Any]:
+    """Build, load and name a model as it is; save it as ``state_dir/epoch-0.pt`` with its accuracy
+    on ``images`` (the analysed split) and an empty training log. Returns the checkpoint's meta."""
+    key = f"models.{name}"
+    arch, params, weights = model_config["arch"], model_config["params"], model_config["weights"]
+    model = build_model(arch, images.channels, len(images.classes), images.size[0], params, as_is=True)
+    if weights:
+        load_as_is(model, weights, f"{key}.weights")
+    outputs = count_outputs(model, (images.channels, *images.size), f"{key}.arch")
+    classes = output_classes(model_config["classes"], images.classes, outputs, f"{key}.classes")
+    mapping = label_map(images.classes, classes, f"{key}.classes")
+    mean, std = normalisation(dataset_config.get("normalise"), images)
+    metrics = evaluate(model.to(device), images.relabel(mapping, classes), mean, std, eval_batch_size, device)
+    meta = {
+        "model": name, "arch": arch, "params": params, "as_is": True, "pretrained": True,
+        "weights": weights_record(weights) if weights else None,
+        "dataset": dataset_name, "dataset_kind": dataset_config["kind"], "classes": classes,
+        "label_map": mapping, "in_channels": images.channels, "image_size": images.size[0],
+        "mean": mean, "std": std, "seed": model_config["seed"], "epoch": 0,
+        "test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"],
+        "test_top5_accuracy": metrics["top5_accuracy"], "per_class_accuracy": metrics["per_class_accuracy"],
+    }
+    save_checkpoint(Path(state_dir) / "epoch-0.pt", model, meta)
+    write_train_log(log_path, [])
+    log.info("%s: %s analysed as loaded (%s), accuracy %.4f on %d images", name, arch,
+             f"weights {weights}" if weights else "weights as built", metrics["accuracy"], len(images))
+    return meta

@@ -1,0 +1,88 @@
+"""End-to-end: a model from the user's own code with its own weights, analysed as loaded (epochs: 0)
+through every stage of the real Snakefile."""
+import pytest
+import torch
+import yaml
+
+from convatlas.site.linkcheck import broken_references
+
+pytestmark = pytest.mark.e2e
+
+MODULE = '''
+from collections import OrderedDict
+
+from torch import nn
+
+
+class SmallNet(nn.Module):
+    """A user's own CNN: not in convatlas's registry."""
+
+    def __init__(self, width=4, classes=4):
+        super().__init__()
+        self.features = nn.Sequential(OrderedDict(
+            conv1=nn.Conv2d(1, width, 3, padding=1), relu1=nn.ReLU(), pool=nn.MaxPool2d(2),
+            conv2=nn.Conv2d(width, 2 * width, 3, padding=1), relu2=nn.ReLU()))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * width, classes))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+'''
+
+
+@pytest.fixture(scope="module")
+def pretrained_atlas(tmp_path_factory, run_snakemake):
+    workdir = tmp_path_factory.mktemp("pretrained")
+    (workdir / "mynets_e2e.py").write_text(MODULE)
+    import sys
+
+    sys.path.insert(0, str(workdir))
+    try:
+        from mynets_e2e import SmallNet
+    finally:
+        sys.path.remove(str(workdir))
+    torch.manual_seed(3)
+    torch.save(SmallNet(width=3).state_dict(), workdir / "weights.pt")
+    config = {
+        "datasets": {"shapes": {"kind": "synthetic", "synthetic": {"test_count": 48}, "normalise": {"mean": [0.2], "std": [0.3]}}},
+        "models": {"mine": {"arch": "mynets_e2e:SmallNet", "params": {"width": 3}, "dataset": "shapes", "epochs": 0,
+                            "weights": "weights.pt"}},
+        "analysis": {"batch_size": 32},
+        "occlusion": {"images_per_class": 1, "windows": [3], "stride": 4},
+        "correspondence": {"class": "disc", "images": 3, "parts": {"top": [0, 4, 5, 12]}, "random_draws": 1},
+        "invariance": {"images": 2, "translation": [0, 2], "rotation": [0, 90], "scale": [1.0, 1.2]},
+        "feature_maps": {"images": 2},
+        "ablation": {"images": 48},
+        "probe": {"train_images": 64, "test_images": 48},
+        "maximise": {"steps": 2, "octaves": 1, "class_steps": 2, "from_top1": {"steps": 1}},
+    }
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    run_snakemake(workdir, "--cores", "2", "--resources", "gpu=1")
+    return workdir
+
+
+def test_checkpoint_zero_records_the_weights(pretrained_atlas, monkeypatch):
+    from convatlas.models.checkpoint import load_checkpoint
+    from convatlas.models.weights import file_sha256
+
+    monkeypatch.chdir(pretrained_atlas)
+    model, meta = load_checkpoint(pretrained_atlas / "results/mine/checkpoints/epoch-0.pt")
+    assert meta["epoch"] == 0 and meta["arch"] == "mynets_e2e:SmallNet" and meta["params"] == {"width": 3}
+    assert meta["weights"]["sha256"] == file_sha256(pretrained_atlas / "weights.pt")
+    saved = torch.load(pretrained_atlas / "weights.pt", weights_only=True)
+    assert all(torch.equal(saved[k], v) for k, v in model.state_dict().items())
+    assert not (pretrained_atlas / "results/mine/train/train_state.pt").exists()  # nothing was trained
+
+
+def test_every_stage_ran_and_every_page_says_where_the_weights_came_from(pretrained_atlas):
+    site = pretrained_atlas / "site"
+    epoch = site / "models/mine/epoch-0"
+    for folder in ("features.relu1", "features.relu2", "feature-maps", "analyses", "ablation"):
+        assert (epoch / folder / "index.html").is_file() or (epoch / folder / "occlusion.html").is_file(), folder
+    assert (epoch / "features.relu1/img/0-filter.png").is_file()
+    pages = sorted(site.rglob("*.html"))
+    model_pages = [p for p in pages if "models/mine/" in p.as_posix()]
+    assert len(model_pages) > 20
+    for page in model_pages:
+        assert "pretrained weights from weights.pt" in page.read_text() and "not trained here" in page.read_text(), page
+    assert "after 0 epochs" not in (site / "index.html").read_text()
+    assert broken_references(site) == []

@@ -1,0 +1,72 @@
+"""Models analysed as loaded (epochs: 0): named outputs, classes mapped by name, checkpoint 0 with provenance."""
+import pytest
+import torch
+
+from convatlas.analyses.summary import provenance
+from convatlas.core.errors import ConfigError
+from convatlas.data.datasets import load_split
+from convatlas.models import build_model
+from convatlas.models.checkpoint import load_checkpoint
+from convatlas.models.weights import file_sha256
+from convatlas.train.pretrained import import_pretrained, label_map, output_classes, read_class_names
+
+MODULE = '''
+from torch import nn
+
+
+def build_net(width=4, classes=4):
+    return nn.Sequential(nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(width, width, 3),
+                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, classes))
+'''
+
+
+def test_output_names_come_from_the_dataset_imagenet_or_a_file(tmp_path):
+    assert output_classes(None, ["a", "b"], 2, "k") == ["a", "b"]
+    imagenet = output_classes("imagenet", ["a"], 1000, "k")
+    assert imagenet[0] == "tench" and len(imagenet) == 1000
+    (tmp_path / "names.txt").write_text("cat\n\ndog\n")
+    (tmp_path / "names.json").write_text('["cat", "dog", "emu"]')
+    assert read_class_names(tmp_path / "names.txt", "k") == ["cat", "dog"]
+    assert output_classes(str(tmp_path / "names.json"), ["x"], 3, "k") == ["cat", "dog", "emu"]
+    with pytest.raises(ConfigError, match="models.m.classes: the model has 4 outputs but .*names.json names 3 classes"):
+        output_classes(str(tmp_path / "names.json"), ["x"], 4, "models.m.classes")
+
+
+def test_dataset_classes_map_onto_outputs_by_name():
+    assert label_map(["Dog", "cat"], ["cat", "dog", "emu"], "k") == [1, 0]
+    with pytest.raises(ConfigError, match="class 'goldfsh' of the dataset matches no output of the model; closest outputs: goldfish"):
+        label_map(["goldfsh"], output_classes("imagenet", [], 1000, "k"), "models.m.classes")
+
+
+def test_import_saves_checkpoint_zero_that_rebuilds_from_user_code(tmp_path, monkeypatch):
+    (tmp_path / "mynets_pre.py").write_text(MODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    torch.manual_seed(1)
+    net = build_model("mynets_pre:build_net", 1, 4, 16, {"width": 3})
+    torch.save(net.state_dict(), tmp_path / "weights.pt")
+    dataset = {"kind": "synthetic", "synthetic": {"test_count": 40}, "normalise": {"mean": [0.2], "std": [0.3]}}
+    config = {"arch": "mynets_pre:build_net", "params": {"width": 3}, "weights": "weights.pt", "classes": None, "seed": 0}
+    images = load_split(dataset, "test", "shapes")
+    meta = import_pretrained("mine", config, "shapes", dataset, images, tmp_path / "train_log.tsv", tmp_path / "state")
+    model, loaded = load_checkpoint(tmp_path / "state" / "epoch-0.pt")
+    assert loaded["epoch"] == 0 and loaded["as_is"] and loaded["classes"] == images.classes
+    assert loaded["weights"] == {"file": "weights.pt", "sha256": file_sha256(tmp_path / "weights.pt")}
+    assert loaded["mean"] == [0.2] and loaded["std"] == [0.3] and loaded["label_map"] == [0, 1, 2, 3]
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), model.state_dict().values(), strict=True))
+    with torch.no_grad():
+        logits = net.eval()((images.images(torch.arange(40)).float() / 255 - 0.2) / 0.3)
+    assert meta["test_accuracy"] == pytest.approx(float((logits.argmax(1) == images.labels).double().mean()))
+    assert (tmp_path / "train_log.tsv").read_text().startswith("epoch\t")
+    assert provenance(loaded).startswith("pretrained weights from weights.pt (SHA-256 ")
+    assert provenance(loaded).endswith(", not trained here")
+
+
+def test_a_model_that_refuses_the_images_is_named(tmp_path, monkeypatch):
+    (tmp_path / "mynets_rgb.py").write_text(MODULE.replace("nn.Conv2d(1, width", "nn.Conv2d(3, width"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    dataset = {"kind": "synthetic"}
+    config = {"arch": "mynets_rgb:build_net", "params": {}, "weights": None, "classes": None, "seed": 0}
+    with pytest.raises(ConfigError, match=r"models.mine.arch: the model does not take the dataset's 1x16x16 images"):
+        import_pretrained("mine", config, "shapes", dataset, load_split(dataset, "test"), tmp_path / "log.tsv", tmp_path)
