@@ -50,6 +50,15 @@ _LINEAR_FUNCTIONS = {
 _LINEAR_METHODS = {"view", "reshape", "flatten", "size", "contiguous", "add", "add_", "dim"}
 
 
+_SMOOTH_GATES = ("SiLU", "GELU", "Hardswish", "Sigmoid", "Mish", "silu", "gelu", "hardswish", "sigmoid", "mul")
+
+
+def _gate_note(what: str) -> str:
+    if any(gate in what for gate in _SMOOTH_GATES):
+        return "; smooth gates (SiLU, GELU, Hardswish, sigmoid gating) have no deconvnet rule"
+    return ""
+
+
 class Projector:
     """Projects units of one layer to pixel space; build once, call for many batches."""
 
@@ -83,7 +92,8 @@ class Projector:
             what = f"method .{node.target}() (in {self._owner(node)})"
         raise LayerError(
             f"the {self.method} projection to layer {self.layer!r} cannot pass down through {what}: "
-            "only convs, linear layers, batch norm, pools, dropout, shortcut sums, concatenation and ReLUs")
+            "only convs (grouped and depthwise too), linear layers, batch norm, pools, dropout, shortcut sums, "
+            f"concatenation and the ReLU family (ReLU, ReLU6, LeakyReLU, clamps from 0){_gate_note(what)}")
 
     @staticmethod
     def _owner(node: fx.Node) -> str:

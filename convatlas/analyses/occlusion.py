@@ -228,7 +228,7 @@ class IncrementalPlan:
         if node.op != "call_module" or len(node.all_input_nodes) != 1:
             return None
         module = self.graph.modules[node.target]
-        if isinstance(module, (nn.ReLU, nn.BatchNorm2d, nn.Identity, nn.Dropout)):
+        if isinstance(module, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Hardtanh, nn.BatchNorm2d, nn.Identity, nn.Dropout)):
             return _Step(node, module)
         if isinstance(module, nn.Conv2d) and isinstance(module.padding, tuple) and module.padding_mode == "zeros":
             return _Step(node, module, pair(module.kernel_size), pair(module.stride), pair(module.padding),

@@ -25,12 +25,36 @@ from torch.fx.passes.shape_prop import ShapeProp
 from ..core.errors import LayerError
 from ..core.geometry import PIXEL, WHOLE, Axis, ReceptiveField
 
-__all__ = ["PIXEL", "WHOLE", "Axis", "Layer", "ModelGraph", "ReceptiveField", "pair", "receptive_field_size"]
+__all__ = ["PIXEL", "WHOLE", "Axis", "Layer", "ModelGraph", "ReceptiveField", "Rectifier", "pair", "receptive_field_size"]
 
 _POOLS = (nn.MaxPool2d, nn.AvgPool2d)
 _GLOBAL_MODULES = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Linear, nn.Flatten)
 _AFFINE_MODULES = (nn.BatchNorm2d, nn.Identity, nn.Dropout)
 _RELU_FUNCTIONS = {F.relu, torch.relu, torch.relu_}
+_CLAMP_FUNCTIONS = {torch.clamp, torch.clamp_min, torch.clip}
+_CLAMP_METHODS = {"clamp", "clamp_", "clamp_min", "clamp_min_", "clip", "clip_"}
+
+
+@dataclass(frozen=True)
+class Rectifier:
+    """A member of the ReLU family: ``max(x, slope * x)``, clipped at ``upper`` when given (ReLU: the
+    defaults; ReLU6 and clamps: ``upper``; LeakyReLU: ``slope``)."""
+
+    upper: float | None = None
+    slope: float = 0.0
+
+
+def _argument(node: fx.Node, position: int, name: str, default):
+    if len(node.args) > position:
+        return node.args[position]
+    return node.kwargs.get(name, default)
+
+
+def _clamp_rectifier(lower, upper) -> Rectifier | None:
+    """A clamp is in the family when it clips at 0 from below (and optionally at a number above)."""
+    if isinstance(lower, (int, float)) and lower == 0 and (upper is None or isinstance(upper, (int, float))):
+        return Rectifier(upper=float(upper) if upper is not None else None)
+    return None
 _ADD_FUNCTIONS = {operator.add, operator.iadd, torch.add}
 
 
@@ -150,13 +174,41 @@ class ModelGraph:
         return fields
 
     # -- default layers --------------------------------------------------------------------------
-    def is_relu(self, node: fx.Node) -> bool:
-        """Whether ``node`` is a ReLU: module, in-place module, ``F.relu``, ``torch.relu`` or ``.relu()``."""
+    def rectifier(self, node: fx.Node) -> Rectifier | None:
+        """The ReLU-family member ``node`` computes, or None: ReLU, ReLU6, LeakyReLU and Hardtanh
+        from 0 as modules (in place or not), their functional forms (``F.relu``, ``torch.relu``,
+        ``F.relu6``, ``F.leaky_relu``, ``F.hardtanh``), ``.relu()``, and clamps from 0."""
         if node.op == "call_module":
-            return isinstance(self.modules.get(node.target), nn.ReLU)
+            module = self.modules.get(node.target)
+            if isinstance(module, nn.ReLU):
+                return Rectifier()
+            if isinstance(module, nn.LeakyReLU):
+                return Rectifier(slope=float(module.negative_slope))
+            if isinstance(module, nn.Hardtanh):  # ReLU6 is Hardtanh(0, 6)
+                return _clamp_rectifier(module.min_val, module.max_val)
+            return None
         if node.op == "call_function":
-            return node.target in _RELU_FUNCTIONS
-        return node.op == "call_method" and node.target in ("relu", "relu_")
+            if node.target in _RELU_FUNCTIONS:
+                return Rectifier()
+            if node.target is F.relu6:
+                return Rectifier(upper=6.0)
+            if node.target is F.leaky_relu:
+                return Rectifier(slope=float(_argument(node, 1, "negative_slope", 0.01)))
+            if node.target is F.hardtanh:
+                return _clamp_rectifier(_argument(node, 1, "min_val", -1.0), _argument(node, 2, "max_val", 1.0))
+            if node.target in _CLAMP_FUNCTIONS:
+                return _clamp_rectifier(_argument(node, 1, "min", None), _argument(node, 2, "max", None))
+            return None
+        if node.op == "call_method":
+            if node.target in ("relu", "relu_"):
+                return Rectifier()
+            if node.target in _CLAMP_METHODS:
+                return _clamp_rectifier(_argument(node, 1, "min", None), _argument(node, 2, "max", None))
+        return None
+
+    def is_relu(self, node: fx.Node) -> bool:
+        """Whether ``node`` is a member of the ReLU family (see :meth:`rectifier`)."""
+        return self.rectifier(node) is not None
 
     def is_passthrough(self, node: fx.Node) -> bool:
         """Whether ``node`` is an affine module a rectified output passes through (batch norm, identity, dropout)."""

@@ -1,69 +1,101 @@
-"""Backward rules for ReLUs: what a projection or an optimisation passes down through a ReLU.
+"""Backward rules for the ReLU family: what a projection or an optimisation passes down through a
+rectifier (ReLU, ReLU6 and clamps from 0, LeakyReLU).
 
-Each rule is a ReLU forward with its own backward: the deconvnet rectifies the signal going down
-(Zeiler & Fergus), guided backpropagation also masks it by where the forward input was positive
-(Springenberg et al. 2015), and the redirected ReLU lets a tenth through where the unit was off, so
-activation maximisation can wake a channel that no pixel of its start excites. A plain gradient
-only masks. A rule knows nothing of models; :mod:`convatlas.nn.surgery` puts it in place.
+Each rule keeps the rectifier's own forward, ``max(x, slope * x)`` clipped at ``upper``, and
+changes only what goes down:
+
+- deconvnet (Zeiler & Fergus) applies the rectification to the signal itself: ``relu(g)``, or
+  ``leaky_relu(g, slope)`` for a leaky unit; where the forward clipped (ReLU6's top) is ignored, as
+  the deconvnet ignores every forward mask;
+- guided backpropagation (Springenberg et al. 2015) keeps the signal's positive part and multiplies
+  it by the local derivative (1 where the unit was active, ``slope`` below zero, 0 above ``upper``);
+- the redirected rule of activation maximisation passes the signal where the unit was active and a
+  tenth of it elsewhere, so a channel that no pixel of its start excites can still be woken.
+
+A plain gradient only multiplies by the derivative. Smooth gates (SiLU, GELU, Hardswish, sigmoid
+gating) have no rule: a projection through them is refused by name. A rule knows nothing of
+models; :mod:`convatlas.nn.surgery` puts it in place of every rectifier of a traced graph.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
+
+REDIRECTED_LEAK = 0.1  # share of the signal the redirected rule passes where a unit was inactive
 
 
-class _DeconvReLU(torch.autograd.Function):
-    """ReLU forward; the deconvnet's rectification of the signal going down."""
+def _forward(x: torch.Tensor, upper: float | None, slope: float) -> torch.Tensor:
+    out = x.clamp(min=0) if slope == 0 else F.leaky_relu(x, slope)
+    return out if upper is None else out.clamp(max=upper)
 
+
+def _derivative(x: torch.Tensor, upper: float | None, slope: float) -> torch.Tensor:
+    """The rectifier's local derivative: 1 where active, ``slope`` below zero, 0 above ``upper``."""
+    active = x > 0
+    if upper is not None:
+        active = active & (x < upper)
+    below = torch.full_like(x, slope) if slope else torch.zeros_like(x)
+    if upper is not None:
+        below = torch.where(x >= upper, torch.zeros_like(x), below)
+    return torch.where(active, torch.ones_like(x), below)
+
+
+def _rectified(grad: torch.Tensor, slope: float) -> torch.Tensor:
+    return grad.clamp(min=0) if slope == 0 else F.leaky_relu(grad, slope)
+
+
+class _Deconv(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x):
-        return x.clamp(min=0)
+    def forward(ctx, x, upper, slope):
+        ctx.slope = slope
+        return _forward(x, upper, slope)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.clamp(min=0)
+        return _rectified(grad, ctx.slope), None, None
 
 
-class _SavingReLU(torch.autograd.Function):
-    """ReLU forward that keeps its input for a backward rule of a subclass."""
-
+class _Guided(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, upper, slope):
         ctx.save_for_backward(x)
-        return x.clamp(min=0)
-
-
-class _GuidedReLU(_SavingReLU):
-    """Guided backprop: the rectified signal, only where the forward input was positive."""
+        ctx.upper, ctx.slope = upper, slope
+        return _forward(x, upper, slope)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad.clamp(min=0) * (x > 0).to(grad.dtype)
+        return grad.clamp(min=0) * _derivative(x, ctx.upper, ctx.slope).to(grad.dtype), None, None
 
 
-class _RedirectedReLU(_SavingReLU):
-    """A tenth of the signal passes where the unit was off."""
+class _Redirected(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, upper, slope):
+        ctx.save_for_backward(x)
+        ctx.upper, ctx.slope = upper, slope
+        return _forward(x, upper, slope)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * torch.where(x > 0, 1.0, 0.1).to(grad.dtype)
+        active = _derivative(x, ctx.upper, 0.0) > 0
+        return grad * torch.where(active, 1.0, REDIRECTED_LEAK).to(grad.dtype), None, None
 
 
-def deconv_relu(x: torch.Tensor) -> torch.Tensor:
-    return _DeconvReLU.apply(x)
+def deconv_relu(x: torch.Tensor, upper: float | None = None, slope: float = 0.0) -> torch.Tensor:
+    return _Deconv.apply(x, upper, slope)
 
 
-def guided_relu(x: torch.Tensor) -> torch.Tensor:
-    return _GuidedReLU.apply(x)
+def guided_relu(x: torch.Tensor, upper: float | None = None, slope: float = 0.0) -> torch.Tensor:
+    return _Guided.apply(x, upper, slope)
 
 
-def redirected_relu(x: torch.Tensor) -> torch.Tensor:
-    return _RedirectedReLU.apply(x)
+def redirected_relu(x: torch.Tensor, upper: float | None = None, slope: float = 0.0) -> torch.Tensor:
+    return _Redirected.apply(x, upper, slope)
 
 
-RELU_RULES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+RELU_RULES: dict[str, Callable[..., torch.Tensor]] = {
     "deconvnet": deconv_relu, "guided": guided_relu, "redirected": redirected_relu,
 }

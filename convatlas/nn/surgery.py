@@ -33,7 +33,8 @@ def upto_layer(
 ) -> fx.GraphModule:
     """The network from its input to the output of ``layer``.
 
-    ``relu`` replaces every ReLU (a backward rule of :mod:`convatlas.nn.rules`); ``check`` is called
+    ``relu`` replaces every member of the ReLU family (a rule of :mod:`convatlas.nn.rules`, called
+    with the input, the rectifier's ``upper`` and its ``slope``); ``check`` is called
     on every other node (to refuse what cannot be passed down); the output of ``detach`` is cut from
     the backward pass (one path of a shortcut sum).
     """
@@ -44,8 +45,9 @@ def upto_layer(
     for node in graph.nodes:
         if node not in needed:
             continue
-        if relu is not None and graph.is_relu(node):
-            env[node] = new_graph.call_function(relu, (env[node.all_input_nodes[0]],))
+        rectifier = graph.rectifier(node) if relu is not None else None
+        if rectifier is not None:
+            env[node] = new_graph.call_function(relu, (env[node.all_input_nodes[0]], rectifier.upper, rectifier.slope))
         else:
             if check is not None:
                 check(node)

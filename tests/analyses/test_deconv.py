@@ -11,6 +11,7 @@ from convatlas.core.errors import LayerError
 from convatlas.models import build_model
 from convatlas.models.resnet import BasicBlock
 from convatlas.models.tv import build as build_tv
+from convatlas.nn.graph import ModelGraph
 
 
 def small_sequential():
@@ -239,3 +240,77 @@ def test_unit_outside_the_layer_is_named():
 def test_unit_count_must_match_images():
     with pytest.raises(ValueError, match="one \\(channel, y, x\\) per image"):
         project(small_sequential(), torch.randn(2, 2, 12, 12, dtype=torch.float64), "relu3", [[0, 0, 0]])
+
+
+def rectifier_family_net():
+    """ReLU6 (module), a depthwise conv with LeakyReLU (functional) and a 1x1 conv with a clamp from 0,
+    as MobileNet-style blocks have them."""
+    class Depthwise(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 3, padding=1, groups=4)
+
+        def forward(self, x):
+            return F.leaky_relu(self.conv(x), 0.2)
+
+    class Pointwise(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 5, 1)
+
+        def forward(self, x):
+            return torch.clamp(self.conv(x), min=0, max=6)
+
+    torch.manual_seed(2)
+    return nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(2, 4, 3, padding=1)), ("relu1", nn.ReLU6()), ("pool", nn.MaxPool2d(2)),
+        ("dw", Depthwise()), ("pw", Pointwise()),
+    ])).double().eval()
+
+
+def hand_rectifier_family(net, image, channel, y, x, method):
+    """By hand: the deconvnet rectifies the signal as the unit's own rectifier would (relu for ReLU6
+    and the clamp, leaky_relu for LeakyReLU); guided keeps the positive signal times the local derivative."""
+    a1 = net.conv1(image)
+    r1 = a1.clamp(0, 6)
+    p1, s1 = F.max_pool2d(r1, 2, return_indices=True)
+    a2 = net.dw.conv(p1)
+    r2 = F.leaky_relu(a2, 0.2)
+    a3 = net.pw.conv(r2)
+    out = a3.clamp(0, 6)
+    signal = torch.zeros_like(out)
+    signal[0, channel, y, x] = out[0, channel, y, x]
+
+    def down(g, pre, upper, slope):
+        if method == "deconvnet":
+            return F.relu(g) if slope == 0 else F.leaky_relu(g, slope)
+        derivative = torch.where(pre > 0, 1.0, slope).to(g.dtype)
+        if upper is not None:
+            derivative = torch.where(pre >= upper, 0.0, derivative).to(g.dtype)
+        return F.relu(g) * derivative
+
+    signal = F.conv_transpose2d(down(signal, a3, 6.0, 0.0), net.pw.conv.weight)
+    signal = F.conv_transpose2d(down(signal, a2, None, 0.2), net.dw.conv.weight, padding=1, groups=4)
+    signal = F.max_unpool2d(signal, s1, 2, output_size=r1.shape[-2:])
+    return F.conv_transpose2d(down(signal, a1, 6.0, 0.0), net.conv1.weight, padding=1)
+
+
+@pytest.mark.parametrize("method", ["deconvnet", "guided"])
+def test_relu6_leaky_relu_clamp_and_depthwise_match_a_hand_written_reference(method):
+    net = rectifier_family_net()
+    torch.manual_seed(3)
+    images = torch.randn(3, 2, 12, 12, dtype=torch.float64) * 3
+    units = strongest_units(net(images))
+    assert [layer.name for layer in ModelGraph(net, (2, 12, 12)).layers] == ["relu1", "dw", "pw"]
+    got = project(net, images, "pw", units, method=method)
+    for i, (c, y, x) in enumerate(units.tolist()):
+        expected = hand_rectifier_family(net, images[i:i + 1], c, y, x, method)[0]
+        assert expected.abs().max() > 0
+        assert torch.allclose(got[i], expected, rtol=1e-6, atol=1e-10), (method, i, (got[i] - expected).abs().max())
+
+
+def test_smooth_gates_are_refused_by_name():
+    net = nn.Sequential(OrderedDict([("conv", nn.Conv2d(1, 2, 3)), ("act", nn.SiLU()), ("conv2", nn.Conv2d(2, 2, 3)),
+                                     ("relu", nn.ReLU())])).eval()
+    with pytest.raises(LayerError, match=r"module act \(SiLU\).*smooth gates \(SiLU, GELU, Hardswish, sigmoid gating\) have no deconvnet rule"):
+        Projector(net, "relu", (1, 8, 8))

@@ -84,6 +84,20 @@ def test_ceil_mode_pools_and_average_pools():
     check(model, images, [0, 2], 5, 2, layer="relu2")
 
 
+def test_relu6_leaky_relu_and_depthwise_convs_run_incrementally():
+    torch.manual_seed(4)
+    model = nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(3, 6, 3, padding=1)), ("bn1", nn.BatchNorm2d(6)), ("relu1", nn.ReLU6()),
+        ("dw", nn.Conv2d(6, 6, 3, stride=2, padding=1, groups=6)), ("relu2", nn.LeakyReLU(0.1)),
+        ("pw", nn.Conv2d(6, 8, 1)), ("relu3", nn.ReLU6()),
+        ("pool", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("fc", nn.Linear(8, 4)),
+    ])).eval()
+    model.bn1.running_mean.uniform_(-0.3, 0.3)
+    plan = IncrementalPlan(model, ModelGraph(model, (3, 16, 16)), "relu3")
+    assert plan.usable, plan.reason
+    check(model, torch.randn(2, 3, 16, 16) * 2, [0, 3], 5, 2, layer="relu3")
+
+
 def test_resnet_falls_back_to_batched_and_says_why_incremental_cannot():
     torch.manual_seed(3)
     model = build_model("resnet", 1, 4, 12, {"widths": [4, 6], "blocks": 1}).eval()

@@ -1,0 +1,108 @@
+"""Where every page and asset of the site lives, as paths relative to the site root.
+
+The one place that knows the URL layout: the rules ask it for the folders jobs write, the page
+builders for where to write pages and images, and the templates (through ``href`` and ``layout``
+in their context, see :class:`convatlas.site.render.Renderer`) for every link.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SITE_ROOT = "site"
+
+
+def index_page() -> str:
+    return "index.html"
+
+
+def compare_page() -> str:
+    return "compare.html"
+
+
+def compare_image(name: str) -> str:
+    return f"img/{name}.png"
+
+
+def model_dir(model: str) -> str:
+    return f"models/{model}"
+
+
+def model_page(model: str) -> str:
+    return f"{model_dir(model)}/index.html"
+
+
+def model_image(model: str, name: str) -> str:
+    """A model page's plot or picture: ``curves``, ``per_class``, ``classes``."""
+    return f"{model_dir(model)}/{name}.png"
+
+
+def epoch_dir(model: str, epoch: int) -> str:
+    return f"{model_dir(model)}/epoch-{epoch}"
+
+
+def layer_dir(model: str, epoch: int, layer: str) -> str:
+    return f"{epoch_dir(model, epoch)}/{layer}"
+
+
+def layer_page(model: str, epoch: int, layer: str) -> str:
+    return f"{layer_dir(model, epoch, layer)}/index.html"
+
+
+def channel_page(model: str, epoch: int, layer: str, channel: int) -> str:
+    return f"{layer_dir(model, epoch, layer)}/channel-{channel}.html"
+
+
+def layer_image(model: str, epoch: int, layer: str, name: str) -> str:
+    """An image of a layer's pages, e.g. ``sprite``, ``filters`` or ``12-patches``."""
+    return f"{layer_dir(model, epoch, layer)}/img/{name}.png"
+
+
+def feature_maps_dir(model: str, epoch: int) -> str:
+    return f"{epoch_dir(model, epoch)}/feature-maps"
+
+
+def feature_maps_page(model: str, epoch: int, image: int | None = None) -> str:
+    """The feature-map index page, or the page of one probe image."""
+    name = "index.html" if image is None else f"image-{image}.html"
+    return f"{feature_maps_dir(model, epoch)}/{name}"
+
+
+def feature_maps_image(model: str, epoch: int, name: str) -> str:
+    return f"{feature_maps_dir(model, epoch)}/img/{name}.png"
+
+
+def analyses_dir(model: str, epoch: int) -> str:
+    return f"{epoch_dir(model, epoch)}/analyses"
+
+
+def analysis_page(model: str, epoch: int, analysis: str, image: int | None = None) -> str:
+    """``occlusion``, ``correspondence`` or ``invariance``; with ``image``, one image's occlusion page."""
+    name = analysis if image is None else f"{analysis}-{image}"
+    return f"{analyses_dir(model, epoch)}/{name}.html"
+
+
+def analysis_image(model: str, epoch: int, name: str) -> str:
+    return f"{analyses_dir(model, epoch)}/img/{name}.png"
+
+
+def ablation_dir(model: str, epoch: int) -> str:
+    return f"{epoch_dir(model, epoch)}/ablation"
+
+
+def ablation_page(model: str, epoch: int) -> str:
+    return f"{ablation_dir(model, epoch)}/index.html"
+
+
+def ablation_image(model: str, epoch: int, name: str) -> str:
+    return f"{ablation_dir(model, epoch)}/img/{name}.png"
+
+
+def page_dirs(model: str, epochs: Iterable[int], layers: Iterable[str]) -> list[str]:
+    """Every folder of a model's pages below its model page: per epoch, one per layer, the feature
+    maps, the analyses and the ablation page."""
+    layers = list(layers)
+    folders = []
+    for epoch in epochs:
+        folders += [layer_dir(model, epoch, layer) for layer in layers]
+        folders += [feature_maps_dir(model, epoch), analyses_dir(model, epoch), ablation_dir(model, epoch)]
+    return folders

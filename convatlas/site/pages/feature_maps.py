@@ -1,0 +1,52 @@
+"""Feature-map pages: for a few probe images, every channel's map at every analysed layer."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import layout
+from ..images import LARGE, display_factor, float_to_uint8, grid, save_png, to_rgb, upscale
+from ..render import Renderer
+
+COLUMNS = 16  # maps per row of a spatial layer's mosaic
+VECTOR_COLUMNS = 32  # units per row of a vector layer's mosaic
+TILE = 32  # px a map is upscaled towards
+MOSAIC_BACKGROUND = (90, 90, 110)
+
+
+def map_mosaic(maps: np.ndarray, tile: int = TILE) -> np.ndarray:
+    """All channels' maps (C, H, W) of one image as a grey mosaic, scaled by the layer's maximum
+    for that image (so weak channels look weak); a vector (C,) becomes one square per unit."""
+    if maps.ndim == 1:
+        maps = maps[:, None, None]
+    top = float(maps.max())
+    scaled = np.clip(maps / top, 0, 1) if top > 0 else np.zeros_like(maps)
+    factor = display_factor(max(maps.shape[1:]), tile)
+    cells = [upscale(to_rgb(float_to_uint8(m)[None]), factor) for m in scaled]
+    columns = COLUMNS if maps.shape[1] > 1 else VECTOR_COLUMNS
+    return grid(cells, min(columns, len(cells)), gap=1, background=MOSAIC_BACKGROUND)
+
+
+def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: dict[str, np.ndarray],
+                        layers: list[dict[str, Any]], classes: list[str]) -> None:
+    """Write ``feature-maps/index.html`` and one page per image.
+
+    ``maps`` holds ``images`` (uint8 (N, C, H, W)), ``labels``, ``predicted`` and, as
+    ``map <layer>``, one array (N, ...) per layer; ``layers`` the layers' entries of ``layers.json``."""
+    images = maps["images"]
+    factor = display_factor(images.shape[-1], LARGE)
+    entries = []
+    for i in range(len(images)):
+        save_png(upscale(to_rgb(images[i]), factor), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-input")))
+        for layer in layers:
+            save_png(map_mosaic(maps[f"map {layer['name']}"][i]),
+                     renderer.path(layout.feature_maps_image(model, epoch, f"{i}-{layer['name']}")))
+        entries.append({"image": i, "label": classes[int(maps["labels"][i])],
+                        "predicted": classes[int(maps["predicted"][i])]})
+    shown = [{"name": layer["name"], "shape": layer["shape"], "kind": layer["kind"]} for layer in layers]
+    for entry in entries:
+        renderer.render("feature_maps.html", layout.feature_maps_page(model, epoch, entry["image"]), model=model,
+                        epoch=epoch, entry=entry, entries=entries, layers=shown)
+    renderer.render("feature_maps.html", layout.feature_maps_page(model, epoch), model=model, epoch=epoch,
+                    entry=None, entries=entries, layers=[])

@@ -1,0 +1,23 @@
+"""The site's index page and one page per model."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import layout
+from ..render import Renderer
+
+
+def render_overview(renderer: Renderer, summaries: list[dict[str, Any]], page_epochs: dict[str, list[int]],
+                    variants: dict[str, list[dict[str, Any]]]) -> None:
+    """Write ``index.html`` and one page per model.
+
+    ``page_epochs[model]`` lists the epochs whose layer pages exist (the model page links to them);
+    ``variants[model]`` the rows of the variants table of a model with architecture variants. The
+    model's plots must already be at ``layout.model_image``."""
+    for summary in summaries:
+        rows = variants.get(summary["name"], [])
+        top5 = bool(rows) and not math.isnan(rows[0]["test_top5_error"])
+        renderer.render("model.html", layout.model_page(summary["name"]), model=summary,
+                        page_epochs=page_epochs[summary["name"]], variants=rows, variants_top5=top5)
+    renderer.render("index.html", layout.index_page(), models=summaries)

@@ -1,0 +1,160 @@
+"""Page builders on small synthetic tables and arrays: no model, no training."""
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from convatlas.site import layout
+from convatlas.site.linkcheck import broken_references
+from convatlas.site.pages.ablation import GALLERY_GAP, render_ablation
+from convatlas.site.pages.analyses import render_analyses
+from convatlas.site.pages.compare import render_comparison
+from convatlas.site.pages.feature_maps import render_feature_maps
+from convatlas.site.pages.overview import render_overview
+from convatlas.site.render import Renderer, relative_link
+
+CLASSES = ["disc", "square", "ring"]
+LAYERS = [{"name": "features.relu1", "kind": "conv", "shape": [4, 8, 8], "channels": 4, "receptive_field": 3},
+          {"name": "classifier.fc1_relu", "kind": "linear", "shape": [6], "channels": 6, "receptive_field": None}]
+
+
+def pictures(indices):
+    """Deterministic 12x12 grey pictures, one per index."""
+    indices = list(indices)
+    return np.stack([np.full((1, 12, 12), 10 * i % 256, dtype=np.uint8) for i in indices]) if indices \
+        else np.zeros((0, 1, 12, 12), np.uint8)
+
+
+@pytest.fixture
+def renderer(repo, tmp_path):
+    return Renderer(repo / "templates", tmp_path / "site", "test atlas")
+
+
+def missing_targets(site):
+    return {problem.split(": missing ")[1] for problem in broken_references(site) if ": missing " in problem}
+
+
+def summary(name="tiny"):
+    return {"name": name, "arch": "zf", "params": {"widths": [4]}, "class_name": "ZFNet", "dataset": "shapes",
+            "dataset_kind": "synthetic", "classes": CLASSES, "input_shape": [1, 12, 12], "parameters": 1234,
+            "epoch": 2, "provenance": None, "test_accuracy": 0.75, "test_top5_accuracy": 1.0, "test_loss": 0.5,
+            "per_class_accuracy": [0.5, 1.0, 0.75], "layers": LAYERS,
+            "train_log": [{"epoch": e, "train_loss": 1.0 / e, "train_accuracy": 0.5, "test_loss": 1.0, "test_accuracy": 0.6,
+                           "seconds": 1.5} for e in (1, 2)]}
+
+
+def stats_table():
+    rows = []
+    for layer in LAYERS:
+        for c in range(layer["channels"]):
+            rows.append({"layer": layer["name"], "channel": c, "dead": c == 0, "selectivity": c / 10})
+    return pd.DataFrame(rows)
+
+
+def test_relative_links_between_site_paths():
+    assert relative_link("models/m/epoch-1/l/channel-3.html", "models/m/index.html") == "../../index.html"
+    assert relative_link("models/m/epoch-1/l/index.html", "models/m/epoch-1/l/img/sprite.png") == "img/sprite.png"
+    assert relative_link("index.html", layout.model_page("m")) == "models/m/index.html"
+
+
+def test_ablation_page_lists_experiments_strongest_channels_and_flipped_images(renderer, tmp_path):
+    k = len(CLASSES)
+    experiment = {"channels": {"features.relu1": [1, 2]}, "accuracy_before": 0.9, "accuracy_after": 0.6,
+                  "class_accuracy_before": [0.9] * k, "class_accuracy_after": [0.6] * k,
+                  "confusion_before": np.eye(k, dtype=int).tolist(), "confusion_after": np.ones((k, k), int).tolist(),
+                  "flipped": [{"image": 3, "label": 0, "now": 1}, {"image": 5, "label": 2, "now": 0}], "recovered": 1}
+    tables = {"features.relu1": pd.DataFrame({"channel": [0, 1, 2, 3], "accuracy_drop": [0.0, 0.3, 0.1, 0.02],
+                                              "base_accuracy": 0.9})}
+    render_ablation(renderer, "tiny", 2, {"classes": CLASSES, "images": 10, "experiments": {"off2": experiment}},
+                    tables, pictures)
+    page = (tmp_path / "site" / layout.ablation_page("tiny", 2)).read_text()
+    assert "Experiment <code>off2</code>: 2 channels off together" in page
+    assert page.index('href="../features.relu1/channel-1.html">#1') < page.index('href="../features.relu1/channel-2.html">#2')
+    gallery = np.asarray(Image.open(tmp_path / "site" / layout.ablation_image("tiny", 2, "off2-flipped")))
+    cell = 12 * 4  # 12 px upscaled 4x towards 56 px
+    assert gallery.shape[:2] == (cell, 2 * cell + GALLERY_GAP)
+    assert f"background-position: -{cell + GALLERY_GAP}px 0" in page
+    assert (tmp_path / "site" / layout.ablation_image("tiny", 2, "off2-confusion")).is_file()
+
+
+def test_comparison_page_without_transfer_omits_the_section(renderer, tmp_path):
+    probes = pd.DataFrame({"layer": [layer["name"] for layer in LAYERS], "features": [4, 6], "train_accuracy": [0.5, 0.8],
+                           "accuracy": [0.4, 0.7]})
+    render_comparison(renderer, {"tiny": 2}, {"tiny": summary()}, {"tiny": stats_table()}, {"tiny": probes},
+                      {"tiny": [0, 4, 8, 9]}, {})
+    page = (tmp_path / "site" / layout.compare_page()).read_text()
+    assert "Transfer to new classes" not in page and "Linear probes" in page
+    assert page.count('href="models/tiny/epoch-2/analyses/occlusion-') == 3  # three occluded images shown
+    assert 'href="models/tiny/epoch-2/features.relu1/channel-3.html"' in page  # the most selective live channel
+    assert (tmp_path / "site" / layout.compare_image("probe")).is_file()
+
+
+def test_comparison_page_with_transfer_tabulates_mean_and_spread(renderer, tmp_path):
+    probes = pd.DataFrame({"layer": ["features.relu1"], "features": [4], "train_accuracy": [0.5], "accuracy": [0.4]})
+    transfer = pd.DataFrame({"method": ["transfer", "scratch"] * 4, "shots": [1, 1, 1, 1, 5, 5, 5, 5],
+                             "draw": [0, 0, 1, 1, 0, 0, 1, 1], "accuracy": [0.5, 0.4, 0.7, 0.4, 0.8, 0.6, 0.8, 0.8],
+                             "source_accuracy": 0.9})
+    render_comparison(renderer, {"tiny": 2}, {"tiny": summary()}, {"tiny": stats_table()}, {"tiny": probes},
+                      {"tiny": [0]}, {"tiny": transfer})
+    page = (tmp_path / "site" / layout.compare_page()).read_text()
+    assert "Transfer to new classes" in page and "tiny: 90.0% on them" in page
+    assert '<td class="num">1</td><td class="num">60.0% ± 14.1%</td><td class="num">40.0% ± 0.0%</td>' in page
+
+
+def test_overview_pages_link_every_model_and_show_variants(renderer, tmp_path):
+    for name in ("curves", "per_class", "classes"):
+        Image.new("RGB", (4, 4)).save(renderer.path(layout.model_image("tiny", name)).parent.mkdir(parents=True, exist_ok=True)
+                                       or renderer.path(layout.model_image("tiny", name)))
+    variants = [{"model": "tiny", "params": "{}", "epoch": 2, "parameters": 10, "train_error": 0.1, "test_error": 0.2,
+                 "train_top5_error": float("nan"), "test_top5_error": float("nan")}]
+    render_overview(renderer, [summary()], {"tiny": [1, 2]}, {"tiny": variants})
+    index = (tmp_path / "site" / layout.index_page()).read_text()
+    model = (tmp_path / "site" / layout.model_page("tiny")).read_text()
+    assert 'href="models/tiny/index.html"' in index
+    assert "Layer ablation" in model and "top-5" not in model.split("Layer ablation")[1].split("</table>")[0]
+    assert 'href="epoch-1/features.relu1/index.html">1</a>' in model
+    missing = missing_targets(tmp_path / "site")
+    assert missing and all("epoch-" in target or target == "compare.html" for target in missing)
+
+
+def test_feature_map_pages_show_every_layer_of_every_image(renderer, tmp_path):
+    maps = {"images": pictures([0, 1]), "labels": np.array([0, 2]), "predicted": np.array([0, 1]),
+            "map features.relu1": np.random.default_rng(0).random((2, 4, 8, 8)).astype(np.float32),
+            "map classifier.fc1_relu": np.zeros((2, 6), np.float32)}
+    render_feature_maps(renderer, "tiny", 2, maps, LAYERS, CLASSES)
+    page = (tmp_path / "site" / layout.feature_maps_page("tiny", 2, 1)).read_text()
+    assert "predicted square" in page and "true class ring" in page
+    for name in ("1-input", "1-features.relu1", "1-classifier.fc1_relu"):
+        assert (tmp_path / "site" / layout.feature_maps_image("tiny", 2, name)).is_file()
+    assert missing_targets(tmp_path / "site") <= {"../../index.html", "../../../../index.html",
+                                                  "../features.relu1/index.html", "../classifier.fc1_relu/index.html"}
+
+
+def test_analysis_pages_from_small_arrays(renderer, tmp_path):
+    n, windows = 2, [3, 5]
+    occlusion = {"windows": np.array(windows), "stride": np.array(2), "layer": np.array("features.relu1"),
+                 "images": np.array([4, 7]), "labels": np.array([0, 1]), "predicted": np.array([0, 2]),
+                 "probability": np.array([0.9, 0.4]), "channels": np.array([1, 3]),
+                 "projection": np.zeros((n, 12, 12, 1), np.float32)}
+    for w in windows:
+        occlusion[f"activity_{w}"] = np.ones((n, 6, 6), np.float32)
+        occlusion[f"probability_{w}"] = np.full((n, 6, 6), 0.5, np.float32)
+        occlusion[f"predicted_{w}"] = np.zeros((n, 6, 6), np.int64)
+    table = pd.DataFrame({"part": ["top", "random"], "layer": ["features.relu1"] * 2, "delta": [0.2, 0.4],
+                          "std": [0.01, 0.02], "draws": [1, 3]})
+    meta = {"class": "disc", "images": [0, 3], "boxes": {"top": [0, 2, 5, 10]}, "layers": ["features.relu1"]}
+    invariance = pd.DataFrame([{"transform": t, "value": v, "image": i, "first_distance": 0.1, "top_distance": 0.2,
+                                "probability": 0.5, "label": "disc"}
+                               for t in ("translation", "rotation", "scale") for v in (0, 1) for i in (0, 1)])
+    strips = {t: np.zeros((2, 2, 1, 12, 12), np.uint8) for t in ("translation", "rotation", "scale")}
+    strips.update(first_layer=np.array("features.relu1"), top_layer=np.array("classifier.fc1_relu"))
+    render_analyses(renderer, "tiny", 2, occlusion, pictures([4, 7]), table, meta, pictures([0, 3]), invariance, strips,
+                    CLASSES, ["features.relu1"])
+    summary_page = (tmp_path / "site" / layout.analysis_page("tiny", 2, "occlusion")).read_text()
+    assert summary_page.index('href="occlusion-4.html"') < summary_page.index('href="occlusion-7.html"')  # larger drop first
+    image_page = (tmp_path / "site" / layout.analysis_page("tiny", 2, "occlusion", 4)).read_text()
+    assert 'href="../features.relu1/channel-1.html"' in image_page
+    correspondence = (tmp_path / "site" / layout.analysis_page("tiny", 2, "correspondence")).read_text()
+    assert "0.200 ± 0.010" in correspondence and "(3 draws)" in correspondence
+    assert missing_targets(tmp_path / "site") <= {"../../index.html", "../../../../index.html",
+                                                  "../features.relu1/channel-1.html", "../features.relu1/channel-3.html"}
