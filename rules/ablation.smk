@@ -14,6 +14,7 @@ rule channel_ablation:
         layer="{layer}",
         dataset=dataset_config,
         settings=config["ablation"],
+        channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
     threads: 2
     resources:

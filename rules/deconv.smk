@@ -15,6 +15,7 @@ rule deconv:
         methods=config["deconv"]["methods"],
         branches=config["deconv"]["branches"],
         batch_size=config["deconv"]["batch_size"],
+        channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
     threads: 2
     resources:

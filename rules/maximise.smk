@@ -15,6 +15,7 @@ rule maximise:
         dataset=dataset_config,
         settings=config["maximise"],
         batch_size=config["analysis"]["batch_size"],
+        channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
     threads: 2
     resources:
@@ -29,6 +30,7 @@ rule maximise:
 rule class_images:
     input:
         checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        predictions="results/{model}/epoch-{epoch}/predictions.parquet",
     output:
         images="results/{model}/epoch-{epoch}/maximise/classes.npz",
         png="results/{model}/epoch-{epoch}/maximise/classes.png",

@@ -91,6 +91,9 @@ rule site:
         layer_pages=all_page_dirs(),
         variants=[f"results/{base}/variants.parquet" for base in VARIANTS],
         class_images=[results(m, last_page_epoch(m), "maximise/classes.png") for m in ANALYSED_MODELS],
+        class_names=[results(m, last_page_epoch(m), "maximise/classes.npz") for m in ANALYSED_MODELS],
+        predictions=[results(m, last_page_epoch(m), "predictions.parquet") for m in ANALYSED_MODELS],
+        layers=[results(m, last_page_epoch(m), "layers.json") for m in ANALYSED_MODELS],
     output:
         index=site_path(layout.index_page()),
         model_pages=[site_path(layout.model_page(model)) for model in ANALYSED_MODELS],
@@ -100,6 +103,7 @@ rule site:
         models=ANALYSED_MODELS,
         page_epochs={model: page_epochs(config, model) for model in ANALYSED_MODELS},
         variant_bases=list(VARIANTS),
+        datasets={model: config["datasets"][config["models"][model]["dataset"]] for model in ANALYSED_MODELS},
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

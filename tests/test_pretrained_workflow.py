@@ -17,10 +17,10 @@ from torch import nn
 class SmallNet(nn.Module):
     """A user's own CNN: not in convatlas's registry."""
 
-    def __init__(self, width=4, classes=4):
+    def __init__(self, width=4, classes=4, in_channels=1):
         super().__init__()
         self.features = nn.Sequential(OrderedDict(
-            conv1=nn.Conv2d(1, width, 3, padding=1), relu1=nn.ReLU(), pool=nn.MaxPool2d(2),
+            conv1=nn.Conv2d(in_channels, width, 3, padding=1), relu1=nn.ReLU(), pool=nn.MaxPool2d(2),
             conv2=nn.Conv2d(width, 2 * width, 3, padding=1), relu2=nn.ReLU()))
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * width, classes))
 
@@ -42,13 +42,24 @@ def pretrained_atlas(tmp_path_factory, run_snakemake):
         sys.path.remove(str(workdir))
     torch.manual_seed(3)
     torch.save(SmallNet(width=3).state_dict(), workdir / "weights.pt")
+    from PIL import Image
+
+    generator = torch.Generator().manual_seed(0)
+    (workdir / "photos").mkdir()
+    for i in range(6):  # a flat folder of unlabelled photos of different shapes and formats
+        pixels = torch.randint(0, 256, (20 + 2 * i, 24, 3), generator=generator, dtype=torch.uint8).numpy()
+        Image.fromarray(pixels).save(workdir / "photos" / f"photo{i}.{'png' if i % 2 else 'jpg'}")
+    (workdir / "names.txt").write_text("apple\nbanana\ncherry\ndate\n")
     config = {
-        "datasets": {"shapes": {"kind": "synthetic", "synthetic": {"test_count": 48}, "normalise": {"mean": [0.2], "std": [0.3]}}},
+        "datasets": {"shapes": {"kind": "synthetic", "synthetic": {"test_count": 48}, "normalise": {"mean": [0.2], "std": [0.3]}},
+                     "photos": {"kind": "imagefolder", "root": "photos", "resize": 20, "crop": 16, "normalise": "imagenet"}},
         "models": {"mine": {"arch": "mynets_e2e:SmallNet", "params": {"width": 3}, "dataset": "shapes", "epochs": 0,
-                            "weights": "weights.pt"}},
+                            "weights": "weights.pt"},
+                   "flat": {"arch": "mynets_e2e:SmallNet", "params": {"width": 3, "in_channels": 3}, "dataset": "photos",
+                            "epochs": 0, "classes": "names.txt"}},
         "analysis": {"batch_size": 32},
         "occlusion": {"images_per_class": 1, "windows": [3], "stride": 4},
-        "correspondence": {"class": "disc", "images": 3, "parts": {"top": [0, 4, 5, 12]}, "random_draws": 1},
+        "correspondence": {"images": 3, "parts": {"top": [0, 4, 5, 12]}, "random_draws": 1},
         "invariance": {"images": 2, "translation": [0, 2], "rotation": [0, 90], "scale": [1.0, 1.2]},
         "feature_maps": {"images": 2},
         "ablation": {"images": 48},
@@ -86,3 +97,20 @@ def test_every_stage_ran_and_every_page_says_where_the_weights_came_from(pretrai
         assert "pretrained weights from weights.pt" in page.read_text() and "not trained here" in page.read_text(), page
     assert "after 0 epochs" not in (site / "index.html").read_text()
     assert broken_references(site) == []
+
+
+def test_unlabelled_photos_are_analysed_by_their_predicted_class(pretrained_atlas, monkeypatch):
+    import pandas as pd
+
+    from convatlas.models.checkpoint import load_checkpoint
+
+    monkeypatch.chdir(pretrained_atlas)
+    _, meta = load_checkpoint(pretrained_atlas / "results/flat/checkpoints/epoch-0.pt")
+    assert meta["classes"] == ["apple", "banana", "cherry", "date"] and meta["weights"] is None
+    predictions = pd.read_parquet(pretrained_atlas / "results/flat/epoch-0/predictions.parquet")
+    assert predictions.label.tolist() == predictions.predicted.tolist() == meta["predicted_labels"]
+    page = (pretrained_atlas / "site/models/flat/epoch-0/features.relu2/index.html").read_text()
+    assert "weights as mynets_e2e:SmallNet builds them, not trained here" in page
+    assert "the images have no labels" in page
+    model_page = (pretrained_atlas / "site/models/flat/index.html").read_text()
+    assert "accuracy</b><br>– on the analysed images" in model_page

@@ -38,8 +38,9 @@ def channel_ablation(
     device: torch.device | str = "cpu",
     graph: ModelGraph | None = None,
     show_progress: bool = True,
+    channels: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """Accuracy with each channel of ``layer`` switched off alone.
+    """Accuracy with each channel of ``layer`` (or each of ``channels``) switched off alone.
 
     One row per channel: ``channel, accuracy, accuracy_drop`` and ``class_{i}`` (the accuracy on
     class i); the unablated accuracies are in ``DataFrame.attrs``.
@@ -48,8 +49,8 @@ def channel_ablation(
     graph = graph or ModelGraph(model, (images.channels, *images.size))
     split = LayerSplit(model, graph, layer)
     classes = len(images.classes)
-    channels = graph.layer(layer).channels
-    correct = torch.zeros(channels, classes, dtype=torch.long)
+    chosen_channels = list(range(graph.layer(layer).channels)) if channels is None else list(channels)
+    correct = torch.zeros(len(chosen_channels), classes, dtype=torch.long)
     base_correct = torch.zeros(classes, dtype=torch.long)
     counts = torch.bincount(images.labels, minlength=classes)
     steps = -(-len(images) // batch_size)
@@ -62,8 +63,8 @@ def channel_ablation(
         n = len(labels)
         # batch channels only while the ablated copies stay small (early layers have large maps)
         per_pass = max(1, min(channels_per_pass, MAX_PASS_VALUES // max(1, activation[0].numel() * n)))
-        for start in range(0, channels, per_pass):
-            chosen = torch.arange(start, min(channels, start + per_pass), device=activation.device)
+        for start in range(0, len(chosen_channels), per_pass):
+            chosen = torch.as_tensor(chosen_channels[start:start + per_pass], device=activation.device)
             k = len(chosen)
             ablated = activation.repeat(k, *([1] * (activation.ndim - 1)))
             rows = torch.arange(k * n, device=activation.device)
@@ -71,12 +72,12 @@ def channel_ablation(
             repeated = [o.repeat(k, *([1] * (o.ndim - 1))) if isinstance(o, torch.Tensor) and k > 1 else o
                         for o in others]
             hits = (split.tail(ablated, *repeated).argmax(dim=1) == labels.repeat(k)).view(k, n)
-            for j, channel in enumerate(chosen.tolist()):
-                correct[channel] += torch.bincount(labels[hits[j]].cpu(), minlength=classes)
+            for j in range(k):
+                correct[start + j] += torch.bincount(labels[hits[j]].cpu(), minlength=classes)
     base_accuracy = float(base_correct.sum()) / len(images)
     per_class = correct.double() / counts.clamp(min=1).double()
     table = pd.DataFrame({
-        "channel": np.arange(channels, dtype=np.int32),
+        "channel": np.asarray(chosen_channels, dtype=np.int32),
         "accuracy": (correct.sum(dim=1).double() / len(images)).numpy(),
     })
     table["accuracy_drop"] = base_accuracy - table["accuracy"]

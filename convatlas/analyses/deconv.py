@@ -41,22 +41,14 @@ Branch = Literal["both", "trunk", "shortcut"]
 METHODS = ("deconvnet", "guided")
 _LINEAR_MODULES = (
     nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d,
-    nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Dropout, nn.Identity, nn.Flatten,
+    nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Dropout, nn.Identity, nn.Flatten, nn.ZeroPad2d, nn.ConstantPad2d,
 )
 _LINEAR_FUNCTIONS = {
     operator.add, operator.iadd, torch.add, torch.cat, torch.flatten, getattr, operator.getitem,
-    F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.dropout,
+    F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.dropout, F.pad,
+    F.conv2d, F.linear, F.batch_norm,
 }
 _LINEAR_METHODS = {"view", "reshape", "flatten", "size", "contiguous", "add", "add_", "dim"}
-
-
-_SMOOTH_GATES = ("SiLU", "GELU", "Hardswish", "Sigmoid", "Mish", "silu", "gelu", "hardswish", "sigmoid", "mul")
-
-
-def _gate_note(what: str) -> str:
-    if any(gate in what for gate in _SMOOTH_GATES):
-        return "; smooth gates (SiLU, GELU, Hardswish, sigmoid gating) have no deconvnet rule"
-    return ""
 
 
 class Projector:
@@ -72,11 +64,12 @@ class Projector:
         self.graph.layer(layer)  # LayerError listing valid names when unknown
         target = self.graph.output_node[layer]
         check = None if method == "redirected" else self._check_passable  # redirected: only the ReLUs change
-        self.module = upto_layer(self.graph, layer, RELU_RULES[method], check, self._branch_cut(target, branch))
+        self.module = upto_layer(self.graph, layer, RELU_RULES[method], check, self._branch_cut(target, branch),
+                                 hold_gates=method != "redirected")
 
     def _check_passable(self, node: fx.Node) -> None:
-        if node.op in ("placeholder", "get_attr", "output"):
-            return
+        if node.op in ("placeholder", "get_attr", "output") or self.graph.is_smooth(node) or self.graph.gate(node):
+            return  # smooth activations pass the signal times their derivative; gates are held constant
         if node.op == "call_module":
             module = self.graph.modules[node.target]
             if isinstance(module, _LINEAR_MODULES):
@@ -93,7 +86,8 @@ class Projector:
         raise LayerError(
             f"the {self.method} projection to layer {self.layer!r} cannot pass down through {what}: "
             "only convs (grouped and depthwise too), linear layers, batch norm, pools, dropout, shortcut sums, "
-            f"concatenation and the ReLU family (ReLU, ReLU6, LeakyReLU, clamps from 0){_gate_note(what)}")
+            "concatenation, the ReLU family (ReLU, ReLU6, LeakyReLU, clamps from 0), smooth activations "
+            "(SiLU, GELU, Hardswish, sigmoid, tanh, ...) and channel gates (features x a (C, 1, 1) gate)")
 
     @staticmethod
     def _owner(node: fx.Node) -> str:
@@ -178,6 +172,7 @@ def project_top_k(
     batch_size: int = 256,
     device: torch.device | str = "cpu",
     show_progress: bool = True,
+    channels: Sequence[int] | None = None,
 ) -> dict[str, np.ndarray]:
     """Project every (channel, rank) unit of ``layer`` in the index, in batches of ``batch_size``.
 
@@ -186,7 +181,9 @@ def project_top_k(
     also ``deconvnet_trunk`` and ``deconvnet_shortcut``. ``rank`` and ``channel`` order follow the index.
     """
     rows = index[index.layer == layer].sort_values(["channel", "rank"])
-    channels, k = int(rows.channel.max()) + 1, int(rows["rank"].max()) + 1
+    total, k = int(rows.channel.max()) + 1, int(rows["rank"].max()) + 1
+    if channels is not None:  # only these channels are projected; the others stay zero
+        rows = rows[rows.channel.isin(list(channels))]
     graph = ModelGraph(model, input_shape)
     field = graph.layer(layer).receptive_field
     height, width = input_shape[1:]
@@ -199,7 +196,7 @@ def project_top_k(
         except LayerError:
             pass  # the layer has no shortcut sum of its own
     projectors = {key: Projector(model, layer, input_shape, method, branch, graph) for method, branch, key in variants}
-    out = {key: np.zeros((channels, k, rf_h, rf_w, input_shape[0]), dtype=np.float32) for key in projectors}
+    out = {key: np.zeros((total, k, rf_h, rf_w, input_shape[0]), dtype=np.float32) for key in projectors}
     images = torch.from_numpy(rows.image.to_numpy(dtype=np.int64, copy=True))
     units = torch.from_numpy(rows[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True))
     ranks = rows["rank"].to_numpy()

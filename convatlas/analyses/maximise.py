@@ -25,6 +25,7 @@ from ..core.schema import with_defaults
 from ..data.transforms import denormalise
 from ..nn.modules import last_linear
 from .deconv import Projector
+from .sizes import scaled_step
 
 SCHARR_X = torch.tensor([[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]])
 SCHARR_Y = SCHARR_X.T.contiguous()
@@ -53,10 +54,12 @@ _SETTING_KEYS = ("steps", "octaves", "octave_scale", "step_size", "colour", "edg
                  "fourier", "seed")
 
 
-def maximise_settings(block: dict | None = None, **overrides) -> Settings:
+def maximise_settings(block: dict | None = None, side: int = 28, **overrides) -> Settings:
     """Settings from the ``maximise`` config block (the schema's defaults for what it leaves out),
-    with ``overrides``."""
+    with ``overrides``; ``auto`` jitter is one pixel per 28 px of the image ``side``."""
     values = with_defaults(block, "maximise")
+    if values["jitter"] == "auto":
+        values["jitter"] = scaled_step(side)
     return Settings(**{key: values[key] for key in _SETTING_KEYS} | overrides)
 
 
@@ -204,25 +207,27 @@ def to_pixels(images: torch.Tensor, meta: dict) -> np.ndarray:
     return denormalise(images.detach(), meta["mean"], meta["std"]).clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
 
 
-def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: int, block: dict,
+def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequence[int], block: dict,
                       start: torch.Tensor | None = None, top1: torch.Tensor | None = None,
                       batch_size: int = 256) -> dict[str, np.ndarray]:
-    """One image per channel of ``layer``, all channels optimised together in batches.
+    """One image per channel in ``channels`` of ``layer``, optimised together in batches.
 
     From seeded noise, or from ``start`` (one normalised photo, (1, C, H, W)); with ``top1`` (the
-    normalised top-1 dataset image of every channel) also an edit of it kept close to it. Returns
-    [0, 1] pixels ``noise`` (and ``top1``) and the objective ``before`` and ``after``.
+    normalised top-1 dataset image of every channel of the layer) also an edit of it kept close to
+    it. Returns [0, 1] pixels ``noise`` (and ``top1``), the objective ``before`` and ``after``, in
+    the order of ``channels``, and ``channels``.
     """
     size = meta["image_size"]
     shape = (meta["in_channels"], size, size)
     device = next(model.parameters()).device
     bounds = pixel_bounds(meta, device)
-    settings = maximise_settings(block)
+    settings = maximise_settings(block, size)
     results: dict[str, list] = {"noise": [], "before": [], "after": []}
     if top1 is not None:
         results["top1"] = []
-    for first in range(0, channels, batch_size):
-        chosen = torch.arange(first, min(channels, first + batch_size))
+    channels = list(channels)
+    for first in range(0, len(channels), batch_size):
+        chosen = torch.as_tensor(channels[first:first + batch_size], dtype=torch.long)
         objective = channel_objective(model, layer, chosen, shape)
         if start is not None:
             begin = start.to(device).expand(len(chosen), -1, -1, -1)
@@ -234,23 +239,25 @@ def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: int, b
             results["after"].append(objective(images).cpu())
         results["noise"].append(to_pixels(images, meta))
         if top1 is not None:
-            edit = maximise_settings(block, steps=block["from_top1"]["steps"],
+            edit = maximise_settings(block, size, steps=block["from_top1"]["steps"],
                                      distance=block["from_top1"]["distance"], octaves=1)
             results["top1"].append(to_pixels(optimise(objective, top1[chosen], chosen.tolist(), edit, bounds), meta))
-    return {key: np.concatenate([np.asarray(v) for v in values]) for key, values in results.items()}
+    arrays = {key: np.concatenate([np.asarray(v) for v in values]) for key, values in results.items()}
+    return {**arrays, "channels": np.asarray(channels, dtype=np.int64)}
 
 
-def maximise_classes(model: nn.Module, meta: dict, block: dict) -> dict[str, np.ndarray]:
-    """One image per class maximising its logit: [0, 1] pixels ``images`` and the ``probability``
-    each reaches."""
+def maximise_classes(model: nn.Module, meta: dict, block: dict, indices: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+    """One image per class (every class, or the classes ``indices``) maximising its logit: [0, 1]
+    pixels ``images``, the ``probability`` each reaches, the class names and ``indices``."""
     size = meta["image_size"]
     shape = (meta["in_channels"], size, size)
     device = next(model.parameters()).device
-    classes = torch.arange(len(meta["classes"]))
-    settings = maximise_settings(block, steps=block["class_steps"])
+    classes = torch.as_tensor(list(range(len(meta["classes"]))) if indices is None else list(indices), dtype=torch.long)
+    settings = maximise_settings(block, size, steps=block["class_steps"])
     objective = class_objective(model, classes, shape)
     begin = noise_start(len(classes), shape, (1000 + classes).tolist(), settings).to(device)
     images = optimise(objective, begin, (1000 + classes).tolist(), settings, pixel_bounds(meta, device))
     with torch.no_grad():
-        probabilities = model(images).softmax(dim=1)[classes, classes].cpu().numpy()
-    return {"images": to_pixels(images, meta), "probability": probabilities, "classes": np.asarray(meta["classes"])}
+        probabilities = model(images).softmax(dim=1)[torch.arange(len(classes)), classes].cpu().numpy()
+    return {"images": to_pixels(images, meta), "probability": probabilities, "indices": classes.numpy(),
+            "classes": np.asarray([meta["classes"][int(c)] for c in classes])}

@@ -15,7 +15,10 @@ def provenance(meta: dict[str, Any]) -> str | None:
     weights = meta.get("weights")
     source = f"pretrained weights from {weights['file']} (SHA-256 {weights['sha256'][:12]}…)" if weights \
         else f"weights as {meta['arch']} builds them"
-    return f"{source}, not trained here"
+    note = f"{source}, not trained here"
+    if meta.get("predicted_labels") is not None:
+        note += "; the images have no labels, so every analysis that needs a class uses the predicted one"
+    return note
 
 
 def summarise_model(name: str, model: nn.Module, meta: dict[str, Any], layers: list[Layer],

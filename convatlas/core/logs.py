@@ -10,6 +10,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 HEAVY_MODULES = ("torch", "torchvision", "pandas", "matplotlib")  # seconds to import each
+_JOB_LOG: list = []  # the open log of this job's process, once log_to has run
 
 
 def seconds_since_process_start() -> float | None:
@@ -25,15 +26,21 @@ def seconds_since_process_start() -> float | None:
 
 
 def log_to(path: str | os.PathLike) -> None:
-    """Send stderr and the logging module to ``path`` (line-buffered) and record the job's start-up
-    time (process start to this first line of work) as its first line."""
+    """Send stderr and the logging module to ``path`` (line-buffered); at exit, record which
+    slow-to-import libraries the job imported."""
     handle = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the job
     sys.stderr = handle
     logging.basicConfig(stream=handle, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
-    startup = seconds_since_process_start()
-    if startup is not None:
-        handle.write(f"job start-up: {startup:.2f} s from process start to the first line of work\n")
+    _JOB_LOG.append(handle)
     atexit.register(_report_imports, handle)
+
+
+def work_starts() -> None:
+    """Record, in the job's log, the job's start-up: seconds from process start to its first line of
+    work, after the imports it needs (no-op outside a job started by :func:`log_to`)."""
+    startup = seconds_since_process_start()
+    if _JOB_LOG and startup is not None:
+        _JOB_LOG[-1].write(f"job start-up: {startup:.2f} s from process start to the first line of work\n")
 
 
 def _report_imports(handle) -> None:

@@ -15,6 +15,7 @@ import torch
 from .sources import (
     analysis_limit,
     analysis_split_name,
+    folder_geometry,
     list_image_folder,
     read_picture,
     read_split_arrays,
@@ -68,6 +69,13 @@ class ImageSet(torch.utils.data.Dataset):
         step = max(1, len(self) // max(1, count))
         return self.subset_indices(torch.arange(0, len(self), step)[:count])
 
+    def with_labels(self, labels, classes: list[str]) -> ImageSet:
+        """The same images with the given labels (e.g. a model's predictions for unlabelled images)."""
+        subset = self.subset_indices(torch.arange(len(self)))
+        subset.labels = torch.as_tensor(labels, dtype=torch.long)
+        subset.classes = list(classes)
+        return subset
+
     def relabel(self, mapping: list[int], classes: list[str]) -> ImageSet:
         """The same images with label ``i`` renamed ``mapping[i]``, of the class names ``classes``
         (e.g. folder classes mapped onto a pretrained model's outputs)."""
@@ -111,16 +119,18 @@ class TensorImageSet(ImageSet):
 class FolderImageSet(ImageSet):
     """An image folder (one sub-folder per class), decoded and resized batch by batch."""
 
-    def __init__(self, files: list[Path], labels: torch.Tensor, classes: list[str], size: int, name: str):
+    def __init__(self, files: list[Path], labels: torch.Tensor, classes: list[str], size: int, name: str,
+                 resize: int | None = None):
         super().__init__(labels, classes, (3, size, size), name)
         self.files = files
         self.target_size = size
+        self.resize = resize or size
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         return self._read(self.files[index]), int(self.labels[index])
 
     def _read(self, path: Path) -> torch.Tensor:
-        return torch.from_numpy(read_picture(path, self.target_size))
+        return torch.from_numpy(read_picture(path, self.resize, self.target_size))
 
     def images(self, indices: torch.Tensor) -> torch.Tensor:
         return torch.stack([self._read(self.files[int(i)]) for i in indices])
@@ -137,18 +147,20 @@ class FolderImageSet(ImageSet):
             yield chosen, images, labels
 
     def subset(self, count: int) -> FolderImageSet:
-        return FolderImageSet(self.files[:count], self.labels[:count], self.classes, self.target_size, self.name)
+        return FolderImageSet(self.files[:count], self.labels[:count], self.classes, self.target_size, self.name,
+                              self.resize)
 
     def subset_indices(self, indices: torch.Tensor) -> FolderImageSet:
         files = [self.files[int(i)] for i in indices]
-        return FolderImageSet(files, self.labels[indices], self.classes, self.target_size, self.name)
+        return FolderImageSet(files, self.labels[indices], self.classes, self.target_size, self.name, self.resize)
 
 
 def load_split(dataset: dict[str, Any], split: str, name: str = "dataset") -> ImageSet:
     """Load one split (``train`` or ``test``) of a validated dataset config."""
     if dataset["kind"] == "imagefolder":
         files, labels, classes = list_image_folder(Path(dataset["root"]).expanduser(), split)
-        return FolderImageSet(files, torch.from_numpy(labels), classes, dataset.get("image_size"), name)
+        resize, crop = folder_geometry(dataset)
+        return FolderImageSet(files, torch.from_numpy(labels), classes, crop, name, resize)
     images, labels, classes = read_split_arrays(dataset, split, name)
     images = resize_arrays(images, dataset.get("image_size"))
     return TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, name)

@@ -162,42 +162,62 @@ def read_split_arrays(dataset: dict[str, Any], split: str, name: str = "dataset"
     return np.array(x, dtype=np.uint8), np.array(y, dtype=np.int64), list(classes)
 
 
+def _images_in(folder: Path, recursive: bool) -> list[Path]:
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(path for path in found if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
+
+
 def list_image_folder(root: Path, split: str) -> tuple[list[Path], np.ndarray, list[str]]:
     """``(files, labels, classes)`` of an image folder: one sub-folder per class, optionally under
-    ``train/`` and ``test/``."""
+    ``train/`` and ``test/``; or a flat folder of unlabelled images (labels -1, no classes)."""
     base = root / split if (root / split).is_dir() else root
     if not base.is_dir():
         raise DatasetError(f"image folder {base} does not exist")
-    classes = sorted(entry.name for entry in base.iterdir() if entry.is_dir())
-    if not classes:
-        raise DatasetError(f"image folder {base} has no class sub-folders")
+    classes = sorted(entry.name for entry in base.iterdir() if entry.is_dir() and _images_in(entry, True))
     files, labels = [], []
     for label, cls in enumerate(classes):
-        for path in sorted((base / cls).rglob("*")):
-            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
-                files.append(path)
-                labels.append(label)
+        members = _images_in(base / cls, True)
+        files += members
+        labels += [label] * len(members)
+    if not classes:  # a flat folder: images without labels
+        files = _images_in(base, False)
+        labels = [-1] * len(files)
     if not files:
-        raise DatasetError(f"image folder {base} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise DatasetError(f"image folder {base} has no images ({', '.join(sorted(IMAGE_SUFFIXES))}), "
+                           "neither in class sub-folders nor directly in it")
     return files, np.asarray(labels, dtype=np.int64), classes
 
 
-def read_picture(path: Path, size: int) -> np.ndarray:
-    """One image file as uint8 (3, size, size): RGB, shorter side resized to ``size`` (bilinear,
-    antialiased), centre-cropped; the pixels torchvision's resize + center_crop give for PIL."""
-    from PIL import Image, UnidentifiedImageError
+def unlabelled(classes: list[str]) -> bool:
+    """Whether a split with these classes is a flat folder of unlabelled images."""
+    return not classes
+
+
+def folder_geometry(dataset: dict[str, Any]) -> tuple[int, int]:
+    """``(resize, crop)`` of an image folder: the shorter side is resized to ``resize``, then the
+    centre ``crop`` x ``crop`` is cut out (e.g. 256 then 224); ``image_size`` stands for both."""
+    crop = dataset.get("crop") or dataset.get("image_size")
+    return dataset.get("resize") or crop, crop
+
+
+def read_picture(path: Path, size: int, crop: int | None = None) -> np.ndarray:
+    """One image file as uint8 (3, crop, crop): EXIF orientation applied, RGB, shorter side resized
+    to ``size`` (bilinear, antialiased), centre-cropped to ``crop`` (default ``size``); the pixels
+    torchvision's resize + center_crop give for PIL images."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
+        with Image.open(path) as opened:
+            image = ImageOps.exif_transpose(opened).convert("RGB")  # camera orientation; grey, CMYK, alpha to RGB
             width, height = image.size
             short, long = (width, height) if width <= height else (height, width)
             if short != size:
                 new_long = int(size * long / short)
                 width, height = (size, new_long) if width <= height else (new_long, size)
                 image = image.resize((width, height), Image.BILINEAR)
-            top, left = int(round((height - size) / 2.0)), int(round((width - size) / 2.0))
-            image = image.crop((left, top, left + size, top + size))
+            crop = crop or size
+            top, left = int(round((height - crop) / 2.0)), int(round((width - crop) / 2.0))
+            image = image.crop((left, top, left + crop, top + crop))
             return np.asarray(image, dtype=np.uint8).transpose(2, 0, 1).copy()
     except (OSError, UnidentifiedImageError, ValueError) as error:
         raise DatasetError(f"cannot read image {path}: {error}") from error
@@ -237,6 +257,7 @@ class Pictures:
         self.size = dataset.get("image_size")
         split = analysis_split_name(dataset)
         if dataset["kind"] == "imagefolder":
+            self._resize, self.size = folder_geometry(dataset)
             files, labels, self.classes = list_image_folder(Path(dataset["root"]).expanduser(), split)
             count = analysis_limit(dataset, len(files))
             self._files, self._data, self.labels = files[:count], None, labels[:count]
@@ -256,6 +277,6 @@ class Pictures:
         if self._files is not None:
             if not indices:
                 return np.zeros((0, 3, self.size, self.size), dtype=np.uint8)
-            return np.stack([read_picture(self._files[i], self.size) for i in indices])
+            return np.stack([read_picture(self._files[i], self._resize, self.size) for i in indices])
         chosen = self._data[indices]
         return resize_arrays(chosen, self.size) if self._resized else chosen

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.logs import work_starts
+
 
 def _ablation_images(subject, limit: int | None):
     """The analysed images ablations are measured on: the first ``limit`` (None: all)."""
@@ -17,11 +19,12 @@ def run_channel_ablation(inputs: Any, outputs: Any, params: Any) -> None:
     from ..core.io import write_parquet
     from .subject import load_subject
 
+    work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
     meta, settings = subject.meta, params.settings
     table = channel_ablation(subject.model, params.layer, _ablation_images(subject, settings["images"]),
                              meta["mean"], meta["std"], settings["batch_size"], device=subject.device,
-                             graph=subject.graph)
+                             graph=subject.graph, channels=subject.selected_channels(params.layer, params.channels))
     write_parquet(with_base_columns(table), outputs.table)
 
 
@@ -31,6 +34,7 @@ def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
     from ..core.io import read_parquet, write_json
     from .subject import load_subject
 
+    work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
     meta, settings = subject.meta, params.settings
     images = _ablation_images(subject, settings["images"])
@@ -51,6 +55,7 @@ def run_variants(inputs: Any, outputs: Any, params: Any) -> None:
     from ..data.datasets import load_split
     from .subject import load_subject
 
+    work_starts()
     checkpoints = {params.model: inputs.base, **dict(zip(params.variants, inputs.variants, strict=True))}
     rows, train = [], None
     for name, path in checkpoints.items():
@@ -68,6 +73,7 @@ def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
     from ..site.pages.ablation import render_ablation
     from . import site_renderer
 
+    work_starts()
     pictures = Pictures(params.dataset, params.dataset_name)
     render_ablation(site_renderer(params, read_json(inputs.layers)["provenance"]), params.model, int(params.epoch),
                     read_json(inputs.experiments),

@@ -3,17 +3,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.logs import work_starts
+
 
 def run_occlusion(inputs: Any, outputs: Any, params: Any) -> None:
     """Occlusion maps, projections and attributions of the first images of every class, as .npz."""
     from ..analyses.occlusion import first_per_class, occlusion_study
+    from ..analyses.sizes import resolved_occlusion
     from ..core.io import write_npz
     from .subject import load_subject
 
+    work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
     indices = first_per_class(subject.images.labels, params.settings["images_per_class"])
     images = subject.normalise(subject.images.images(indices))
-    results = occlusion_study(subject.model, subject.graph, images, subject.images.labels[indices], params.settings)
+    settings = resolved_occlusion(params.settings, subject.meta["image_size"])
+    results = occlusion_study(subject.model, subject.graph, images, subject.images.labels[indices], settings)
     write_npz(outputs.maps, {**results, "images": indices.numpy()})
 
 
@@ -25,11 +30,16 @@ def run_correspondence(inputs: Any, outputs: Any, params: Any) -> None:
     from ..core.io import write_json, write_parquet
     from .subject import load_subject
 
+    work_starts()
     settings = params.settings
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
     probe, size = subject.images, subject.meta["image_size"]
     layers = [layer.name for layer in subject.layers]
-    name = settings["class"] or probe.classes[0]
+    if settings["class"] is not None and settings["class"] not in probe.classes:
+        raise ValueError(f"correspondence.class: {settings['class']!r} is not a class of the model "
+                         f"{subject.meta['model']} ({', '.join(probe.classes[:20])}{', ...' if len(probe.classes) > 20 else ''})")
+    # default: the class with the most analysed images (the first such, so balanced data gives class 0)
+    name = settings["class"] or probe.classes[int(torch.bincount(probe.labels, minlength=len(probe.classes)).argmax())]
     members = torch.nonzero(probe.labels == probe.classes.index(name)).flatten()[: settings["images"]]
     if len(members) < 2:
         raise ValueError(f"correspondence.class: fewer than 2 probe images of class {name!r}")
@@ -49,6 +59,7 @@ def run_invariance(inputs: Any, outputs: Any, params: Any) -> None:
     from ..core.io import write_npz, write_parquet
     from .subject import load_subject
 
+    work_starts()
     settings = params.settings
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
     probe, meta = subject.images, subject.meta
@@ -70,6 +81,7 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
     from ..site.pages.analyses import render_analyses
     from . import site_renderer
 
+    work_starts()
     pictures = Pictures(params.dataset, params.dataset_name)
     layers = read_json(inputs.layers)
     occlusion = read_npz(inputs.occlusion)

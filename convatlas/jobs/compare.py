@@ -5,6 +5,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from ..core.logs import work_starts
+
 
 def run_linear_probes(inputs: Any, outputs: Any, params: Any) -> None:
     """A linear probe at every analysed layer of a checkpoint, as Parquet."""
@@ -13,10 +15,19 @@ def run_linear_probes(inputs: Any, outputs: Any, params: Any) -> None:
     from ..data.datasets import load_split
     from .subject import load_subject
 
+    work_starts()
     settings = params.settings
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
     meta = subject.meta
-    train = load_split(params.dataset, "train", meta["dataset"]).spread(settings["train_images"])
+    if meta.get("predicted_labels") is not None:  # unlabelled images: nothing to fit a probe to
+        import pandas as pd
+
+        write_parquet(pd.DataFrame(columns=["layer", "features", "train_accuracy", "accuracy"]), outputs.table)
+        return
+    train = load_split(params.dataset, "train", meta["dataset"])
+    if meta.get("label_map") is not None:
+        train = train.relabel(meta["label_map"], meta["classes"])
+    train = train.spread(settings["train_images"])
     test = subject.images.subset(min(settings["test_images"], len(subject.images)))
     layers = [layer.name for layer in subject.layers]
     write_parquet(probe_layers(subject.model, layers, train, test, meta["mean"], meta["std"], device=subject.device),
@@ -33,6 +44,7 @@ def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
     from ..models.checkpoint import load_checkpoint
     from ..train.loop import train_model
 
+    work_starts()
     set_threads(params.threads)
     device = pick_device(params.device)
     settings, model_config = params.settings, params.model
@@ -56,6 +68,7 @@ def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
     from ..site.pages.compare import render_comparison
     from . import site_renderer
 
+    work_starts()
     models = params.models
     render_comparison(
         site_renderer(params), params.epochs,

@@ -10,12 +10,14 @@ from ..analyses.feature_maps import layer_activations
 from ..analyses.index import build_index, layer_records
 from ..analyses.summary import provenance
 from ..core.io import write_json, write_npz, write_parquet
+from ..core.logs import work_starts
 from .subject import load_subject
 
 
 def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     """Write the top-k index, channel statistics, predictions and layers (shape, receptive field),
     and the feature maps of the first ``params.feature_map_images`` images for the site."""
+    work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
     images, meta = subject.images, subject.meta
     index, stats, predictions = build_index(subject.model, subject.layers, images, meta["mean"], meta["std"],

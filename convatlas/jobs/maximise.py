@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.logs import work_starts
+
 
 def _photo(path: str, shape: tuple[int, int, int]):
     """The photo of ``maximise.photo`` as a uint8 batch (1, C, H, W) of the model's input size."""
@@ -21,6 +23,19 @@ def _photo(path: str, shape: tuple[int, int, int]):
     return torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None]
 
 
+MAX_CLASS_IMAGES = 16  # a model with more classes gets images of its most predicted ones
+
+
+def class_choice(classes: int, predictions) -> list[int] | None:
+    """Every class (None) when there are few; else the ``MAX_CLASS_IMAGES`` classes predicted most
+    often on the analysed images, most frequent first (ties: the lower class)."""
+    if classes <= MAX_CLASS_IMAGES:
+        return None
+    counts = predictions.predicted.value_counts()
+    ranked = sorted(counts.index, key=lambda c: (-counts[c], c))
+    return [int(c) for c in ranked[:MAX_CLASS_IMAGES]]
+
+
 def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
     """One image per channel of a layer (from noise or a photo, and from its top-1 image), as .npz of
     [0, 1] pixels with the objective before and after."""
@@ -30,9 +45,10 @@ def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
     from ..core.io import read_parquet, write_npz
     from .subject import load_subject
 
+    work_starts()
     block = params.settings
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
-    channels = subject.graph.layer(params.layer).channels
+    channels = subject.selected_channels(params.layer, params.channels)
     start = subject.normalise(_photo(block["photo"], subject.input_shape)) if block["start"] == "photo" else None
     top1 = None
     if block["from_top1"]:
@@ -44,15 +60,17 @@ def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
 
 
 def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:
-    """One image per class maximising its logit: .npz of [0, 1] pixels and the probability each
-    reaches, and a PNG row of the images in class order."""
+    """One image per class maximising its logit (for a model of many classes, its most predicted
+    ones): .npz of [0, 1] pixels, the probability each reaches and the classes, and a PNG row."""
     from ..analyses.maximise import maximise_classes
-    from ..core.io import write_npz
+    from ..core.io import read_parquet, write_npz
     from ..site.images import MEDIUM, float_to_uint8, picture_row, save_png
     from .subject import load_subject
 
+    work_starts()
     subject = load_subject(inputs.checkpoint, None, None, params.device, params.threads)
-    results = maximise_classes(subject.model, subject.meta, params.settings)
+    results = maximise_classes(subject.model, subject.meta, params.settings,
+                               class_choice(len(subject.meta["classes"]), read_parquet(inputs.predictions)))
     write_npz(outputs.images, results)
     pictures = [float_to_uint8(image).transpose(2, 0, 1) for image in results["images"]]
     save_png(picture_row(pictures, MEDIUM, gap=4), outputs.png)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.logs import work_starts
+
 
 def run_model_summary(inputs: Any, outputs: Any, params: Any) -> None:
     """A model's summary JSON (from its last checkpoint and training log) and its two plots."""
@@ -13,6 +15,7 @@ def run_model_summary(inputs: Any, outputs: Any, params: Any) -> None:
     from ..train.log import read_train_log
     from .subject import load_subject
 
+    work_starts()
     subject = load_subject(inputs.checkpoint, None, params.layers, "cpu", params.threads)
     summary = summarise_model(params.model, subject.model, subject.meta, subject.layers, read_train_log(inputs.train_log))
     training_curves(summary["train_log"], outputs.curves, title=params.model)
@@ -28,11 +31,13 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     from ..site.pages.layer import LayerPage, render_layer
     from . import site_renderer
 
+    work_starts()
     layer = params.layer
     layers = read_json(inputs.layers)
     info = next(entry for entry in layers["layers"] if entry["name"] == layer)
     projections = read_npz(inputs.projections)
     filters = projections.pop("filters", None)
+    covered = projections.pop("channels", None)
     evolution = {}
     if "deconvnet" in projections:
         evolution = {int(e): read_npz(path)["deconvnet"][:, 0] for e, path in zip(params.evolution_epochs, inputs.evolution, strict=True)}
@@ -42,6 +47,7 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
         Pictures(params.dataset, params.dataset_name), layers["classes"], projections=projections, evolution=evolution, filters=filters,
         ablation=read_parquet(inputs.ablation), maximised=read_npz(inputs.maximise),
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
+        covered=covered.tolist() if covered is not None else None,
     )
     render_layer(page, site_renderer(params, layers["provenance"]))
 
@@ -52,22 +58,49 @@ def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
     from ..site.pages.feature_maps import render_feature_maps
     from . import site_renderer
 
+    work_starts()
     maps = read_npz(inputs.maps)
     layers = read_json(inputs.layers)
     render_feature_maps(site_renderer(params, layers["provenance"]), params.model, int(params.epoch),
                         maps, layers["layers"], [str(c) for c in maps["classes"]])
 
 
+SHOWN_PREDICTIONS = 50  # images listed with their prediction on a model page
+
+
+def prediction_rows(predictions, classes: list[str], dataset: dict) -> list[dict]:
+    """The first analysed images with their true class (if any), top-1 prediction and its probability;
+    image folders name each image by its file."""
+    from ..data.sources import analysis_split_name, list_image_folder
+
+    names = {}
+    if dataset["kind"] == "imagefolder":
+        from pathlib import Path
+
+        files, _, _ = list_image_folder(Path(dataset["root"]).expanduser(), analysis_split_name(dataset))
+        names = {i: path.name for i, path in enumerate(files[:SHOWN_PREDICTIONS])}
+    return [{"image": int(row.image), "name": names.get(int(row.image), f"#{int(row.image)}"),
+             "predicted": classes[int(row.predicted)], "probability": float(row.probability),
+             "label": classes[int(row.label)] if row.label >= 0 else None}
+            for row in predictions.head(SHOWN_PREDICTIONS).itertuples()]
+
+
 def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     """The index page and one page per model, with the model's plots copied in."""
-    from ..core.io import read_json, read_parquet
+    from ..core.io import read_json, read_npz, read_parquet
     from ..site import layout
     from ..site.pages.overview import render_overview
     from . import site_renderer
 
+    work_starts()
     renderer = site_renderer(params)
     for model, curves, per_class, classes in zip(params.models, inputs.curves, inputs.per_class, inputs.class_images, strict=True):
         for name, source in (("curves", curves), ("per_class", per_class), ("classes", classes)):
             renderer.copy(source, layout.model_image(model, name))
     variants = {base: read_parquet(path).to_dict("records") for base, path in zip(params.variant_bases, inputs.variants, strict=True)}
-    render_overview(renderer, [read_json(path) for path in inputs.summaries], params.page_epochs, variants)
+    class_images = {model: [str(name) for name in read_npz(path)["classes"]]
+                    for model, path in zip(params.models, inputs.class_names, strict=True)}
+    predictions = {model: prediction_rows(read_parquet(path), read_json(layers)["classes"], params.datasets[model])
+                   for model, path, layers in zip(params.models, inputs.predictions, inputs.layers, strict=True)}
+    render_overview(renderer, [read_json(path) for path in inputs.summaries], params.page_epochs, variants, class_images,
+                    predictions)

@@ -48,9 +48,18 @@ class Subject:
         if self.dataset is None:
             raise ValueError("this subject was loaded without a dataset")
         images = analysis_split(self.dataset, self.meta["dataset"])
+        if self.meta.get("predicted_labels") is not None:  # unlabelled images: the model's own predictions
+            return images.with_labels(self.meta["predicted_labels"], self.meta["classes"])
         if self.meta.get("label_map") is not None:  # a pretrained model's own output classes
-            images = images.relabel(self.meta["label_map"], self.meta["classes"])
+            return images.relabel(self.meta["label_map"], self.meta["classes"])
         return images
+
+    def selected_channels(self, layer: str, setting: int | str) -> list[int]:
+        """The channels of ``layer`` the per-channel stages cover (``analysis.channels_per_layer``)."""
+        from ..analyses.selection import selected_channels
+
+        return selected_channels(self.graph.layer(layer).channels, setting, self.meta["image_size"],
+                                 self.device.type == "cuda")
 
     def normalise(self, batch: torch.Tensor) -> torch.Tensor:
         """A uint8 batch as the normalised float batch the model sees, on its device."""

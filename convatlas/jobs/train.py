@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.logs import work_starts
+
 
 def run_train(inputs: Any, outputs: Any, params: Any) -> None:
     """Train ``params.model`` on its dataset, saving checkpoints (in ``params.state_dir``) at the
@@ -13,6 +15,7 @@ def run_train(inputs: Any, outputs: Any, params: Any) -> None:
     from ..train.loop import train_model
     from ..workflow.config import checkpoint_epochs
 
+    work_starts()
     set_threads(params.threads)
     if params.model["epochs"] == 0:
         from ..data.datasets import analysis_split
@@ -32,4 +35,5 @@ def run_publish_checkpoint(inputs: Any, outputs: Any, params: Any) -> None:
     """Copy a checkpoint that training saved to its final name, after checking it (no torch)."""
     from ..models.checkpoint import publish_checkpoint
 
+    work_starts()
     publish_checkpoint(params.stashed, outputs.checkpoint)

@@ -32,6 +32,13 @@ _GLOBAL_MODULES = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Linear, nn.Fla
 _AFFINE_MODULES = (nn.BatchNorm2d, nn.Identity, nn.Dropout)
 _RELU_FUNCTIONS = {F.relu, torch.relu, torch.relu_}
 _CLAMP_FUNCTIONS = {torch.clamp, torch.clamp_min, torch.clip}
+# smooth activations: a projection passes the signal through them times their local derivative
+SMOOTH_MODULES = (nn.SiLU, nn.GELU, nn.Hardswish, nn.Sigmoid, nn.Hardsigmoid, nn.Tanh, nn.ELU, nn.SELU, nn.Mish,
+                  nn.Softplus)
+_SMOOTH_FUNCTIONS = {F.silu, F.gelu, F.hardswish, torch.sigmoid, F.sigmoid, F.hardsigmoid, torch.tanh, F.tanh, F.elu,
+                     F.selu, F.mish, F.softplus}
+_SMOOTH_METHODS = {"sigmoid", "sigmoid_", "tanh", "tanh_"}
+_MUL_FUNCTIONS = {operator.mul, operator.imul, torch.mul}
 _CLAMP_METHODS = {"clamp", "clamp_", "clamp_min", "clamp_min_", "clip", "clip_"}
 
 
@@ -79,6 +86,16 @@ class Layer:
 def pair(value: Any) -> tuple[int, int]:
     """A module's int-or-pair argument (kernel size, stride, padding, dilation) as a pair."""
     return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def _ancestors(node: fx.Node) -> set[fx.Node]:
+    seen, stack = set(), [node]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(current.all_input_nodes)
+    return seen
 
 
 class ModelGraph:
@@ -152,14 +169,16 @@ class ModelGraph:
             module = self.modules.get(node.target) if node.op == "call_module" else None
             if not inputs:
                 fields[node] = WHOLE
-            elif isinstance(module, (nn.Conv2d, *_POOLS)):
-                (ky, kx), (sy, sx) = pair(module.kernel_size), pair(module.stride or module.kernel_size)
-                (py, px) = pair(module.padding) if not isinstance(module.padding, str) else (
-                    (module.kernel_size[0] // 2, module.kernel_size[1] // 2))
-                (dy, dx) = pair(getattr(module, "dilation", 1))
+            elif self.window(node) is not None:
+                (ky, kx), (sy, sx), (py, px), (dy, dx) = self.window(node)
                 field = inputs[0]
                 fields[node] = WHOLE if field.whole else ReceptiveField(
                     field.y.through(ky, sy, py, dy), field.x.through(kx, sx, px, dx))
+            elif self.padding(node) is not None:
+                top, left = self.padding(node)
+                field = inputs[0]
+                fields[node] = WHOLE if field.whole else ReceptiveField(
+                    field.y.through(1, 1, top), field.x.through(1, 1, left))
             elif isinstance(module, _GLOBAL_MODULES) or len(shape) != 3:
                 fields[node] = WHOLE
             else:
@@ -206,6 +225,79 @@ class ModelGraph:
                 return _clamp_rectifier(_argument(node, 1, "min", None), _argument(node, 2, "max", None))
         return None
 
+    def is_conv(self, node: fx.Node) -> bool:
+        """A 2-d convolution: an ``nn.Conv2d`` module, or ``F.conv2d`` (as in a Conv2d subclass of the
+        user's whose forward pads first, like TensorFlow's 'SAME')."""
+        return (node.op == "call_module" and isinstance(self.modules.get(node.target), nn.Conv2d)) or (
+            node.op == "call_function" and node.target is F.conv2d)
+
+    def conv_path(self, node: fx.Node) -> str:
+        """The module path holding a conv's weights."""
+        if node.op == "call_module":
+            return node.target
+        weight = node.args[1]
+        return weight.target.rpartition(".")[0] if isinstance(weight, fx.Node) and weight.op == "get_attr" else ""
+
+    def window(self, node: fx.Node):
+        """``(kernel, stride, padding, dilation)`` pairs of a conv or pool (module or function), else None."""
+        module = self.modules.get(node.target) if node.op == "call_module" else None
+        if isinstance(module, (nn.Conv2d, *_POOLS)):
+            kernel = pair(module.kernel_size)
+            padding = module.padding
+            stride, dilation = module.stride or module.kernel_size, getattr(module, "dilation", 1)
+        elif node.op == "call_function" and node.target is F.conv2d:
+            weight = self.shape(node.args[1]) if isinstance(node.args[1], fx.Node) else None
+            if weight is None:
+                return None
+            kernel = weight[-2:]
+            stride, padding = _argument(node, 3, "stride", 1), _argument(node, 4, "padding", 0)
+            dilation = _argument(node, 5, "dilation", 1)
+        elif node.op == "call_function" and node.target in (F.max_pool2d, F.avg_pool2d):
+            kernel = pair(_argument(node, 1, "kernel_size", 1))
+            stride = _argument(node, 2, "stride", None) or kernel
+            padding, dilation = _argument(node, 3, "padding", 0), 1
+        else:
+            return None
+        padding = (kernel[0] // 2, kernel[1] // 2) if isinstance(padding, str) else pair(padding)
+        return pair(kernel), pair(stride), padding, pair(dilation)
+
+    def padding(self, node: fx.Node) -> tuple[int, int] | None:
+        """(top, left) of a spatial padding (``nn.ZeroPad2d``, ``nn.ConstantPad2d``, ``F.pad`` with four
+        sides), or None for any other node."""
+        sides = None
+        if node.op == "call_module" and isinstance(self.modules.get(node.target), (nn.ZeroPad2d, nn.ConstantPad2d)):
+            sides = self.modules[node.target].padding  # (left, right, top, bottom)
+        elif node.op == "call_function" and node.target is F.pad:
+            sides = _argument(node, 1, "pad", None)
+        if not isinstance(sides, (tuple, list)) or len(sides) != 4 or not all(isinstance(v, int) for v in sides):
+            return None
+        return sides[2], sides[0]
+
+    def is_smooth(self, node: fx.Node) -> bool:
+        """Whether ``node`` is a smooth activation (SiLU, GELU, Hardswish, sigmoid, tanh, ...)."""
+        if node.op == "call_module":
+            return isinstance(self.modules.get(node.target), SMOOTH_MODULES)
+        if node.op == "call_function":
+            return node.target in _SMOOTH_FUNCTIONS
+        return node.op == "call_method" and node.target in _SMOOTH_METHODS
+
+    def is_activation(self, node: fx.Node) -> bool:
+        return self.is_relu(node) or self.is_smooth(node)
+
+    def gate(self, node: fx.Node) -> fx.Node | None:
+        """For a product ``features * gate`` (squeeze-and-excitation): the gate operand, the one with a
+        single value per channel (C, 1, 1) while the other has maps; None for any other node."""
+        is_mul = (node.op == "call_function" and node.target in _MUL_FUNCTIONS) or (
+            node.op == "call_method" and node.target in ("mul", "mul_"))
+        operands = [arg for arg in node.args[:2] if isinstance(arg, fx.Node)]
+        if not is_mul or len(operands) != 2:
+            return None
+        shapes = [self.shape(arg) for arg in operands]
+        if any(shape is None or len(shape) != 3 for shape in shapes):
+            return None
+        small = [shape[1:] == (1, 1) and other[1:] != (1, 1) for shape, other in (shapes, shapes[::-1])]
+        return operands[0] if small[0] else operands[1] if small[1] else None
+
     def is_relu(self, node: fx.Node) -> bool:
         """Whether ``node`` is a member of the ReLU family (see :meth:`rectifier`)."""
         return self.rectifier(node) is not None
@@ -227,7 +319,7 @@ class ModelGraph:
             if len(users) != 1:
                 return None
             node = users[0]
-            if self.is_relu(node):
+            if self.is_activation(node):
                 break
             if self.is_add(node):
                 crossed_add = True
@@ -246,8 +338,9 @@ class ModelGraph:
             n for n in self.nodes
             if n.op == "call_module" and isinstance(self.modules.get(n.target), nn.Linear)
         ]
+        gated = self._gate_branches()
         for node in self.nodes:
-            if node.op == "call_module" and isinstance(self.modules.get(node.target), nn.Conv2d):
+            if self.is_conv(node) and node not in gated:
                 found = self._rectified(node)
                 if found and found[0] not in named:
                     named[found[0]] = found[1]
@@ -260,13 +353,24 @@ class ModelGraph:
         names = sorted(named, key=lambda name: order[self.output_node[name]])
         return [self.layer(name, named[name]) for name in names]
 
+    def _gate_branches(self) -> set[fx.Node]:
+        """The nodes that only compute gates (the squeeze-and-excitation branch): not analysed layers."""
+        gated: set[fx.Node] = set()
+        for node in self.nodes:
+            gate = self.gate(node)
+            if gate is not None:
+                other = next(arg for arg in node.args[:2] if isinstance(arg, fx.Node) and arg is not gate)
+                gated |= _ancestors(gate) - _ancestors(other)
+        return gated
+
     # -- public ----------------------------------------------------------------------------------
     def first_conv(self) -> tuple[str, str | None] | None:
         """The model's first conv module and the analysed-layer name of its rectified output (if any)."""
+        gated = self._gate_branches()
         for node in self.nodes:
-            if node.op == "call_module" and isinstance(self.modules.get(node.target), nn.Conv2d):
+            if self.is_conv(node) and node not in gated:
                 found = self._rectified(node)
-                return node.target, found[0] if found else None
+                return self.conv_path(node), found[0] if found else None
         return None
 
     def layer(self, name: str, kind: str | None = None) -> Layer:

@@ -12,9 +12,12 @@ changes only what goes down:
 - the redirected rule of activation maximisation passes the signal where the unit was active and a
   tenth of it elsewhere, so a channel that no pixel of its start excites can still be woken.
 
-A plain gradient only multiplies by the derivative. Smooth gates (SiLU, GELU, Hardswish, sigmoid
-gating) have no rule: a projection through them is refused by name. A rule knows nothing of
-models; :mod:`convatlas.nn.surgery` puts it in place of every rectifier of a traced graph.
+A plain gradient only multiplies by the derivative. The deconvnet has no rule of its own for smooth
+activations (SiLU, GELU, Hardswish, sigmoid, tanh): a projection passes the signal through them as
+a gradient would, times their local derivative, and holds channel gates (squeeze-and-excitation's
+``features * gate``) constant, so the signal is scaled by the gate and none goes down the gate's
+branch (:func:`convatlas.nn.surgery.upto_layer`). A rule knows nothing of models;
+:mod:`convatlas.nn.surgery` puts it in place of every rectifier of a traced graph.
 """
 from __future__ import annotations
 

@@ -10,18 +10,12 @@ import torch.fx as fx
 from torch import nn
 
 from ..core.errors import LayerError
-from .graph import ModelGraph
+from .graph import ModelGraph, _ancestors
 
 
 def ancestors(node: fx.Node) -> set[fx.Node]:
     """``node`` and every node it depends on."""
-    seen, stack = set(), [node]
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(current.all_input_nodes)
-    return seen
+    return _ancestors(node)
 
 
 def upto_layer(
@@ -30,13 +24,16 @@ def upto_layer(
     relu: Callable[[torch.Tensor], torch.Tensor] | None = None,
     check: Callable[[fx.Node], None] | None = None,
     detach: fx.Node | None = None,
+    hold_gates: bool = False,
 ) -> fx.GraphModule:
     """The network from its input to the output of ``layer``.
 
     ``relu`` replaces every member of the ReLU family (a rule of :mod:`convatlas.nn.rules`, called
     with the input, the rectifier's ``upper`` and its ``slope``); ``check`` is called
     on every other node (to refuse what cannot be passed down); the output of ``detach`` is cut from
-    the backward pass (one path of a shortcut sum).
+    the backward pass (one path of a shortcut sum); ``hold_gates`` holds the gate of every
+    ``features * gate`` product (squeeze-and-excitation) constant, so the signal going down is
+    scaled by the gate and nothing goes down the gate's branch.
     """
     target = graph.output_node[layer]
     needed = ancestors(target)
@@ -51,7 +48,12 @@ def upto_layer(
         else:
             if check is not None:
                 check(node)
-            env[node] = new_graph.node_copy(node, lambda arg: env[arg])
+            gate = graph.gate(node) if hold_gates else None
+            if gate is not None:
+                held = {**env, gate: new_graph.call_method("detach", (env[gate],))}
+                env[node] = new_graph.node_copy(node, lambda arg, held=held: held[arg])
+            else:
+                env[node] = new_graph.node_copy(node, lambda arg: env[arg])
         if node is detach:
             env[node] = new_graph.call_method("detach", (env[node],))
     new_graph.output(env[target])

@@ -16,9 +16,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..analyses.evaluate import evaluate
+from ..analyses.evaluate import evaluate, predict
 from ..core.errors import ConfigError
 from ..data.datasets import ImageSet, channel_stats
+from ..data.sources import unlabelled
 from ..models.checkpoint import save_checkpoint
 from ..models.registry import build_model
 from ..models.weights import load_as_is, weights_record
@@ -53,6 +54,8 @@ def read_class_names(path: str | Path, key: str) -> list[str]:
 def output_classes(setting: str | None, dataset_classes: list[str], outputs: int, key: str) -> list[str]:
     """The names of the model's ``outputs``: the dataset's classes (``None``), ImageNet's or a file's."""
     if setting is None:
+        if not dataset_classes:
+            raise ConfigError(key, "the images have no labels: name the model's outputs with classes: imagenet or a file")
         names, source = dataset_classes, "the dataset's classes"
     elif setting == "imagenet":
         names, source = imagenet_categories(), "imagenet"
@@ -113,20 +116,26 @@ def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str
         load_as_is(model, weights, f"{key}.weights")
     outputs = count_outputs(model, (images.channels, *images.size), f"{key}.arch")
     classes = output_classes(model_config["classes"], images.classes, outputs, f"{key}.classes")
-    mapping = label_map(images.classes, classes, f"{key}.classes")
     mean, std = normalisation(dataset_config.get("normalise"), images)
-    metrics = evaluate(model.to(device), images.relabel(mapping, classes), mean, std, eval_batch_size, device)
+    model.to(device)
+    mapping, predicted = None, None
+    if unlabelled(images.classes):  # no labels: measure nothing; analyses use the predicted classes
+        predicted = predict(model, images, mean, std, eval_batch_size, device).argmax(dim=1).tolist()
+        metrics = {"accuracy": None, "loss": None, "top5_accuracy": None, "per_class_accuracy": [float("nan")] * outputs}
+    else:
+        mapping = label_map(images.classes, classes, f"{key}.classes")
+        metrics = evaluate(model, images.relabel(mapping, classes), mean, std, eval_batch_size, device)
     meta = {
         "model": name, "arch": arch, "params": params, "as_is": True, "pretrained": True,
         "weights": weights_record(weights) if weights else None,
         "dataset": dataset_name, "dataset_kind": dataset_config["kind"], "classes": classes,
-        "label_map": mapping, "in_channels": images.channels, "image_size": images.size[0],
+        "label_map": mapping, "predicted_labels": predicted, "in_channels": images.channels, "image_size": images.size[0],
         "mean": mean, "std": std, "seed": model_config["seed"], "epoch": 0,
         "test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"],
         "test_top5_accuracy": metrics["top5_accuracy"], "per_class_accuracy": metrics["per_class_accuracy"],
     }
     save_checkpoint(Path(state_dir) / "epoch-0.pt", model, meta)
     write_train_log(log_path, [])
-    log.info("%s: %s analysed as loaded (%s), accuracy %.4f on %d images", name, arch,
+    log.info("%s: %s analysed as loaded (%s), accuracy %s on %d images", name, arch,
              f"weights {weights}" if weights else "weights as built", metrics["accuracy"], len(images))
     return meta

@@ -91,9 +91,12 @@ def _check_semantics(config: dict[str, Any]) -> None:
     for name, dataset in datasets.items():
         if dataset["kind"] == "imagefolder":
             if not dataset.get("root"):
-                raise ConfigError(f"datasets.{name}.root", "imagefolder needs a root folder of class sub-folders")
-            if not dataset.get("image_size"):
-                raise ConfigError(f"datasets.{name}.image_size", "imagefolder needs an image_size to resize to")
+                raise ConfigError(f"datasets.{name}.root", "imagefolder needs a root folder (class sub-folders, or images)")
+            if not dataset.get("image_size") and not dataset.get("crop"):
+                raise ConfigError(f"datasets.{name}.image_size", "imagefolder needs an image_size (or crop) to resize to")
+        elif dataset.get("resize") or dataset.get("crop"):
+            raise ConfigError(f"datasets.{name}.{'resize' if dataset.get('resize') else 'crop'}",
+                              f"applies to imagefolder only; {dataset['kind']} images are resized with image_size")
     for name, model in config["models"].items():
         if model["dataset"] not in datasets:
             raise ConfigError(

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from ..analyses.boxes import part_box
+from ..analyses.sizes import scaled_windows
 from ..core.errors import ConfigError, LayerError
 from ..data.sources import dataset_classes, synthetic_settings
 from .config import checkpoint_epochs
@@ -27,8 +28,9 @@ def dataset_shape(dataset: dict[str, Any]) -> tuple[int, int, int]:
     elif kind == "synthetic":
         params = synthetic_settings(dataset)
         channels, native = params["channels"], params["size"]
-    else:  # imagefolder: RGB at image_size
-        channels, native = 3, size
+    else:  # imagefolder: RGB, the centre crop (image_size stands for it)
+        side = dataset.get("crop") or size
+        return 3, side, side
     side = size or native
     return channels, side, side
 
@@ -83,7 +85,8 @@ def check_analyses(config: dict[str, Any]) -> None:
         dataset = config["datasets"][model["dataset"]]
         _, height, width = dataset_shape(dataset)
         occlusion = config.get("occlusion", {})
-        for window in occlusion.get("windows", []):
+        windows = occlusion.get("windows", [])
+        for window in scaled_windows(max(height, width)) if windows == "auto" else windows:
             if window > max(height, width):
                 raise ConfigError("occlusion.windows", f"window {window} is larger than the {height}x{width} images of {model['dataset']}")
         if occlusion.get("layer"):
@@ -94,7 +97,8 @@ def check_analyses(config: dict[str, Any]) -> None:
         correspondence = config.get("correspondence", {})
         if correspondence:
             classes = dataset_classes(dataset)
-            if correspondence["class"] is not None and correspondence["class"] not in classes:
+            named_outputs = model["epochs"] == 0 and model["classes"] is not None  # checked by the job
+            if correspondence["class"] is not None and correspondence["class"] not in classes and not named_outputs:
                 raise ConfigError("correspondence.class", f"{correspondence['class']!r} is not a class of {model['dataset']} ({', '.join(classes)})")
             for part, spec in correspondence["parts"].items():
                 y0, x0, y1, x1 = part_box(spec, height, width)

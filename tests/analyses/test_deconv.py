@@ -221,14 +221,14 @@ def test_unsupported_operation_is_named():
         def __init__(self):
             super().__init__()
             self.conv1 = nn.Conv2d(1, 2, 3)
-            self.squash = nn.Tanh()
+            self.squash = nn.Softmax2d()  # tanh and other smooth activations pass (as a gradient would)
             self.conv2 = nn.Conv2d(2, 2, 3)
             self.relu = nn.ReLU()
 
         def forward(self, x):
             return self.relu(self.conv2(self.squash(self.conv1(x))))
 
-    with pytest.raises(LayerError, match="cannot pass down through module squash \\(Tanh\\)"):
+    with pytest.raises(LayerError, match="cannot pass down through module squash \\(Softmax2d\\)"):
         project(Squashed().eval(), torch.randn(1, 1, 8, 8), "relu", [[0, 1, 1]])
 
 
@@ -309,8 +309,58 @@ def test_relu6_leaky_relu_clamp_and_depthwise_match_a_hand_written_reference(met
         assert torch.allclose(got[i], expected, rtol=1e-6, atol=1e-10), (method, i, (got[i] - expected).abs().max())
 
 
-def test_smooth_gates_are_refused_by_name():
-    net = nn.Sequential(OrderedDict([("conv", nn.Conv2d(1, 2, 3)), ("act", nn.SiLU()), ("conv2", nn.Conv2d(2, 2, 3)),
+class SqueezeExcite(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, 2, 1)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Conv2d(2, channels, 1)
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.fc2(self.relu(self.fc1(self.pool(x)))))
+
+
+def gated_net():
+    """conv - SiLU - squeeze-and-excitation - conv - ReLU, as EfficientNet blocks have them."""
+    torch.manual_seed(5)
+    return nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(2, 4, 3, padding=1)), ("act1", nn.SiLU()), ("se", SqueezeExcite(4)),
+        ("conv2", nn.Conv2d(4, 3, 3, padding=1)), ("relu2", nn.ReLU()),
+    ])).double().eval()
+
+
+@pytest.mark.parametrize("method", ["deconvnet", "guided"])
+def test_smooth_activations_pass_their_derivative_and_gates_are_held(method):
+    net = gated_net()
+    assert [layer.name for layer in ModelGraph(net, (2, 8, 8)).layers] == ["act1", "relu2"]  # not the SE's inner ReLU
+    torch.manual_seed(6)
+    images = torch.randn(2, 2, 8, 8, dtype=torch.float64)
+    units = strongest_units(net(images))
+    got = project(net, images, "relu2", units, method=method)
+    for i, (c, y, x) in enumerate(units.tolist()):
+        image = images[i:i + 1]
+        a1 = net.conv1(image)
+        s1 = F.silu(a1)
+        gate = torch.sigmoid(net.se.fc2(F.relu(net.se.fc1(s1.mean(dim=(2, 3), keepdim=True)))))
+        a2 = net.conv2(s1 * gate)
+        signal = torch.zeros_like(a2)
+        signal[0, c, y, x] = F.relu(a2)[0, c, y, x]
+        signal = F.relu(signal) * ((a2 > 0).double() if method == "guided" else 1.0)
+        signal = F.conv_transpose2d(signal, net.conv2.weight, padding=1) * gate  # the gate held constant
+        sig = torch.sigmoid(a1)
+        signal = signal * (sig * (1 + a1 * (1 - sig)))  # SiLU's derivative
+        expected = F.conv_transpose2d(signal, net.conv1.weight, padding=1)[0]
+        assert expected.abs().max() > 0
+        assert torch.allclose(got[i], expected, rtol=1e-6, atol=1e-10), (method, (got[i] - expected).abs().max())
+
+
+def test_a_product_of_two_feature_maps_is_refused_by_name():
+    class Square(nn.Module):
+        def forward(self, x):
+            return x * x
+
+    net = nn.Sequential(OrderedDict([("conv", nn.Conv2d(1, 2, 3)), ("square", Square()), ("conv2", nn.Conv2d(2, 2, 3)),
                                      ("relu", nn.ReLU())])).eval()
-    with pytest.raises(LayerError, match=r"module act \(SiLU\).*smooth gates \(SiLU, GELU, Hardswish, sigmoid gating\) have no deconvnet rule"):
+    with pytest.raises(LayerError, match=r"cannot pass down through function mul \(in square\).*channel gates"):
         Projector(net, "relu", (1, 8, 8))

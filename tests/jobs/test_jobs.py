@@ -34,7 +34,8 @@ def test_publishing_needs_neither_torch_nor_pandas():
 
 def test_a_job_log_starts_with_its_start_up_time_and_ends_with_its_imports(tmp_path):
     log = tmp_path / "job.log"
-    subprocess.run([sys.executable, "-c", f"from convatlas.core.logs import log_to; log_to({str(log)!r})"], check=True)
+    code = f"from convatlas.core.logs import log_to, work_starts; log_to({str(log)!r}); work_starts()"
+    subprocess.run([sys.executable, "-c", code], check=True)
     lines = log.read_text().splitlines()
     assert lines[0].startswith("job start-up: ") and lines[0].endswith(" s from process start to the first line of work")
     assert 0 < float(lines[0].split()[2]) < 60

@@ -100,3 +100,28 @@ def test_projection_crops_match_a_direct_projection(tied_zf, tied_probe, tied_no
     assert np.allclose(got[y0 - oy:y1 - oy, x0 - ox:x1 - ox], full[y0:y1, x0:x1].numpy(), atol=1e-6)
     # nothing of the projection lies outside the receptive field, so cropping loses nothing
     assert np.isclose(np.abs(full.numpy()).sum(), np.abs(got).sum(), rtol=1e-5)
+
+
+def test_channels_outside_the_selection_show_patches_only(tmp_path, tied_zf, tied_probe, pictures_of,
+                                                          tied_normalisation, repo):
+    mean, std = tied_normalisation
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    layer = layers[1]
+    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
+    covered = [0, 5]
+    projections = project_top_k(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, ["deconvnet"],
+                                show_progress=False, channels=covered)
+    maximised = {"noise": np.random.default_rng(0).random((2, 16, 16, 1)), "channels": np.array(covered)}
+    page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
+                     pictures_of(tied_probe), tied_probe.classes, projections, {1: projections["deconvnet"][:, 0]},
+                     maximised=maximised, covered=covered, overview_channels=4, evolution_channels=4)
+    render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
+    folder = tmp_path / "site/models/tiny/epoch-1/features.relu2"
+    assert (folder / "img/5-deconvnet.png").is_file() and not (folder / "img/3-deconvnet.png").exists()
+    assert (folder / "img/5-max-noise.png").is_file() and not (folder / "img/3-max-noise.png").exists()
+    assert "3-deconvnet.png" not in (folder / "channel-3.html").read_text()
+    assert (folder / "img/3-patches.png").is_file()
+    overview = (folder / "index.html").read_text()
+    assert "cover 2 of the 6 channels, spread evenly (0, 5;" in overview
+    assert overview.count('class="pair"') == 2 + 2  # overview and evolution only of covered channels
+    assert not [p for p in broken_references(tmp_path / "site") if "img/" in p]

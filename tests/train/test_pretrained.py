@@ -70,3 +70,31 @@ def test_a_model_that_refuses_the_images_is_named(tmp_path, monkeypatch):
     config = {"arch": "mynets_rgb:build_net", "params": {}, "weights": None, "classes": None, "seed": 0}
     with pytest.raises(ConfigError, match=r"models.mine.arch: the model does not take the dataset's 1x16x16 images"):
         import_pretrained("mine", config, "shapes", dataset, load_split(dataset, "test"), tmp_path / "log.tsv", tmp_path)
+
+
+def test_unlabelled_images_take_the_predicted_class(tmp_path, monkeypatch):
+    from PIL import Image
+
+    (tmp_path / "mynets_flat.py").write_text(MODULE.replace("nn.Conv2d(1, width", "nn.Conv2d(3, width"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = torch.Generator().manual_seed(0)
+    for i in range(5):
+        pixels = torch.randint(0, 256, (20, 24, 3), generator=rng, dtype=torch.uint8).numpy()
+        Image.fromarray(pixels).save(tmp_path / f"photo{i}.png")
+    (tmp_path / "names.txt").write_text("w\nx\ny\nz\n")
+    dataset = {"kind": "imagefolder", "root": str(tmp_path), "image_size": 16, "normalise": "imagenet"}
+    config = {"arch": "mynets_flat:build_net", "params": {}, "weights": None, "classes": "names.txt", "seed": 0}
+    images = load_split(dataset, "test", "photos")
+    assert images.classes == [] and images.labels.tolist() == [-1] * 5
+    meta = import_pretrained("mine", config, "photos", dataset, images, tmp_path / "log.tsv", tmp_path / "state")
+    model, _ = load_checkpoint(tmp_path / "state" / "epoch-0.pt")
+    with torch.no_grad():
+        mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+        std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        expected = model((images.images(torch.arange(5)).float() / 255 - mean) / std).argmax(1)
+    assert meta["predicted_labels"] == expected.tolist() and meta["test_accuracy"] is None
+    assert meta["classes"] == ["w", "x", "y", "z"] and meta["mean"] == [0.485, 0.456, 0.406]
+    assert "the images have no labels" in provenance(meta)
+    with pytest.raises(ConfigError, match="models.mine.classes: the images have no labels: name the model's outputs"):
+        import_pretrained("mine", {**config, "classes": None}, "photos", dataset, images, tmp_path / "l.tsv", tmp_path)

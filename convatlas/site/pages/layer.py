@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...analyses.selection import spread
 from ...core.geometry import Axis, ReceptiveField
 from .. import layout
 from ..images import (
@@ -43,9 +44,7 @@ def receptive_field(info: dict[str, Any]) -> ReceptiveField:
 
 def sample_channels(channels: int, count: int) -> list[int]:
     """Up to ``count`` channel numbers spread evenly over ``range(channels)``."""
-    if count <= 0 or channels == 0:
-        return []
-    return sorted({int(round(c)) for c in np.linspace(0, channels - 1, min(count, channels))})
+    return spread(channels, count)
 
 
 @dataclass
@@ -67,7 +66,8 @@ class LayerPage:
     evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (C, h, w, in) top-1 projection
     filters: np.ndarray | None = None  # (C, in, kh, kw) first-layer weights
     ablation: pd.DataFrame | None = None  # per-channel ablation: accuracy, accuracy_drop, class_{i}
-    maximised: dict[str, np.ndarray] | None = None  # "noise" (and "top1"): (C, H, W, in) images in [0, 1]
+    maximised: dict[str, np.ndarray] | None = None  # "noise" (and "top1"): (N, H, W, in) images in [0, 1] of "channels"
+    covered: Sequence[int] | None = None  # the channels with projections, maximisation and ablation (None: all)
     overview_channels: int = 16
     evolution_channels: int = 8
 
@@ -137,7 +137,8 @@ def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, An
         "fraction_positive": float(info["fraction_positive"]), "selectivity": float(info["selectivity"]),
         "dead": bool(info["dead"]), "top_class": classes[int(info["top_class"])], "ablation": None,
         "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB,
-        "class_bars": [{"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)} for c, m in zip(classes, means)],
+        "class_bars": [{"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)}
+                       for c, m in zip(classes, means, strict=True) if m == m],  # classes with images only
     }
 
 
@@ -154,6 +155,13 @@ class _LayerWriter:
         self.geometry = _Geometry(height, width, receptive_field(page.info), int(np.ceil(np.sqrt(self.k))))
         self.methods = [m for m in PROJECTION_TITLES if m in page.projections]
         self.maximised = [kind for kind in ("noise", "top1") if page.maximised and kind in page.maximised]
+        self.covered = list(page.covered) if page.covered is not None else list(range(len(self.stats)))
+        covered = set(self.covered)
+        self.maximised_row = {}  # channel -> its row of the maximised images
+        if page.maximised is not None:
+            order = page.maximised.get("channels", np.arange(len(page.maximised.get("noise", []))))
+            self.maximised_row = {int(c): i for i, c in enumerate(order) if int(c) in covered}
+        self.ablation = page.ablation.set_index("channel") if page.ablation is not None else None
         self.filters = _filter_images(page.filters) if page.filters is not None else None
         needed = np.unique(self.index["image"].to_numpy())
         self.pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in page.pictures.images(needed))))
@@ -194,17 +202,18 @@ class _LayerWriter:
             })
         save_png(grid([upscale(p, g.patch_factor) for p in patches], g.columns, GAP), self.image_path(f"{channel}-patches"))
         save_png(grid(contexts, g.columns, GAP), self.image_path(f"{channel}-context"))
-        for method in self.methods:
+        covered = channel in self.covered
+        for method in self.methods if covered else []:
             cells = [upscale(signed_to_rgb(p), g.patch_factor) for p in page.projections[method][channel]]
             save_png(grid(cells, g.columns, GAP), self.image_path(f"{channel}-{method}"))
-        epochs = sorted(page.evolution)
+        epochs = sorted(page.evolution) if covered else []
         if epochs:
             strip = [upscale(signed_to_rgb(page.evolution[e][channel]), g.patch_factor) for e in epochs]
             save_png(grid(strip, len(strip), GAP), self.image_path(f"{channel}-evolution"))
         if self.filters is not None:
             save_png(self.filters[channel], self.image_path(f"{channel}-filter"))
-        for kind in self.maximised:
-            image = page.maximised[kind][channel]
+        for kind in self.maximised if channel in self.maximised_row else []:
+            image = page.maximised[kind][self.maximised_row[channel]]
             shown = _stretched(image) if kind == "noise" else _pixels(image)
             save_png(upscale(shown, g.context_factor), self.image_path(f"{channel}-max-{kind}"))
         return tops, patches[0]
@@ -217,7 +226,8 @@ class _LayerWriter:
             save_png(grid(self.filters, min(MOSAIC_COLUMNS, len(self.filters)), GAP), self.image_path("filters"))
         if self.maximised:
             factor = display_factor(max(g.height, g.width), SMALL)
-            mosaic = [upscale(_stretched(image), factor) for image in page.maximised["noise"]]
+            mosaic = [upscale(_stretched(page.maximised["noise"][self.maximised_row[c]]), factor)
+                      for c in self.covered if c in self.maximised_row]
             save_png(grid(mosaic, min(MOSAIC_COLUMNS, len(mosaic)), GAP), self.image_path("maximised"))
 
     def write(self) -> None:
@@ -229,12 +239,16 @@ class _LayerWriter:
             tops, strongest = self.channel_images(channel, rows)
             thumbs.append(resize_nearest(strongest, THUMB))
             card = _card(self.stats.iloc[channel], self.classes, channel)
-            if page.ablation is not None:
-                card["ablation"] = _ablation_effect(page.ablation.iloc[channel], self.classes)
+            if self.ablation is not None and channel in self.ablation.index:
+                card["ablation"] = _ablation_effect(self.ablation.loc[channel], self.classes)
             cards.append(card)
+            covered = channel in self.covered
             self.renderer.render(
-                "channel.html", layout.channel_page(page.model, page.epoch, page.layer, channel), **common,
-                channel=card, tops=tops, has_filter=self.filters is not None, maximised=self.maximised,
+                "channel.html", layout.channel_page(page.model, page.epoch, page.layer, channel),
+                **{**common, "methods": common["methods"] if covered else [],
+                   "evolution_epochs": common["evolution_epochs"] if covered else []},
+                channel=card, tops=tops, has_filter=self.filters is not None,
+                maximised=self.maximised if channel in self.maximised_row else [],
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
         self.layer_images(thumbs)
@@ -242,10 +256,11 @@ class _LayerWriter:
             "layer.html", layout.layer_page(page.model, page.epoch, page.layer), **common, cards=cards,
             thumb=THUMB, card_width=THUMB + CARD_TEXT_WIDTH, classes=self.classes,
             dead_fraction=float(self.stats["dead"].mean()) if channels else 0.0,
-            overview=sample_channels(channels, page.overview_channels) if self.methods else [],
-            evolution=sample_channels(channels, page.evolution_channels) if page.evolution else [],
+            overview=[self.covered[i] for i in spread(len(self.covered), page.overview_channels)] if self.methods else [],
+            evolution=[self.covered[i] for i in spread(len(self.covered), page.evolution_channels)] if page.evolution else [],
+            covered=self.covered if len(self.covered) < channels else None,
             has_filters=self.filters is not None, has_ablation=page.ablation is not None,
-            has_maximised=bool(self.maximised), mosaic_columns=min(MOSAIC_COLUMNS, channels),
+            has_maximised=bool(self.maximised), mosaic_columns=min(MOSAIC_COLUMNS, len(self.maximised_row) or 1),
         )
 
 

@@ -1,0 +1,64 @@
+"""Channels per layer for the per-channel stages: spread evenly, and the stages equal their full runs."""
+import numpy as np
+import pytest
+import torch
+
+from convatlas.analyses.ablation import channel_ablation
+from convatlas.analyses.deconv import project_top_k
+from convatlas.analyses.index import build_index
+from convatlas.analyses.selection import AUTO_CAP, selected_channels, spread
+from convatlas.nn.graph import ModelGraph
+
+
+def test_spread_keeps_first_and_last_and_never_repeats():
+    assert spread(10, 4) == [0, 3, 6, 9] and spread(3, 8) == [0, 1, 2] and spread(5, 1) == [0] and spread(0, 3) == []
+    assert len(set(spread(1280, 32))) == 32 and spread(1280, 32)[-1] == 1279
+
+
+@pytest.mark.parametrize("setting, side, gpu, expected", [
+    ("auto", 28, False, 100), ("auto", 224, True, 100), ("auto", 224, False, AUTO_CAP), ("all", 224, False, 100),
+    (10, 28, False, 10), (500, 224, False, 100),
+])
+def test_selected_channels(setting, side, gpu, expected):
+    assert len(selected_channels(100, setting, side, gpu)) == expected
+
+
+def test_ablation_and_projections_of_chosen_channels_equal_the_full_run(tied_zf, tied_probe, tied_normalisation):
+    mean, std = tied_normalisation
+    chosen = [0, 3, 5]
+    full = channel_ablation(tied_zf, "features.relu2", tied_probe, mean, std, show_progress=False)
+    part = channel_ablation(tied_zf, "features.relu2", tied_probe, mean, std, show_progress=False, channels=chosen)
+    assert part.channel.tolist() == chosen
+    assert np.allclose(part.drop(columns="channel").to_numpy(), full.set_index("channel").loc[chosen].to_numpy())
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    index, _, _ = build_index(tied_zf, layers, tied_probe, mean, std, k=3, show_progress=False)
+    everything = project_top_k(tied_zf, "features.relu2", (1, 16, 16), index, tied_probe, mean, std, show_progress=False)
+    some = project_top_k(tied_zf, "features.relu2", (1, 16, 16), index, tied_probe, mean, std, show_progress=False,
+                         channels=chosen)
+    assert some["deconvnet"].shape == everything["deconvnet"].shape
+    assert np.allclose(some["deconvnet"][chosen], everything["deconvnet"][chosen], atol=1e-6)
+    others = [c for c in range(6) if c not in chosen]
+    assert not some["deconvnet"][others].any()
+
+
+def test_maximised_images_of_chosen_channels_equal_the_full_run(tied_zf):
+    from convatlas.analyses.maximise import maximise_channels
+
+    meta = {"image_size": 16, "in_channels": 1, "mean": [0.3], "std": [0.3]}
+    block = {"steps": 3, "octaves": 1, "from_top1": None}
+    full = maximise_channels(tied_zf, meta, "features.relu2", range(6), block)
+    part = maximise_channels(tied_zf, meta, "features.relu2", [1, 4], block)
+    assert part["channels"].tolist() == [1, 4] and np.allclose(part["noise"], full["noise"][[1, 4]], atol=1e-6)
+    assert torch.allclose(torch.as_tensor(part["after"]), torch.as_tensor(full["after"][[1, 4]]), atol=1e-5)
+
+
+def test_occlusion_and_jitter_scale_with_the_image():
+    from convatlas.analyses.maximise import maximise_settings
+    from convatlas.analyses.sizes import resolved_occlusion, scaled_windows
+
+    assert scaled_windows(28) == [3, 5, 7, 9]  # the defaults tuned on Fashion-MNIST
+    assert scaled_windows(224) == [25, 41, 57, 73] and scaled_windows(8) == [1, 3]
+    assert resolved_occlusion({"windows": "auto", "stride": "auto"}, 224) == {"windows": [25, 41, 57, 73], "stride": 8}
+    assert resolved_occlusion({"windows": [4], "stride": 3}, 224) == {"windows": [4], "stride": 3}
+    assert maximise_settings(side=28).jitter == 1 and maximise_settings(side=224).jitter == 8
+    assert maximise_settings({"jitter": 2}, side=224).jitter == 2

@@ -1,0 +1,69 @@
+"""Reading pictures without torch: flat folders, EXIF orientation, colour modes, resize then crop,
+and the same pixels as the torch datasets and torchvision's transforms."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torchvision.transforms import functional as TF
+
+from convatlas.core.errors import DatasetError
+from convatlas.data import Pictures
+from convatlas.data.datasets import analysis_split, load_split
+from convatlas.data.sources import list_image_folder, read_picture
+
+
+def photo(path, size=(40, 30), mode="RGB", seed=0, **save):
+    rng = np.random.default_rng(seed)
+    array = rng.integers(0, 256, (size[1], size[0], 4 if mode in ("RGBA", "CMYK") else 3), dtype=np.uint8)
+    image = Image.fromarray(array, "RGBA" if mode in ("RGBA", "CMYK") else "RGB")
+    image = image.convert(mode) if mode != "RGBA" else image
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, **save)
+    return path
+
+
+def test_resize_then_centre_crop_equals_torchvision(tmp_path):
+    path = photo(tmp_path / "a.png", (50, 37))
+    got = read_picture(path, 32, 24)
+    with Image.open(path) as image:
+        expected = TF.pil_to_tensor(TF.center_crop(TF.resize(image.convert("RGB"), 32), 24)).numpy()
+    assert got.shape == (3, 24, 24) and np.array_equal(got, expected)
+
+
+def test_exif_orientation_and_colour_modes(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees: the upright picture is 30 wide, 40 high
+    rotated = photo(tmp_path / "r.jpg", (40, 30), exif=exif, quality=95)
+    upright = read_picture(rotated, 30, 30)
+    with Image.open(rotated) as image:
+        assert image.size == (40, 30)
+        turned = TF.pil_to_tensor(TF.center_crop(TF.resize(image.transpose(Image.ROTATE_270).convert("RGB"), 30), 30))
+    assert np.array_equal(upright, turned.numpy())
+    for mode, name in (("L", "g.png"), ("RGBA", "a.png"), ("CMYK", "c.jpg"), ("P", "p.png")):
+        assert read_picture(photo(tmp_path / name, mode=mode), 16).shape == (3, 16, 16), mode
+    webp = photo(tmp_path / "w.webp")
+    assert read_picture(webp, 16).shape == (3, 16, 16)
+
+
+def test_flat_folder_is_unlabelled(tmp_path):
+    for i in range(3):
+        photo(tmp_path / "flat" / f"{i}.jpg", seed=i)
+    (tmp_path / "flat" / "notes.txt").write_text("not an image")
+    files, labels, classes = list_image_folder(tmp_path / "flat", "test")
+    assert [f.name for f in files] == ["0.jpg", "1.jpg", "2.jpg"] and labels.tolist() == [-1, -1, -1] and classes == []
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    with pytest.raises(DatasetError, match="empty has no images .*neither in class sub-folders nor directly in it"):
+        list_image_folder(tmp_path / "empty", "test")
+
+
+def test_pictures_equal_the_torch_datasets(tmp_path):
+    for cls in ("cats", "dogs"):
+        for i in range(2):
+            photo(tmp_path / "photos" / cls / f"{i}.png", (45, 33), seed=hash((cls, i)) % 100)
+    folder = {"kind": "imagefolder", "root": str(tmp_path / "photos"), "resize": 20, "crop": 16}
+    pictures, split = Pictures(folder), analysis_split(folder)
+    assert pictures.classes == split.classes == ["cats", "dogs"] and pictures.size == 16
+    assert np.array_equal(pictures.images([3, 0]), split.images(torch.tensor([3, 0])).numpy())
+    fashion_like = {"kind": "synthetic", "image_size": 20, "probe_limit": 10}
+    pictures, split = Pictures(fashion_like), load_split(fashion_like, "test")
+    assert len(pictures) == 10 and np.array_equal(pictures.images([9, 2]), split.images(torch.tensor([9, 2])).numpy())
