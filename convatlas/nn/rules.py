@@ -60,26 +60,24 @@ class _Deconv(torch.autograd.Function):
         return _rectified(grad, ctx.slope), None, None
 
 
-class _Guided(torch.autograd.Function):
+class _Saving(torch.autograd.Function):
+    """The rectifier's forward, keeping its input for a backward rule of a subclass."""
+
     @staticmethod
     def forward(ctx, x, upper, slope):
         ctx.save_for_backward(x)
         ctx.upper, ctx.slope = upper, slope
         return _forward(x, upper, slope)
 
+
+class _Guided(_Saving):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad.clamp(min=0) * _derivative(x, ctx.upper, ctx.slope).to(grad.dtype), None, None
 
 
-class _Redirected(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, upper, slope):
-        ctx.save_for_backward(x)
-        ctx.upper, ctx.slope = upper, slope
-        return _forward(x, upper, slope)
-
+class _Redirected(_Saving):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
