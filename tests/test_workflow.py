@@ -86,9 +86,10 @@ def test_deconvnet_grids_evolution_and_branches(atlas):
 
     workdir, _ = atlas
     block = read_projections(workdir / "results/tres/epoch-1/deconv/layer1.0.npz")
-    assert set(block) == {"deconvnet", "guided", "deconvnet_trunk", "deconvnet_shortcut"}
-    assert block["deconvnet"].shape[:2] == (4, 9)
-    assert set(read_projections(workdir / "results/tiny/epoch-1/deconv/features.relu2.npz")) == {"deconvnet", "guided"}
+    assert set(block) == {"deconvnet", "guided", "deconvnet_trunk", "deconvnet_shortcut", "channels"}
+    assert block["deconvnet"].shape[:2] == (4, 9) and block["channels"].tolist() == [0, 1, 2, 3]  # 16 px: every channel
+    tiny_relu2 = read_projections(workdir / "results/tiny/epoch-1/deconv/features.relu2.npz")
+    assert set(tiny_relu2) == {"deconvnet", "guided", "channels"}
     tiny = workdir / "site/models/tiny/epoch-2/features.relu1"
     assert 'src="img/0-deconvnet.png"' in (tiny / "channel-0.html").read_text()
     assert (tiny / "img/0-evolution.png").is_file() and (tiny / "img/filters.png").is_file()
