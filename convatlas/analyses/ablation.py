@@ -63,6 +63,8 @@ def channel_ablation(
         n = len(labels)
         # batch channels only while the ablated copies stay small (early layers have large maps)
         per_pass = max(1, min(channels_per_pass, MAX_PASS_VALUES // max(1, activation[0].numel() * n)))
+        if any(not isinstance(o, torch.Tensor) for o in others):
+            per_pass = 1  # an earlier value such as x.size(0) fixes the batch: copies cannot be stacked
         for start in range(0, len(chosen_channels), per_pass):
             chosen = torch.as_tensor(chosen_channels[start:start + per_pass], device=activation.device)
             k = len(chosen)

@@ -3,6 +3,7 @@ import copy
 
 import pytest
 import torch
+from torch import nn
 
 from convatlas.analyses.ablation import channel_ablation, switched_off
 from convatlas.data.datasets import TensorImageSet
@@ -82,3 +83,30 @@ def test_named_experiment_errors_name_the_key():
         experiment_channels({"channels": {"b": [5]}}, stats, ["a", "b"], "mine")
     assert experiment_channels({"top_selectivity": 2}, stats, ["a", "b"], "top") == {"a": [1], "b": [0]}
     assert sum(map(len, experiment_channels({"random": 3, "seed": 1}, stats, ["a", "b"], "r").values())) == 3
+
+
+def test_a_batch_size_read_before_the_layer_does_not_break_batched_channels():
+    """EfficientNet's code reads x.size(0) at its input and reshapes with it after the layer."""
+    class SizedNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 6, 3, padding=1)
+            self.relu = nn.ReLU()
+            self.fc = nn.Linear(6 * 16 * 16, 4)
+
+        def forward(self, x):
+            batch = x.size(0)
+            return self.fc(self.relu(self.conv(x)).view(batch, -1))
+
+    torch.manual_seed(0)
+    model = SizedNet().eval()
+    images, labels, classes = make_synthetic(20, 16, 1, 4, seed=1)
+    data = TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, "s")
+    table = channel_ablation(model, "relu", data, [0.3], [0.3], show_progress=False)
+    for channel in range(6):
+        ablated = copy.deepcopy(model)
+        with torch.no_grad():
+            ablated.conv.weight[channel] = 0
+            ablated.conv.bias[channel] = 0
+            predicted = ablated(normalise(data.images(torch.arange(20)), [0.3], [0.3])).argmax(1)
+        assert table.accuracy[channel] == pytest.approx(float((predicted == data.labels).double().mean()))
