@@ -156,7 +156,7 @@ class _LayerWriter:
         self.methods = [m for m in PROJECTION_TITLES if m in page.projections]
         self.maximised = [kind for kind in ("noise", "top1") if page.maximised and kind in page.maximised]
         self.covered = list(page.covered) if page.covered is not None else list(range(len(self.stats)))
-        covered = set(self.covered)
+        self.covered_set = covered = set(self.covered)
         self.maximised_row = {}  # channel -> its row of the maximised images
         if page.maximised is not None:
             order = page.maximised.get("channels", np.arange(len(page.maximised.get("noise", []))))
@@ -202,7 +202,7 @@ class _LayerWriter:
             })
         save_png(grid([upscale(p, g.patch_factor) for p in patches], g.columns, GAP), self.image_path(f"{channel}-patches"))
         save_png(grid(contexts, g.columns, GAP), self.image_path(f"{channel}-context"))
-        covered = channel in self.covered
+        covered = channel in self.covered_set
         for method in self.methods if covered else []:
             cells = [upscale(signed_to_rgb(p), g.patch_factor) for p in page.projections[method][channel]]
             save_png(grid(cells, g.columns, GAP), self.image_path(f"{channel}-{method}"))
@@ -242,7 +242,7 @@ class _LayerWriter:
             if self.ablation is not None and channel in self.ablation.index:
                 card["ablation"] = _ablation_effect(self.ablation.loc[channel], self.classes)
             cards.append(card)
-            covered = channel in self.covered
+            covered = channel in self.covered_set
             self.renderer.render(
                 "channel.html", layout.channel_page(page.model, page.epoch, page.layer, channel),
                 **{**common, "methods": common["methods"] if covered else [],
