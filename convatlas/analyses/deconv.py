@@ -94,8 +94,8 @@ class Projector:
         stack = [path for path in node.meta.get("nn_module_stack", {}) if "@" not in path]
         return stack[-1] if stack else "the model's forward"
 
-    def _branch_cut(self, target: fx.Node, branch: Branch) -> fx.Node | None:
-        """For ``trunk`` or ``shortcut``: the input of the layer's shortcut sum whose signal is cut."""
+    def _branch_cut(self, target: fx.Node, branch: Branch) -> tuple[fx.Node, fx.Node] | None:
+        """For ``trunk`` or ``shortcut``: the layer's shortcut sum and its operand whose signal is cut."""
         if branch == "both":
             return None
         node = target
@@ -113,7 +113,7 @@ class Projector:
             )
 
         trunk, shortcut = (first, second) if convs(first) >= convs(second) else (second, first)
-        return shortcut if branch == "trunk" else trunk
+        return node, (shortcut if branch == "trunk" else trunk)
 
     def activations(self, images: torch.Tensor) -> torch.Tensor:
         """The layer's activations for a batch (no projection)."""

@@ -23,15 +23,16 @@ def upto_layer(
     layer: str,
     relu: Callable[[torch.Tensor], torch.Tensor] | None = None,
     check: Callable[[fx.Node], None] | None = None,
-    detach: fx.Node | None = None,
+    detach: tuple[fx.Node, fx.Node] | None = None,
     hold_gates: bool = False,
 ) -> fx.GraphModule:
     """The network from its input to the output of ``layer``.
 
     ``relu`` replaces every member of the ReLU family (a rule of :mod:`convatlas.nn.rules`, called
     with the input, the rectifier's ``upper`` and its ``slope``); ``check`` is called
-    on every other node (to refuse what cannot be passed down); the output of ``detach`` is cut from
-    the backward pass (one path of a shortcut sum); ``hold_gates`` holds the gate of every
+    on every other node (to refuse what cannot be passed down); ``detach = (sum, operand)`` cuts that one
+    operand of a shortcut sum from the backward pass (only at that sum: the same activation may also
+    feed the other path, as a block's input feeds both its trunk and its identity shortcut); ``hold_gates`` holds the gate of every
     ``features * gate`` product (squeeze-and-excitation) constant, so the signal going down is
     scaled by the gate and nothing goes down the gate's branch.
     """
@@ -48,14 +49,14 @@ def upto_layer(
         else:
             if check is not None:
                 check(node)
-            gate = graph.gate(node) if hold_gates else None
-            if gate is not None:
-                held = {**env, gate: new_graph.call_method("detach", (env[gate],))}
+            held_arg = graph.gate(node) if hold_gates else None
+            if detach is not None and node is detach[0]:
+                held_arg = detach[1]
+            if held_arg is not None:
+                held = {**env, held_arg: new_graph.call_method("detach", (env[held_arg],))}
                 env[node] = new_graph.node_copy(node, lambda arg, held=held: held[arg])
             else:
                 env[node] = new_graph.node_copy(node, lambda arg: env[arg])
-        if node is detach:
-            env[node] = new_graph.call_method("detach", (env[node],))
     new_graph.output(env[target])
     return fx.GraphModule(graph.model, new_graph)
 

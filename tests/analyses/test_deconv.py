@@ -131,6 +131,31 @@ def test_resnet_block_matches_independent_formulation(in_channels, stride, branc
         assert torch.allclose(got[i], expected, rtol=1e-6, atol=1e-10)
 
 
+class BareShortcutBlock(BasicBlock):
+    """The identity shortcut as the block's input itself (torchvision, EfficientNet), not an Identity
+    module: one activation feeds both the trunk and the sum."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu2(self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x))))) + x)
+
+
+@pytest.mark.parametrize("branch", ["trunk", "shortcut"])
+def test_one_branch_of_a_bare_identity_shortcut(branch):
+    block = randomised_block(4, 4, 1)
+    bare = BareShortcutBlock(4, 4, 1).double()
+    bare.load_state_dict(block.state_dict())
+    net = nn.Sequential(OrderedDict([("block", bare.eval())])).eval()
+    torch.manual_seed(6)
+    images = torch.randn(2, 4, 8, 8, dtype=torch.float64) + 0.5
+    out = net(images)
+    units = torch.tensor([[c, *divmod(int(out[i, c].flatten().argmax()), 8)] for i, c in enumerate((0, 2))])
+    got = project(net, images, "block", units, branch=branch)
+    for i, (c, y, x) in enumerate(units.tolist()):
+        expected = hand_block(block, images[i:i + 1], c, y, x, branch)[0]
+        assert expected.abs().max() > 0
+        assert torch.allclose(got[i], expected, rtol=1e-6, atol=1e-10)
+
+
 def test_first_layer_unit_is_its_filter_at_the_receptive_field():
     torch.manual_seed(5)
     model = build_model("zf", 1, 10, 28).double().eval()
