@@ -36,6 +36,15 @@ def imagenet_categories() -> list[str]:
     return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
+def imagenet_wnids() -> list[str]:
+    """The WordNet ids of the 1000 ImageNet classes (``n01440764`` ...), in output order: the names of
+    ImageNet's own class folders."""
+    from importlib import resources
+
+    text = (resources.files("convatlas") / "data" / "imagenet_wnids.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
 def read_class_names(path: str | Path, key: str) -> list[str]:
     """Class names from a file: a JSON list, or one name per line."""
     text = Path(path).expanduser().read_text(encoding="utf-8")
@@ -66,15 +75,19 @@ def output_classes(setting: str | None, dataset_classes: list[str], outputs: int
     return names
 
 
-def label_map(dataset_classes: list[str], outputs: list[str], key: str) -> list[int]:
-    """For each dataset class, the index of the model output of the same name; a ConfigError names
-    a class that matches no output and suggests the closest output names."""
+def label_map(dataset_classes: list[str], outputs: list[str], key: str, ids: list[str] | None = None) -> list[int]:
+    """For each dataset class, the index of the model output of the same name (or of the same id in
+    ``ids``, e.g. ImageNet's WordNet ids); a ConfigError names a class that matches no output and
+    suggests the closest output names."""
     index = {name.lower(): i for i, name in enumerate(outputs)}
+    names = dict(index)
+    for i, identifier in enumerate(ids or []):
+        index.setdefault(identifier.lower(), i)
     mapping = []
     for name in dataset_classes:
         if name.lower() not in index:
-            close = difflib.get_close_matches(name.lower(), list(index), n=3, cutoff=0.5)
-            hint = f"; closest outputs: {', '.join(outputs[index[c]] for c in close)}" if close else ""
+            close = difflib.get_close_matches(name.lower(), list(names), n=3, cutoff=0.5)
+            hint = f"; closest outputs: {', '.join(outputs[names[c]] for c in close)}" if close else ""
             raise ConfigError(key, f"class {name!r} of the dataset matches no output of the model{hint}")
         mapping.append(index[name.lower()])
     return mapping
@@ -123,7 +136,8 @@ def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str
         predicted = predict(model, images, mean, std, eval_batch_size, device).argmax(dim=1).tolist()
         metrics = {"accuracy": None, "loss": None, "top5_accuracy": None, "per_class_accuracy": [float("nan")] * outputs}
     else:
-        mapping = label_map(images.classes, classes, f"{key}.classes")
+        ids = imagenet_wnids() if model_config["classes"] == "imagenet" else None
+        mapping = label_map(images.classes, classes, f"{key}.classes", ids)
         metrics = evaluate(model, images.relabel(mapping, classes), mean, std, eval_batch_size, device)
     meta = {
         "model": name, "arch": arch, "params": params, "as_is": True, "pretrained": True,

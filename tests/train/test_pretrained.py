@@ -8,7 +8,13 @@ from convatlas.data.datasets import load_split
 from convatlas.models import build_model
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.models.weights import file_sha256
-from convatlas.train.pretrained import import_pretrained, label_map, output_classes, read_class_names
+from convatlas.train.pretrained import (
+    imagenet_wnids,
+    import_pretrained,
+    label_map,
+    output_classes,
+    read_class_names,
+)
 
 MODULE = '''
 from torch import nn
@@ -36,6 +42,16 @@ def test_dataset_classes_map_onto_outputs_by_name():
     assert label_map(["Dog", "cat"], ["cat", "dog", "emu"], "k") == [1, 0]
     with pytest.raises(ConfigError, match="class 'goldfsh' of the dataset matches no output of the model; closest outputs: goldfish"):
         label_map(["goldfsh"], output_classes("imagenet", [], 1000, "k"), "models.m.classes")
+
+
+def test_imagenet_folders_named_by_wordnet_id_map_onto_outputs():
+    names, ids = output_classes("imagenet", [], 1000, "k"), imagenet_wnids()
+    assert len(ids) == len(set(ids)) == 1000 and all(i.startswith("n") and len(i) == 9 for i in ids)
+    # well-known pairs of ImageNet's class index: 0 tench, 1 goldfish, 207 golden retriever, 999 toilet tissue
+    assert label_map(["n01440764", "n01443537", "n02099601", "n15075141", "Tench"], names, "k", ids) == [0, 1, 207, 999, 0]
+    assert [names[i] for i in (0, 1, 207, 999)] == ["tench", "goldfish", "golden retriever", "toilet tissue"]
+    with pytest.raises(ConfigError, match="class 'n00000000' of the dataset matches no output"):
+        label_map(["n00000000"], names, "models.m.classes", ids)
 
 
 def test_import_saves_checkpoint_zero_that_rebuilds_from_user_code(tmp_path, monkeypatch):
