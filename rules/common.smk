@@ -8,7 +8,7 @@ from snakemake.utils import validate
 from convatlas.core.errors import ConfigError
 from convatlas.site import layout
 from convatlas.workflow.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
-from convatlas.workflow.plan import analysed_layers, check_analyses, page_epochs
+from convatlas.workflow.plan import analysed_layers, check_analyses, fitted_probe, page_epochs, probe_names
 
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
@@ -28,6 +28,7 @@ wildcard_constraints:
     model="|".join(sorted((re.escape(m) for m in TRAINED_MODELS), key=len, reverse=True)),
     epoch=r"\d+",
     layer="|".join(sorted({re.escape(name) for names in LAYERS.values() for name in names}, key=len, reverse=True)),
+    probe="|".join(sorted((re.escape(d) for d in config["datasets"]), key=len, reverse=True)),
 
 
 def site_path(path):
@@ -50,6 +51,36 @@ def dataset_name(wildcards):
 
 def dataset_config(wildcards):
     return config["datasets"][dataset_name(wildcards)]
+
+
+def other_probes(model):
+    """The model's probe datasets besides its own (models.<m>.probe)."""
+    return probe_names(config, model)[1:]
+
+
+def probe_dataset_config(wildcards):
+    """A probe dataset's config with its images fitted to the model's input."""
+    return fitted_probe(config, wildcards.model, wildcards.probe)
+
+
+def probe_results(wildcards, name):
+    """One result file per other probe dataset of the model at this epoch, e.g. ``index.parquet``."""
+    return [results(wildcards.model, wildcards.epoch, f"probe-{p}/{name}") for p in other_probes(wildcards.model)]
+
+
+def probe_layer_inputs(wildcards):
+    """A layer page's inputs from the model's other probe datasets."""
+    return {
+        f"probe_{key}": probe_results(wildcards, name)
+        for key, name in [("indexes", "index.parquet"), ("stats", "channel_stats.parquet"),
+                          ("predictions", "predictions.parquet"), ("layers", "layers.json"),
+                          ("projections", f"deconv/{wildcards.layer}.npz")]
+    }
+
+
+def probe_page_datasets(wildcards):
+    """name -> fitted config of each other probe dataset, for the pictures a page shows."""
+    return {p: fitted_probe(config, wildcards.model, p) for p in other_probes(wildcards.model)}
 
 
 def layer_names(wildcards):

@@ -54,6 +54,7 @@ rule compare:
         probes=[results(m, last_page_epoch(m), "probe.parquet") for m in ANALYSED_MODELS],
         occlusions=[results(m, last_page_epoch(m), "occlusion.npz") for m in ANALYSED_MODELS],
         transfers=expand("results/transfer/{model}.parquet", model=config["transfer"]["models"]),
+        probe_stats=[results(m, last_page_epoch(m), f"probe-{p}/channel_stats.parquet") for m in ANALYSED_MODELS for p in other_probes(m)],
         pages=all_page_dirs(),
     output:
         page=site_path(layout.compare_page()),
@@ -63,6 +64,8 @@ rule compare:
         models=ANALYSED_MODELS,
         epochs={m: last_page_epoch(m) for m in ANALYSED_MODELS},
         transfer_models=config["transfer"]["models"],
+        probe_pairs=[[m, p] for m in ANALYSED_MODELS for p in other_probes(m)],
+        own_datasets={m: config["models"][m]["dataset"] for m in ANALYSED_MODELS},
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

@@ -12,8 +12,36 @@ rule deconv:
     params:
         layer="{layer}",
         dataset=dataset_config,
+        probe=dataset_name,
         methods=config["deconv"]["methods"],
         branches=config["deconv"]["branches"],
+        batch_size=config["deconv"]["batch_size"],
+        channels=config["analysis"]["channels_per_layer"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/deconv.py"
+
+
+rule probe_deconv:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        index="results/{model}/epoch-{epoch}/probe-{probe}/index.parquet",
+    output:
+        projections="results/{model}/epoch-{epoch}/probe-{probe}/deconv/{layer}.npz",
+    log:
+        "logs/probe_deconv/{model}-{epoch}-{probe}-{layer}.log",
+    params:
+        layer="{layer}",
+        dataset=probe_dataset_config,
+        probe="{probe}",
+        methods=config["deconv"]["methods"][:1],
+        branches=False,
         batch_size=config["deconv"]["batch_size"],
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],

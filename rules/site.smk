@@ -27,6 +27,7 @@ rule model_summary:
 
 rule layer_pages:
     input:
+        unpack(probe_layer_inputs),
         index="results/{model}/epoch-{epoch}/index.parquet",
         stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
         predictions="results/{model}/epoch-{epoch}/predictions.parquet",
@@ -45,6 +46,7 @@ rule layer_pages:
         layer="{layer}",
         dataset=dataset_config,
         dataset_name=dataset_name,
+        probes=probe_page_datasets,
         layer_names=layer_names,
         page_epochs=model_page_epochs,
         evolution_epochs=model_epochs,

@@ -54,9 +54,9 @@ def pretrained_atlas(tmp_path_factory, run_snakemake):
         "datasets": {"shapes": {"kind": "synthetic", "synthetic": {"test_count": 48}, "normalise": {"mean": [0.2], "std": [0.3]}},
                      "photos": {"kind": "imagefolder", "root": "photos", "resize": 20, "crop": 16, "normalise": "imagenet"}},
         "models": {"mine": {"arch": "mynets_e2e:SmallNet", "params": {"width": 3}, "dataset": "shapes", "epochs": 0,
-                            "weights": "weights.pt"},
+                            "weights": "weights.pt", "probe": ["photos"]},
                    "flat": {"arch": "mynets_e2e:SmallNet", "params": {"width": 3, "in_channels": 3}, "dataset": "photos",
-                            "epochs": 0, "classes": "names.txt"}},
+                            "epochs": 0, "classes": "names.txt", "probe": ["shapes"]}},
         "analysis": {"batch_size": 32},
         "occlusion": {"images_per_class": 1, "windows": [3], "stride": 4},
         "correspondence": {"images": 3, "parts": {"top": [0, 4, 5, 12]}, "random_draws": 1},
@@ -114,3 +114,32 @@ def test_unlabelled_photos_are_analysed_by_their_predicted_class(pretrained_atla
     assert "the images have no labels" in page
     model_page = (pretrained_atlas / "site/models/flat/index.html").read_text()
     assert "accuracy</b><br>– on the analysed images" in model_page
+
+
+def test_each_probe_dataset_has_its_own_index_and_pages(pretrained_atlas):
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    results, site = pretrained_atlas / "results", pretrained_atlas / "site"
+    # grey shapes model probed with RGB photos (converted to grey), RGB photo model probed with grey shapes (to RGB)
+    for model, probe, count in (("mine", "photos", 6), ("flat", "shapes", 48)):
+        folder = results / model / "epoch-0" / f"probe-{probe}"
+        recorded = json.loads((folder / "layers.json").read_text())
+        assert recorded["dataset"] == probe and recorded["probe_images"] == count
+        assert recorded["labels"] == "predicted"  # neither dataset's classes are the model's outputs
+        predictions = pd.read_parquet(folder / "predictions.parquet")
+        assert predictions.label.tolist() == predictions.predicted.tolist()
+        index = pd.read_parquet(folder / "index.parquet")
+        own = pd.read_parquet(results / model / "epoch-0/index.parquet")
+        assert set(index.layer) == set(own.layer) and index.image.max() < count
+        assert np.load(folder / "deconv/features.relu2.npz")["deconvnet"].any()
+        layer = site / f"models/{model}/epoch-0/features.relu2"
+        assert f'id="on-{probe}">Top ' in (layer / "channel-0.html").read_text()
+        assert (layer / f"img/0-on-{probe}-patches.png").is_file() and (layer / f"img/sprite-{probe}.png").is_file()
+        assert '<select id="probe">' in (layer / "index.html").read_text()
+    compare = (site / "compare.html").read_text()
+    assert "Which probe dataset excites mine" in compare and "Which probe dataset excites flat" in compare
+    occlusion = (site / "models/mine/epoch-0/analyses/occlusion.html").read_text()
+    assert "On probe images of <b>shapes</b>" in occlusion

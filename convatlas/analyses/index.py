@@ -175,10 +175,13 @@ def build_index(
     batch_size: int = 256,
     device: torch.device | str = "cpu",
     show_progress: bool = True,
+    label_by_prediction: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One batched pass over ``images``: the top-k index, channel statistics and predictions.
 
-    Returns ``(index, channel_stats, predictions)``; see the README for their columns.
+    Returns ``(index, channel_stats, predictions)``; see the README for their columns. With
+    ``label_by_prediction`` (images whose classes are not the model's), each image's class is the
+    model's prediction: per-class statistics are over predicted classes, named ``images.classes``.
     """
     if ranking not in RANKINGS:
         raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
@@ -190,8 +193,13 @@ def build_index(
     batches = progress(images.batches(batch_size), "index", total=steps, enabled=show_progress)
     current: dict[str, torch.Tensor] = {}
 
+    held: dict[str, torch.Tensor] = {}  # by prediction: each layer's output until the batch is classified
+
     def fold(name: str, output: torch.Tensor) -> None:
-        accumulators[name].update(output, current["indices"], current["labels"])
+        if label_by_prediction:
+            held[name] = output.detach().clone()  # a later in-place op may change the output
+        else:
+            accumulators[name].update(output, current["indices"], current["labels"])
 
     with forward_hooks(model, list(accumulators), fold):
         for indices, batch, labels in batches:
@@ -201,10 +209,13 @@ def build_index(
             top = probs.max(dim=1)
             predicted.append(top.indices.cpu())
             probability.append(top.values.cpu())
+            for name, output in held.items():
+                accumulators[name].update(output, indices, top.indices)
+            held.clear()
     index_frames, stats_frames = zip(*(_layer_frames(n, a, images.classes) for n, a in accumulators.items()), strict=True)
     predictions = pd.DataFrame({
         "image": np.arange(len(images), dtype=np.int64),
-        "label": images.labels.numpy().astype(np.int32),
+        "label": (torch.cat(predicted) if label_by_prediction else images.labels).numpy().astype(np.int32),
         "predicted": torch.cat(predicted).numpy().astype(np.int32),
         "probability": torch.cat(probability).numpy().astype(np.float32),
     })

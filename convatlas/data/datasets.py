@@ -15,6 +15,7 @@ import torch
 from .sources import (
     analysis_limit,
     analysis_split_name,
+    convert_channels,
     folder_geometry,
     list_image_folder,
     read_picture,
@@ -120,8 +121,8 @@ class FolderImageSet(ImageSet):
     """An image folder (one sub-folder per class), decoded and resized batch by batch."""
 
     def __init__(self, files: list[Path], labels: torch.Tensor, classes: list[str], size: int, name: str,
-                 resize: int | None = None):
-        super().__init__(labels, classes, (3, size, size), name)
+                 resize: int | None = None, channels: int = 3):
+        super().__init__(labels, classes, (channels, size, size), name)
         self.files = files
         self.target_size = size
         self.resize = resize or size
@@ -130,7 +131,8 @@ class FolderImageSet(ImageSet):
         return self._read(self.files[index]), int(self.labels[index])
 
     def _read(self, path: Path) -> torch.Tensor:
-        return torch.from_numpy(read_picture(path, self.resize, self.target_size))
+        picture = read_picture(path, self.resize, self.target_size)
+        return torch.from_numpy(convert_channels(picture[None], self.channels)[0])
 
     def images(self, indices: torch.Tensor) -> torch.Tensor:
         return torch.stack([self._read(self.files[int(i)]) for i in indices])
@@ -148,11 +150,12 @@ class FolderImageSet(ImageSet):
 
     def subset(self, count: int) -> FolderImageSet:
         return FolderImageSet(self.files[:count], self.labels[:count], self.classes, self.target_size, self.name,
-                              self.resize)
+                              self.resize, self.channels)
 
     def subset_indices(self, indices: torch.Tensor) -> FolderImageSet:
         files = [self.files[int(i)] for i in indices]
-        return FolderImageSet(files, self.labels[indices], self.classes, self.target_size, self.name, self.resize)
+        return FolderImageSet(files, self.labels[indices], self.classes, self.target_size, self.name, self.resize,
+                              self.channels)
 
 
 def load_split(dataset: dict[str, Any], split: str, name: str = "dataset") -> ImageSet:
@@ -160,9 +163,9 @@ def load_split(dataset: dict[str, Any], split: str, name: str = "dataset") -> Im
     if dataset["kind"] == "imagefolder":
         files, labels, classes = list_image_folder(Path(dataset["root"]).expanduser(), split)
         resize, crop = folder_geometry(dataset)
-        return FolderImageSet(files, torch.from_numpy(labels), classes, crop, name, resize)
+        return FolderImageSet(files, torch.from_numpy(labels), classes, crop, name, resize, dataset.get("channels") or 3)
     images, labels, classes = read_split_arrays(dataset, split, name)
-    images = resize_arrays(images, dataset.get("image_size"))
+    images = convert_channels(resize_arrays(images, dataset.get("image_size")), dataset.get("channels"))
     return TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, name)
 
 

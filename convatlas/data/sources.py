@@ -238,6 +238,19 @@ def resize_arrays(images: np.ndarray, size: int | None) -> np.ndarray:
     return out
 
 
+def convert_channels(images: np.ndarray, channels: int | None) -> np.ndarray:
+    """uint8 images (N, C, H, W) with ``channels`` channels: grey copied to RGB, RGB to grey by ITU-R
+    BT.601 luma (as Pillow's ``convert("L")``); ``None`` or the same count leaves them as they are."""
+    if channels is None or images.shape[1] == channels:
+        return images
+    if images.shape[1] == 1 and channels == 3:
+        return np.repeat(images, 3, axis=1)
+    if images.shape[1] == 3 and channels == 1:
+        luma = np.tensordot(np.asarray([299, 587, 114], dtype=np.int64), images.astype(np.int64), axes=([0], [1]))
+        return ((luma + 500) // 1000).astype(np.uint8)[:, None]
+    raise DatasetError(f"cannot convert {images.shape[1]}-channel images to {channels} channels")
+
+
 def analysis_split_name(dataset: dict[str, Any]) -> str:
     """The split the analyses look at (config ``probe_split``)."""
     return with_defaults(dataset, "$defs", "dataset")["probe_split"]
@@ -255,6 +268,7 @@ class Pictures:
 
     def __init__(self, dataset: dict[str, Any], name: str = "dataset"):
         self.size = dataset.get("image_size")
+        self.channels = dataset.get("channels")
         split = analysis_split_name(dataset)
         if dataset["kind"] == "imagefolder":
             self._resize, self.size = folder_geometry(dataset)
@@ -276,7 +290,8 @@ class Pictures:
         indices = [int(i) for i in np.asarray(indices).reshape(-1)]
         if self._files is not None:
             if not indices:
-                return np.zeros((0, 3, self.size, self.size), dtype=np.uint8)
-            return np.stack([read_picture(self._files[i], self._resize, self.size) for i in indices])
+                return np.zeros((0, self.channels or 3, self.size, self.size), dtype=np.uint8)
+            return convert_channels(np.stack([read_picture(self._files[i], self._resize, self.size) for i in indices]),
+                                    self.channels)
         chosen = self._data[indices]
-        return resize_arrays(chosen, self.size) if self._resized else chosen
+        return convert_channels(resize_arrays(chosen, self.size) if self._resized else chosen, self.channels)

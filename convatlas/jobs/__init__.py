@@ -19,8 +19,11 @@ def job_arguments(snakemake: Any) -> tuple[Any, Any, SimpleNamespace]:
 
 def site_renderer(params: Any, note: str | None = None):
     """The Renderer of a page job: the rule's templates and site title, pages under the site root,
-    with ``note`` on every page."""
+    with ``note`` on every page and ``dataset`` (the probe dataset the pages show, when the rule has
+    one) in every template."""
     from ..site.layout import SITE_ROOT
     from ..site.render import Renderer
 
-    return Renderer(params.templates, SITE_ROOT, params.title, note)
+    renderer = Renderer(params.templates, SITE_ROOT, params.title, note)
+    renderer.env.globals["dataset"] = getattr(params, "dataset_name", None)
+    return renderer

@@ -77,4 +77,16 @@ def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
         {m: read_parquet(path) for m, path in zip(models, inputs.probes, strict=True)},
         {m: [int(i) for i in read_npz(path)["images"]] for m, path in zip(models, inputs.occlusions, strict=True)},
         {m: read_parquet(path) for m, path in zip(params.transfer_models, inputs.transfers, strict=True)},
+        probe_stats(params.own_datasets, params.probe_pairs, inputs.probe_stats),
     )
+
+
+def probe_stats(own: dict[str, str], pairs: list[list[str]], paths: list[str]) -> dict[str, dict[str, Any]]:
+    """model -> {probe dataset -> its channel statistics} for models with other probe datasets; the
+    model's own dataset (``own``) comes first, its statistics read by the page from the model's own."""
+    from ..core.io import read_parquet
+
+    tables: dict[str, dict[str, Any]] = {}
+    for (model, probe), path in zip(pairs, paths, strict=True):
+        tables.setdefault(model, {own[model]: None})[probe] = read_parquet(path)
+    return tables

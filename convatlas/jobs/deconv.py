@@ -16,7 +16,7 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
     not in ``channels``: ``analysis.channels_per_layer``); for the layer of the first conv's
     rectified output also the conv's ``filters`` (C, in, kh, kw)."""
     work_starts()
-    subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
+    subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads, params.probe)
     meta = subject.meta
     channels = subject.selected_channels(params.layer, params.channels)
     projections = project_top_k(
@@ -25,6 +25,6 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
         channels=channels)
     projections["channels"] = np.asarray(channels, dtype=np.int64)
     first = subject.graph.first_conv()
-    if first and first[1] == params.layer:
+    if first and first[1] == params.layer and subject.probe is None:
         projections["filters"] = subject.model.get_submodule(first[0]).weight.detach().cpu().numpy()
     write_npz(outputs.projections, projections)

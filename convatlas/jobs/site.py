@@ -41,6 +41,9 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     evolution = {}
     if "deconvnet" in projections:
         evolution = {int(e): read_npz(path)["deconvnet"][:, 0] for e, path in zip(params.evolution_epochs, inputs.evolution, strict=True)}
+    probes = [probe_view(name, params.probes[name], *files) for name, *files in zip(
+        params.probes, inputs.probe_indexes, inputs.probe_stats, inputs.probe_predictions, inputs.probe_layers,
+        inputs.probe_projections, strict=True)]
     page = LayerPage(
         params.model, int(params.epoch), layer, info, params.layer_names, params.page_epochs,
         read_parquet(inputs.index), read_parquet(inputs.stats), read_parquet(inputs.predictions),
@@ -48,8 +51,22 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
         ablation=read_parquet(inputs.ablation), maximised=read_npz(inputs.maximise),
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
         covered=covered.tolist() if covered is not None else None,
+        dataset=params.dataset_name, probe_images=layers["probe_images"], labels=layers.get("labels", "true"), probes=probes,
     )
     render_layer(page, site_renderer(params, layers["provenance"]))
+
+
+def probe_view(name: str, dataset: dict, index: str, stats: str, predictions: str, layers: str, projections: str):
+    """What a layer page shows of another probe dataset: its index, statistics, pictures and projections."""
+    from ..core.io import read_json, read_npz, read_parquet
+    from ..data import Pictures
+    from ..site.pages.layer import ProbeView
+
+    recorded = read_json(layers)
+    arrays = read_npz(projections)
+    arrays.pop("channels", None)
+    return ProbeView(name, read_parquet(index), read_parquet(stats), read_parquet(predictions), Pictures(dataset, name),
+                     recorded["probe_images"], recorded.get("labels", "true"), arrays)
 
 
 def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:

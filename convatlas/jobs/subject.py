@@ -27,6 +27,7 @@ class Subject:
     device: torch.device
     dataset: dict[str, Any] | None = None
     layer_names: Sequence[str] | None = None
+    probe: str | None = None  # the name of another probe dataset than the model's own (None: its own)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -47,12 +48,41 @@ class Subject:
         """The analysed split of the dataset (``probe_split``, capped at ``probe_limit``)."""
         if self.dataset is None:
             raise ValueError("this subject was loaded without a dataset")
+        if self.probe is not None:
+            return self._probe_images()
         images = analysis_split(self.dataset, self.meta["dataset"])
         if self.meta.get("predicted_labels") is not None:  # unlabelled images: the model's own predictions
             return images.with_labels(self.meta["predicted_labels"], self.meta["classes"])
         if self.meta.get("label_map") is not None:  # a pretrained model's own output classes
             return images.relabel(self.meta["label_map"], self.meta["classes"])
         return images
+
+    @property
+    def labelled_by_prediction(self) -> bool:
+        """Whether the images' classes are the model's predictions (their own classes are not its outputs)."""
+        return self.probe is not None and self._probe_labels is None
+
+    @cached_property
+    def _probe_labels(self) -> list[int] | None:
+        """For another probe dataset: its classes mapped onto the model's outputs, or None when they do not map."""
+        from ..core.errors import ConfigError
+        from ..data.sources import unlabelled
+        from ..train.pretrained import imagenet_categories, imagenet_wnids, label_map
+
+        classes = analysis_split(self.dataset, self.probe).classes
+        if unlabelled(classes):
+            return None
+        ids = imagenet_wnids() if len(self.meta["classes"]) == 1000 and self.meta["classes"] == imagenet_categories() else None
+        try:
+            return label_map(classes, self.meta["classes"], f"models.{self.meta['model']}.probe", ids)
+        except ConfigError:
+            return None
+
+    def _probe_images(self) -> ImageSet:
+        images = analysis_split(self.dataset, self.probe)
+        if self._probe_labels is None:  # labelled by the model's predictions in the index pass
+            return images.with_labels([0] * len(images), self.meta["classes"])
+        return images.relabel(self._probe_labels, self.meta["classes"])
 
     def selected_channels(self, layer: str, setting: int | str) -> list[int]:
         """The channels of ``layer`` the per-channel stages cover (``analysis.channels_per_layer``)."""
@@ -67,10 +97,12 @@ class Subject:
 
 
 def load_subject(checkpoint: str | os.PathLike, dataset: dict[str, Any] | None = None,
-                 layers: Sequence[str] | None = None, device: str = "auto", threads: int | None = None) -> Subject:
+                 layers: Sequence[str] | None = None, device: str = "auto", threads: int | None = None,
+                 probe: str | None = None) -> Subject:
     """Load ``checkpoint`` on ``device`` (``auto``: CUDA when present) with ``threads`` CPU threads,
-    for analyses over ``dataset``'s analysed split at ``layers`` (None: the default layers)."""
+    for analyses over ``dataset``'s analysed split at ``layers`` (None: the default layers).
+    ``probe`` names ``dataset`` when it is another probe dataset than the model's own."""
     set_threads(threads)
     chosen = pick_device(device)
     model, meta = load_checkpoint(checkpoint, chosen)
-    return Subject(model, meta, chosen, dataset, layers)
+    return Subject(model, meta, chosen, dataset, layers, None if probe == meta["dataset"] else probe)

@@ -59,6 +59,7 @@ class Renderer:
         self.env.filters["points"] = points
         self.env.globals["layout"] = layout
         self.env.globals["site_note"] = note
+        self.env.globals["dataset"] = None  # the probe dataset a page job's pages show (set by the job)
 
     def render(self, template: str, page: str, **context: Any) -> Path:
         """Render ``template`` to the site path ``page``."""

@@ -103,6 +103,9 @@ def _check_semantics(config: dict[str, Any]) -> None:
                 f"models.{name}.dataset",
                 f"{model['dataset']!r} names no dataset (defined: {', '.join(sorted(datasets))})",
             )
+        for probe in model["probe"]:
+            if probe not in datasets:
+                raise ConfigError(f"models.{name}.probe", f"{probe!r} names no dataset (defined: {', '.join(sorted(datasets))})")
         if model["epochs"] > 0:
             for epoch in model["checkpoints"]:
                 if epoch > model["epochs"]:

@@ -30,9 +30,9 @@ def dataset_shape(dataset: dict[str, Any]) -> tuple[int, int, int]:
         channels, native = params["channels"], params["size"]
     else:  # imagefolder: RGB, the centre crop (image_size stands for it)
         side = dataset.get("crop") or size
-        return 3, side, side
+        return dataset.get("channels") or 3, side, side
     side = size or native
-    return channels, side, side
+    return dataset.get("channels") or channels, side, side
 
 
 @cache
@@ -104,3 +104,27 @@ def check_analyses(config: dict[str, Any]) -> None:
                 y0, x0, y1, x1 = part_box(spec, height, width)
                 if not (0 <= y0 < y1 <= height and 0 <= x0 < x1 <= width):
                     raise ConfigError(f"correspondence.parts.{part}", f"box {spec} lies outside the {height}x{width} images of {model['dataset']}")
+
+
+def probe_names(config: dict[str, Any], model_name: str) -> list[str]:
+    """The datasets indexed for a model: its own dataset first, then the other ``probe`` datasets."""
+    model = config["models"][model_name]
+    return [model["dataset"], *[name for name in model.get("probe", []) if name != model["dataset"]]]
+
+
+def fitted_probe(config: dict[str, Any], model_name: str, probe: str) -> dict[str, Any]:
+    """A probe dataset's config with its images fitted to the model's input: the model's channels,
+    and its side (image folders keep their resize-to-crop ratio, e.g. 256 -> 224)."""
+    own = config["datasets"][config["models"][model_name]["dataset"]]
+    channels, side, _ = dataset_shape(own)
+    dataset = dict(config["datasets"][probe])
+    probe_channels, probe_side, _ = dataset_shape(dataset)
+    if probe_channels != channels:
+        dataset["channels"] = channels
+    if probe_side != side:
+        if dataset["kind"] == "imagefolder":
+            ratio = (dataset.get("resize") or probe_side) / probe_side
+            dataset.update(crop=side, image_size=side, resize=round(side * ratio))
+        else:
+            dataset["image_size"] = side
+    return dataset

@@ -1,5 +1,8 @@
 """The activation index equals a brute-force computation (all activations stored, argsort)."""
+from collections import OrderedDict
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -85,3 +88,28 @@ def test_duplicated_images_tie_to_the_lower_index(tied_zf, tied_probe, tied_norm
         for i in range(10):
             if np.isclose(group.set_index("image").loc[i, "value"], group.set_index("image").loc[40 + i, "value"]):
                 assert position[i] < position[40 + i]
+
+
+def test_classes_by_prediction_equal_an_index_of_the_relabelled_images(tied_zf, tied_probe, tied_normalisation):
+    """Images without the model's classes are classed by its predictions; the deferred per-class
+    statistics equal those of a normal pass over the images relabelled with the predictions."""
+    MEAN, STD = tied_normalisation
+    images = tied_probe
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(OrderedDict(
+        conv1=torch.nn.Conv2d(1, 6, 3), relu1=torch.nn.ReLU(), conv2=torch.nn.Conv2d(6, 4, 3), relu2=torch.nn.ReLU(inplace=True),
+        pool=torch.nn.AdaptiveAvgPool2d(1), flat=torch.nn.Flatten(), fc=torch.nn.Linear(4, 4))).eval()
+    with torch.no_grad():  # centre each logit over the images, so that the predictions spread over the classes
+        logits = model(normalise(images.data, MEAN, STD))
+        model.fc.bias -= logits.mean(0)
+    layers = [layer for layer in ModelGraph(model, (1, 16, 16)).layers if layer.name != "fc"]
+    with torch.no_grad():
+        predicted = model(normalise(images.data, MEAN, STD)).argmax(1)
+    assert len(set(predicted.tolist())) > 1
+    unlabelled = images.with_labels(torch.zeros(len(images), dtype=torch.long), images.classes)
+    got = build_index(model, layers, unlabelled, MEAN, STD, k=5, batch_size=16, show_progress=False, label_by_prediction=True)
+    want = build_index(model, layers, images.with_labels(predicted, images.classes), MEAN, STD, k=5, batch_size=16,
+                       show_progress=False)
+    for got_frame, want_frame in zip(got, want, strict=True):
+        pd.testing.assert_frame_equal(got_frame, want_frame)
+    assert got[2]["label"].tolist() == predicted.tolist()

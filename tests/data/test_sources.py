@@ -67,3 +67,16 @@ def test_pictures_equal_the_torch_datasets(tmp_path):
     fashion_like = {"kind": "synthetic", "image_size": 20, "probe_limit": 10}
     pictures, split = Pictures(fashion_like), load_split(fashion_like, "test")
     assert len(pictures) == 10 and np.array_equal(pictures.images([9, 2]), split.images(torch.tensor([9, 2])).numpy())
+
+
+def test_channel_conversion_matches_pillow():
+    from convatlas.data.sources import convert_channels
+
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (3, 3, 5, 7), dtype=np.uint8)
+    grey = convert_channels(rgb, 1)
+    pillow = np.stack([np.asarray(Image.fromarray(image.transpose(1, 2, 0)).convert("L")) for image in rgb])[:, None]
+    assert grey.shape == (3, 1, 5, 7) and np.abs(grey.astype(int) - pillow).max() <= 1
+    back = convert_channels(grey, 3)
+    assert back.shape == (3, 3, 5, 7) and (back == grey).all()
+    assert convert_channels(rgb, None) is rgb and convert_channels(rgb, 3) is rgb

@@ -1,5 +1,6 @@
 """Layer and channel pages: every channel gets a page whose patches are the right crops."""
 import numpy as np
+import torch
 from PIL import Image
 
 from convatlas.analyses.deconv import project_top_k
@@ -124,4 +125,43 @@ def test_channels_outside_the_selection_show_patches_only(tmp_path, tied_zf, tie
     overview = (folder / "index.html").read_text()
     assert "cover 2 of the 6 channels, spread evenly (0, 5;" in overview
     assert overview.count('class="pair"') == 2 + 2  # overview and evolution only of covered channels
+    assert not [p for p in broken_references(tmp_path / "site") if "img/" in p]
+
+
+def test_another_probe_dataset_has_its_own_top_k_beside_the_models_own(tmp_path, tied_zf, tied_probe, pictures_of,
+                                                                        tied_normalisation, repo):
+    from convatlas.site.pages.layer import ProbeView
+
+    mean, std = tied_normalisation
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    layer = layers[1]
+    own = tied_probe.subset(40)  # images 0-39 as the model's own dataset
+    other = tied_probe.subset_indices(torch.arange(40, 70))  # 30 others, a copy of 0-9 among them
+    index, stats, predictions = build_index(tied_zf, layers, own, mean, std, k=4, show_progress=False)
+    o_index, o_stats, o_predictions = build_index(tied_zf, layers, other, mean, std, k=4, show_progress=False,
+                                                  label_by_prediction=True)
+    o_projections = project_top_k(tied_zf, layer.name, (1, 16, 16), o_index, other, mean, std, ["deconvnet"], show_progress=False)
+    probe = ProbeView("others", o_index, o_stats, o_predictions, pictures_of(other), len(other), "predicted", o_projections)
+    page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
+                     pictures_of(own), own.classes, project_top_k(tied_zf, layer.name, (1, 16, 16), index, own, mean, std,
+                                                                  ["deconvnet"], show_progress=False),
+                     dataset="shapes", probe_images=len(own), probes=[probe])
+    render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
+    folder = tmp_path / "site/models/tiny/epoch-1/features.relu2"
+    channel = (folder / "channel-1.html").read_text()
+    assert 'id="on-others">Top 4 on others' in channel and "classes are the model's predictions" in channel
+    assert (folder / "img/1-on-others-patches.png").is_file() and (folder / "img/1-on-others-deconvnet.png").is_file()
+    # its patches are the other set's own top-4 images, fitted as the model sees them
+    rows = o_index[(o_index.layer == layer.name) & (o_index.channel == 1)].sort_values("rank")
+    for image in rows.image:
+        assert f"image {image}<br>" in channel.split('id="on-others"')[1]
+    layer_page = (folder / "index.html").read_text()
+    assert '<select id="probe">' in layer_page and "img/sprite-others.png" in layer_page
+    assert (folder / "img/sprite-others.png").is_file()
+    # which dataset has each channel's largest activation, counted over the layer
+    own_max = stats[stats.layer == layer.name].set_index("channel")["max"]
+    other_max = o_stats[o_stats.layer == layer.name].set_index("channel")["max"]
+    wins = int((other_max > own_max).sum())
+    assert f"<b>others</b> (30 images, classes by prediction) has the strongest activation of {wins} channels" in layer_page
+    assert f"<b>shapes</b> (40 images, the model's own) has the strongest activation of {6 - wins} channels" in layer_page
     assert not [p for p in broken_references(tmp_path / "site") if "img/" in p]

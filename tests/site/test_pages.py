@@ -158,3 +158,21 @@ def test_analysis_pages_from_small_arrays(renderer, tmp_path):
     assert "0.200 ± 0.010" in correspondence and "(3 draws)" in correspondence
     assert missing_targets(tmp_path / "site") <= {"../../index.html", "../../../../index.html",
                                                   "../features.relu1/channel-1.html", "../features.relu1/channel-3.html"}
+
+
+def test_comparison_page_says_which_probe_dataset_excites_each_channel_most(renderer, tmp_path):
+    from convatlas.site.pages.compare import excited_most
+
+    probes = pd.DataFrame({"layer": ["features.relu1"], "features": [4], "train_accuracy": [0.5], "accuracy": [0.4]})
+    own = stats_table().assign(max=[1.0, 2.0, 3.0, 0.0] + [1.0] * 6)
+    photos = own.assign(max=[2.0, 2.0, 1.0, 0.5] + [0.5] * 6)  # channel 0 and 3 stronger; channel 1 a tie (own wins)
+    rows = excited_most({"shapes": own, "photos": photos})
+    first = rows[0]
+    assert first["layer"] == "features.relu1" and first["channels"] == 4
+    assert [(d["name"], d["most"], d["median_max"]) for d in first["datasets"]] == [("shapes", 2, 1.5), ("photos", 2, 1.5)]
+    assert [d["most"] for d in rows[1]["datasets"]] == [6, 0]
+    render_comparison(renderer, {"tiny": 2}, {"tiny": summary()}, {"tiny": own}, {"tiny": probes}, {"tiny": [0]}, {},
+                      {"tiny": {"shapes": None, "photos": photos}})
+    page = (tmp_path / "site" / layout.compare_page()).read_text()
+    assert "Which probe dataset excites tiny" in page and "<th>photos: strongest on</th>" in page
+    assert '<td class="num">2 (50.0%)</td><td class="num">1.5</td>' in page

@@ -154,3 +154,7 @@ def test_epochs_zero_has_the_single_checkpoint_zero(tiny_config):
     config = tiny_config()
     config["models"]["tres"].update(epochs=0)
     assert checkpoint_epochs(validate_config(config)["models"]["tres"]) == [0]
+
+
+def test_unknown_probe_dataset_is_named(check_error):
+    check_error(lambda c: c["models"]["tiny"].update(probe=["photoz"]), "models.tiny.probe", "'photoz'", "shapes")

@@ -52,12 +52,30 @@ def _transfer_rows(transfers: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     return rows
 
 
+def excited_most(stats: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """Per layer, for probe datasets ``name -> channel statistics`` (the model's own first): how many
+    channels each dataset gives the largest maximum activation (ties to the earlier dataset), and
+    each dataset's median maximum over the channels."""
+    names = list(stats)
+    own = stats[names[0]]
+    rows = []
+    for layer in own.layer.unique():
+        peaks = pd.DataFrame({name: table[table.layer == layer].set_index("channel")["max"] for name, table in stats.items()})
+        winners = peaks.to_numpy().argmax(axis=1)  # the first of equal maxima
+        rows.append({"layer": layer, "channels": len(peaks),
+                     "datasets": [{"name": name, "most": int((winners == i).sum()), "median_max": float(peaks[name].median())}
+                                  for i, name in enumerate(names)]})
+    return rows
+
+
 def render_comparison(
     renderer: Renderer, epochs: dict[str, int], summaries: dict[str, dict[str, Any]], stats: dict[str, pd.DataFrame],
     probes: dict[str, pd.DataFrame], occluded: dict[str, list[int]], transfers: dict[str, pd.DataFrame],
+    probe_sets: dict[str, dict[str, pd.DataFrame | None]] | None = None,
 ) -> None:
     """Write ``compare.html`` (and its plots) from each model's summary, channel statistics, linear
-    probes, occluded images and transfer table."""
+    probes, occluded images and transfer table; with ``probe_sets`` (model -> probe dataset ->
+    channel statistics, None for the model's own), which dataset excites each channel most."""
     cards = [_model_card(m, epochs[m], summaries[m], stats[m], probes[m], occluded[m]) for m in summaries]
     plots = {}
     if transfers:
@@ -66,5 +84,8 @@ def render_comparison(
     plots["probe"] = layout.compare_image("probe")
     probe_figure(probes, renderer.path(plots["probe"]))
     source = {m: float(table.source_accuracy.iloc[0]) for m, table in transfers.items()}
+    excitation = {model: excited_most({name: stats[model] if table is None else table for name, table in sets.items()})
+                  for model, sets in (probe_sets or {}).items()}
     renderer.render("compare.html", layout.compare_page(), cards=cards, plots=plots,
-                    transfer_rows=_transfer_rows(transfers), source=source)
+                    transfer_rows=_transfer_rows(transfers), source=source, excitation=excitation,
+                    cards_by_name={c["name"]: c for c in cards})

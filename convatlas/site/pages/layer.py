@@ -48,6 +48,20 @@ def sample_channels(channels: int, count: int) -> list[int]:
 
 
 @dataclass
+class ProbeView:
+    """Another probe dataset of the model (``models.<m>.probe``) as a layer page shows it."""
+
+    name: str
+    index: pd.DataFrame
+    stats: pd.DataFrame
+    predictions: pd.DataFrame
+    pictures: Any  # its images fitted to the model's input: .images(indices) -> uint8 (N, C, H, W)
+    images: int  # how many images were indexed
+    labels: str = "true"  # "predicted": the images' classes are the model's predictions
+    projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (C, k, h, w, in)
+
+
+@dataclass
 class LayerPage:
     """Everything one layer's pages show."""
 
@@ -70,6 +84,10 @@ class LayerPage:
     covered: Sequence[int] | None = None  # the channels with projections, maximisation and ablation (None: all)
     overview_channels: int = 16
     evolution_channels: int = 8
+    dataset: str = "probe"  # the name of the model's own dataset (the first probe set)
+    probe_images: int = 0  # how many of its images were indexed
+    labels: str = "true"  # "predicted": the images have no labels of the model's classes; they are its predictions
+    probes: Sequence[ProbeView] = ()  # the model's other probe datasets
 
 
 @dataclass
@@ -142,13 +160,41 @@ def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, An
     }
 
 
+def _excited_most(own: str, own_max: float, probes: Sequence[dict[str, Any]]) -> str | None:
+    """The probe dataset with the largest maximum activation of a channel (None without other datasets;
+    ties go to the model's own dataset, then to the first listed)."""
+    if not probes:
+        return None
+    best, name = own_max, own
+    for section in probes:
+        if section["max"] > best:
+            best, name = section["max"], section["name"]
+    return name
+
+
+class _Source:
+    """One probe dataset's top-k rows of the layer with the pictures and classes they show."""
+
+    def __init__(self, layer: str, index: pd.DataFrame, stats: pd.DataFrame, predictions: pd.DataFrame, pictures: Any):
+        self.index = index[index.layer == layer].sort_values(["channel", "rank"])
+        self.stats = stats[stats.layer == layer].sort_values("channel").reset_index(drop=True)
+        needed = np.unique(self.index["image"].to_numpy())
+        self.pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in pictures.images(needed)), strict=True))
+        by_image = predictions.set_index("image")
+        self.label, self.predicted = by_image["label"], by_image["predicted"]
+        self.rows = {int(c): rows for c, rows in self.index.groupby("channel", sort=True)}
+
+
 class _LayerWriter:
     """Writes one layer's images and pages."""
 
     def __init__(self, page: LayerPage, renderer: Renderer):
         self.page, self.renderer = page, renderer
-        self.index = page.index[page.index.layer == page.layer].sort_values(["channel", "rank"])
-        self.stats = page.stats[page.stats.layer == page.layer].sort_values("channel").reset_index(drop=True)
+        self.own = _Source(page.layer, page.index, page.stats, page.predictions, page.pictures)
+        self.index, self.stats = self.own.index, self.own.stats
+        self.others = [(probe, _Source(page.layer, probe.index, probe.stats, probe.predictions, probe.pictures))
+                       for probe in page.probes]
+        self.probe_thumbs: dict[str, list[np.ndarray]] = {probe.name: [] for probe in page.probes}
         self.classes = list(page.classes)
         self.k = int(self.index["rank"].max()) + 1 if len(self.index) else 0
         height, width = page.pictures.size, page.pictures.size
@@ -163,10 +209,6 @@ class _LayerWriter:
             self.maximised_row = {int(c): i for i, c in enumerate(order) if int(c) in covered}
         self.ablation = page.ablation.set_index("channel") if page.ablation is not None else None
         self.filters = _filter_images(page.filters) if page.filters is not None else None
-        needed = np.unique(self.index["image"].to_numpy())
-        self.pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in page.pictures.images(needed))))
-        self.label = page.predictions.set_index("image")["label"]
-        self.predicted = page.predictions.set_index("image")["predicted"]
 
     def image_path(self, name: str) -> Path:
         page = self.page
@@ -185,27 +227,57 @@ class _LayerWriter:
             "next_layer": page.layer_names[position + 1] if position + 1 < len(page.layer_names) else None,
         }
 
-    def channel_images(self, channel: int, rows: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:
-        """Write one channel's grids; return its top-k entries and its strongest patch."""
-        page, g = self.page, self.geometry
+    def top_entries(self, source: _Source, rows: pd.DataFrame) -> tuple[list[dict[str, Any]], list[np.ndarray], list[np.ndarray]]:
+        """A channel's top-k entries of one probe dataset, with their patches and their images in context."""
+        g = self.geometry
         patches, contexts, tops = [], [], []
         for row in rows.itertuples():
-            image = self.pictures[row.image]
+            image = source.pictures[row.image]
             box, origin, size = g.field.unit_geometry(row.y, row.x, g.height, g.width)
             patches.append(receptive_patch(image, box, origin, size))
             contexts.append(draw_box(image, box, g.context_factor))
-            label, predicted = int(self.label[row.image]), int(self.predicted[row.image])
+            label, predicted = int(source.label[row.image]), int(source.predicted[row.image])
             tops.append({
                 "rank": row.rank, "place": row.rank + 1, "value": float(row.value), "image": int(row.image),
                 "label": self.classes[label], "predicted": self.classes[predicted], "correct": label == predicted,
                 "offset": g.offset(row.rank), "context_offset": g.offset(row.rank, context=True),
             })
-        save_png(grid([upscale(p, g.patch_factor) for p in patches], g.columns, GAP), self.image_path(f"{channel}-patches"))
-        save_png(grid(contexts, g.columns, GAP), self.image_path(f"{channel}-context"))
+        return tops, patches, contexts
+
+    def save_grids(self, name: str, patches: list[np.ndarray], projections: dict[str, np.ndarray], methods: Sequence[str]) -> None:
+        """A channel's patch grid and its projection grids, saved as ``{name}-patches`` and ``{name}-{method}``."""
+        g = self.geometry
+        save_png(grid([upscale(p, g.patch_factor) for p in patches], g.columns, GAP), self.image_path(f"{name}-patches"))
+        for method in methods:
+            cells = [upscale(signed_to_rgb(p), g.patch_factor) for p in projections[method]]
+            save_png(grid(cells, g.columns, GAP), self.image_path(f"{name}-{method}"))
+
+    def probe_sections(self, channel: int) -> list[dict[str, Any]]:
+        """The channel's top-k on each other probe dataset (grids written), for its page."""
+        sections = []
         covered = channel in self.covered_set
-        for method in self.methods if covered else []:
-            cells = [upscale(signed_to_rgb(p), g.patch_factor) for p in page.projections[method][channel]]
-            save_png(grid(cells, g.columns, GAP), self.image_path(f"{channel}-{method}"))
+        for probe, source in self.others:
+            rows = source.rows.get(channel)
+            if rows is None:
+                continue
+            tops, patches, _ = self.top_entries(source, rows)
+            self.probe_thumbs[probe.name].append(resize_nearest(patches[0], THUMB))
+            methods = [m for m in self.methods if m in probe.projections] if covered else []
+            self.save_grids(f"{channel}-on-{probe.name}", patches, {m: probe.projections[m][channel] for m in methods}, methods)
+            stats = source.stats.iloc[channel]
+            sections.append({"name": probe.name, "images": probe.images, "labels": probe.labels, "tops": tops,
+                             "max": float(stats["max"]), "mean": float(stats["mean"]),
+                             "methods": [{"key": m, "title": PROJECTION_TITLES[m]} for m in methods]})
+        return sections
+
+    def channel_images(self, channel: int, rows: pd.DataFrame) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """Write one channel's grids; return its top-k entries and its strongest patch."""
+        page, g = self.page, self.geometry
+        tops, patches, contexts = self.top_entries(self.own, rows)
+        covered = channel in self.covered_set
+        methods = self.methods if covered else []
+        self.save_grids(str(channel), patches, {m: page.projections[m][channel] for m in methods}, methods)
+        save_png(grid(contexts, g.columns, GAP), self.image_path(f"{channel}-context"))
         epochs = sorted(page.evolution) if covered else []
         if epochs:
             strip = [upscale(signed_to_rgb(page.evolution[e][channel]), g.patch_factor) for e in epochs]
@@ -222,6 +294,9 @@ class _LayerWriter:
         """The sprite sheet of card thumbnails, the filter mosaic and the maximised mosaic."""
         page, g = self.page, self.geometry
         save_png(grid(thumbs, SPRITE_COLUMNS, gap=0) if thumbs else np.zeros((1, 1, 3), np.uint8), self.image_path("sprite"))
+        for name, probe_thumbs in self.probe_thumbs.items():
+            if probe_thumbs:
+                save_png(grid(probe_thumbs, SPRITE_COLUMNS, gap=0), self.image_path(f"sprite-{name}"))
         if self.filters is not None:
             save_png(grid(self.filters, min(MOSAIC_COLUMNS, len(self.filters)), GAP), self.image_path("filters"))
         if self.maximised:
@@ -241,13 +316,17 @@ class _LayerWriter:
             card = _card(self.stats.iloc[channel], self.classes, channel)
             if self.ablation is not None and channel in self.ablation.index:
                 card["ablation"] = _ablation_effect(self.ablation.loc[channel], self.classes)
+            probes = self.probe_sections(channel)
+            card["probe_max"] = [section["max"] for section in probes]
+            card["excited_most"] = _excited_most(page.dataset, card["max"], probes)
             cards.append(card)
             covered = channel in self.covered_set
             self.renderer.render(
                 "channel.html", layout.channel_page(page.model, page.epoch, page.layer, channel),
                 **{**common, "methods": common["methods"] if covered else [],
                    "evolution_epochs": common["evolution_epochs"] if covered else []},
-                channel=card, tops=tops, has_filter=self.filters is not None,
+                channel=card, tops=tops, probes=probes, own={"name": page.dataset, "images": page.probe_images},
+                has_filter=self.filters is not None,
                 maximised=self.maximised if channel in self.maximised_row else [],
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
@@ -261,7 +340,19 @@ class _LayerWriter:
             covered=self.covered if len(self.covered) < channels else None,
             has_filters=self.filters is not None, has_ablation=page.ablation is not None,
             has_maximised=bool(self.maximised), mosaic_columns=min(MOSAIC_COLUMNS, len(self.maximised_row) or 1),
+            probe_sets=self.probe_sets(cards),
         )
+
+    def probe_sets(self, cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each probe dataset (the model's own first): its size, its labels and how many channels it excites most."""
+        page = self.page
+        if not page.probes:
+            return []
+        sets = [{"name": page.dataset, "images": page.probe_images, "labels": page.labels, "sprite": "sprite"}]
+        sets += [{"name": p.name, "images": p.images, "labels": p.labels, "sprite": f"sprite-{p.name}"} for p in page.probes]
+        for entry in sets:
+            entry["most"] = sum(1 for card in cards if card["excited_most"] == entry["name"])
+        return sets
 
 
 def render_layer(page: LayerPage, renderer: Renderer) -> Path:
