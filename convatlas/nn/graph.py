@@ -330,7 +330,16 @@ class ModelGraph:
         owner = self._owner(node)
         if owner is not None:
             return owner, "block" if crossed_add else "conv"
+        if node.op == "call_module" and self.calls[node.target] > 1:
+            return self._enclosing_block(node)
         return None
+
+    def _enclosing_block(self, node: fx.Node) -> tuple[str, str] | None:
+        """For an activation module used several times inside one block (EfficientNet's ``_swish``):
+        the innermost enclosing module called once, whose output is the block's."""
+        paths = [path for path in node.meta.get("nn_module_stack", {})
+                 if path != node.target and "@" not in path and path in self.output_node]
+        return (max(paths, key=lambda path: path.count(".")), "block") if paths else None
 
     def _default_layers(self) -> list[Layer]:
         named: dict[str, str] = {}

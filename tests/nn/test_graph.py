@@ -122,3 +122,27 @@ def test_box_is_tight_on_a_linear_chain():
         box = torch.zeros_like(support)
         box[y0:y1, x0:x1] = True
         assert torch.equal(support, box)
+
+
+class SharedActivationBlock(nn.Module):
+    """EfficientNet-Lite's block: one ReLU6 module used after the expansion and the depthwise conv,
+    a linear projection, a shortcut sum; no module's output is any of its activations."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.expand = nn.Conv2d(channels, 2 * channels, 1)
+        self.depthwise = nn.Conv2d(2 * channels, 2 * channels, 3, padding=1, groups=2 * channels)
+        self.project = nn.Conv2d(2 * channels, channels, 1)
+        self.act = nn.ReLU6()
+
+    def forward(self, x):
+        return self.project(self.act(self.depthwise(self.act(self.expand(x))))) + x
+
+
+def test_an_activation_module_used_twice_in_a_block_names_the_block():
+    model = nn.Sequential(OrderedDict(
+        stem=nn.Conv2d(3, 4, 3), stem_act=nn.ReLU6(),
+        blocks=nn.Sequential(SharedActivationBlock(4), SharedActivationBlock(4)),
+        pool=nn.AdaptiveAvgPool2d(1), flat=nn.Flatten(), fc=nn.Linear(4, 2))).eval()
+    graph = ModelGraph(model, (3, 12, 12))
+    assert [(l.name, l.kind) for l in graph.layers] == [("stem_act", "conv"), ("blocks.0", "block"), ("blocks.1", "block")]
