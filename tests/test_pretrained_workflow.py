@@ -50,13 +50,21 @@ def pretrained_atlas(tmp_path_factory, run_snakemake):
         pixels = torch.randint(0, 256, (20 + 2 * i, 24, 3), generator=generator, dtype=torch.uint8).numpy()
         Image.fromarray(pixels).save(workdir / "photos" / f"photo{i}.{'png' if i % 2 else 'jpg'}")
     (workdir / "names.txt").write_text("apple\nbanana\ncherry\ndate\n")
+    for name in ("Apple", "cherry"):  # class folders named after two of the outputs (case aside), RGB pictures
+        (workdir / "fruit" / name).mkdir(parents=True)
+        for i in range(4):
+            pixels = torch.randint(0, 256, (18, 18, 3), generator=generator, dtype=torch.uint8).numpy()
+            Image.fromarray(pixels).save(workdir / "fruit" / name / f"{i}.png")
     config = {
         "datasets": {"shapes": {"kind": "synthetic", "synthetic": {"test_count": 48}, "normalise": {"mean": [0.2], "std": [0.3]}},
-                     "photos": {"kind": "imagefolder", "root": "photos", "resize": 20, "crop": 16, "normalise": "imagenet"}},
+                     "photos": {"kind": "imagefolder", "root": "photos", "resize": 20, "crop": 16, "normalise": "imagenet"},
+                     "fruit": {"kind": "imagefolder", "root": "fruit", "crop": 16, "channels": 1}},
         "models": {"mine": {"arch": "mynets_e2e:SmallNet", "params": {"width": 3}, "dataset": "shapes", "epochs": 0,
                             "weights": "weights.pt", "probe": ["photos"]},
                    "flat": {"arch": "mynets_e2e:SmallNet", "params": {"width": 3, "in_channels": 3}, "dataset": "photos",
-                            "epochs": 0, "classes": "names.txt", "probe": ["shapes"]}},
+                            "epochs": 0, "classes": "names.txt", "probe": ["shapes"]},
+                   "fruity": {"arch": "mynets_e2e:SmallNet", "params": {"width": 3}, "dataset": "fruit", "epochs": 0,
+                              "weights": "weights.pt", "classes": "names.txt"}},
         "analysis": {"batch_size": 32},
         "occlusion": {"images_per_class": 1, "windows": [3], "stride": 4},
         "correspondence": {"images": 3, "parts": {"top": [0, 4, 5, 12]}, "random_draws": 1},
@@ -143,3 +151,17 @@ def test_each_probe_dataset_has_its_own_index_and_pages(pretrained_atlas):
     assert "Which probe dataset excites mine" in compare and "Which probe dataset excites flat" in compare
     occlusion = (site / "models/mine/epoch-0/analyses/occlusion.html").read_text()
     assert "On probe images of <b>shapes</b>" in occlusion
+
+
+def test_class_folders_map_onto_the_named_outputs(pretrained_atlas, monkeypatch):
+    import pandas as pd
+
+    from convatlas.models.checkpoint import load_checkpoint
+
+    monkeypatch.chdir(pretrained_atlas)
+    _, meta = load_checkpoint(pretrained_atlas / "results/fruity/checkpoints/epoch-0.pt")
+    assert meta["label_map"] == [0, 2] and meta["in_channels"] == 1  # Apple -> apple, cherry -> cherry; grey by `channels`
+    predictions = pd.read_parquet(pretrained_atlas / "results/fruity/epoch-0/predictions.parquet")
+    assert predictions.label.tolist() == [0] * 4 + [2] * 4
+    assert meta["test_accuracy"] == (predictions.label == predictions.predicted).mean()
+    assert (pretrained_atlas / "site/models/fruity/index.html").is_file()

@@ -65,10 +65,13 @@ def occlusion_figure(image, projection, windows, maps: dict, classes, true_label
 
     rows = len(windows)
     fig, axes = plt.subplots(rows, 4, figsize=(11, 2.6 * rows), squeeze=False)
-    palette = plt.get_cmap("tab20" if len(classes) > 10 else "tab10").colors
-    cmap = ListedColormap(palette[: len(classes)])
-    norm = BoundaryNorm(np.arange(len(classes) + 1) - 0.5, len(classes))
-    seen = set()
+    # colours for the classes predicted anywhere in these maps only (a 1000-class model predicts few)
+    shown = sorted({int(v) for window in windows for v in np.unique(maps["predicted"][window])})
+    base = plt.get_cmap("tab20" if len(shown) > 10 else "tab10").colors
+    palette = [base[i % len(base)] for i in range(len(shown))]
+    position = {c: i for i, c in enumerate(shown)}
+    cmap = ListedColormap(palette)
+    norm = BoundaryNorm(np.arange(len(shown) + 1) - 0.5, len(shown))
     for r, window in enumerate(windows):
         ax = axes[r, 0]
         if r == 0:
@@ -84,14 +87,13 @@ def occlusion_figure(image, projection, windows, maps: dict, classes, true_label
         im = axes[r, 2].imshow(maps["probability"][window], cmap="magma", vmin=0, vmax=1, interpolation="nearest")
         fig.colorbar(im, ax=axes[r, 2], fraction=0.046)
         axes[r, 2].set_title(f"p({classes[true_label]})")
-        predicted = maps["predicted"][window]
-        seen.update(int(v) for v in np.unique(predicted))
+        predicted = np.vectorize(position.__getitem__, otypes=[np.int64])(np.asarray(maps["predicted"][window], dtype=np.int64))
         axes[r, 3].imshow(predicted, cmap=cmap, norm=norm, interpolation="nearest")
         axes[r, 3].set_title("most probable class")
         for c in (1, 2, 3):
             axes[r, c].set_xticks([])
             axes[r, c].set_yticks([])
-    handles = [Patch(color=palette[c], label=classes[c]) for c in sorted(seen)]
+    handles = [Patch(color=palette[i], label=classes[c]) for i, c in enumerate(shown)]
     fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)), frameon=False)
     if title:
         fig.suptitle(title)
