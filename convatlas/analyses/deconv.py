@@ -176,14 +176,16 @@ def project_top_k(
 ) -> dict[str, np.ndarray]:
     """Project every (channel, rank) unit of ``layer`` in the index, in batches of ``batch_size``.
 
-    Returns arrays (C, k, h, w, input channels) cropped to each unit's receptive field (zero where
-    it leaves the image), one per method; with ``branches`` and a layer ending in a shortcut sum,
-    also ``deconvnet_trunk`` and ``deconvnet_shortcut``. ``rank`` and ``channel`` order follow the index.
+    Returns arrays (len(channels), k, h, w, input channels) cropped to the window around each unit's
+    receptive field (zero where it leaves the image), one per method, row i for ``channels[i]``
+    (default: every channel), and ``channels`` itself; with ``branches`` and a layer ending in a
+    shortcut sum, also ``deconvnet_trunk`` and ``deconvnet_shortcut``. Ranks follow the index.
     """
     rows = index[index.layer == layer].sort_values(["channel", "rank"])
-    total, k = int(rows.channel.max()) + 1, int(rows["rank"].max()) + 1
-    if channels is not None:  # only these channels are projected; the others stay zero
-        rows = rows[rows.channel.isin(list(channels))]
+    k = int(rows["rank"].max()) + 1
+    chosen_channels = sorted(set(int(c) for c in channels)) if channels is not None else sorted(rows.channel.unique().tolist())
+    rows = rows[rows.channel.isin(chosen_channels)]
+    row_of = {c: i for i, c in enumerate(chosen_channels)}
     graph = ModelGraph(model, input_shape)
     field = graph.layer(layer).receptive_field
     height, width = input_shape[1:]
@@ -196,11 +198,11 @@ def project_top_k(
         except LayerError:
             pass  # the layer has no shortcut sum of its own
     projectors = {key: Projector(model, layer, input_shape, method, branch, graph) for method, branch, key in variants}
-    out = {key: np.zeros((total, k, rf_h, rf_w, input_shape[0]), dtype=np.float32) for key in projectors}
+    out = {key: np.zeros((len(chosen_channels), k, rf_h, rf_w, input_shape[0]), dtype=np.float32) for key in projectors}
     images = torch.from_numpy(rows.image.to_numpy(dtype=np.int64, copy=True))
     units = torch.from_numpy(rows[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True))
     ranks = rows["rank"].to_numpy()
-    chans = rows.channel.to_numpy()
+    chans = np.asarray([row_of[int(c)] for c in rows.channel], dtype=np.int64)
     steps = range(0, len(rows), batch_size)
     for start in progress(steps, f"project {layer}", enabled=show_progress):
         chosen = slice(start, start + batch_size)
@@ -210,4 +212,5 @@ def project_top_k(
             projected = projector(inputs, units[chosen].to(device)).permute(0, 2, 3, 1).cpu().numpy()
             for i, (box, origin, size) in enumerate(geometry):
                 out[key][chans[start + i], ranks[start + i]] = receptive_patch(projected[i], box, origin, size, fill=0.0)
+    out["channels"] = np.asarray(chosen_channels, dtype=np.int64)
     return out

@@ -39,21 +39,32 @@ class ReceptiveField:
         return max(0, y0), max(0, x0), min(height, y0 + self.y.size), min(width, x0 + self.x.size)
 
     def unit_geometry(self, y: int, x: int, height: int, width: int):
-        """``(box, origin, size)`` of unit (y, x): the clipped box, the unclipped top-left corner and
-        the unclipped (h, w), as :func:`convatlas.core.crops.receptive_patch` takes them."""
+        """``(box, origin, size)`` of unit (y, x), as :func:`convatlas.core.crops.receptive_patch` takes
+        them: the clipped box, and the window shown around it: the unclipped field (so a unit at the
+        border keeps its place), or, along an axis where the field is at least the image's side,
+        the image's whole side (a field larger than the image holds nothing more to show)."""
         box = self.box(y, x, height, width)
         if self.whole:
             return box, (0, 0), (height, width)
-        return box, (self.y.start + y * self.y.jump, self.x.start + x * self.x.jump), (self.y.size, self.x.size)
+        (oy, h), (ox, w) = _window(self.y, y, height), _window(self.x, x, width)
+        return box, (oy, ox), (h, w)
 
     def size(self, height: int, width: int) -> tuple[int, int]:
-        """Unclipped side lengths of the box (the image size when whole)."""
-        return (height, width) if self.whole else (self.y.size, self.x.size)
+        """Side lengths of the window shown around a unit (see :meth:`unit_geometry`): the unclipped
+        field, at most the image's side."""
+        return (height, width) if self.whole else (min(self.y.size, height), min(self.x.size, width))
 
     def union(self, other: ReceptiveField) -> ReceptiveField:
         if self.whole or other.whole:
             return WHOLE
         return ReceptiveField(self.y.union(other.y), self.x.union(other.x))
+
+
+def _window(axis: Axis, index: int, side: int) -> tuple[int, int]:
+    """(start, length) of the window shown along one axis for unit ``index``."""
+    if axis.size >= side:
+        return 0, side
+    return axis.start + index * axis.jump, axis.size
 
 
 WHOLE = ReceptiveField(Axis(0, 0, 0), Axis(0, 0, 0), whole=True)

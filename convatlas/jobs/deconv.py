@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..analyses.deconv import project_top_k
 from ..core.io import read_parquet, write_npz
 from ..core.logs import work_starts
@@ -12,9 +10,9 @@ from .subject import load_subject
 
 
 def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
-    """Write the layer's projections (one array per method, (C, k, h, w, in), zero for the channels
-    not in ``channels``: ``analysis.channels_per_layer``); for the layer of the first conv's
-    rectified output also the conv's ``filters`` (C, in, kh, kw)."""
+    """Write the layer's projections (one array per method, (n, k, h, w, in), row i for channel
+    ``channels[i]``: the ``analysis.channels_per_layer`` selection); for the layer of the first
+    conv's rectified output also the conv's ``filters`` (C, in, kh, kw)."""
     work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads, params.probe)
     meta = subject.meta
@@ -23,7 +21,6 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
         subject.model, params.layer, subject.input_shape, read_parquet(inputs.index), subject.images,
         meta["mean"], meta["std"], params.methods, params.branches, params.batch_size, subject.device,
         channels=channels)
-    projections["channels"] = np.asarray(channels, dtype=np.int64)
     first = subject.graph.first_conv()
     if first and first[1] == params.layer and subject.probe is None:
         projections["filters"] = subject.model.get_submodule(first[0]).weight.detach().cpu().numpy()

@@ -40,7 +40,10 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     covered = projections.pop("channels", None)
     evolution = {}
     if "deconvnet" in projections:
-        evolution = {int(e): read_npz(path)["deconvnet"][:, 0] for e, path in zip(params.evolution_epochs, inputs.evolution, strict=True)}
+        for e, path in zip(params.evolution_epochs, inputs.evolution, strict=True):
+            at_epoch = read_npz(path)
+            row = {int(c): i for i, c in enumerate(at_epoch["channels"])}
+            evolution[int(e)] = at_epoch["deconvnet"][[row[int(c)] for c in covered], 0]  # rows of ``covered``
     probes = [probe_view(name, params.probes[name], *files) for name, *files in zip(
         params.probes, inputs.probe_indexes, inputs.probe_stats, inputs.probe_predictions, inputs.probe_layers,
         inputs.probe_projections, strict=True)]
@@ -64,9 +67,9 @@ def probe_view(name: str, dataset: dict, index: str, stats: str, predictions: st
 
     recorded = read_json(layers)
     arrays = read_npz(projections)
-    arrays.pop("channels", None)
+    channels = arrays.pop("channels").tolist()
     return ProbeView(name, read_parquet(index), read_parquet(stats), read_parquet(predictions), Pictures(dataset, name),
-                     recorded["probe_images"], recorded.get("labels", "true"), arrays)
+                     recorded["probe_images"], recorded.get("labels", "true"), arrays, channels)
 
 
 def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:

@@ -141,7 +141,8 @@ def test_another_probe_dataset_has_its_own_top_k_beside_the_models_own(tmp_path,
     o_index, o_stats, o_predictions = build_index(tied_zf, layers, other, mean, std, k=4, show_progress=False,
                                                   label_by_prediction=True)
     o_projections = project_top_k(tied_zf, layer.name, (1, 16, 16), o_index, other, mean, std, ["deconvnet"], show_progress=False)
-    probe = ProbeView("others", o_index, o_stats, o_predictions, pictures_of(other), len(other), "predicted", o_projections)
+    probe = ProbeView("others", o_index, o_stats, o_predictions, pictures_of(other), len(other), "predicted", o_projections,
+                      o_projections["channels"].tolist())
     page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
                      pictures_of(own), own.classes, project_top_k(tied_zf, layer.name, (1, 16, 16), index, own, mean, std,
                                                                   ["deconvnet"], show_progress=False),

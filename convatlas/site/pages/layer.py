@@ -58,7 +58,8 @@ class ProbeView:
     pictures: Any  # its images fitted to the model's input: .images(indices) -> uint8 (N, C, H, W)
     images: int  # how many images were indexed
     labels: str = "true"  # "predicted": the images' classes are the model's predictions
-    projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (C, k, h, w, in)
+    projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (n, k, h, w, in), rows of ``channels``
+    channels: Sequence[int] = ()  # the channels projected
 
 
 @dataclass
@@ -76,8 +77,8 @@ class LayerPage:
     predictions: pd.DataFrame
     pictures: Any  # the analysed split: .size, .images(indices) -> uint8 (N, C, H, W)
     classes: Sequence[str]  # the model's output classes (labels and predictions in predictions.parquet)
-    projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (C, k, h, w, in)
-    evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (C, h, w, in) top-1 projection
+    projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (n, k, h, w, in), rows of ``covered``
+    evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (n, h, w, in) top-1 projection, rows of ``covered``
     filters: np.ndarray | None = None  # (C, in, kh, kw) first-layer weights
     ablation: pd.DataFrame | None = None  # per-channel ablation: accuracy, accuracy_drop, class_{i}
     maximised: dict[str, np.ndarray] | None = None  # "noise" (and "top1"): (N, H, W, in) images in [0, 1] of "channels"
@@ -203,6 +204,7 @@ class _LayerWriter:
         self.maximised = [kind for kind in ("noise", "top1") if page.maximised and kind in page.maximised]
         self.covered = list(page.covered) if page.covered is not None else list(range(len(self.stats)))
         self.covered_set = covered = set(self.covered)
+        self.projection_row = {c: i for i, c in enumerate(self.covered)}
         self.maximised_row = {}  # channel -> its row of the maximised images
         if page.maximised is not None:
             order = page.maximised.get("channels", np.arange(len(page.maximised.get("noise", []))))
@@ -255,15 +257,15 @@ class _LayerWriter:
     def probe_sections(self, channel: int) -> list[dict[str, Any]]:
         """The channel's top-k on each other probe dataset (grids written), for its page."""
         sections = []
-        covered = channel in self.covered_set
         for probe, source in self.others:
             rows = source.rows.get(channel)
             if rows is None:
                 continue
             tops, patches, _ = self.top_entries(source, rows)
             self.probe_thumbs[probe.name].append(resize_nearest(patches[0], THUMB))
-            methods = [m for m in self.methods if m in probe.projections] if covered else []
-            self.save_grids(f"{channel}-on-{probe.name}", patches, {m: probe.projections[m][channel] for m in methods}, methods)
+            row = list(probe.channels).index(channel) if channel in probe.channels else None
+            methods = [m for m in self.methods if m in probe.projections] if row is not None else []
+            self.save_grids(f"{channel}-on-{probe.name}", patches, {m: probe.projections[m][row] for m in methods}, methods)
             stats = source.stats.iloc[channel]
             sections.append({"name": probe.name, "images": probe.images, "labels": probe.labels, "tops": tops,
                              "max": float(stats["max"]), "mean": float(stats["mean"]),
@@ -276,11 +278,12 @@ class _LayerWriter:
         tops, patches, contexts = self.top_entries(self.own, rows)
         covered = channel in self.covered_set
         methods = self.methods if covered else []
-        self.save_grids(str(channel), patches, {m: page.projections[m][channel] for m in methods}, methods)
+        row = self.projection_row.get(channel)
+        self.save_grids(str(channel), patches, {m: page.projections[m][row] for m in methods}, methods)
         save_png(grid(contexts, g.columns, GAP), self.image_path(f"{channel}-context"))
         epochs = sorted(page.evolution) if covered else []
         if epochs:
-            strip = [upscale(signed_to_rgb(page.evolution[e][channel]), g.patch_factor) for e in epochs]
+            strip = [upscale(signed_to_rgb(page.evolution[e][row]), g.patch_factor) for e in epochs]
             save_png(grid(strip, len(strip), GAP), self.image_path(f"{channel}-evolution"))
         if self.filters is not None:
             save_png(self.filters[channel], self.image_path(f"{channel}-filter"))
