@@ -64,7 +64,7 @@ def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:
     ones): .npz of [0, 1] pixels, the probability each reaches and the classes, and a PNG row."""
     from ..analyses.maximise import maximise_classes
     from ..core.io import read_parquet, write_npz
-    from ..site.images import MEDIUM, float_to_uint8, picture_row, save_png
+    from ..site.images import MEDIUM, picture_row, save_png, stretched
     from .subject import load_subject
 
     work_starts()
@@ -72,5 +72,5 @@ def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:
     results = maximise_classes(subject.model, subject.meta, params.settings,
                                class_choice(len(subject.meta["classes"]), read_parquet(inputs.predictions)))
     write_npz(outputs.images, results)
-    pictures = [float_to_uint8(image).transpose(2, 0, 1) for image in results["images"]]
+    pictures = [stretched(image).transpose(2, 0, 1) for image in results["images"]]
     save_png(picture_row(pictures, MEDIUM, gap=4), outputs.png)

@@ -88,9 +88,9 @@ def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
 SHOWN_PREDICTIONS = 50  # images listed with their prediction on a model page
 
 
-def prediction_rows(predictions, classes: list[str], dataset: dict) -> list[dict]:
-    """The first analysed images with their true class (if any), top-1 prediction and its probability;
-    image folders name each image by its file."""
+def prediction_rows(predictions, classes: list[str], dataset: dict, labelled: bool = True) -> list[dict]:
+    """The first analysed images with their true class (if ``labelled``), top-1 prediction and its
+    probability; image folders name each image by its file."""
     from ..data.sources import analysis_split_name, list_image_folder
 
     names = {}
@@ -101,7 +101,7 @@ def prediction_rows(predictions, classes: list[str], dataset: dict) -> list[dict
         names = {i: path.name for i, path in enumerate(files[:SHOWN_PREDICTIONS])}
     return [{"image": int(row.image), "name": names.get(int(row.image), f"#{int(row.image)}"),
              "predicted": classes[int(row.predicted)], "probability": float(row.probability),
-             "label": classes[int(row.label)] if row.label >= 0 else None}
+             "label": classes[int(row.label)] if labelled and row.label >= 0 else None}
             for row in predictions.head(SHOWN_PREDICTIONS).itertuples()]
 
 
@@ -120,7 +120,9 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     variants = {base: read_parquet(path).to_dict("records") for base, path in zip(params.variant_bases, inputs.variants, strict=True)}
     class_images = {model: [str(name) for name in read_npz(path)["classes"]]
                     for model, path in zip(params.models, inputs.class_names, strict=True)}
-    predictions = {model: prediction_rows(read_parquet(path), read_json(layers)["classes"], params.datasets[model])
-                   for model, path, layers in zip(params.models, inputs.predictions, inputs.layers, strict=True)}
+    recorded = {model: read_json(path) for model, path in zip(params.models, inputs.layers, strict=True)}
+    predictions = {model: prediction_rows(read_parquet(path), recorded[model]["classes"], params.datasets[model],
+                                          recorded[model].get("labels", "true") != "predicted")
+                   for model, path in zip(params.models, inputs.predictions, strict=True)}
     render_overview(renderer, [read_json(path) for path in inputs.summaries], params.page_epochs, variants, class_images,
                     predictions)

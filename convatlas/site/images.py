@@ -50,11 +50,29 @@ def float_to_uint8(values: np.ndarray) -> np.ndarray:
     return (np.clip(values, 0, 1) * 255).round().astype(np.uint8)
 
 
+def pixels(image: np.ndarray) -> np.ndarray:
+    """An (H, W, C) image in [0, 1] as uint8 RGB."""
+    return to_rgb(float_to_uint8(image).transpose(2, 0, 1))
+
+
+def stretched(image: np.ndarray) -> np.ndarray:
+    """An optimised (H, W, C) image in [0, 1] contrast-stretched to its own range, as uint8 RGB (the
+    changes optimisation makes to seeded noise are often faint)."""
+    low, high = float(image.min()), float(image.max())
+    return pixels((image - low) / (high - low) if high > low else image)
+
+
+CONTRAST_PERCENTILE = 99.5  # of a projection's non-zero magnitudes, shown as black or white
+
+
 def signed_to_rgb(values: np.ndarray) -> np.ndarray:
-    """Contrast-normalise one projection (h, w, C) symmetrically: zero is grey, the largest magnitude
-    black or white; one channel becomes grey, three stay colour."""
-    scale = float(np.abs(values).max())
-    normalised = 0.5 + values / (2 * scale) if scale > 0 else np.full_like(values, 0.5)
+    """Contrast-normalise one projection (h, w, C) symmetrically: zero is grey; the 99.5th percentile of
+    its non-zero magnitudes (a few extreme pixels of a deep projection would grey out the rest) and
+    beyond are black or white. One channel becomes grey, three stay colour."""
+    magnitudes = np.abs(values)
+    nonzero = magnitudes[magnitudes > 0]
+    scale = float(np.percentile(nonzero, CONTRAST_PERCENTILE)) if nonzero.size else 0.0
+    normalised = np.clip(0.5 + values / (2 * scale), 0.0, 1.0) if scale > 0 else np.full_like(values, 0.5)
     return to_rgb(float_to_uint8(normalised).transpose(2, 0, 1))
 
 

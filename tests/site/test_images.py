@@ -53,3 +53,17 @@ def test_feature_map_mosaic_scales_by_the_layer_maximum():
     vector = map_mosaic(np.array([0.0, 3.0, 1.5]))  # a linear layer: one 32 px square per unit
     assert vector.shape == (32, 3 * 32 + 2, 3)
     assert [vector[5, 5 + 33 * i, 0] for i in range(3)] == [0, 255, 128]
+
+
+def test_projection_contrast_ignores_a_few_extreme_pixels():
+    from convatlas.site.images import signed_to_rgb
+
+    values = np.zeros((120, 120, 1))
+    values[10:110, 10:110, 0] = np.linspace(-1, 1, 10000).reshape(100, 100)  # the structure
+    values[0, :5, 0] = 1000.0  # five extreme pixels
+    shown = signed_to_rgb(values)[..., 0].astype(int)
+    assert shown[0, 0] == 255 and shown[119, 119] == 128  # the outliers saturate; zero stays grey
+    inside = shown[10:110, 10:110]
+    assert inside.min() < 10 and inside.max() > 245  # the structure spans black to white
+    assert (np.diff(inside.reshape(-1)) >= 0).all()  # and keeps its order
+    assert (signed_to_rgb(np.zeros((4, 4, 3))) == 128).all()

@@ -20,7 +20,7 @@ from ...analyses.selection import spread
 from ...core.geometry import Axis, ReceptiveField
 from .. import layout
 from ..images import (
-    SMALL, THUMB, display_factor, draw_box, float_to_uint8, grid, receptive_patch, resize_nearest, save_png,
+    SMALL, THUMB, display_factor, pixels, stretched, draw_box, float_to_uint8, grid, receptive_patch, resize_nearest, save_png,
     signed_to_rgb, to_rgb, upscale,
 )
 from ..render import Renderer
@@ -129,15 +129,6 @@ def _filter_images(weights: np.ndarray) -> list[np.ndarray]:
     return [upscale(signed_to_rgb(w.transpose(1, 2, 0)), factor) for w in weights]
 
 
-def _pixels(image: np.ndarray) -> np.ndarray:
-    """An (H, W, C) image in [0, 1] as uint8 RGB."""
-    return to_rgb(float_to_uint8(image).transpose(2, 0, 1))
-
-
-def _stretched(image: np.ndarray) -> np.ndarray:
-    """An optimised image contrast-stretched to its own range (its changes are often faint)."""
-    low, high = float(image.min()), float(image.max())
-    return _pixels((image - low) / (high - low) if high > low else image)
 
 
 def _ablation_effect(row: pd.Series, classes: Sequence[str]) -> dict[str, Any]:
@@ -289,7 +280,7 @@ class _LayerWriter:
             save_png(self.filters[channel], self.image_path(f"{channel}-filter"))
         for kind in self.maximised if channel in self.maximised_row else []:
             image = page.maximised[kind][self.maximised_row[channel]]
-            shown = _stretched(image) if kind == "noise" else _pixels(image)
+            shown = stretched(image) if kind == "noise" else pixels(image)
             save_png(upscale(shown, g.context_factor), self.image_path(f"{channel}-max-{kind}"))
         return tops, patches[0]
 
@@ -304,7 +295,7 @@ class _LayerWriter:
             save_png(grid(self.filters, min(MOSAIC_COLUMNS, len(self.filters)), GAP), self.image_path("filters"))
         if self.maximised:
             factor = display_factor(max(g.height, g.width), SMALL)
-            mosaic = [upscale(_stretched(page.maximised["noise"][self.maximised_row[c]]), factor)
+            mosaic = [upscale(stretched(page.maximised["noise"][self.maximised_row[c]]), factor)
                       for c in self.covered if c in self.maximised_row]
             save_png(grid(mosaic, min(MOSAIC_COLUMNS, len(mosaic)), GAP), self.image_path("maximised"))
 
