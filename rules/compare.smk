@@ -55,6 +55,7 @@ rule compare:
         occlusions=[results(m, last_page_epoch(m), "occlusion.npz") for m in ANALYSED_MODELS],
         transfers=expand("results/transfer/{model}.parquet", model=config["transfer"]["models"]),
         probe_stats=[results(m, last_page_epoch(m), f"probe-{p}/channel_stats.parquet") for m in ANALYSED_MODELS for p in other_probes(m)],
+        deconvs=[results(m, last_page_epoch(m), f"deconv/{layer}.npz") for m in ANALYSED_MODELS for layer in LAYERS[m]],
         pages=all_page_dirs(),
     output:
         page=site_path(layout.compare_page()),
@@ -65,6 +66,7 @@ rule compare:
         epochs={m: last_page_epoch(m) for m in ANALYSED_MODELS},
         transfer_models=config["transfer"]["models"],
         probe_pairs=[[m, p] for m in ANALYSED_MODELS for p in other_probes(m)],
+        deconv_pairs=[[m, layer] for m in ANALYSED_MODELS for layer in LAYERS[m]],
         own_datasets={m: config["models"][m]["dataset"] for m in ANALYSED_MODELS},
         templates=TEMPLATES,
         title=config["site"]["title"],

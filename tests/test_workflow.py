@@ -163,7 +163,7 @@ def test_probe_transfer_and_comparison(atlas):
     assert set(transfer.method) == {"transfer", "scratch"} and sorted(set(transfer.shots)) == [1, 5]
     assert len(transfer) == 2 * 2 * 2
     page = (workdir / "site/compare.html").read_text()
-    for text in ("Transfer to new classes", "Linear probes", "Top-9 at corresponding depths", 'href="models/tres/epoch-1/layer1.0/index.html"'):
+    for text in ("Transfer to new classes", "Linear probes", "Top images at corresponding depths", 'href="models/tres/epoch-1/layer1.0/index.html"'):
         assert text in page
     assert 'href="compare.html"' in (workdir / "site/index.html").read_text()
 

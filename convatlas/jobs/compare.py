@@ -78,7 +78,19 @@ def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
         {m: [int(i) for i in read_npz(path)["images"]] for m, path in zip(models, inputs.occlusions, strict=True)},
         {m: read_parquet(path) for m, path in zip(params.transfer_models, inputs.transfers, strict=True)},
         probe_stats(params.own_datasets, params.probe_pairs, inputs.probe_stats),
+        projected_channels(params.deconv_pairs, inputs.deconvs),
     )
+
+
+def projected_channels(pairs: list[list[str]], paths: list[str]) -> dict[str, dict[str, set[int]]]:
+    """model -> layer -> the channels with deconvnet projections (``analysis.channels_per_layer``)."""
+    import numpy as np
+
+    covered: dict[str, dict[str, set[int]]] = {}
+    for (model, layer), path in zip(pairs, paths, strict=True):
+        with np.load(path) as arrays:  # reads the small ``channels`` array only
+            covered.setdefault(model, {})[layer] = {int(c) for c in arrays["channels"]}
+    return covered
 
 
 def probe_stats(own: dict[str, str], pairs: list[list[str]], paths: list[str]) -> dict[str, dict[str, Any]]:

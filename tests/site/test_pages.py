@@ -195,3 +195,14 @@ def test_occlusion_figure_of_a_1000_class_model_colours_the_classes_it_shows(tmp
     colours = {tuple(int(255 * v) for v in colour) for colour in plt.get_cmap("tab10").colors[:2]}
     found = {tuple(int(v) for v in p) for p in np.unique(pixels.reshape(-1, 3), axis=0)}
     assert all(any(sum(abs(a - b) for a, b in zip(c, f, strict=True)) <= 3 for f in found) for c in colours)
+
+
+def test_comparison_picks_only_channels_with_projections_and_omits_probes_without_labels(renderer, tmp_path):
+    no_probe = pd.DataFrame({"layer": [layer["name"] for layer in LAYERS], "features": [4, 6], "train_accuracy": [float("nan")] * 2,
+                             "accuracy": [float("nan")] * 2})
+    render_comparison(renderer, {"tiny": 2}, {"tiny": summary()}, {"tiny": stats_table()}, {"tiny": no_probe},
+                      {"tiny": [0]}, {}, None, {"tiny": {"features.relu1": {1, 2}}})
+    page = (tmp_path / "site" / layout.compare_page()).read_text()
+    assert 'href="models/tiny/epoch-2/features.relu1/channel-2.html"' in page  # channel 3 is more selective but not projected
+    assert "channel-3.html" not in page
+    assert "Linear probes" not in page and not (tmp_path / "site" / layout.compare_image("probe")).exists()

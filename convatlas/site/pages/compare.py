@@ -12,8 +12,10 @@ from ..render import Renderer
 OCCLUDED_SHOWN = 3  # occlusion figures per model
 
 
-def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame) -> list[dict[str, Any]]:
-    """The first, middle and last spatial analysed layer, each with its most selective live channel."""
+def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame,
+                 covered: dict[str, set[int]] | None = None) -> list[dict[str, Any]]:
+    """The first, middle and last spatial analysed layer, each with its most selective live channel
+    among those with projections (``covered``: layer -> channels; None: all)."""
     spatial = [layer for layer in layers if len(layer["shape"]) == 3]
     picks = []
     for label, position in (("first", 0), ("middle", len(spatial) // 2), ("last", len(spatial) - 1)):
@@ -21,6 +23,8 @@ def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame) -> list[dict
             break
         layer = spatial[position]["name"]
         rows = stats[(stats.layer == layer) & ~stats.dead].sort_values("selectivity", ascending=False)
+        if covered is not None and layer in covered:
+            rows = rows[rows.channel.isin(covered[layer])]
         if len(rows):
             picks.append({"depth": label, "layer": layer, "channel": int(rows.channel.iloc[0]),
                           "selectivity": float(rows.selectivity.iloc[0])})
@@ -28,7 +32,7 @@ def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame) -> list[dict
 
 
 def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataFrame, probes: pd.DataFrame,
-                occluded: list[int]) -> dict[str, Any]:
+                occluded: list[int], covered: dict[str, set[int]] | None = None) -> dict[str, Any]:
     probe = probes.set_index("layer")
     layers = []
     for layer in summary["layers"]:
@@ -37,7 +41,7 @@ def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataF
                        "selectivity": float(rows.selectivity[~rows.dead].mean()) if (~rows.dead).any() else float("nan"),
                        "probe": float(probe.accuracy.get(layer["name"], float("nan")))})
     return {"name": model, "epoch": epoch, "summary": summary, "layers": layers,
-            "picks": _depth_picks(summary["layers"], stats), "occluded": occluded[:OCCLUDED_SHOWN]}
+            "picks": _depth_picks(summary["layers"], stats, covered), "occluded": occluded[:OCCLUDED_SHOWN]}
 
 
 def _transfer_rows(transfers: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
@@ -72,17 +76,22 @@ def render_comparison(
     renderer: Renderer, epochs: dict[str, int], summaries: dict[str, dict[str, Any]], stats: dict[str, pd.DataFrame],
     probes: dict[str, pd.DataFrame], occluded: dict[str, list[int]], transfers: dict[str, pd.DataFrame],
     probe_sets: dict[str, dict[str, pd.DataFrame | None]] | None = None,
+    covered: dict[str, dict[str, set[int]]] | None = None,
 ) -> None:
     """Write ``compare.html`` (and its plots) from each model's summary, channel statistics, linear
     probes, occluded images and transfer table; with ``probe_sets`` (model -> probe dataset ->
-    channel statistics, None for the model's own), which dataset excites each channel most."""
-    cards = [_model_card(m, epochs[m], summaries[m], stats[m], probes[m], occluded[m]) for m in summaries]
+    channel statistics, None for the model's own), which dataset excites each channel most; the
+    picks at corresponding depths are among the channels with projections (``covered``)."""
+    cards = [_model_card(m, epochs[m], summaries[m], stats[m], probes[m], occluded[m], (covered or {}).get(m))
+             for m in summaries]
     plots = {}
     if transfers:
         plots["transfer"] = layout.compare_image("transfer")
         transfer_figure(transfers, renderer.path(plots["transfer"]))
-    plots["probe"] = layout.compare_image("probe")
-    probe_figure(probes, renderer.path(plots["probe"]))
+    measured = {m: table for m, table in probes.items() if len(table) and table.accuracy.notna().any()}
+    if measured:  # models without labels have no probes
+        plots["probe"] = layout.compare_image("probe")
+        probe_figure(measured, renderer.path(plots["probe"]))
     source = {m: float(table.source_accuracy.iloc[0]) for m, table in transfers.items()}
     excitation = {model: excited_most({name: stats[model] if table is None else table for name, table in sets.items()})
                   for model, sets in (probe_sets or {}).items()}
