@@ -30,6 +30,18 @@ def points(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}"
 
 
+def signed_points(change: float, digits: int = 1) -> str:
+    """A change of a fraction as signed percentage points, the one format of every accuracy change:
+    0.0123 -> "+1.23 points" (digits 2), -0.008 -> "−0.8 points"; a change that rounds to zero has
+    no sign ("0.0 points"); NaN -> "–"."""
+    if change != change:
+        return "–"
+    shown = f"{abs(100 * change):.{digits}f}"
+    if float(shown) == 0:
+        return f"{shown} points"
+    return f"{'+' if change > 0 else '−'}{shown} points"
+
+
 def thousands(number: int) -> str:
     return f"{number:,}"
 
@@ -57,6 +69,7 @@ class Renderer:
         self.env.filters["percent"] = percent
         self.env.filters["thousands"] = thousands
         self.env.filters["points"] = points
+        self.env.filters["signed_points"] = signed_points
         self.env.globals["layout"] = layout
         self.env.globals["site_note"] = note
         self.env.globals["dataset"] = None  # the probe dataset a page job's pages show (set by the job)

@@ -206,3 +206,11 @@ def test_comparison_picks_only_channels_with_projections_and_omits_probes_withou
     assert 'href="models/tiny/epoch-2/features.relu1/channel-2.html"' in page  # channel 3 is more selective but not projected
     assert "channel-3.html" not in page
     assert "Linear probes" not in page and not (tmp_path / "site" / layout.compare_image("probe")).exists()
+
+
+def test_signed_points_is_the_one_format_of_accuracy_changes():
+    from convatlas.site.render import signed_points
+
+    assert signed_points(0.0123, 2) == "+1.23 points" and signed_points(-0.008) == "−0.8 points"
+    assert signed_points(-0.00001, 2) == "0.00 points" and signed_points(0.0) == "0.0 points"  # no "−0.00"
+    assert signed_points(float("nan")) == "–"
