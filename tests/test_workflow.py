@@ -75,6 +75,9 @@ def test_a_page_for_every_channel_of_every_analysed_layer(atlas):
                 assert (folder / "index.html").is_file() and (folder / "img/sprite.png").is_file()
                 pages = {p.name for p in folder.glob("channel-*.html")}
                 assert pages == {f"channel-{c}.html" for c in group.channel}, (model, epoch, layer)
+                for channel in group.channel[group.dead]:  # a dead channel's page shows no fake top-k
+                    page = (folder / f"channel-{channel}.html").read_text()
+                    assert "This channel is dead" in page and f"img/{channel}-patches.png" not in page, (model, layer, channel)
     model_page = (workdir / "site/models/tiny/index.html").read_text()
     assert 'href="epoch-2/features.relu1/index.html"' in model_page and 'href="epoch-1/features.relu1/index.html"' in model_page
     channel = (workdir / "site/models/tiny/epoch-2/features.relu1/channel-0.html").read_text()

@@ -166,3 +166,30 @@ def test_another_probe_dataset_has_its_own_top_k_beside_the_models_own(tmp_path,
     assert f"<b>others</b> (30 images, classes by prediction) has the strongest activation of {wins} channels" in layer_page
     assert f"<b>shapes</b> (40 images, the model's own) has the strongest activation of {6 - wins} channels" in layer_page
     assert not [p for p in broken_references(tmp_path / "site") if "img/" in p]
+
+
+def test_a_dead_channel_shows_no_fake_top_images(tmp_path, tied_zf, tied_probe, pictures_of, tied_normalisation, repo):
+    mean, std = tied_normalisation
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    layer = layers[0]  # features.relu1: channel 2 is never positive (tied_zf)
+    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
+    projections = project_top_k(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, ["deconvnet"], show_progress=False)
+    maximised = {"noise": np.random.default_rng(0).random((5, 16, 16, 1)), "channels": np.arange(5)}
+    page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
+                     pictures_of(tied_probe), tied_probe.classes, projections, maximised=maximised, overview_channels=5,
+                     dataset="shapes", probe_images=len(tied_probe))
+    render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
+    folder = tmp_path / "site/models/tiny/epoch-1/features.relu1"
+    dead = (folder / "channel-2.html").read_text()
+    assert "This channel is dead: it is never positive on the 70 probe images of shapes" in dead
+    assert "2-patches.png" not in dead and "2-deconvnet.png" not in dead and "2-max-noise.png" not in dead
+    assert "Class selectivity" not in dead and "most:" not in dead
+    assert not (folder / "img/2-patches.png").exists()
+    alive = (folder / "channel-1.html").read_text()
+    assert "1-patches.png" in alive and "is dead" not in alive
+    overview = (folder / "index.html").read_text()
+    assert 'data-text="2  dead"' in overview  # no class to match a class filter
+    assert "channel-2.html\" class=\"pair\"" not in overview and overview.count('class="pair"') == 4  # overview skips it
+    mosaic = np.asarray(Image.open(folder / "img/maximised.png"))
+    cell = mosaic.shape[1] // 5
+    assert (mosaic[:, 2 * cell + 2: 3 * cell - 2] == 128).all()  # the dead channel's optimised image is a grey cell

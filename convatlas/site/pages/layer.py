@@ -145,11 +145,22 @@ def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, An
     return {
         "channel": int(channel), "max": float(info["max"]), "mean": float(info["mean"]),
         "fraction_positive": float(info["fraction_positive"]), "selectivity": float(info["selectivity"]),
-        "dead": bool(info["dead"]), "top_class": classes[int(info["top_class"])], "ablation": None,
+        "dead": bool(info["dead"]), "top_class": "" if info["dead"] else classes[int(info["top_class"])], "ablation": None,
         "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB,
-        "class_bars": [{"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)}
-                       for c, m in zip(classes, means, strict=True) if m == m],  # classes with images only
+        "class_bars": [] if info["dead"] else [{"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)}
+                                               for c, m in zip(classes, means, strict=True) if m == m],  # classes with images only
     }
+
+
+NEARLY_DEAD = 0.01  # a channel whose largest activation is below this fraction of its layer's largest
+
+
+def live_channels(stats: pd.DataFrame, channels: Sequence[int]) -> list[int]:
+    """Of ``channels``, those neither dead nor nearly dead (largest activation under 1% of the layer's
+    largest): the ones worth showing in the layer's overview samples."""
+    peak = float(stats["max"].max()) if len(stats) else 0.0
+    by_channel = stats.set_index("channel")
+    return [c for c in channels if not by_channel.at[c, "dead"] and by_channel.at[c, "max"] >= NEARLY_DEAD * peak]
 
 
 def _excited_most(own: str, own_max: float, probes: Sequence[dict[str, Any]]) -> str | None:
@@ -276,8 +287,6 @@ class _LayerWriter:
         if epochs:
             strip = [upscale(signed_to_rgb(page.evolution[e][row]), g.patch_factor) for e in epochs]
             save_png(grid(strip, len(strip), GAP), self.image_path(f"{channel}-evolution"))
-        if self.filters is not None:
-            save_png(self.filters[channel], self.image_path(f"{channel}-filter"))
         for kind in self.maximised if channel in self.maximised_row else []:
             image = page.maximised[kind][self.maximised_row[channel]]
             shown = stretched(image) if kind == "noise" else pixels(image)
@@ -295,8 +304,10 @@ class _LayerWriter:
             save_png(grid(self.filters, min(MOSAIC_COLUMNS, len(self.filters)), GAP), self.image_path("filters"))
         if self.maximised:
             factor = display_factor(max(g.height, g.width), SMALL)
-            mosaic = [upscale(stretched(page.maximised["noise"][self.maximised_row[c]]), factor)
-                      for c in self.covered if c in self.maximised_row]
+            dead = set(self.stats.channel[self.stats.dead].tolist())
+            grey = np.full((g.height * factor, g.width * factor, 3), 128, dtype=np.uint8)
+            mosaic = [grey if c in dead else upscale(stretched(page.maximised["noise"][self.maximised_row[c]]), factor)
+                      for c in self.covered if c in self.maximised_row]  # a dead channel's cell stays grey
             save_png(grid(mosaic, min(MOSAIC_COLUMNS, len(mosaic)), GAP), self.image_path("maximised"))
 
     def write(self) -> None:
@@ -305,32 +316,39 @@ class _LayerWriter:
         channels = len(self.stats)
         thumbs, cards = [], []
         for channel, rows in self.index.groupby("channel", sort=True):
-            tops, strongest = self.channel_images(channel, rows)
-            thumbs.append(resize_nearest(strongest, THUMB))
             card = _card(self.stats.iloc[channel], self.classes, channel)
+            if self.filters is not None:  # the weights: shown for dead channels too
+                save_png(self.filters[channel], self.image_path(f"{channel}-filter"))
+            if card["dead"]:  # never positive: its "top" images are arbitrary ties at zero; none are shown
+                tops = []
+                thumbs.append(np.full((THUMB, THUMB, 3), 128, dtype=np.uint8))
+            else:
+                tops, strongest = self.channel_images(channel, rows)
+                thumbs.append(resize_nearest(strongest, THUMB))
             if self.ablation is not None and channel in self.ablation.index:
                 card["ablation"] = _ablation_effect(self.ablation.loc[channel], self.classes)
             probes = self.probe_sections(channel)
             card["probe_max"] = [section["max"] for section in probes]
             card["excited_most"] = _excited_most(page.dataset, card["max"], probes)
             cards.append(card)
-            covered = channel in self.covered_set
+            covered = channel in self.covered_set and not card["dead"]
             self.renderer.render(
                 "channel.html", layout.channel_page(page.model, page.epoch, page.layer, channel),
                 **{**common, "methods": common["methods"] if covered else [],
                    "evolution_epochs": common["evolution_epochs"] if covered else []},
                 channel=card, tops=tops, probes=probes, own={"name": page.dataset, "images": page.probe_images},
                 has_filter=self.filters is not None,
-                maximised=self.maximised if channel in self.maximised_row else [],
+                maximised=self.maximised if channel in self.maximised_row and not card["dead"] else [],
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
         self.layer_images(thumbs)
+        live = live_channels(self.stats, self.covered)
         self.renderer.render(
             "layer.html", layout.layer_page(page.model, page.epoch, page.layer), **common, cards=cards,
             thumb=THUMB, card_width=THUMB + CARD_TEXT_WIDTH, classes=self.classes,
             dead_fraction=float(self.stats["dead"].mean()) if channels else 0.0,
-            overview=[self.covered[i] for i in spread(len(self.covered), page.overview_channels)] if self.methods else [],
-            evolution=[self.covered[i] for i in spread(len(self.covered), page.evolution_channels)] if page.evolution else [],
+            overview=[live[i] for i in spread(len(live), page.overview_channels)] if self.methods else [],
+            evolution=[live[i] for i in spread(len(live), page.evolution_channels)] if page.evolution else [],
             covered=self.covered if len(self.covered) < channels else None,
             has_filters=self.filters is not None, has_ablation=page.ablation is not None,
             has_maximised=bool(self.maximised), mosaic_columns=min(MOSAIC_COLUMNS, len(self.maximised_row) or 1),
