@@ -114,3 +114,35 @@ def test_unlabelled_images_take_the_predicted_class(tmp_path, monkeypatch):
     assert "the images have no labels" in provenance(meta)
     with pytest.raises(ConfigError, match="models.mine.classes: the images have no labels: name the model's outputs"):
         import_pretrained("mine", {**config, "classes": None}, "photos", dataset, images, tmp_path / "l.tsv", tmp_path)
+
+
+def test_a_torchvision_resnet18_with_saved_weights_is_analysed_as_pretrained(tmp_path, monkeypatch):
+    """torchvision's ResNet-18 with a random state dict saved as its "pretrained" weights, over a
+    folder of classes named by WordNet id, with ImageNet's 1000 output names."""
+    from PIL import Image
+    from torchvision.models import resnet18
+
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(2)
+    net = resnet18().eval()
+    torch.save(net.state_dict(), tmp_path / "resnet18.pt")
+    rng = torch.Generator().manual_seed(0)
+    for wnid in ("n01440764", "n01443537"):  # tench, goldfish
+        (tmp_path / "val" / wnid).mkdir(parents=True)
+        for i in range(3):
+            pixels = torch.randint(0, 256, (40, 48, 3), generator=rng, dtype=torch.uint8).numpy()
+            Image.fromarray(pixels).save(tmp_path / "val" / wnid / f"{i}.jpg")
+    dataset = {"kind": "imagefolder", "root": str(tmp_path / "val"), "resize": 36, "crop": 32, "normalise": "imagenet"}
+    config = {"arch": "torchvision:resnet18", "params": {}, "weights": "resnet18.pt", "classes": "imagenet", "seed": 0}
+    images = load_split(dataset, "test", "val")
+    meta = import_pretrained("r18", config, "val", dataset, images, tmp_path / "log.tsv", tmp_path / "state")
+    model, loaded = load_checkpoint(tmp_path / "state" / "epoch-0.pt")
+    assert len(loaded["classes"]) == 1000 and loaded["label_map"] == [0, 1]  # WordNet ids -> tench, goldfish
+    assert model.fc.out_features == 1000 and loaded["weights"]["sha256"] == file_sha256(tmp_path / "resnet18.pt")
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), model.state_dict().values(), strict=True))
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        logits = net((images.images(torch.arange(6)).float() / 255 - mean) / std)
+    expected = (logits.argmax(1) == torch.tensor([0, 0, 0, 1, 1, 1])).double().mean()
+    assert meta["test_accuracy"] == pytest.approx(float(expected))
