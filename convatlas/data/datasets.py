@@ -6,6 +6,7 @@ files are read by :mod:`convatlas.data.sources`, which page jobs use without tor
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,19 +72,17 @@ class ImageSet(torch.utils.data.Dataset):
         return self.subset_indices(torch.arange(0, len(self), step)[:count])
 
     def with_labels(self, labels, classes: list[str]) -> ImageSet:
-        """The same images with the given labels (e.g. a model's predictions for unlabelled images)."""
-        subset = self.subset_indices(torch.arange(len(self)))
-        subset.labels = torch.as_tensor(labels, dtype=torch.long)
-        subset.classes = list(classes)
-        return subset
+        """The same images with the given labels (e.g. a model's predictions for unlabelled images);
+        the images are shared, not copied."""
+        relabelled = copy.copy(self)
+        relabelled.labels = torch.as_tensor(labels, dtype=torch.long)
+        relabelled.classes = list(classes)
+        return relabelled
 
     def relabel(self, mapping: list[int], classes: list[str]) -> ImageSet:
         """The same images with label ``i`` renamed ``mapping[i]``, of the class names ``classes``
         (e.g. folder classes mapped onto a pretrained model's outputs)."""
-        subset = self.subset_indices(torch.arange(len(self)))
-        subset.labels = torch.as_tensor(mapping, dtype=torch.long)[self.labels]
-        subset.classes = list(classes)
-        return subset
+        return self.with_labels(torch.as_tensor(mapping, dtype=torch.long)[self.labels], classes)
 
     def select_classes(self, classes: list[int]) -> ImageSet:
         """The images of ``classes`` only, relabelled 0..len(classes)-1 in that order."""

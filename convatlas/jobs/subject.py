@@ -69,7 +69,7 @@ class Subject:
         from ..data.sources import unlabelled
         from ..train.pretrained import imagenet_categories, imagenet_wnids, label_map
 
-        classes = analysis_split(self.dataset, self.probe).classes
+        classes = self._probe_split.classes
         if unlabelled(classes):
             return None
         ids = imagenet_wnids() if len(self.meta["classes"]) == 1000 and self.meta["classes"] == imagenet_categories() else None
@@ -78,8 +78,13 @@ class Subject:
         except ConfigError:
             return None
 
+    @cached_property
+    def _probe_split(self) -> ImageSet:
+        """Another probe dataset's analysed split, read once."""
+        return analysis_split(self.dataset, self.probe)
+
     def _probe_images(self) -> ImageSet:
-        images = analysis_split(self.dataset, self.probe)
+        images = self._probe_split
         if self._probe_labels is None:  # labelled by the model's predictions in the index pass
             return images.with_labels([0] * len(images), self.meta["classes"])
         return images.relabel(self._probe_labels, self.meta["classes"])

@@ -198,6 +198,7 @@ class _LayerWriter:
         self.others = [(probe, _Source(page.layer, probe.index, probe.stats, probe.predictions, probe.pictures))
                        for probe in page.probes]
         self.probe_thumbs: dict[str, list[np.ndarray]] = {probe.name: [] for probe in page.probes}
+        self.probe_rows = {probe.name: {int(c): i for i, c in enumerate(probe.channels)} for probe in page.probes}
         self.classes = list(page.classes)
         self.k = int(self.index["rank"].max()) + 1 if len(self.index) else 0
         height, width = page.pictures.size, page.pictures.size
@@ -265,7 +266,7 @@ class _LayerWriter:
                 continue
             tops, patches, _ = self.top_entries(source, rows)
             self.probe_thumbs[probe.name].append(resize_nearest(patches[0], THUMB))
-            row = list(probe.channels).index(channel) if channel in probe.channels else None
+            row = self.probe_rows[probe.name].get(channel)
             methods = [m for m in self.methods if m in probe.projections] if row is not None else []
             self.save_grids(f"{channel}-on-{probe.name}", patches, {m: probe.projections[m][row] for m in methods}, methods)
             stats = source.stats.iloc[channel]
