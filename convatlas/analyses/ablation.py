@@ -22,6 +22,7 @@ from ..data.transforms import normalise
 from ..nn.graph import ModelGraph
 from ..nn.hooks import forward_hooks
 from ..nn.surgery import LayerSplit
+from .paired import change_interval
 
 MAX_PASS_VALUES = 4_000_000  # activation values in one batched pass of ablated copies
 
@@ -42,8 +43,10 @@ def channel_ablation(
 ) -> pd.DataFrame:
     """Accuracy with each channel of ``layer`` (or each of ``channels``) switched off alone.
 
-    One row per channel: ``channel, accuracy, accuracy_drop`` and ``class_{i}`` (the accuracy on
-    class i); the unablated accuracies are in ``DataFrame.attrs``.
+    One row per channel: ``channel, accuracy, accuracy_drop``, ``images`` (how many it was measured
+    on), ``lost`` and ``gained`` (images right before and wrong after, and the other way round),
+    ``drop_low, drop_high`` (the 95% interval of the drop, see :mod:`convatlas.analyses.paired`)
+    and ``class_{i}`` (the accuracy on class i); the unablated accuracies are in ``DataFrame.attrs``.
     """
     model.eval()
     graph = graph or ModelGraph(model, (images.channels, *images.size))
@@ -52,6 +55,8 @@ def channel_ablation(
     chosen_channels = list(range(graph.layer(layer).channels)) if channels is None else list(channels)
     correct = torch.zeros(len(chosen_channels), classes, dtype=torch.long)
     base_correct = torch.zeros(classes, dtype=torch.long)
+    lost = torch.zeros(len(chosen_channels), dtype=torch.long)
+    gained = torch.zeros(len(chosen_channels), dtype=torch.long)
     counts = torch.bincount(images.labels, minlength=classes)
     steps = -(-len(images) // batch_size)
     for _, batch, labels in progress(images.batches(batch_size), f"ablate {layer}", total=steps, enabled=show_progress):
@@ -76,6 +81,8 @@ def channel_ablation(
             hits = (split.tail(ablated, *repeated).argmax(dim=1) == labels.repeat(k)).view(k, n)
             for j in range(k):
                 correct[start + j] += torch.bincount(labels[hits[j]].cpu(), minlength=classes)
+            lost[start:start + k] += (base & ~hits).sum(dim=1).cpu()
+            gained[start:start + k] += (~base & hits).sum(dim=1).cpu()
     base_accuracy = float(base_correct.sum()) / len(images)
     per_class = correct.double() / counts.clamp(min=1).double()
     table = pd.DataFrame({
@@ -83,6 +90,10 @@ def channel_ablation(
         "accuracy": (correct.sum(dim=1).double() / len(images)).numpy(),
     })
     table["accuracy_drop"] = base_accuracy - table["accuracy"]
+    table["images"] = len(images)
+    table["lost"], table["gained"] = lost.numpy(), gained.numpy()
+    change_low, change_high = change_interval(table["lost"], table["gained"], len(images))
+    table["drop_low"], table["drop_high"] = -change_high, -change_low
     for cls in range(classes):
         table[f"class_{cls}"] = per_class[:, cls].numpy()
     table.attrs["base_accuracy"] = base_accuracy
@@ -105,7 +116,7 @@ def experiment_channels(spec: dict, stats: pd.DataFrame, layers: Sequence[str], 
     """The channels a named experiment switches off, per layer.
 
     ``spec`` has one of: ``channels`` ({layer: [channel, ...]}), ``top_selectivity`` (N: the most
-    class-selective channels across the analysed layers) or ``random`` (N, with ``seed``).
+    class-selective channels across the analysed layers, among those whose selectivity is defined) or ``random`` (N, with ``seed``).
     """
     stats = stats[stats.layer.isin(layers)]
     if "channels" in spec:
@@ -120,7 +131,9 @@ def experiment_channels(spec: dict, stats: pd.DataFrame, layers: Sequence[str], 
             chosen[layer] = sorted(set(channels))
         return chosen
     if "top_selectivity" in spec:
-        picked = stats[~stats.dead].sort_values(["selectivity", "layer", "channel"], ascending=[False, True, True])
+        # selectivity is undefined (NaN) for dead channels and those firing on too few images
+        picked = stats.dropna(subset=["selectivity"]).sort_values(["selectivity", "layer", "channel"],
+                                                                   ascending=[False, True, True])
         picked = picked.head(spec["top_selectivity"])
     else:
         picked = stats.sample(n=min(spec["random"], len(stats)), random_state=spec.get("seed", 0))
@@ -152,6 +165,8 @@ def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], images:
         return [float((predicted[labels == c] == c).double().mean()) if (labels == c).any() else float("nan") for c in range(k)]
 
     flips = torch.nonzero((before == labels) & (after != labels)).flatten()
+    recovered = int(((before != labels) & (after == labels)).sum())
+    low, high = change_interval(len(flips), recovered, len(labels))
     return {
         "channels": {layer: list(map(int, chans)) for layer, chans in channels.items()},
         "accuracy_before": float((before == labels).double().mean()),
@@ -159,7 +174,9 @@ def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], images:
         "class_accuracy_before": per_class(before), "class_accuracy_after": per_class(after),
         "confusion_before": confusion(before).tolist(), "confusion_after": confusion(after).tolist(),
         "flipped": [{"image": int(i), "label": int(labels[i]), "now": int(after[i])} for i in flips],
-        "recovered": int(((before != labels) & (after == labels)).sum()),
+        "recovered": recovered,
+        "images": len(labels),
+        "change_interval": [float(low), float(high)],
     }
 
 

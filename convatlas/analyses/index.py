@@ -24,6 +24,7 @@ from ..data.datasets import ImageSet
 from ..data.transforms import normalise
 from ..nn.graph import Layer
 from ..nn.hooks import forward_hooks
+from .responses import HISTOGRAM_BINS, count_responses, selectivity_index
 
 RANKINGS = ("max", "mean", "l2")
 
@@ -63,8 +64,11 @@ class LayerAccumulator:
         self.positive = torch.zeros(c, dtype=torch.float64)
         self.count = 0  # activations per channel seen (images x positions)
         self.peak = torch.full((c,), -torch.inf, dtype=torch.float64)
-        self.class_sums = torch.zeros((self.classes, c), dtype=torch.float64)
+        self.class_sums = torch.zeros((self.classes, c), dtype=torch.float64)  # of rectified responses
         self.class_counts = torch.zeros(self.classes, dtype=torch.float64)
+        self.active = torch.zeros(c, dtype=torch.long)  # images with a positive response
+        self.histogram = torch.zeros((c, HISTOGRAM_BINS), dtype=torch.long)
+        self.images_seen = 0
 
     def update(self, activations: torch.Tensor, image_indices: torch.Tensor, labels: torch.Tensor) -> None:
         """Fold one batch (N, C, H, W) or (N, C) of activations into the running state."""
@@ -79,9 +83,13 @@ class LayerAccumulator:
         self.positive += flat.sign().clamp_(min=0).sum(dim=2).double().sum(dim=0)  # faster than (flat > 0).sum()
         self.count += n * flat.shape[2]
         self.peak = torch.maximum(self.peak, peak.double().amax(dim=0))
-        self.class_sums.index_add_(0, labels, sums.double() / flat.shape[2])
+        scores = channel_scores(flat, peak, sums, self.ranking)
+        self.class_sums.index_add_(0, labels, scores.clamp(min=0).double())
         self.class_counts += torch.bincount(labels, minlength=self.classes).double()
-        self._merge(channel_scores(flat, peak, sums, self.ranking).T, flat, width, image_indices.cpu())
+        self.active += (scores > 0).sum(dim=0)
+        self.histogram += count_responses(scores)
+        self.images_seen += n
+        self._merge(scores.T, flat, width, image_indices.cpu())
 
     def _merge(self, scores: torch.Tensor, flat: torch.Tensor, width: int, image_indices: torch.Tensor) -> None:
         """Merge a batch's scores (C, N) into the kept top-k.
@@ -122,18 +130,12 @@ class LayerAccumulator:
             self.values, self.images, self.ys, self.xs = new_values, images, ys, xs
 
     def class_means(self) -> torch.Tensor:
-        """(classes, C) mean activation per class (NaN for a class without images)."""
+        """(classes, C) mean rectified response per class (NaN for a class without images)."""
         return self.class_sums / self.class_counts.view(-1, 1)
 
-    def selectivity(self) -> torch.Tensor:
-        """(max class mean - mean of the other classes) / (max + mean of the others), per channel."""
-        means = self.class_means()
-        present = ~torch.isnan(means[:, 0])
-        means = means[present]
-        top = means.max(dim=0).values
-        others = (means.sum(dim=0) - top) / max(1, means.shape[0] - 1)
-        denominator = top + others
-        return torch.where(denominator > 0, (top - others) / denominator.clamp_min(1e-12), torch.zeros_like(top))
+    def selectivity(self) -> np.ndarray:
+        """Class selectivity per channel (see :mod:`convatlas.analyses.responses`)."""
+        return selectivity_index(self.class_means().numpy(), self.active.numpy(), self.images_seen)
 
 
 def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -154,12 +156,14 @@ def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) 
         "mean": (acc.total / max(1, acc.count)).numpy(),
         "fraction_positive": (acc.positive / max(1, acc.count)).numpy(),
         "max": acc.peak.numpy(),
-        "selectivity": acc.selectivity().numpy(),
+        "active_fraction": acc.active.numpy() / max(1, acc.images_seen),
+        "selectivity": acc.selectivity(),
         "dead": (acc.peak <= 0).numpy(),
         "top_class": np.nan_to_num(means, nan=-np.inf).argmax(axis=0).astype(np.int32),
     })
     for i in range(len(class_names)):
         stats[f"class_mean_{i}"] = means[i]
+    stats["histogram"] = list(acc.histogram.numpy())
     return index, stats
 
 

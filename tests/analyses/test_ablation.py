@@ -40,12 +40,15 @@ def test_per_channel_ablation_equals_zeroed_weights(layer, producer):
     images = probe()
     table = channel_ablation(model, layer, images, MEAN, STD, batch_size=17, channels_per_pass=3, show_progress=False)
     with torch.no_grad():
-        base = (model(normalise(images.data, MEAN, STD)).argmax(1) == images.labels).double().mean().item()
+        base_hits = model(normalise(images.data, MEAN, STD)).argmax(1) == images.labels
+    base = base_hits.double().mean().item()
     assert table.attrs["base_accuracy"] == pytest.approx(base)
     for channel in range(len(table)):
         hits = direct(model, producer, channel, images)
         row = table.iloc[channel]
         assert row.accuracy == pytest.approx(hits.double().mean().item())
+        assert (row.images, row.lost, row.gained) == (60, (base_hits & ~hits).sum(), (~base_hits & hits).sum())
+        assert row.drop_low <= row.accuracy_drop <= row.drop_high
         assert row.accuracy_drop == pytest.approx(base - hits.double().mean().item())
         for cls in range(4):
             members = images.labels == cls
@@ -75,8 +78,8 @@ def test_named_experiment_errors_name_the_key():
     from convatlas.analyses.ablation import experiment_channels
     from convatlas.core.errors import ConfigError
 
-    stats = pd.DataFrame({"layer": ["a"] * 3 + ["b"] * 2, "channel": [0, 1, 2, 0, 1], "dead": False,
-                          "selectivity": [0.1, 0.9, 0.5, 0.8, 0.2]})
+    stats = pd.DataFrame({"layer": ["a"] * 4 + ["b"] * 2, "channel": [0, 1, 2, 3, 0, 1], "dead": False,
+                          "selectivity": [0.1, 0.9, 0.5, float("nan"), 0.8, 0.2]})  # a/3 fires too rarely
     with pytest.raises(ConfigError, match=r"ablation.experiments.mine.channels: layer 'c' is not analysed \(a, b\)"):
         experiment_channels({"channels": {"c": [0]}}, stats, ["a", "b"], "mine")
     with pytest.raises(ConfigError, match="ablation.experiments.mine.channels: b has no channel 5 \\(it has 2\\)"):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from convatlas.analyses.index import build_index
+from convatlas.analyses.responses import HISTOGRAM_EDGES
 from convatlas.data.transforms import normalise
 from convatlas.nn.graph import ModelGraph
 
@@ -34,13 +35,17 @@ def brute_force(model, layer_names, images, k, ranking, mean, std):
         for ch in range(c):
             order = sorted(range(n), key=lambda i: (-score[i, ch], i))[:k]
             rows[(name, ch)] = [(score[i, ch], i, peak_pos[i, ch] // width, peak_pos[i, ch] % width) for i in order]
-            class_means = np.array([flat[labels == cls, ch].mean(axis=1).mean() for cls in range(4)])
+            response = np.maximum(score[:, ch], 0)
+            class_means = np.array([response[labels == cls].mean() for cls in range(4)])
             top = class_means.max()
             others = (class_means.sum() - top) / 3
+            fires = int((score[:, ch] > 0).sum())
+            selectivity = ((top - others) / (top + others) if top + others > 0 else 0.0) if fires >= max(10, 0.01 * n) else np.nan
+            bins = [0 if s <= 0 else 1 + int(np.searchsorted(HISTOGRAM_EDGES, s, side="right")) for s in score[:, ch]]
             stats[(name, ch)] = dict(
                 mean=flat[:, ch].mean(), fraction_positive=(flat[:, ch] > 0).mean(), max=flat[:, ch].max(),
-                selectivity=(top - others) / (top + others) if top + others > 0 else 0.0,
-                dead=flat[:, ch].max() <= 0, class_means=class_means)
+                selectivity=selectivity, active_fraction=fires / n, dead=flat[:, ch].max() <= 0, class_means=class_means,
+                histogram=np.bincount(bins, minlength=len(HISTOGRAM_EDGES) + 2))
     return rows, stats
 
 
@@ -64,8 +69,9 @@ def test_index_equals_brute_force(ranking, batch_size, tied_zf, tied_probe, tied
         assert len(set(got["image"])) == 9  # an image at most once per channel
         row = stats[(stats.layer == name) & (stats.channel == ch)].iloc[0]
         want = expected_stats[(name, ch)]
-        for key in ("mean", "fraction_positive", "max", "selectivity"):
-            assert row[key] == pytest.approx(want[key], rel=1e-5, abs=1e-7), (name, ch, key)
+        for key in ("mean", "fraction_positive", "max", "selectivity", "active_fraction"):
+            assert row[key] == pytest.approx(want[key], rel=1e-5, abs=1e-7, nan_ok=True), (name, ch, key)
+        assert row["histogram"].tolist() == want["histogram"].tolist(), (name, ch)
         assert bool(row["dead"]) == bool(want["dead"])
         np.testing.assert_allclose([row[f"class_mean_{i}"] for i in range(4)], want["class_means"], rtol=1e-5, atol=1e-7)
     dead = stats[(stats.layer == "features.relu1") & (stats.channel == 2)].iloc[0]
