@@ -13,7 +13,7 @@ rule channel_ablation:
     params:
         layer="{layer}",
         dataset=dataset_config,
-        settings=config["ablation"],
+        settings=config.get("ablation"),
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
     threads: 2
@@ -36,7 +36,7 @@ rule ablation_experiments:
         "logs/ablation_experiments/{model}-{epoch}.log",
     params:
         dataset=dataset_config,
-        settings=config["ablation"],
+        settings=config.get("ablation"),
         layers=config["analysis"]["layers"],
         device=config["device"],
     threads: 2
@@ -78,7 +78,7 @@ rule ablation_pages:
         layer_tables=layer_ablation_tables,
         layers="results/{model}/epoch-{epoch}/layers.json",
     output:
-        pages=directory(site_path(layout.ablation_dir("{model}", "{epoch}"))),
+        page=site_path(layout.ablation_page("{model}", "{epoch}")),
     log:
         "logs/ablation_pages/{model}-{epoch}.log",
     params:

@@ -11,7 +11,7 @@ rule occlusion:
         "logs/occlusion/{model}-{epoch}.log",
     params:
         dataset=dataset_config,
-        settings=config["occlusion"],
+        settings=config.get("occlusion"),
         device=config["device"],
     threads: 2
     resources:
@@ -33,7 +33,7 @@ rule correspondence:
         "logs/correspondence/{model}-{epoch}.log",
     params:
         dataset=dataset_config,
-        settings=config["correspondence"],
+        settings=config.get("correspondence"),
         layers=config["analysis"]["layers"],
         device=config["device"],
     threads: 2
@@ -56,7 +56,7 @@ rule invariance:
         "logs/invariance/{model}-{epoch}.log",
     params:
         dataset=dataset_config,
-        settings=config["invariance"],
+        settings=config.get("invariance"),
         layers=config["analysis"]["layers"],
         device=config["device"],
     threads: 2
@@ -71,14 +71,10 @@ rule invariance:
 
 rule analysis_pages:
     input:
-        occlusion="results/{model}/epoch-{epoch}/occlusion.npz",
-        correspondence_table="results/{model}/epoch-{epoch}/correspondence.parquet",
-        correspondence_meta="results/{model}/epoch-{epoch}/correspondence.json",
-        invariance_table="results/{model}/epoch-{epoch}/invariance.parquet",
-        invariance_strips="results/{model}/epoch-{epoch}/invariance.npz",
+        unpack(analysis_inputs),
         layers="results/{model}/epoch-{epoch}/layers.json",
     output:
-        pages=directory(site_path(layout.analyses_dir("{model}", "{epoch}"))),
+        pages=[site_path(layout.analysis_page("{model}", "{epoch}", name)) for name in ANALYSES],
     log:
         "logs/analysis_pages/{model}-{epoch}.log",
     params:
@@ -87,6 +83,7 @@ rule analysis_pages:
         dataset=dataset_config,
         dataset_name=dataset_name,
         layer_names=layer_names,
+        analyses=ANALYSES,
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

@@ -8,7 +8,7 @@ from snakemake.utils import validate
 from convatlas.core.errors import ConfigError
 from convatlas.site import layout
 from convatlas.workflow.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
-from convatlas.workflow.plan import analysed_layers, check_analyses, fitted_probe, page_epochs, probe_names
+from convatlas.workflow.plan import analysed_layers, check_analyses, fitted_probe, page_epochs, probe_names, sections
 
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
@@ -20,6 +20,8 @@ try:
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
 TRAINED_MODELS = sorted(config["models"])  # the analysed models and their variants
+SECTIONS = sections(config)  # the optional parts this configuration runs (absent sections are skipped)
+ANALYSES = [name for name in layout.ANALYSES if SECTIONS[name]]  # occlusion, correspondence, invariance
 SITE = layout.SITE_ROOT
 TEMPLATES = str(Path(workflow.basedir) / "templates")
 
@@ -116,13 +118,36 @@ def layer_ablation_tables(wildcards):
     return [results(wildcards.model, wildcards.epoch, f"ablation/{layer}.parquet") for layer in LAYERS[wildcards.model]]
 
 
-def model_page_dirs(model):
-    """The folders of every page of a model below its model page."""
-    return [site_path(folder) for folder in layout.page_dirs(model, page_epochs(config, model), LAYERS[model])]
+def model_page_files(model):
+    """The last page each page job of a model writes (see layout.page_files)."""
+    return [site_path(page) for page in layout.page_files(model, page_epochs(config, model), LAYERS[model], SECTIONS)]
 
 
-def all_page_dirs():
-    return [folder for model in ANALYSED_MODELS for folder in model_page_dirs(model)]
+def all_page_files():
+    return [page for model in ANALYSED_MODELS for page in model_page_files(model)]
+
+
+def optional_layer_inputs(wildcards):
+    """A layer page's ablation table and maximised images, when those sections run."""
+    prefix = f"results/{wildcards.model}/epoch-{wildcards.epoch}"
+    inputs = {}
+    if SECTIONS["ablation"]:
+        inputs["ablation"] = f"{prefix}/ablation/{wildcards.layer}.parquet"
+    if SECTIONS["maximise"]:
+        inputs["maximise"] = f"{prefix}/maximise/{wildcards.layer}.npz"
+    return inputs
+
+
+def analysis_inputs(wildcards):
+    """The results the analysis pages of a checkpoint show: those of the analyses that run."""
+    prefix = f"results/{wildcards.model}/epoch-{wildcards.epoch}"
+    files = {
+        "occlusion": {"occlusion": f"{prefix}/occlusion.npz"},
+        "correspondence": {"correspondence_table": f"{prefix}/correspondence.parquet",
+                           "correspondence_meta": f"{prefix}/correspondence.json"},
+        "invariance": {"invariance_table": f"{prefix}/invariance.parquet", "invariance_strips": f"{prefix}/invariance.npz"},
+    }
+    return {key: path for name in ANALYSES for key, path in files[name].items()}
 
 
 def train_state_dir(wildcards):
@@ -176,6 +201,6 @@ def all_targets():
         site_path(layout.index_page()),
         site_path(layout.compare_page()),
         *[f"results/{base}/variants.parquet" for base in VARIANTS],
-        *all_page_dirs(),
+        *all_page_files(),
         *[site_path(layout.model_page(model)) for model in ANALYSED_MODELS],
     ]

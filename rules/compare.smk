@@ -12,7 +12,7 @@ rule linear_probes:
     params:
         dataset=dataset_config,
         layers=config["analysis"]["layers"],
-        settings=config["probe"],
+        settings=config.get("probe"),
         device=config["device"],
     threads: 2
     resources:
@@ -51,12 +51,12 @@ rule compare:
     input:
         summaries=expand("results/{model}/summary.json", model=ANALYSED_MODELS),
         stats=[results(m, last_page_epoch(m), "channel_stats.parquet") for m in ANALYSED_MODELS],
-        probes=[results(m, last_page_epoch(m), "probe.parquet") for m in ANALYSED_MODELS],
-        occlusions=[results(m, last_page_epoch(m), "occlusion.npz") for m in ANALYSED_MODELS],
+        probes=[results(m, last_page_epoch(m), "probe.parquet") for m in ANALYSED_MODELS if SECTIONS["probe"]],
+        occlusions=[results(m, last_page_epoch(m), "occlusion.npz") for m in ANALYSED_MODELS if SECTIONS["occlusion"]],
         transfers=expand("results/transfer/{model}.parquet", model=config["transfer"]["models"]),
         probe_stats=[results(m, last_page_epoch(m), f"probe-{p}/channel_stats.parquet") for m in ANALYSED_MODELS for p in other_probes(m)],
         deconvs=[results(m, last_page_epoch(m), f"deconv/{layer}.npz") for m in ANALYSED_MODELS for layer in LAYERS[m]],
-        pages=all_page_dirs(),
+        pages=all_page_files(),
     output:
         page=site_path(layout.compare_page()),
     log:
@@ -67,6 +67,7 @@ rule compare:
         transfer_models=config["transfer"]["models"],
         probe_pairs=[[m, p] for m in ANALYSED_MODELS for p in other_probes(m)],
         deconv_pairs=[[m, layer] for m in ANALYSED_MODELS for layer in LAYERS[m]],
+        sections=SECTIONS,
         own_datasets={m: config["models"][m]["dataset"] for m in ANALYSED_MODELS},
         templates=TEMPLATES,
         title=config["site"]["title"],

@@ -20,7 +20,7 @@ rule index:
         top_k=config["analysis"]["top_k"],
         ranking=config["analysis"]["ranking"],
         batch_size=config["analysis"]["batch_size"],
-        feature_map_images=config["feature_maps"]["images"],
+        feature_map_images=(config.get("feature_maps") or {}).get("images", 0),
         device=config["device"],
     threads: 2
     resources:

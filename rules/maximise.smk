@@ -13,7 +13,7 @@ rule maximise:
     params:
         layer="{layer}",
         dataset=dataset_config,
-        settings=config["maximise"],
+        settings=config.get("maximise"),
         batch_size=config["analysis"]["batch_size"],
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
@@ -37,7 +37,7 @@ rule class_images:
     log:
         "logs/class_images/{model}-{epoch}.log",
     params:
-        settings=config["maximise"],
+        settings=config.get("maximise"),
         device=config["device"],
     threads: 2
     resources:

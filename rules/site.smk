@@ -28,16 +28,15 @@ rule model_summary:
 rule layer_pages:
     input:
         unpack(probe_layer_inputs),
+        unpack(optional_layer_inputs),
         index="results/{model}/epoch-{epoch}/index.parquet",
         stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
         predictions="results/{model}/epoch-{epoch}/predictions.parquet",
         layers="results/{model}/epoch-{epoch}/layers.json",
         projections="results/{model}/epoch-{epoch}/deconv/{layer}.npz",
         evolution=layer_projections_all_epochs,
-        ablation="results/{model}/epoch-{epoch}/ablation/{layer}.parquet",
-        maximise="results/{model}/epoch-{epoch}/maximise/{layer}.npz",
     output:
-        pages=directory(site_path(layout.layer_dir("{model}", "{epoch}", "{layer}"))),
+        page=site_path(layout.layer_page("{model}", "{epoch}", "{layer}")),
     log:
         "logs/layer_pages/{model}-{epoch}-{layer}.log",
     params:
@@ -68,7 +67,7 @@ rule feature_maps:
         maps="results/{model}/epoch-{epoch}/feature_maps.npz",
         layers="results/{model}/epoch-{epoch}/layers.json",
     output:
-        pages=directory(site_path(layout.feature_maps_dir("{model}", "{epoch}"))),
+        page=site_path(layout.feature_maps_page("{model}", "{epoch}")),
     log:
         "logs/feature_maps/{model}-{epoch}.log",
     params:
@@ -90,10 +89,10 @@ rule site:
         summaries=expand("results/{model}/summary.json", model=ANALYSED_MODELS),
         curves=expand("results/{model}/plots/curves.png", model=ANALYSED_MODELS),
         per_class=expand("results/{model}/plots/per_class.png", model=ANALYSED_MODELS),
-        layer_pages=all_page_dirs(),
+        pages=all_page_files(),
         variants=[f"results/{base}/variants.parquet" for base in VARIANTS],
-        class_images=[results(m, last_page_epoch(m), "maximise/classes.png") for m in ANALYSED_MODELS],
-        class_names=[results(m, last_page_epoch(m), "maximise/classes.npz") for m in ANALYSED_MODELS],
+        class_images=[results(m, last_page_epoch(m), "maximise/classes.png") for m in ANALYSED_MODELS if SECTIONS["maximise"]],
+        class_names=[results(m, last_page_epoch(m), "maximise/classes.npz") for m in ANALYSED_MODELS if SECTIONS["maximise"]],
         predictions=[results(m, last_page_epoch(m), "predictions.parquet") for m in ANALYSED_MODELS],
         layers=[results(m, last_page_epoch(m), "layers.json") for m in ANALYSED_MODELS],
     output:
@@ -105,6 +104,7 @@ rule site:
         models=ANALYSED_MODELS,
         page_epochs={model: page_epochs(config, model) for model in ANALYSED_MODELS},
         variant_bases=list(VARIANTS),
+        sections=SECTIONS,
         datasets={model: config["datasets"][config["models"][model]["dataset"]] for model in ANALYSED_MODELS},
         templates=TEMPLATES,
         title=config["site"]["title"],

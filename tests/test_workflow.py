@@ -45,6 +45,34 @@ def test_site_shows_both_models_and_every_reference_resolves(atlas):
     for cls in ("disc", "square", "hstripes", "vstripes"):
         assert cls in index  # class names travel into the pages
     assert broken_references(site) == []
+    assert not list(site.rglob(".snakemake_timestamp"))  # page jobs declare pages, not folders
+
+
+def test_optional_sections_left_out_run_no_jobs_and_pages_omit_them(write_config, run_snakemake):
+    """Only datasets and models: the index, projections and layer pages, nothing optional."""
+    config = {"datasets": {"shapes": {"kind": "synthetic", "synthetic": {"size": 16, "classes": 4, "train_count": 64,
+                                                                          "test_count": 32}}},
+              "models": {"mini": {"arch": "zf", "dataset": "shapes", "epochs": 1, "batch_size": 32,
+                                  "params": {"widths": [4, 8], "fc": [8]}},
+                         "other": {"arch": "lenet", "dataset": "shapes", "epochs": 1, "batch_size": 32}}}
+    workdir = write_config(config)
+    run_snakemake(workdir, "--cores", "2", "--resources", "gpu=1")
+    site, results = workdir / "site", workdir / "results/mini/epoch-1"
+    for skipped in ("occlusion.npz", "correspondence.parquet", "invariance.parquet", "probe.parquet", "ablation", "maximise"):
+        assert not (results / skipped).exists(), skipped
+    assert not (workdir / "results/transfer").exists() and not (workdir / "logs/variants").exists()
+    epoch = site / "models/mini/epoch-1"
+    assert sorted(p.name for p in epoch.iterdir()) == ["classifier.fc1_relu", "features.relu1", "features.relu2"]
+    model = (site / "models/mini/index.html").read_text()
+    for absent in ("Class images", "What the network depends on", "Feature maps", "Layer ablation"):
+        assert absent not in model, absent
+    channel = (epoch / "features.relu2/channel-1.html").read_text()
+    assert "Switched off" not in channel and "What excites it most" not in channel
+    compare = (site / "compare.html").read_text()
+    for absent in ("Linear probes", "Transfer to new classes", "Occlusion of the same images", "linear probe"):
+        assert absent not in compare, absent
+    assert broken_references(site) == []
+    assert not list(site.rglob(".snakemake_timestamp"))
 
 
 def test_index_tables_for_every_checkpoint(atlas):

@@ -65,7 +65,7 @@ def linear_probe(train_features: torch.Tensor, train_labels: torch.Tensor, test_
 
 def probe_layers(model: nn.Module, layers: Sequence[str], train: ImageSet, test: ImageSet, mean, std,
                  batch_size: int = 256, device: torch.device | str = "cpu") -> pd.DataFrame:
-    """A linear probe per layer: columns layer, features, train_accuracy, accuracy."""
+    """A linear probe per layer: columns layer, features, train_accuracy, accuracy, test_images."""
     train_features = pooled_features(model, layers, train, mean, std, batch_size, device)
     test_features = pooled_features(model, layers, test, mean, std, batch_size, device)
     rows = []
@@ -73,5 +73,5 @@ def probe_layers(model: nn.Module, layers: Sequence[str], train: ImageSet, test:
         train_acc, test_acc = linear_probe(train_features[layer], train.labels, test_features[layer], test.labels,
                                            len(train.classes))
         rows.append({"layer": layer, "features": train_features[layer].shape[1],
-                     "train_accuracy": train_acc, "accuracy": test_acc})
+                     "train_accuracy": train_acc, "accuracy": test_acc, "test_images": len(test)})
     return pd.DataFrame(rows)

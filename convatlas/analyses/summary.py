@@ -39,6 +39,7 @@ def summarise_model(name: str, model: nn.Module, meta: dict[str, Any], layers: l
         "epoch": meta["epoch"],
         "provenance": provenance(meta),
         "test_accuracy": meta["test_accuracy"],
+        "test_images": meta.get("test_images"),
         "test_top5_accuracy": meta.get("test_top5_accuracy"),
         "test_loss": meta["test_loss"],
         "per_class_accuracy": meta["per_class_accuracy"],

@@ -85,4 +85,5 @@ def transfer_table(model: nn.Module, meta: dict, target_train: ImageSet, target_
                                                       settings["scratch_steps"], seed)})
     table = pd.DataFrame(rows)
     table["source_accuracy"] = meta["test_accuracy"]
+    table["test_images"] = len(target_test)
     return table

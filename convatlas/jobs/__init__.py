@@ -19,11 +19,28 @@ def job_arguments(snakemake: Any) -> tuple[Any, Any, SimpleNamespace]:
 
 def site_renderer(params: Any, note: str | None = None):
     """The Renderer of a page job: the rule's templates and site title, pages under the site root,
-    with ``note`` on every page and ``dataset`` (the probe dataset the pages show, when the rule has
-    one) in every template."""
+    with ``note`` on every page, ``dataset`` (the probe dataset the pages show, when the rule has
+    one) and ``sections`` (which optional parts the atlas has, when the rule says) in every template."""
     from ..site.layout import SITE_ROOT
     from ..site.render import Renderer
 
     renderer = Renderer(params.templates, SITE_ROOT, params.title, note)
     renderer.env.globals["dataset"] = getattr(params, "dataset_name", None)
+    if getattr(params, "sections", None) is not None:
+        renderer.env.globals["sections"] = dict(params.sections)
     return renderer
+
+
+def fresh_page_folder(page: str) -> None:
+    """Empty the folder of a page job's ``page`` (a folder below the site root, which the job owns),
+    so that nothing from an earlier run with other settings stays behind."""
+    import shutil
+    from pathlib import Path
+
+    from ..site.layout import SITE_ROOT
+
+    folder = Path(page).parent
+    root = Path(SITE_ROOT)
+    if folder.resolve() == root.resolve() or root.resolve() not in folder.resolve().parents:
+        raise ValueError(f"{page} is not in a page folder below {SITE_ROOT}/")
+    shutil.rmtree(folder, ignore_errors=True)

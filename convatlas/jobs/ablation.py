@@ -71,9 +71,10 @@ def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
     from ..core.io import read_json, read_parquet
     from ..data import Pictures
     from ..site.pages.ablation import render_ablation
-    from . import site_renderer
+    from . import fresh_page_folder, site_renderer
 
     work_starts()
+    fresh_page_folder(outputs.page)
     pictures = Pictures(params.dataset, params.dataset_name)
     render_ablation(site_renderer(params, read_json(inputs.layers)["provenance"]), params.model, int(params.epoch),
                     read_json(inputs.experiments),

@@ -79,16 +79,20 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
     from ..core.io import read_json, read_npz, read_parquet
     from ..data import Pictures
     from ..site.pages.analyses import render_analyses
-    from . import site_renderer
+    from . import fresh_page_folder, site_renderer
 
     work_starts()
+    fresh_page_folder(outputs.pages[0])
     pictures = Pictures(params.dataset, params.dataset_name)
     layers = read_json(inputs.layers)
-    occlusion = read_npz(inputs.occlusion)
-    correspondence_meta = read_json(inputs.correspondence_meta)
-    render_analyses(
-        site_renderer(params, layers["provenance"]), params.model, int(params.epoch),
-        occlusion, pictures.images(occlusion["images"]),
-        read_parquet(inputs.correspondence_table), correspondence_meta, pictures.images(correspondence_meta["images"]),
-        read_parquet(inputs.invariance_table), read_npz(inputs.invariance_strips), layers["classes"], params.layer_names,
-    )
+    occlusion = correspondence = invariance = None
+    if "occlusion" in params.analyses:
+        maps = read_npz(inputs.occlusion)
+        occlusion = (maps, pictures.images(maps["images"]))
+    if "correspondence" in params.analyses:
+        meta = read_json(inputs.correspondence_meta)
+        correspondence = (read_parquet(inputs.correspondence_table), meta, pictures.images(meta["images"]))
+    if "invariance" in params.analyses:
+        invariance = (read_parquet(inputs.invariance_table), read_npz(inputs.invariance_strips))
+    render_analyses(site_renderer(params, layers["provenance"]), params.model, int(params.epoch), layers["classes"],
+                    params.layer_names, occlusion, correspondence, invariance)

@@ -29,9 +29,10 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     from ..core.io import read_json, read_npz, read_parquet
     from ..data import Pictures
     from ..site.pages.layer import LayerPage, render_layer
-    from . import site_renderer
+    from . import fresh_page_folder, site_renderer
 
     work_starts()
+    fresh_page_folder(outputs.page)
     layer = params.layer
     layers = read_json(inputs.layers)
     info = next(entry for entry in layers["layers"] if entry["name"] == layer)
@@ -51,7 +52,8 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
         params.model, int(params.epoch), layer, info, params.layer_names, params.page_epochs,
         read_parquet(inputs.index), read_parquet(inputs.stats), read_parquet(inputs.predictions),
         Pictures(params.dataset, params.dataset_name), layers["classes"], projections=projections, evolution=evolution, filters=filters,
-        ablation=read_parquet(inputs.ablation), maximised=read_npz(inputs.maximise),
+        ablation=read_parquet(inputs.ablation) if "ablation" in inputs.keys() else None,
+        maximised=read_npz(inputs.maximise) if "maximise" in inputs.keys() else None,
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
         covered=covered.tolist() if covered is not None else None,
         dataset=params.dataset_name, probe_images=layers["probe_images"], labels=layers.get("labels", "true"), probes=probes,
@@ -76,9 +78,10 @@ def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
     """The feature-map pages, from the maps the index job recorded."""
     from ..core.io import read_json, read_npz
     from ..site.pages.feature_maps import render_feature_maps
-    from . import site_renderer
+    from . import fresh_page_folder, site_renderer
 
     work_starts()
+    fresh_page_folder(outputs.page)
     maps = read_npz(inputs.maps)
     layers = read_json(inputs.layers)
     render_feature_maps(site_renderer(params, layers["provenance"]), params.model, int(params.epoch),
@@ -114,12 +117,14 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
 
     work_starts()
     renderer = site_renderer(params)
-    for model, curves, per_class, classes in zip(params.models, inputs.curves, inputs.per_class, inputs.class_images, strict=True):
-        for name, source in (("curves", curves), ("per_class", per_class), ("classes", classes)):
+    for model, curves, per_class in zip(params.models, inputs.curves, inputs.per_class, strict=True):
+        for name, source in (("curves", curves), ("per_class", per_class)):
             renderer.copy(source, layout.model_image(model, name))
+    for model, classes in zip(params.models, inputs.class_images, strict=False):  # none without maximise
+        renderer.copy(classes, layout.model_image(model, "classes"))
     variants = {base: read_parquet(path).to_dict("records") for base, path in zip(params.variant_bases, inputs.variants, strict=True)}
     class_images = {model: [str(name) for name in read_npz(path)["classes"]]
-                    for model, path in zip(params.models, inputs.class_names, strict=True)}
+                    for model, path in zip(params.models, inputs.class_names, strict=False)}  # none without maximise
     recorded = {model: read_json(path) for model, path in zip(params.models, inputs.layers, strict=True)}
     predictions = {model: prediction_rows(read_parquet(path), recorded[model]["classes"], params.datasets[model],
                                           recorded[model].get("labels", "true") != "predicted")

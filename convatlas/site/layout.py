@@ -97,12 +97,21 @@ def ablation_image(model: str, epoch: int, name: str) -> str:
     return f"{ablation_dir(model, epoch)}/img/{name}.png"
 
 
-def page_dirs(model: str, epochs: Iterable[int], layers: Iterable[str]) -> list[str]:
-    """Every folder of a model's pages below its model page: per epoch, one per layer, the feature
-    maps, the analyses and the ablation page."""
+ANALYSES = ("occlusion", "correspondence", "invariance")
+
+
+def page_files(model: str, epochs: Iterable[int], layers: Iterable[str],
+               sections: dict[str, bool] | None = None) -> list[str]:
+    """The page each page job of a model writes last (Snakemake's view of the folder the job
+    owns): per epoch, each layer's page, the feature-map index, the analysis pages and the
+    ablation page, the last three only where ``sections`` (see
+    :func:`convatlas.workflow.plan.sections`; default: all) has them."""
+    on = {name: True for name in (*ANALYSES, "ablation", "feature_maps")} | dict(sections or {})
     layers = list(layers)
-    folders = []
+    files = []
     for epoch in epochs:
-        folders += [layer_dir(model, epoch, layer) for layer in layers]
-        folders += [feature_maps_dir(model, epoch), analyses_dir(model, epoch), ablation_dir(model, epoch)]
-    return folders
+        files += [layer_page(model, epoch, layer) for layer in layers]
+        files += [feature_maps_page(model, epoch)] if on["feature_maps"] else []
+        files += [analysis_page(model, epoch, a) for a in ANALYSES if on[a]]
+        files += [ablation_page(model, epoch)] if on["ablation"] else []
+    return files

@@ -23,13 +23,13 @@ def _save(fig, path: str | os.PathLike) -> None:
 def training_curves(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "") -> None:
     """Loss and accuracy per epoch, train and test, side by side (a note when nothing was trained)."""
     if not rows:
-        fig, ax = plt.subplots(figsize=(4, 1))
+        fig, ax = plt.subplots(figsize=(4, 1), layout="constrained")
         ax.text(0.5, 0.5, "not trained here", ha="center", va="center")
         ax.axis("off")
         _save(fig, path)
         return
     epochs = [row["epoch"] for row in rows]
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
     loss_ax.plot(epochs, [r["train_loss"] for r in rows], "o-", label="train")
     loss_ax.plot(epochs, [r["test_loss"] for r in rows], "s-", label="test")
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
@@ -48,7 +48,7 @@ def training_curves(rows: Sequence[dict[str, Any]], path: str | os.PathLike, tit
 def class_bars(values: Sequence[float], classes: Sequence[str], path: str | os.PathLike,
                ylabel: str, title: str = "") -> None:
     """One bar per class (e.g. per-class accuracy)."""
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(classes) + 1.5), 3.2))
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(classes) + 1.5), 3.2), layout="constrained")
     ax.bar(range(len(classes)), values, color="#4477aa")
     ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
     ax.set(ylabel=ylabel, title=title)
@@ -64,7 +64,7 @@ def occlusion_figure(image, projection, windows, maps: dict, classes, true_label
     from matplotlib.patches import Patch
 
     rows = len(windows)
-    fig, axes = plt.subplots(rows, 4, figsize=(11, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, 4, figsize=(11, 2.6 * rows), squeeze=False, layout="constrained")
     # colours for the classes predicted anywhere in these maps only (a 1000-class model predicts few)
     shown = sorted({int(v) for window in windows for v in np.unique(maps["predicted"][window])})
     base = plt.get_cmap("tab20" if len(shown) > 10 else "tab10").colors
@@ -94,17 +94,16 @@ def occlusion_figure(image, projection, windows, maps: dict, classes, true_label
             axes[r, c].set_xticks([])
             axes[r, c].set_yticks([])
     handles = [Patch(color=palette[i], label=classes[c]) for i, c in enumerate(shown)]
-    fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)), frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(5, len(handles)), frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     _save(fig, path)
 
 
 def invariance_figure(table, path, transform: str, unit: str, first_layer: str, top_layer: str) -> None:
     """Zeiler & Fergus Fig. 5 for one transformation: first-layer distance, top-layer distance and
     true-class probability, one curve per image."""
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), layout="constrained")
     for image, rows in table.groupby("image"):
         rows = rows.sort_values("value")
         label = f"{image}: {rows['label'].iloc[0]}"
@@ -126,7 +125,7 @@ def confusion_difference(before, after, classes, path, title: str = "") -> None:
     diff = np.asarray(after) - np.asarray(before)
     bound = max(1, int(np.abs(diff).max()))
     size = max(4.0, 0.5 * len(classes) + 2)
-    fig, ax = plt.subplots(figsize=(size, size * 0.85))
+    fig, ax = plt.subplots(figsize=(size, size * 0.85), layout="constrained")
     im = ax.imshow(diff, cmap="RdBu_r", vmin=-bound, vmax=bound)
     for (r, c), value in np.ndenumerate(diff):
         if value:
@@ -140,7 +139,7 @@ def confusion_difference(before, after, classes, path, title: str = "") -> None:
 
 def transfer_figure(tables: dict, path) -> None:
     """Accuracy versus images per class, transfer against from scratch, mean and spread over draws."""
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
     for model, table in tables.items():
         for method, style in (("transfer", "o-"), ("scratch", "s--")):
             rows = table[table.method == method].groupby("shots")["accuracy"]
@@ -156,24 +155,23 @@ def transfer_figure(tables: dict, path) -> None:
 
 
 def probe_figure(tables: dict, path) -> None:
-    """Linear-probe accuracy per analysed layer (by relative depth), one line per model."""
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    for model, table in tables.items():
-        depth = [i / max(1, len(table) - 1) for i in range(len(table))]
-        ax.plot(depth, table["accuracy"], "o-", label=model)
-        for x, y, layer in zip(depth, table["accuracy"], table["layer"]):
-            ax.annotate(layer, (x, y), fontsize=6, rotation=20, xytext=(2, 3), textcoords="offset points")
-    ax.set(xlabel="relative depth of the analysed layer", ylabel="linear probe test accuracy",
-           title="where features become class-specific")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    """Linear-probe accuracy per analysed layer, one panel per model with its layers named below."""
+    fig, axes = plt.subplots(ncols=len(tables), sharey=True,
+                             figsize=(max(4.5, 3.2 * len(tables)), 3.8), squeeze=False, layout="constrained")
+    for ax, (model, table) in zip(axes[0], tables.items(), strict=True):
+        ax.plot(range(len(table)), table["accuracy"], "o-")
+        ax.set_xticks(range(len(table)), table["layer"], rotation=40, ha="right", fontsize=7)
+        ax.set_title(model)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("linear probe test accuracy")
+    fig.suptitle("where features become class-specific")
     _save(fig, path)
 
 
 def attribution_figure(image, occlusion_map, window: int, rows: dict, path, title: str = "") -> None:
     """Per class (true, predicted): saliency, guided backpropagation and Grad-CAM over the image,
     beside the image and its occlusion map (true-class probability) for comparison."""
-    fig, axes = plt.subplots(len(rows), 4, figsize=(10, 2.7 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), 4, figsize=(10, 2.7 * len(rows)), squeeze=False, layout="constrained")
     grey = image.mean(axis=2)
     for r, (label, maps) in enumerate(rows.items()):
         if r == 0:
@@ -197,5 +195,4 @@ def attribution_figure(image, occlusion_map, window: int, rows: dict, path, titl
             ax.set_yticks([])
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     _save(fig, path)

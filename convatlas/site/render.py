@@ -42,6 +42,13 @@ def signed_points(change: float, digits: int = 1) -> str:
     return f"{'+' if change > 0 else '−'}{shown} points"
 
 
+def points_interval(low: float, high: float, digits: int = 1) -> str:
+    """An interval of changes in signed percentage points: "−0.62 to +0.10 points"."""
+    def bound(value: float) -> str:
+        return signed_points(value, digits).removesuffix(" points")
+    return f"{bound(low)} to {bound(high)} points"
+
+
 def thousands(number: int) -> str:
     return f"{number:,}"
 
@@ -70,9 +77,14 @@ class Renderer:
         self.env.filters["thousands"] = thousands
         self.env.filters["points"] = points
         self.env.filters["signed_points"] = signed_points
+        self.env.filters["points_interval"] = points_interval
         self.env.globals["layout"] = layout
         self.env.globals["site_note"] = note
         self.env.globals["dataset"] = None  # the probe dataset a page job's pages show (set by the job)
+        # which optional parts the atlas has (set by the job from the configuration; default: all)
+        self.env.globals["sections"] = dict.fromkeys(
+            ("occlusion", "correspondence", "invariance", "ablation", "maximise", "probe", "feature_maps",
+             "transfer", "variants"), True)
 
     def render(self, template: str, page: str, **context: Any) -> Path:
         """Render ``template`` to the site path ``page``."""

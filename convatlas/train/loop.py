@@ -125,7 +125,7 @@ def train_model(
         "model": name, "arch": model_config["arch"], "params": model_config["params"],
         "dataset": dataset_name, "dataset_kind": dataset_config["kind"], "classes": train.classes,
         "in_channels": train.channels, "image_size": train.size[0], "mean": mean, "std": std,
-        "seed": model_config["seed"],
+        "seed": model_config["seed"], "test_images": len(test),
     }
     for epoch in range(start + 1, model_config["epochs"] + 1):
         row = _train_and_evaluate(name, model, optimizer, train, test, mean, std, model_config, epoch, device,

@@ -145,7 +145,7 @@ def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str
         "dataset": dataset_name, "dataset_kind": dataset_config["kind"], "classes": classes,
         "label_map": mapping, "predicted_labels": predicted, "in_channels": images.channels, "image_size": images.size[0],
         "mean": mean, "std": std, "seed": model_config["seed"], "epoch": 0,
-        "test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"],
+        "test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"], "test_images": len(images),
         "test_top5_accuracy": metrics["top5_accuracy"], "per_class_accuracy": metrics["per_class_accuracy"],
     }
     save_checkpoint(Path(state_dir) / "epoch-0.pt", model, meta)

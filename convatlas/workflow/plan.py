@@ -56,6 +56,19 @@ def analysed_layers(config: dict[str, Any], model_name: str) -> list[str]:
         raise ConfigError("analysis.layers", f"{error} (model {model_name})") from error
 
 
+OPTIONAL_SECTIONS = ("occlusion", "correspondence", "invariance", "ablation", "maximise", "probe", "feature_maps")
+"""Analysis sections that run only when the configuration has them."""
+
+
+def sections(config: dict[str, Any]) -> dict[str, bool]:
+    """Which optional parts of the atlas a (validated) configuration runs: each optional section,
+    ``transfer`` (when it names models) and ``variants`` (when it has any)."""
+    present = {name: config.get(name) is not None for name in OPTIONAL_SECTIONS}
+    present["transfer"] = bool(config.get("transfer", {}).get("models"))
+    present["variants"] = bool(config.get("variants"))
+    return present
+
+
 def page_epochs(config: dict[str, Any], model_name: str) -> list[int]:
     """The checkpoint epochs that get layer and channel pages (``site.epochs``)."""
     epochs = checkpoint_epochs(config["models"][model_name])

@@ -50,9 +50,21 @@ def test_feature_map_mosaic_scales_by_the_layer_maximum():
     mosaic = map_mosaic(maps, tile=8)  # 4 px maps upscaled x2, one row of 3 tiles, 1 px gaps
     assert mosaic.shape == (8, 3 * 8 + 2, 3)
     assert mosaic[4, 9 + 6, 0] == 255 and mosaic[0, 18, 0] == 128 and mosaic[:, :8].max() == 0
-    vector = map_mosaic(np.array([0.0, 3.0, 1.5]))  # a linear layer: one 32 px square per unit
-    assert vector.shape == (32, 3 * 32 + 2, 3)
-    assert [vector[5, 5 + 33 * i, 0] for i in range(3)] == [0, 255, 128]
+    vector = map_mosaic(np.array([0.0, 3.0, 1.5]))  # a linear layer: one 40 px square per unit
+    assert vector.shape == (40, 3 * 40 + 2, 3)
+    assert [vector[5, 5 + 41 * i, 0] for i in range(3)] == [0, 255, 128]
+
+
+def test_feature_map_cells_locate_each_channel_in_the_mosaic():
+    from convatlas.site.pages.feature_maps import map_cells, map_mosaic
+
+    maps = np.random.default_rng(0).random((20, 4, 4)).astype(np.float32)
+    mosaic = map_mosaic(maps, tile=8)
+    for cell in map_cells(maps, tile=8):
+        assert cell["size"] == 8 and cell["max"] == maps[cell["channel"]].max()
+        block = mosaic[cell["y"]:cell["y"] + 8, cell["x"]:cell["x"] + 8, 0]
+        want = np.round(255 * maps[cell["channel"]] / maps.max()).repeat(2, 0).repeat(2, 1)
+        assert np.abs(block.astype(int) - want).max() <= 1, cell["channel"]
 
 
 def test_projection_contrast_ignores_a_few_extreme_pixels():

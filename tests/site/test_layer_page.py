@@ -183,7 +183,7 @@ def test_a_dead_channel_shows_no_fake_top_images(tmp_path, tied_zf, tied_probe, 
     dead = (folder / "channel-2.html").read_text()
     assert "This channel is dead: it is never positive on the 70 probe images of shapes" in dead
     assert "2-patches.png" not in dead and "2-deconvnet.png" not in dead and "2-max-noise.png" not in dead
-    assert "Class selectivity" not in dead and "most:" not in dead
+    assert "Response by class" not in dead and "most:" not in dead and "class selectivity" not in dead
     assert not (folder / "img/2-patches.png").exists()
     alive = (folder / "channel-1.html").read_text()
     assert "1-patches.png" in alive and "is dead" not in alive

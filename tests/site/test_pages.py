@@ -62,13 +62,18 @@ def test_ablation_page_lists_experiments_strongest_channels_and_flipped_images(r
     experiment = {"channels": {"features.relu1": [1, 2]}, "accuracy_before": 0.9, "accuracy_after": 0.6,
                   "class_accuracy_before": [0.9] * k, "class_accuracy_after": [0.6] * k,
                   "confusion_before": np.eye(k, dtype=int).tolist(), "confusion_after": np.ones((k, k), int).tolist(),
-                  "flipped": [{"image": 3, "label": 0, "now": 1}, {"image": 5, "label": 2, "now": 0}], "recovered": 1}
+                  "flipped": [{"image": 3, "label": 0, "now": 1}, {"image": 5, "label": 2, "now": 0}], "recovered": 1,
+                  "images": 10, "change_interval": [-0.55, -0.05]}
     tables = {"features.relu1": pd.DataFrame({"channel": [0, 1, 2, 3], "accuracy_drop": [0.0, 0.3, 0.1, 0.02],
+                                              "drop_low": [-0.1, 0.1, -0.05, -0.08], "drop_high": [0.1, 0.5, 0.25, 0.12],
                                               "base_accuracy": 0.9})}
     render_ablation(renderer, "tiny", 2, {"classes": CLASSES, "images": 10, "experiments": {"off2": experiment}},
                     tables, pictures)
     page = (tmp_path / "site" / layout.ablation_page("tiny", 2)).read_text()
     assert "Experiment <code>off2</code>: 2 channels off together" in page
+    assert "Accuracy on 10 images 90.00% → <b>60.00%</b>:\n   −30.00 points (95% interval −55.00 to −5.00 points);" in page
+    assert '<td class="num">−30.00 points</td><td class="num muted">−50.00 to −10.00 points</td>' in page  # channel 1
+    assert '<td class="num noise">−10.00 points</td>' in page  # channel 2: its interval includes zero
     assert page.index('href="../features.relu1/channel-1.html">#1') < page.index('href="../features.relu1/channel-2.html">#2')
     gallery = np.asarray(Image.open(tmp_path / "site" / layout.ablation_image("tiny", 2, "off2-flipped")))
     cell = 12 * 4  # 12 px upscaled 4x towards 56 px
@@ -126,8 +131,12 @@ def test_feature_map_pages_show_every_layer_of_every_image(renderer, tmp_path):
     assert "predicted square" in page and "true class ring" in page
     for name in ("1-input", "1-features.relu1", "1-classifier.fc1_relu"):
         assert (tmp_path / "site" / layout.feature_maps_image("tiny", 2, name)).is_file()
+    channel_pages = {f"../{layer}/channel-{c}.html" for layer, n in (("features.relu1", 4), ("classifier.fc1_relu", 6))
+                     for c in range(n)}
+    assert 'title="channel 3: max ' in page and 'href="../features.relu1/channel-3.html"' in page
     assert missing_targets(tmp_path / "site") <= {"../../index.html", "../../../../index.html",
-                                                  "../features.relu1/index.html", "../classifier.fc1_relu/index.html"}
+                                                  "../features.relu1/index.html", "../classifier.fc1_relu/index.html",
+                                                  *channel_pages}
 
 
 def test_analysis_pages_from_small_arrays(renderer, tmp_path):
@@ -148,8 +157,8 @@ def test_analysis_pages_from_small_arrays(renderer, tmp_path):
                                for t in ("translation", "rotation", "scale") for v in (0, 1) for i in (0, 1)])
     strips = {t: np.zeros((2, 2, 1, 12, 12), np.uint8) for t in ("translation", "rotation", "scale")}
     strips.update(first_layer=np.array("features.relu1"), top_layer=np.array("classifier.fc1_relu"))
-    render_analyses(renderer, "tiny", 2, occlusion, pictures([4, 7]), table, meta, pictures([0, 3]), invariance, strips,
-                    CLASSES, ["features.relu1"])
+    render_analyses(renderer, "tiny", 2, CLASSES, ["features.relu1"], (occlusion, pictures([4, 7])),
+                    (table, meta, pictures([0, 3])), (invariance, strips))
     summary_page = (tmp_path / "site" / layout.analysis_page("tiny", 2, "occlusion")).read_text()
     assert summary_page.index('href="occlusion-4.html"') < summary_page.index('href="occlusion-7.html"')  # larger drop first
     image_page = (tmp_path / "site" / layout.analysis_page("tiny", 2, "occlusion", 4)).read_text()

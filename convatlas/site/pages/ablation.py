@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import layout
+from ...analyses.paired import within_noise
 from ..images import SMALL, display_factor, picture_row, save_png
 from ..plots import confusion_difference
 from ..render import Renderer
@@ -38,8 +39,9 @@ def render_ablation(
             cell = images.shape[-1] * display_factor(images.shape[-1], SMALL)
             save_png(picture_row(list(images), SMALL, GALLERY_GAP),
                      renderer.path(layout.ablation_image(model, epoch, f"{name}-flipped")))
+        low, high = result["change_interval"]
         rows.append({
-            "name": name, "result": result, "cell": cell,
+            "name": name, "result": result, "cell": cell, "low": low, "high": high, "noise": bool(within_noise(low, high)),
             "flipped": [{**f, "offset": i * (cell + GALLERY_GAP)} for i, f in enumerate(flipped)],
             "layers": [{"layer": layer, "channels": channels} for layer, channels in result["channels"].items()],
             "count": sum(len(c) for c in result["channels"].values()),
@@ -49,7 +51,10 @@ def render_ablation(
     strongest = []
     for layer, table in layer_tables.items():
         table = table.sort_values("accuracy_drop", ascending=False).head(STRONGEST)
-        strongest.append({"layer": layer, "rows": table[["channel", "accuracy_drop"]].to_dict("records"),
+        rows_shown = [{"channel": int(r.channel), "change": -float(r.accuracy_drop), "low": -float(r.drop_high),
+                       "high": -float(r.drop_low), "noise": bool(within_noise(-r.drop_high, -r.drop_low))}
+                      for r in table.itertuples()]
+        strongest.append({"layer": layer, "rows": rows_shown,
                           "base": float(table["base_accuracy"].iloc[0]) if len(table) else float("nan")})
     renderer.render("ablation.html", layout.ablation_page(model, epoch), model=model, epoch=epoch,
                     experiments=rows, strongest=strongest, images=experiments["images"], classes=classes)

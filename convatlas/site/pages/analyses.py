@@ -1,6 +1,8 @@
 """Pages of the occlusion, correspondence and invariance analyses of one (model, epoch)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from typing import Any
 
 import numpy as np
@@ -104,15 +106,19 @@ def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, 
                     first_layer=first, top_layer=top, images=sorted(set(table["image"].tolist())))
 
 
-def render_analyses(renderer: Renderer, model: str, epoch: int, occlusion: dict[str, np.ndarray],
-                    occlusion_pictures: np.ndarray, correspondence_table: pd.DataFrame,
-                    correspondence_meta: dict[str, Any], correspondence_pictures: np.ndarray,
-                    invariance_table: pd.DataFrame, invariance_strips: dict[str, np.ndarray],
-                    classes: list[str], layer_names) -> None:
-    """Write the occlusion summary and image pages, the correspondence page and the invariance page.
+def render_analyses(renderer: Renderer, model: str, epoch: int, classes: list[str], layer_names: Sequence[str],
+                    occlusion: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
+                    correspondence: tuple[pd.DataFrame, dict[str, Any], np.ndarray] | None = None,
+                    invariance: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = None) -> None:
+    """Write the pages of the analyses given (None: left out of the configuration): the occlusion
+    summary and image pages from ``(maps, pictures)``, the correspondence page from ``(table, meta,
+    pictures)`` and the invariance page from ``(table, strips)``.
 
-    ``*_pictures`` are the uint8 (N, C, H, W) images the analyses used, in their order."""
+    Pictures are the uint8 (N, C, H, W) images the analyses used, in their order."""
     common = {"model": model, "epoch": epoch}
-    _occlusion_pages(renderer, occlusion, occlusion_pictures, classes, common, layer_names)
-    _correspondence_page(renderer, correspondence_table, correspondence_meta, correspondence_pictures, common)
-    _invariance_page(renderer, invariance_table, invariance_strips, common)
+    if occlusion is not None:
+        _occlusion_pages(renderer, *occlusion, classes, common, layer_names)
+    if correspondence is not None:
+        _correspondence_page(renderer, *correspondence, common)
+    if invariance is not None:
+        _invariance_page(renderer, *invariance, common)

@@ -14,15 +14,15 @@ OCCLUDED_SHOWN = 3  # occlusion figures per model
 
 def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame,
                  covered: dict[str, set[int]] | None = None) -> list[dict[str, Any]]:
-    """The first, middle and last spatial analysed layer, each with its most selective live channel
-    among those with projections (``covered``: layer -> channels; None: all)."""
+    """The first, middle and last spatial analysed layer, each with its most selective channel (of
+    those whose selectivity is defined) among those with projections (``covered``: layer -> channels; None: all)."""
     spatial = [layer for layer in layers if len(layer["shape"]) == 3]
     picks = []
     for label, position in (("first", 0), ("middle", len(spatial) // 2), ("last", len(spatial) - 1)):
         if not spatial:
             break
         layer = spatial[position]["name"]
-        rows = stats[(stats.layer == layer) & ~stats.dead].sort_values("selectivity", ascending=False)
+        rows = stats[stats.layer == layer].dropna(subset=["selectivity"]).sort_values("selectivity", ascending=False)
         if covered is not None and layer in covered:
             rows = rows[rows.channel.isin(covered[layer])]
         if len(rows):
@@ -38,9 +38,11 @@ def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataF
     for layer in summary["layers"]:
         rows = stats[stats.layer == layer["name"]]
         layers.append({**layer, "dead": float(rows.dead.mean()) if len(rows) else float("nan"),
-                       "selectivity": float(rows.selectivity[~rows.dead].mean()) if (~rows.dead).any() else float("nan"),
+                       "selectivity": float(rows.selectivity.mean()) if rows.selectivity.notna().any() else None,
+                       "selective": int(rows.selectivity.notna().sum()),  # channels whose selectivity is defined
                        "probe": float(probe.accuracy.get(layer["name"], float("nan")))})
-    return {"name": model, "epoch": epoch, "summary": summary, "layers": layers,
+    probe_images = int(probes["test_images"].iloc[0]) if "test_images" in probes and len(probes) else None
+    return {"name": model, "epoch": epoch, "summary": summary, "layers": layers, "probe_images": probe_images,
             "picks": _depth_picks(summary["layers"], stats, covered), "occluded": occluded[:OCCLUDED_SHOWN]}
 
 
@@ -79,10 +81,12 @@ def render_comparison(
     covered: dict[str, dict[str, set[int]]] | None = None,
 ) -> None:
     """Write ``compare.html`` (and its plots) from each model's summary, channel statistics, linear
-    probes, occluded images and transfer table; with ``probe_sets`` (model -> probe dataset ->
+    probes, occluded images and transfer table (the last three may be empty: sections left out); with ``probe_sets`` (model -> probe dataset ->
     channel statistics, None for the model's own), which dataset excites each channel most; the
     picks at corresponding depths are among the channels with projections (``covered``)."""
-    cards = [_model_card(m, epochs[m], summaries[m], stats[m], probes[m], occluded[m], (covered or {}).get(m))
+    no_probes = pd.DataFrame({"layer": pd.Series(dtype=str), "accuracy": pd.Series(dtype=float)})
+    cards = [_model_card(m, epochs[m], summaries[m], stats[m], probes.get(m, no_probes), occluded.get(m, []),
+                         (covered or {}).get(m))
              for m in summaries]
     plots = {}
     if transfers:
@@ -97,4 +101,5 @@ def render_comparison(
                   for model, sets in (probe_sets or {}).items()}
     renderer.render("compare.html", layout.compare_page(), cards=cards, plots=plots,
                     transfer_rows=_transfer_rows(transfers), source=source, excitation=excitation,
-                    cards_by_name={c["name"]: c for c in cards})
+                    cards_by_name={c["name"]: c for c in cards}, has_probes=bool(probes),
+                    has_occlusion=any(c["occluded"] for c in cards))

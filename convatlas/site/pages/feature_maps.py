@@ -11,7 +11,9 @@ from ..render import Renderer
 
 COLUMNS = 16  # maps per row of a spatial layer's mosaic
 VECTOR_COLUMNS = 32  # units per row of a vector layer's mosaic
-TILE = 32  # px a map is upscaled towards
+TILE = 40  # px a map is upscaled towards (by a whole factor)
+THUMB = 56  # px an input thumbnail is upscaled towards (by a whole factor)
+GAP = 1
 MOSAIC_BACKGROUND = (90, 90, 110)
 
 
@@ -24,8 +26,20 @@ def map_mosaic(maps: np.ndarray, tile: int = TILE) -> np.ndarray:
     scaled = np.clip(maps / top, 0, 1) if top > 0 else np.zeros_like(maps)
     factor = display_factor(max(maps.shape[1:]), tile)
     cells = [upscale(to_rgb(float_to_uint8(m)[None]), factor) for m in scaled]
-    columns = COLUMNS if maps.shape[1] > 1 else VECTOR_COLUMNS
-    return grid(cells, min(columns, len(cells)), gap=1, background=MOSAIC_BACKGROUND)
+    return grid(cells, min(mosaic_columns(maps), len(cells)), gap=GAP, background=MOSAIC_BACKGROUND)
+
+
+def mosaic_columns(maps: np.ndarray) -> int:
+    return COLUMNS if maps.ndim > 1 and maps.shape[1] > 1 else VECTOR_COLUMNS
+
+
+def map_cells(maps: np.ndarray, tile: int = TILE) -> list[dict[str, Any]]:
+    """Where each channel's cell lies in :func:`map_mosaic`'s image, with the channel's largest value."""
+    flat = maps.reshape(len(maps), -1)
+    size = (maps.shape[1] if maps.ndim > 1 else 1) * display_factor(max(maps.shape[1:]) if maps.ndim > 1 else 1, tile)
+    columns = min(mosaic_columns(maps), len(maps))
+    return [{"channel": c, "x": (c % columns) * (size + GAP), "y": (c // columns) * (size + GAP), "size": size,
+             "max": float(flat[c].max())} for c in range(len(maps))]
 
 
 def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: dict[str, np.ndarray],
@@ -36,16 +50,20 @@ def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: dict[s
     ``map <layer>``, one array (N, ...) per layer; ``layers`` the layers' entries of ``layers.json``."""
     images = maps["images"]
     factor = display_factor(images.shape[-1], LARGE)
-    entries = []
+    thumb = display_factor(images.shape[-1], THUMB)
+    entries, cells = [], {}
     for i in range(len(images)):
         save_png(upscale(to_rgb(images[i]), factor), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-input")))
+        save_png(upscale(to_rgb(images[i]), thumb), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-thumb")))
         for layer in layers:
-            save_png(map_mosaic(maps[f"map {layer['name']}"][i]),
-                     renderer.path(layout.feature_maps_image(model, epoch, f"{i}-{layer['name']}")))
+            layer_maps = maps[f"map {layer['name']}"][i]
+            save_png(map_mosaic(layer_maps), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-{layer['name']}")))
+            cells[i, layer["name"]] = map_cells(layer_maps)
         entries.append({"image": i, "label": classes[int(maps["labels"][i])],
                         "predicted": classes[int(maps["predicted"][i])]})
-    shown = [{"name": layer["name"], "shape": layer["shape"], "kind": layer["kind"]} for layer in layers]
     for entry in entries:
+        shown = [{"name": layer["name"], "shape": layer["shape"], "kind": layer["kind"],
+                  "cells": cells[entry["image"], layer["name"]]} for layer in layers]
         renderer.render("feature_maps.html", layout.feature_maps_page(model, epoch, entry["image"]), model=model,
                         epoch=epoch, entry=entry, entries=entries, layers=shown)
     renderer.render("feature_maps.html", layout.feature_maps_page(model, epoch), model=model, epoch=epoch,

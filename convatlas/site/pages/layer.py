@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...analyses.paired import within_noise
+from ...analyses.responses import min_active_images
 from ...analyses.selection import spread
 from ...core.geometry import Axis, ReceptiveField
 from .. import layout
@@ -23,6 +25,7 @@ from ..images import (
     SMALL, THUMB, display_factor, pixels, stretched, draw_box, float_to_uint8, grid, receptive_patch, resize_nearest, save_png,
     signed_to_rgb, to_rgb, upscale,
 )
+from ..histogram import histogram_chart
 from ..render import Renderer
 
 SPRITE_COLUMNS = 32
@@ -132,9 +135,13 @@ def _filter_images(weights: np.ndarray) -> list[np.ndarray]:
 
 
 def _ablation_effect(row: pd.Series, classes: Sequence[str]) -> dict[str, Any]:
-    """Accuracy with the channel switched off, overall and per class, against the unablated model."""
+    """Accuracy with the channel switched off, overall (with the 95% interval of the change and the
+    number of images) and per class, against the unablated model."""
     base = float(row["base_accuracy"])
+    low, high = -float(row["drop_high"]), -float(row["drop_low"])  # of the change, ablated - base
     return {"accuracy": float(row["accuracy"]), "drop": float(row["accuracy_drop"]), "base": base,
+            "change": -float(row["accuracy_drop"]), "low": low, "high": high, "noise": bool(within_noise(low, high)),
+            "images": int(row["images"]), "lost": int(row["lost"]), "gained": int(row["gained"]),
             "classes": [{"name": c, "accuracy": float(row[f"class_{i}"]), "base": float(row[f"base_class_{i}"])}
                         for i, c in enumerate(classes)]}
 
@@ -142,16 +149,22 @@ def _ablation_effect(row: pd.Series, classes: Sequence[str]) -> dict[str, Any]:
 def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, Any]:
     means = [float(info[f"class_mean_{i}"]) for i in range(len(classes))]
     top_mean = max([m for m in means if m == m] + [1e-12])
+    selectivity = float(info["selectivity"])
     return {
         "channel": int(channel), "max": float(info["max"]), "mean": float(info["mean"]),
-        "fraction_positive": float(info["fraction_positive"]), "selectivity": float(info["selectivity"]),
+        "fraction_positive": float(info["fraction_positive"]), "active_fraction": float(info["active_fraction"]),
+        "selectivity": selectivity if selectivity == selectivity else None,  # None: fires on too few images
         "dead": bool(info["dead"]), "top_class": "" if info["dead"] else classes[int(info["top_class"])], "ablation": None,
         "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB,
-        "class_bars": [] if info["dead"] else [{"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)}
-                                               for c, m in zip(classes, means, strict=True) if m == m],  # classes with images only
+        "class_bars": [] if info["dead"] else sorted(
+            ({"name": c, "mean": m, "percent": max(0.0, 100 * m / top_mean)}
+             for c, m in zip(classes, means, strict=True) if m == m),  # classes with images only
+            key=lambda bar: -bar["mean"])[:CLASS_BARS],
+        "histogram": histogram_chart(info["histogram"]) if "histogram" in info else None,
     }
 
 
+CLASS_BARS = 20  # the classes a channel page lists, strongest first
 NEARLY_DEAD = 0.01  # a channel whose largest activation is below this fraction of its layer's largest
 
 
@@ -337,7 +350,8 @@ class _LayerWriter:
                 "channel.html", layout.channel_page(page.model, page.epoch, page.layer, channel),
                 **{**common, "methods": common["methods"] if covered else [],
                    "evolution_epochs": common["evolution_epochs"] if covered else []},
-                channel=card, tops=tops, probes=probes, own={"name": page.dataset, "images": page.probe_images},
+                channel=card, tops=tops, probes=probes, own={"name": page.dataset, "images": page.probe_images,
+                                                          "min_active": min_active_images(page.probe_images)},
                 has_filter=self.filters is not None,
                 maximised=self.maximised if channel in self.maximised_row and not card["dead"] else [],
                 previous_channel=channel - 1 if channel > 0 else None,
@@ -352,6 +366,8 @@ class _LayerWriter:
             evolution=[live[i] for i in spread(len(live), page.evolution_channels)] if page.evolution else [],
             covered=self.covered if len(self.covered) < channels else None,
             has_filters=self.filters is not None, has_ablation=page.ablation is not None,
+            min_active=min_active_images(page.probe_images), probe_images=page.probe_images,
+            ablation_images=int(page.ablation["images"].iloc[0]) if page.ablation is not None and len(page.ablation) else None,
             has_maximised=bool(self.maximised), mosaic_columns=min(MOSAIC_COLUMNS, len(self.maximised_row) or 1),
             probe_sets=self.probe_sets(cards),
         )
