@@ -209,13 +209,15 @@ def to_pixels(images: torch.Tensor, meta: dict) -> np.ndarray:
 
 def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequence[int], block: dict,
                       start: torch.Tensor | None = None, top1: torch.Tensor | None = None,
-                      batch_size: int = 256) -> dict[str, np.ndarray]:
+                      batch_size: int = 256, reference: torch.Tensor | None = None) -> dict[str, np.ndarray]:
     """One image per channel in ``channels`` of ``layer``, optimised together in batches.
 
     From seeded noise, or from ``start`` (one normalised photo, (1, C, H, W)); with ``top1`` (the
     normalised top-1 dataset image of every channel of the layer) also an edit of it kept close to
     it. Returns [0, 1] pixels ``noise`` (and ``top1``), the objective ``before`` and ``after``, in
-    the order of ``channels``, and ``channels``.
+    the order of ``channels``, and ``channels``; with ``reference`` (the normalised top-1 dataset
+    image of every channel of the layer), the objective on it as ``reference``, the check of
+    whether the optimised image excites the channel more than the best dataset image does.
     """
     size = meta["image_size"]
     shape = (meta["in_channels"], size, size)
@@ -225,6 +227,8 @@ def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequen
     results: dict[str, list] = {"noise": [], "before": [], "after": []}
     if top1 is not None:
         results["top1"] = []
+    if reference is not None:
+        results["reference"] = []
     channels = list(channels)
     for first in range(0, len(channels), batch_size):
         chosen = torch.as_tensor(channels[first:first + batch_size], dtype=torch.long)
@@ -237,6 +241,8 @@ def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequen
         with torch.no_grad():
             results["before"].append(objective(begin).cpu())
             results["after"].append(objective(images).cpu())
+            if reference is not None:
+                results["reference"].append(objective(reference[chosen].to(device)).cpu())
         results["noise"].append(to_pixels(images, meta))
         if top1 is not None:
             edit = maximise_settings(block, size, steps=block["from_top1"]["steps"],

@@ -38,7 +38,7 @@ def class_choice(classes: int, predictions) -> list[int] | None:
 
 def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
     """One image per channel of a layer (from noise or a photo, and from its top-1 image), as .npz of
-    [0, 1] pixels with the objective before and after."""
+    [0, 1] pixels with the objective before and after, and on the channel's top-1 dataset image."""
     import torch
 
     from ..analyses.maximise import maximise_channels
@@ -50,13 +50,11 @@ def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
     channels = subject.selected_channels(params.layer, params.channels)
     start = subject.normalise(_photo(block["photo"], subject.input_shape)) if block["start"] == "photo" else None
-    top1 = None
-    if block["from_top1"]:
-        index = read_parquet(inputs.index)
-        rows = index[(index.layer == params.layer) & (index["rank"] == 0)].sort_values("channel")
-        top1 = subject.normalise(subject.images.images(torch.as_tensor(rows.image.to_numpy(copy=True))))
+    index = read_parquet(inputs.index)
+    rows = index[(index.layer == params.layer) & (index["rank"] == 0)].sort_values("channel")
+    top1 = subject.normalise(subject.images.images(torch.as_tensor(rows.image.to_numpy(copy=True))))
     write_npz(outputs.images, maximise_channels(subject.model, subject.meta, params.layer, channels, block, start,
-                                                top1, params.batch_size))
+                                                top1 if block["from_top1"] else None, params.batch_size, reference=top1))
 
 
 def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:

@@ -48,18 +48,21 @@ def test_edge_penalty_equals_a_direct_scharr_computation():
     assert torch.allclose(edge_penalty(images), torch.tensor(expected, dtype=torch.float64))
 
 
-def test_target_channel_activation_rises():
+@pytest.mark.parametrize("fourier", [False, True])
+def test_target_channel_activation_rises(fourier):
     model = tiny()
     channels = torch.tensor([0, 2, 5])
     objective = channel_objective(model, "features.relu2", channels, (1, 16, 16))
     start = noise_start(3, (1, 16, 16), [0, 2, 5], maximise_settings())
-    settings = maximise_settings(steps=40, octaves=1, step_size=0.05, colour=0.0, edge=0.0, jitter=0, rotate=0, scale=0)
+    settings = maximise_settings(steps=40 if not fourier else 120, octaves=1, step_size=0.05, colour=0.0, edge=0.0,
+                                 jitter=0, rotate=0, scale=0, fourier=fourier)
     with torch.no_grad():
         before = objective(start)
     after_images = optimise(objective, start, [0, 2, 5], settings, BOUNDS)
     with torch.no_grad():
         after = objective(after_images)
-    assert after[0] > 2 * before[0] and after[2] > 2 * before[2]
+    rise = 1.5 if fourier else 2  # a step in the spectrum moves the image less on this 16 px net
+    assert after[0] > rise * before[0] and after[2] > rise * before[2]
     # channel 2 starts dead (no positive unit): the redirected ReLU still moves its pre-activation up
     with torch.no_grad():
         pre = lambda x: model.features.conv2(model.features.pool1(model.features.relu1(model.features.conv1(x))))[:, 2].mean()

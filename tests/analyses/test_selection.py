@@ -61,3 +61,20 @@ def test_occlusion_and_jitter_scale_with_the_image():
     assert resolved_occlusion({"windows": [4], "stride": 3}, 224) == {"windows": [4], "stride": 3}
     assert maximise_settings(side=28).jitter == 1 and maximise_settings(side=224).jitter == 8
     assert maximise_settings({"jitter": 2}, side=224).jitter == 2
+
+
+def test_the_reference_value_is_the_channel_mean_activation_on_its_top1_image(tied_zf):
+    from convatlas.analyses.maximise import maximise_channels
+
+    meta = {"image_size": 16, "in_channels": 1, "mean": [0.3], "std": [0.3]}
+    torch.manual_seed(0)
+    reference = torch.randn(6, 1, 16, 16)
+    got = maximise_channels(tied_zf, meta, "features.relu2", [1, 4], {"steps": 2, "octaves": 1, "from_top1": None},
+                            reference=reference)
+    stored = []
+    handle = tied_zf.features.relu2.register_forward_hook(lambda m, i, o: stored.append(o.detach().clone()))
+    with torch.no_grad():
+        tied_zf(reference)
+    handle.remove()
+    want = stored[0].mean(dim=(2, 3))[[1, 4], [1, 4]]
+    assert torch.allclose(torch.as_tensor(got["reference"]), want, atol=1e-5)

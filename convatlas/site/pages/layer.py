@@ -307,6 +307,24 @@ class _LayerWriter:
             save_png(upscale(shown, g.context_factor), self.image_path(f"{channel}-max-{kind}"))
         return tops, patches[0]
 
+    def reached(self, channel: int) -> dict[str, float] | None:
+        """The channel's mean activation on its optimised image and on its top-1 dataset image."""
+        maximised, row = self.page.maximised, self.maximised_row.get(channel)
+        if maximised is None or row is None or "reference" not in maximised:
+            return None
+        after, reference = float(maximised["after"][row]), float(maximised["reference"][row])
+        return {"after": after, "reference": reference, "ratio": after / reference if reference > 0 else None}
+
+    def reach_summary(self) -> dict[str, Any] | None:
+        """Over the live channels with a maximised image: how many it excites more than their top-1
+        dataset image, and the median ratio of the two mean activations."""
+        dead = set(self.stats.channel[self.stats.dead].tolist())
+        ratios = [r["ratio"] for c in self.maximised_row if c not in dead
+                  for r in [self.reached(c)] if r is not None and r["ratio"] is not None]
+        if not ratios:
+            return None
+        return {"channels": len(ratios), "beyond": sum(r > 1 for r in ratios), "median": float(np.median(ratios))}
+
     def layer_images(self, thumbs: list[np.ndarray]) -> None:
         """The sprite sheet of card thumbnails, the filter mosaic and the maximised mosaic."""
         page, g = self.page, self.geometry
@@ -354,6 +372,7 @@ class _LayerWriter:
                                                           "min_active": min_active_images(page.probe_images)},
                 has_filter=self.filters is not None,
                 maximised=self.maximised if channel in self.maximised_row and not card["dead"] else [],
+                reached=self.reached(channel),
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
         self.layer_images(thumbs)
@@ -368,7 +387,7 @@ class _LayerWriter:
             has_filters=self.filters is not None, has_ablation=page.ablation is not None,
             min_active=min_active_images(page.probe_images), probe_images=page.probe_images,
             ablation_images=int(page.ablation["images"].iloc[0]) if page.ablation is not None and len(page.ablation) else None,
-            has_maximised=bool(self.maximised), mosaic_columns=min(MOSAIC_COLUMNS, len(self.maximised_row) or 1),
+            has_maximised=bool(self.maximised), reach=self.reach_summary(), mosaic_columns=min(MOSAIC_COLUMNS, len(self.maximised_row) or 1),
             probe_sets=self.probe_sets(cards),
         )
 
