@@ -59,6 +59,8 @@ def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
     model, meta = load_checkpoint(state_dir / f"epoch-{settings['epochs']}.pt", device)
     table = transfer_table(model, meta, train.select_classes(target), test.select_classes(target), settings,
                            model_config["arch"], model_config["params"])
+    table["source_classes"] = ", ".join(train.classes[c] for c in source)
+    table["target_classes"] = ", ".join(train.classes[c] for c in target)
     write_parquet(table, outputs.table)
 
 

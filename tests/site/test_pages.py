@@ -98,11 +98,14 @@ def test_comparison_page_with_transfer_tabulates_mean_and_spread(renderer, tmp_p
     probes = pd.DataFrame({"layer": ["features.relu1"], "features": [4], "train_accuracy": [0.5], "accuracy": [0.4]})
     transfer = pd.DataFrame({"method": ["transfer", "scratch"] * 4, "shots": [1, 1, 1, 1, 5, 5, 5, 5],
                              "draw": [0, 0, 1, 1, 0, 0, 1, 1], "accuracy": [0.5, 0.4, 0.7, 0.4, 0.8, 0.6, 0.8, 0.8],
-                             "source_accuracy": 0.9})
+                             "source_accuracy": 0.9, "test_images": 200, "source_classes": "disc, square",
+                             "target_classes": "hstripes, vstripes"})
     render_comparison(renderer, {"tiny": 2}, {"tiny": summary()}, {"tiny": stats_table()}, {"tiny": probes},
                       {"tiny": [0]}, {"tiny": transfer})
     page = (tmp_path / "site" / layout.compare_page()).read_text()
-    assert "Transfer to new classes" in page and "tiny: 90.0% on them" in page
+    assert "Transfer to new classes" in page and "tiny: 90.0% test accuracy on them" in page
+    assert "source classes (disc, square)" in page and "per new class (hstripes, vstripes)" in page
+    assert "Accuracy on 200 test images of the new classes" in page
     assert '<td class="num">1</td><td class="num">60.0% ± 14.1%</td><td class="num">40.0% ± 0.0%</td>' in page
 
 

@@ -97,9 +97,13 @@ def render_comparison(
         plots["probe"] = layout.compare_image("probe")
         probe_figure(measured, renderer.path(plots["probe"]))
     source = {m: float(table.source_accuracy.iloc[0]) for m, table in transfers.items()}
+    first = next(iter(transfers.values()), None)
+    transfer_classes = ({"source": str(first.source_classes.iloc[0]), "target": str(first.target_classes.iloc[0]),
+                         "images": int(first.test_images.iloc[0])}
+                        if first is not None and "target_classes" in first else None)
     excitation = {model: excited_most({name: stats[model] if table is None else table for name, table in sets.items()})
                   for model, sets in (probe_sets or {}).items()}
     renderer.render("compare.html", layout.compare_page(), cards=cards, plots=plots,
-                    transfer_rows=_transfer_rows(transfers), source=source, excitation=excitation,
+                    transfer_rows=_transfer_rows(transfers), source=source, transfer_classes=transfer_classes, excitation=excitation,
                     cards_by_name={c["name"]: c for c in cards}, has_probes=bool(probes),
                     has_occlusion=any(c["occluded"] for c in cards))
