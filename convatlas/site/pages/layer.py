@@ -30,7 +30,7 @@ from ..render import Renderer
 
 SPRITE_COLUMNS = 32
 GAP = 2
-CARD_TEXT_WIDTH = 78  # px beside a card's thumbnail
+CARD_TEXT_WIDTH = 106  # px beside a card's thumbnail ("off: −0.1 points" fits)
 MOSAIC_COLUMNS = 16
 PROJECTION_TITLES = {
     "deconvnet": "deconvnet projections",
