@@ -69,6 +69,8 @@ class LayerAccumulator:
         self.active = torch.zeros(c, dtype=torch.long)  # images with a positive response
         self.histogram = torch.zeros((c, HISTOGRAM_BINS), dtype=torch.long)
         self.images_seen = 0
+        self.low_values = torch.empty((c, 0))  # the k lowest scores, ascending, and their images
+        self.low_images = torch.empty((c, 0), dtype=torch.long)
 
     def update(self, activations: torch.Tensor, image_indices: torch.Tensor, labels: torch.Tensor) -> None:
         """Fold one batch (N, C, H, W) or (N, C) of activations into the running state."""
@@ -90,6 +92,15 @@ class LayerAccumulator:
         self.histogram += count_responses(scores)
         self.images_seen += n
         self._merge(scores.T, flat, width, image_indices.cpu())
+        self._merge_lowest(scores.T, image_indices.cpu())
+
+    def _merge_lowest(self, scores: torch.Tensor, image_indices: torch.Tensor) -> None:
+        """Keep the k lowest scores (C, N) per channel; a stable ascending sort over [kept, batch]
+        breaks ties by the lower image index."""
+        values = torch.cat([self.low_values, scores], dim=1)
+        images = torch.cat([self.low_images, image_indices.expand(self.channels, -1)], dim=1)
+        order = torch.sort(values, dim=1, stable=True).indices[:, : self.k]
+        self.low_values, self.low_images = values.gather(1, order), images.gather(1, order)
 
     def _merge(self, scores: torch.Tensor, flat: torch.Tensor, width: int, image_indices: torch.Tensor) -> None:
         """Merge a batch's scores (C, N) into the kept top-k.
@@ -164,6 +175,8 @@ def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) 
     for i in range(len(class_names)):
         stats[f"class_mean_{i}"] = means[i]
     stats["histogram"] = list(acc.histogram.numpy())
+    stats["lowest_values"] = list(acc.low_values.numpy().astype(np.float32))  # ascending
+    stats["lowest_images"] = list(acc.low_images.numpy().astype(np.int64))
     return index, stats
 
 

@@ -45,7 +45,8 @@ def brute_force(model, layer_names, images, k, ranking, mean, std):
             stats[(name, ch)] = dict(
                 mean=flat[:, ch].mean(), fraction_positive=(flat[:, ch] > 0).mean(), max=flat[:, ch].max(),
                 selectivity=selectivity, active_fraction=fires / n, dead=flat[:, ch].max() <= 0, class_means=class_means,
-                histogram=np.bincount(bins, minlength=len(HISTOGRAM_EDGES) + 2))
+                histogram=np.bincount(bins, minlength=len(HISTOGRAM_EDGES) + 2),
+                lowest=sorted(range(n), key=lambda i: (score[i, ch], i))[:k], scores=score[:, ch])
     return rows, stats
 
 
@@ -72,6 +73,9 @@ def test_index_equals_brute_force(ranking, batch_size, tied_zf, tied_probe, tied
         for key in ("mean", "fraction_positive", "max", "selectivity", "active_fraction"):
             assert row[key] == pytest.approx(want[key], rel=1e-5, abs=1e-7, nan_ok=True), (name, ch, key)
         assert row["histogram"].tolist() == want["histogram"].tolist(), (name, ch)
+        lowest = want["lowest"]
+        assert row["lowest_images"].tolist() == lowest, (name, ch)
+        np.testing.assert_allclose(row["lowest_values"], [want["scores"][i] for i in lowest], rtol=1e-5, atol=1e-6)
         assert bool(row["dead"]) == bool(want["dead"])
         np.testing.assert_allclose([row[f"class_mean_{i}"] for i in range(4)], want["class_means"], rtol=1e-5, atol=1e-7)
     dead = stats[(stats.layer == "features.relu1") & (stats.channel == 2)].iloc[0]

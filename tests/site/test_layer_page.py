@@ -193,3 +193,29 @@ def test_a_dead_channel_shows_no_fake_top_images(tmp_path, tied_zf, tied_probe, 
     mosaic = np.asarray(Image.open(folder / "img/maximised.png"))
     cell = mosaic.shape[1] // 5
     assert (mosaic[:, 2 * cell + 2: 3 * cell - 2] == 128).all()  # the dead channel's optimised image is a grey cell
+
+
+def test_least_activating_images_only_where_the_ranking_allows(tmp_path, tied_zf, tied_probe, pictures_of,
+                                                                tied_normalisation, repo):
+    mean, std = tied_normalisation
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
+    shown = tied = 0
+    for layer in (layers[0], layers[-1]):  # features.relu1 and classifier.fc1_relu
+        page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
+                         pictures_of(tied_probe), tied_probe.classes, {}, dataset="shapes", probe_images=len(tied_probe))
+        render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
+        folder = tmp_path / f"site/models/tiny/epoch-1/{layer.name}"
+        rows = stats[stats.layer == layer.name].set_index("channel")
+        for channel, row in rows[~rows["dead"]].iterrows():
+            text = (folder / f"channel-{channel}.html").read_text()
+            values = np.asarray(row["lowest_values"])
+            if values.min() == values.max():  # e.g. a ReLU unit silent on many images
+                tied += 1
+                assert "an arbitrary pick among equals" in text and f"{channel}-least.png" not in text
+            else:
+                shown += 1
+                assert f"{channel}-least.png" in text and (folder / f"img/{channel}-least.png").is_file()
+                for value, image in zip(values, row["lowest_images"], strict=True):
+                    assert f"{value:.3g} · image {image}<" in text
+    assert shown and tied  # both cases occur here

@@ -194,7 +194,8 @@ class _Source:
     def __init__(self, layer: str, index: pd.DataFrame, stats: pd.DataFrame, predictions: pd.DataFrame, pictures: Any):
         self.index = index[index.layer == layer].sort_values(["channel", "rank"])
         self.stats = stats[stats.layer == layer].sort_values("channel").reset_index(drop=True)
-        needed = np.unique(self.index["image"].to_numpy())
+        lowest = [np.asarray(v) for v in self.stats["lowest_images"]] if "lowest_images" in self.stats else []
+        needed = np.unique(np.concatenate([self.index["image"].to_numpy(), *lowest]).astype(np.int64))
         self.pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in pictures.images(needed)), strict=True))
         by_image = predictions.set_index("image")
         self.label, self.predicted = by_image["label"], by_image["predicted"]
@@ -307,6 +308,22 @@ class _LayerWriter:
             save_png(upscale(shown, g.context_factor), self.image_path(f"{channel}-max-{kind}"))
         return tops, patches[0]
 
+    def least(self, channel: int) -> dict[str, Any] | None:
+        """The images the channel responds to least, written as one grid, where the ranking allows:
+        not when they all tie (a ReLU channel silent on many images has no least-activating ones)."""
+        info = self.stats.iloc[channel]
+        if "lowest_values" not in info or len(info["lowest_values"]) == 0:
+            return None
+        values, images = np.asarray(info["lowest_values"]), np.asarray(info["lowest_images"])
+        if values.min() == values.max():
+            return {"tied": float(values[0]), "silent": int(np.asarray(info["histogram"])[0]) if "histogram" in info else None}
+        g = self.geometry
+        save_png(grid([upscale(self.own.pictures[int(i)], g.context_factor) for i in images], g.columns, GAP),
+                 self.image_path(f"{channel}-least"))
+        return {"tied": None, "entries": [
+            {"value": float(v), "image": int(i), "label": self.classes[int(self.own.label[int(i)])],
+             "offset": g.offset(rank, context=True)} for rank, (v, i) in enumerate(zip(values, images, strict=True))]}
+
     def reached(self, channel: int) -> dict[str, float] | None:
         """The channel's mean activation on its optimised image and on its top-1 dataset image."""
         maximised, row = self.page.maximised, self.maximised_row.get(channel)
@@ -372,7 +389,7 @@ class _LayerWriter:
                                                           "min_active": min_active_images(page.probe_images)},
                 has_filter=self.filters is not None,
                 maximised=self.maximised if channel in self.maximised_row and not card["dead"] else [],
-                reached=self.reached(channel),
+                reached=self.reached(channel), least=None if card["dead"] else self.least(channel),
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
         self.layer_images(thumbs)
