@@ -125,6 +125,34 @@ def test_overview_pages_link_every_model_and_show_variants(renderer, tmp_path):
     assert missing and all("epoch-" in target or target == "compare.html" for target in missing)
 
 
+@pytest.mark.parametrize("left_out", ["maximise", "occlusion", "ablation", "feature_maps", "all"])
+def test_model_page_omits_the_sections_left_out(renderer, tmp_path, left_out):
+    for name in ("curves", "per_class") if left_out in ("maximise", "all") else ("curves", "per_class", "classes"):
+        Image.new("RGB", (4, 4)).save(renderer.path(layout.model_image("tiny", name)).parent.mkdir(parents=True, exist_ok=True)
+                                       or renderer.path(layout.model_image("tiny", name)))
+    sections = renderer.env.globals["sections"]
+    off = list(sections) if left_out == "all" else [left_out]
+    renderer.env.globals["sections"] = {**sections, **dict.fromkeys(off, False)}
+    render_overview(renderer, [summary()], {"tiny": [2]}, {})
+    model = (tmp_path / "site" / layout.model_page("tiny")).read_text()
+    present = {"maximise": "Class images" in model, "feature_maps": "Feature maps" in model,
+               "occlusion": "occlusion sensitivity" in model, "ablation": 'href="epoch-2/ablation/index.html"' in model}
+    for name, shown in present.items():
+        assert shown == (name not in off), name
+    assert ("What the network depends on" in model) == (left_out != "all")
+    assert all("epoch-" in t or t == "compare.html" for t in missing_targets(tmp_path / "site"))  # pages other jobs write
+
+
+def test_analysis_pages_render_only_the_analyses_given(renderer, tmp_path):
+    invariance = pd.DataFrame([{"transform": "rotation", "value": v, "image": 0, "first_distance": 0.1, "top_distance": 0.2,
+                                "probability": 0.5, "label": "disc"} for v in (0, 90)])
+    strips = {"rotation": np.zeros((2, 1, 1, 12, 12), np.uint8), "first_layer": np.array("features.relu1"),
+              "top_layer": np.array("classifier.fc1_relu")}
+    render_analyses(renderer, "tiny", 2, CLASSES, ["features.relu1"], invariance=(invariance, strips))
+    folder = tmp_path / "site" / layout.analyses_dir("tiny", 2)
+    assert sorted(p.name for p in folder.glob("*.html")) == ["invariance.html"]
+
+
 def test_feature_map_pages_show_every_layer_of_every_image(renderer, tmp_path):
     maps = {"images": pictures([0, 1]), "labels": np.array([0, 2]), "predicted": np.array([0, 1]),
             "map features.relu1": np.random.default_rng(0).random((2, 4, 8, 8)).astype(np.float32),
