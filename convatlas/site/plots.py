@@ -141,14 +141,17 @@ def transfer_figure(tables: dict, path) -> None:
     """Accuracy versus images per class, transfer against from scratch, mean and spread over draws."""
     fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
     for model, table in tables.items():
-        for method, style in (("transfer", "o-"), ("scratch", "s--")):
+        for method, style in (("transfer", "o-"), ("random", "^:"), ("scratch", "s--")):
+            if not (table.method == method).any():
+                continue
             rows = table[table.method == method].groupby("shots")["accuracy"]
             mean, low, high = rows.mean(), rows.min(), rows.max()
-            line, = ax.plot(mean.index, mean.values, style, label=f"{model}: {method}")
+            name = {"transfer": "frozen features", "random": "frozen untrained features", "scratch": "trained from scratch"}[method]
+            line, = ax.plot(mean.index, mean.values, style, label=f"{model}: {name}")
             ax.fill_between(mean.index, low.values, high.values, color=line.get_color(), alpha=0.15)
     ax.set_xscale("log")
     ax.set(xlabel="training images per new class", ylabel="test accuracy on the new classes",
-           title="frozen features + new softmax vs. trained from scratch")
+           title="a new softmax on frozen features vs. training from scratch")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     _save(fig, path)

@@ -47,3 +47,17 @@ def test_select_classes_relabels():
     subset = data.select_classes([3, 1])
     assert subset.classes == [classes[3], classes[1]]
     assert set(subset.labels.tolist()) == {0, 1} and len(subset) == int((data.labels == 3).sum() + (data.labels == 1).sum())
+
+
+def test_transfer_accuracy_survives_features_silent_on_the_few_images():
+    """A feature that is 0 on every training image but large on test images must not swamp the rest."""
+    from convatlas.analyses.transfer import transfer_accuracy
+
+    torch.manual_seed(0)
+    labels = torch.arange(3)
+    signal = torch.eye(3, dtype=torch.float64) * 5  # one image per class, separable on features 0-2
+    train_x = torch.cat([signal, torch.zeros(3, 1, dtype=torch.float64)], dim=1)  # feature 3 silent on them
+    test_labels = torch.arange(3).repeat(20)
+    test_x = torch.cat([signal[test_labels] + 0.5 * torch.randn(60, 3, dtype=torch.float64),
+                        torch.rand(60, 1, dtype=torch.float64) * 3], dim=1)  # ... and noisy on the test images
+    assert transfer_accuracy(train_x, labels, test_x, test_labels, 3) > 0.9

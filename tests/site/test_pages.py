@@ -106,7 +106,8 @@ def test_comparison_page_with_transfer_tabulates_mean_and_spread(renderer, tmp_p
     assert "Transfer to new classes" in page and "tiny: 90.0% test accuracy on them" in page
     assert "source classes (disc, square)" in page and "per new class (hstripes, vstripes)" in page
     assert "Accuracy on 200 test images of the new classes" in page
-    assert '<td class="num">1</td><td class="num">60.0% ± 14.1%</td><td class="num">40.0% ± 0.0%</td>' in page
+    assert '<td class="num">1</td><td class="num">60.0% ± 14.1%</td><td class="num">–</td><td class="num">40.0% ± 0.0%</td>' in page
+    assert "over 2 draws" in page
 
 
 def test_overview_pages_link_every_model_and_show_variants(renderer, tmp_path):

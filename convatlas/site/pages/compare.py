@@ -52,9 +52,12 @@ def _transfer_rows(transfers: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
         grouped = table.groupby(["shots", "method"]).accuracy.agg(["mean", "std"]).reset_index()
         for shots, group in grouped.groupby("shots"):
             by = group.set_index("method")
-            rows.append({"model": model, "shots": int(shots),
-                         "transfer": by.loc["transfer", "mean"], "transfer_std": by.loc["transfer", "std"],
-                         "scratch": by.loc["scratch", "mean"], "scratch_std": by.loc["scratch", "std"]})
+            row = {"model": model, "shots": int(shots)}
+            for method in ("transfer", "random", "scratch"):
+                present = method in by.index
+                row[method] = by.loc[method, "mean"] if present else None
+                row[f"{method}_std"] = by.loc[method, "std"] if present else None
+            rows.append(row)
     return rows
 
 
@@ -104,6 +107,7 @@ def render_comparison(
     excitation = {model: excited_most({name: stats[model] if table is None else table for name, table in sets.items()})
                   for model, sets in (probe_sets or {}).items()}
     renderer.render("compare.html", layout.compare_page(), cards=cards, plots=plots,
-                    transfer_rows=_transfer_rows(transfers), source=source, transfer_classes=transfer_classes, excitation=excitation,
+                    transfer_rows=_transfer_rows(transfers), source=source, transfer_classes=transfer_classes,
+                    transfer_draws=int(first.draw.max()) + 1 if first is not None else 0, excitation=excitation,
                     cards_by_name={c["name"]: c for c in cards}, has_probes=bool(probes),
                     has_occlusion=any(c["occluded"] for c in cards))
