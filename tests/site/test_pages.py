@@ -108,6 +108,7 @@ def test_comparison_page_with_transfer_tabulates_mean_and_spread(renderer, tmp_p
     assert "Accuracy on 200 test images of the new classes" in page
     assert '<td class="num">1</td><td class="num">60.0% ± 14.1%</td><td class="num">–</td><td class="num">40.0% ± 0.0%</td>' in page
     assert "over 2 draws" in page
+    assert "tiny: the frozen features beat the untrained ones at 0 and training from scratch at 2 of 2 budgets" in page
 
 
 def test_overview_pages_link_every_model_and_show_variants(renderer, tmp_path):

@@ -46,6 +46,18 @@ def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataF
             "picks": _depth_picks(summary["layers"], stats, covered), "occluded": occluded[:OCCLUDED_SHOWN]}
 
 
+def transfer_reading(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per model, at how many budgets the frozen features beat the untrained ones and training from
+    scratch (means over draws)."""
+    reading: dict[str, dict[str, int]] = {}
+    for row in rows:
+        entry = reading.setdefault(row["model"], {"budgets": 0, "beats_random": 0, "beats_scratch": 0})
+        entry["budgets"] += 1
+        entry["beats_random"] += int(row["random"] is not None and row["transfer"] > row["random"])
+        entry["beats_scratch"] += int(row["transfer"] > row["scratch"])
+    return reading
+
+
 def _transfer_rows(transfers: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     rows = []
     for model, table in transfers.items():
@@ -99,6 +111,7 @@ def render_comparison(
     if measured:  # models without labels have no probes
         plots["probe"] = layout.compare_image("probe")
         probe_figure(measured, renderer.path(plots["probe"]))
+    rows = _transfer_rows(transfers)
     source = {m: float(table.source_accuracy.iloc[0]) for m, table in transfers.items()}
     first = next(iter(transfers.values()), None)
     transfer_classes = ({"source": str(first.source_classes.iloc[0]), "target": str(first.target_classes.iloc[0]),
@@ -107,7 +120,7 @@ def render_comparison(
     excitation = {model: excited_most({name: stats[model] if table is None else table for name, table in sets.items()})
                   for model, sets in (probe_sets or {}).items()}
     renderer.render("compare.html", layout.compare_page(), cards=cards, plots=plots,
-                    transfer_rows=_transfer_rows(transfers), source=source, transfer_classes=transfer_classes,
+                    transfer_rows=rows, reading=transfer_reading(rows), source=source, transfer_classes=transfer_classes,
                     transfer_draws=int(first.draw.max()) + 1 if first is not None else 0, excitation=excitation,
                     cards_by_name={c["name"]: c for c in cards}, has_probes=bool(probes),
                     has_occlusion=any(c["occluded"] for c in cards))
