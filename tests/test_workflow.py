@@ -134,7 +134,7 @@ def test_feature_map_pages(atlas):
     assert sorted(p.name for p in folder.glob("image-*.html")) == [f"image-{i}.html" for i in range(4)]
     page = (folder / "image-1.html").read_text()
     for layer in ("features.relu1", "features.relu2", "classifier.fc1_relu"):
-        assert f'src="img/1-{layer}.png"' in page
+        assert f"url(img/1-{layer}.png)" in page and f'href="../{layer}/channel-0.html" title="channel 0: max ' in page
     assert 'href="epoch-2/feature-maps/index.html"' in (workdir / "site/models/tiny/index.html").read_text()
 
 
