@@ -184,15 +184,16 @@ def attribution_figure(image, occlusion_map, window: int, rows: dict, path, titl
             axes[r, 0].imshow(occlusion_map, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
             axes[r, 0].set_title(f"occlusion ({window} px):\np(true class)")
         axes[r, 1].imshow(maps["saliency"], cmap="gray", interpolation="nearest")
-        axes[r, 1].set_title(f"saliency: {label}")
+        axes[r, 1].set_title("saliency" if r == 0 else "")
+        axes[r, 1].set_ylabel(f"for {label}")  # the class the gradients are of: one label per row
         guided = maps["guided"]
         scale = float(np.abs(guided).max()) or 1.0
         axes[r, 2].imshow(np.clip(0.5 + guided / (2 * scale), 0, 1).squeeze(), cmap="gray" if guided.shape[2] == 1 else None,
                           vmin=0, vmax=1, interpolation="nearest")
-        axes[r, 2].set_title(f"guided backprop: {label}")
+        axes[r, 2].set_title("guided backprop" if r == 0 else "")
         axes[r, 3].imshow(grey, cmap="gray", interpolation="nearest")
         axes[r, 3].imshow(maps["gradcam"], cmap="jet", alpha=0.5, interpolation="bilinear")
-        axes[r, 3].set_title(f"Grad-CAM: {label}")
+        axes[r, 3].set_title("Grad-CAM" if r == 0 else "")
         for ax in axes[r]:
             ax.set_xticks([])
             ax.set_yticks([])
