@@ -45,7 +45,10 @@ def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
         chosen = experiment_channels(spec, stats, layers, name)
         results[name] = run_experiment(subject.model, chosen, images, meta["mean"], meta["std"],
                                        settings["batch_size"], subject.device)
-    write_json(outputs.experiments, {"classes": images.classes, "images": len(images), "experiments": results})
+    kinds = {name: next(key for key in ("channels", "top_selectivity", "random") if key in spec)
+             for name, spec in settings["experiments"].items()}
+    write_json(outputs.experiments, {"classes": images.classes, "images": len(images), "experiments": results,
+                                     "kinds": kinds})
 
 
 def run_variants(inputs: Any, outputs: Any, params: Any) -> None:

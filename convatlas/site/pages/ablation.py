@@ -41,7 +41,7 @@ def render_ablation(
                      renderer.path(layout.ablation_image(model, epoch, f"{name}-flipped")))
         low, high = result["change_interval"]
         rows.append({
-            "name": name, "result": result, "cell": cell, "low": low, "high": high, "noise": bool(within_noise(low, high)),
+            "name": name, "result": result, "cell": cell, "kind": experiments.get("kinds", {}).get(name), "low": low, "high": high, "noise": bool(within_noise(low, high)),
             "flipped": [{**f, "offset": i * (cell + GALLERY_GAP)} for i, f in enumerate(flipped)],
             "layers": [{"layer": layer, "channels": channels} for layer, channels in result["channels"].items()],
             "count": sum(len(c) for c in result["channels"].values()),
