@@ -1,6 +1,11 @@
 """Transfer to new classes (Zeiler & Fergus section 5.2): train on some classes, freeze the
 features, fit only a new softmax on a few images of the other classes, and compare with the same
-architecture trained from scratch on the same few images."""
+architecture trained from scratch on the same few images.
+
+The features are frozen at two depths: the conv features (what the first linear layer receives) and
+the last hidden layer (what the final linear layer receives; Zeiler & Fergus's choice, where the
+source task had 1,000 classes). With a source task of a few classes the last hidden layer
+specialises to tell those apart, and the conv features are the ones that transfer."""
 from __future__ import annotations
 
 import pandas as pd
@@ -26,12 +31,25 @@ def few_shot_indices(labels: torch.Tensor, shots: int, classes: int, seed: int) 
     return torch.cat(chosen)
 
 
+def first_linear(model: nn.Module) -> nn.Linear:
+    """The network's first ``Linear``: it receives the (flattened or pooled) output of the conv stack."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            return module
+    raise ValueError(f"{type(model).__name__} has no Linear layer")
+
+
 @torch.no_grad()
-def classifier_inputs(model: nn.Module, images: ImageSet, mean, std, batch_size: int = 256) -> torch.Tensor:
-    """The frozen features: what the model's final linear layer receives, for every image."""
+def classifier_inputs(model: nn.Module, images: ImageSet, mean, std, batch_size: int = 256,
+                      at: str = "first") -> torch.Tensor:
+    """The frozen features for every image: what the model's first linear layer receives (the conv
+    features) or, with ``at="last"``, what its final linear layer receives (the last hidden layer)."""
+    if at not in ("first", "last"):
+        raise ValueError(f"at must be 'first' or 'last', not {at!r}")
     model.eval()
     captured, chunks = {}, []
-    handle = last_linear(model)[1].register_forward_pre_hook(lambda m, inputs: captured.__setitem__("x", inputs[0]))
+    layer = first_linear(model) if at == "first" else last_linear(model)[1]
+    handle = layer.register_forward_pre_hook(lambda m, inputs: captured.__setitem__("x", inputs[0]))
     try:
         for _, batch, _ in images.batches(batch_size):
             model(normalise(batch, mean, std))
@@ -72,27 +90,29 @@ def scratch_accuracy(arch: str, params: dict, few: ImageSet, test: ImageSet, mea
 
 def transfer_table(model: nn.Module, meta: dict, target_train: ImageSet, target_test: ImageSet,
                    settings: dict, arch: str, params: dict) -> pd.DataFrame:
-    """Few-shot transfer of ``model`` (trained on the source classes) to the target classes against
-    ``arch`` trained from scratch on the same images, and against the frozen features of ``arch``
-    untrained (``random``: what the source training adds): one row per (method, shots, draw)."""
+    """Few-shot transfer of ``model`` (trained on the source classes) to the target classes, one row per
+    (method, shots, draw): a new softmax on its frozen conv features (``transfer``) and, when the
+    model has a hidden linear layer, on its last hidden layer (``last_hidden``); on the conv features
+    of ``arch`` untrained (``random``: what the source training adds); and ``arch`` trained from
+    scratch on the same few images (``scratch``)."""
     classes = len(target_train.classes)
     target_test = target_test.spread(settings["test_images"])
     mean, std = meta["mean"], meta["std"]
-    test_x = classifier_inputs(model, target_test, mean, std)
     torch.manual_seed(settings["seed"])  # the baseline: the same architecture, untrained
     untrained = build_model(arch, target_train.channels, len(meta["classes"]), target_train.size[0], params).eval()
-    random_test_x = classifier_inputs(untrained, target_test, mean, std)
+    frozen = {"transfer": (model, "first"), "random": (untrained, "first")}
+    if first_linear(model) is not last_linear(model)[1]:
+        frozen["last_hidden"] = (model, "last")
+    test_x = {method: classifier_inputs(net, target_test, mean, std, at=at) for method, (net, at) in frozen.items()}
     rows = []
     for shots in settings["shots"]:
         for draw in range(settings["draws"]):
             seed = settings["seed"] * 100_003 + draw * 1_009 + shots
             few = target_train.subset_indices(few_shot_indices(target_train.labels, shots, classes, seed))
-            train_x = classifier_inputs(model, few, mean, std)
-            rows.append({"method": "transfer", "shots": shots, "draw": draw,
-                         "accuracy": transfer_accuracy(train_x, few.labels, test_x, target_test.labels, classes)})
-            random_x = classifier_inputs(untrained, few, mean, std)
-            rows.append({"method": "random", "shots": shots, "draw": draw,
-                         "accuracy": transfer_accuracy(random_x, few.labels, random_test_x, target_test.labels, classes)})
+            for method, (net, at) in frozen.items():
+                train_x = classifier_inputs(net, few, mean, std, at=at)
+                rows.append({"method": method, "shots": shots, "draw": draw,
+                             "accuracy": transfer_accuracy(train_x, few.labels, test_x[method], target_test.labels, classes)})
             rows.append({"method": "scratch", "shots": shots, "draw": draw,
                          "accuracy": scratch_accuracy(arch, params, few, target_test, mean, std,
                                                       settings["scratch_steps"], seed)})

@@ -60,6 +60,7 @@ def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
     table = transfer_table(model, meta, train.select_classes(target), test.select_classes(target), settings,
                            model_config["arch"], model_config["params"])
     table["source_classes"] = ", ".join(train.classes[c] for c in source)
+    table["source_class_count"] = len(source)
     table["target_classes"] = ", ".join(train.classes[c] for c in target)
     write_parquet(table, outputs.table)
 

@@ -137,16 +137,23 @@ def confusion_difference(before, after, classes, path, title: str = "") -> None:
     _save(fig, path)
 
 
+TRANSFER_METHODS = {  # the transfer table's methods: what each is called on the page, and its line style
+    "transfer": ("frozen conv features", "o-"),
+    "last_hidden": ("frozen last hidden layer", "v-."),
+    "random": ("frozen untrained conv features", "^:"),
+    "scratch": ("trained from scratch", "s--"),
+}
+
+
 def transfer_figure(tables: dict, path) -> None:
-    """Accuracy versus images per class, transfer against from scratch, mean and spread over draws."""
-    fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
+    """Accuracy versus images per class for each transfer method, mean and range over draws."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
     for model, table in tables.items():
-        for method, style in (("transfer", "o-"), ("random", "^:"), ("scratch", "s--")):
+        for method, (name, style) in TRANSFER_METHODS.items():
             if not (table.method == method).any():
                 continue
             rows = table[table.method == method].groupby("shots")["accuracy"]
             mean, low, high = rows.mean(), rows.min(), rows.max()
-            name = {"transfer": "frozen features", "random": "frozen untrained features", "scratch": "trained from scratch"}[method]
             line, = ax.plot(mean.index, mean.values, style, label=f"{model}: {name}")
             ax.fill_between(mean.index, low.values, high.values, color=line.get_color(), alpha=0.15)
     ax.set_xscale("log")

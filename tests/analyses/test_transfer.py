@@ -1,8 +1,9 @@
 """Linear probes, few-shot sampling and frozen features."""
+import pytest
 import torch
 
 from convatlas.analyses.linear_probes import linear_probe, pooled_features
-from convatlas.analyses.transfer import classifier_inputs, few_shot_indices
+from convatlas.analyses.transfer import classifier_inputs, few_shot_indices, first_linear
 from convatlas.data.datasets import TensorImageSet
 from convatlas.data.synthetic import make_synthetic
 from convatlas.models import build_model
@@ -25,16 +26,19 @@ def test_few_shot_indices_take_n_per_class_and_are_seeded():
     assert not torch.equal(chosen, few_shot_indices(labels, 4, 3, seed=6))
 
 
-def test_frozen_features_are_the_classifier_input_and_pooled_features_average():
+def test_frozen_features_are_the_conv_features_or_the_last_hidden_layer_and_pooled_features_average():
     torch.manual_seed(1)
     images, labels, classes = make_synthetic(12, 16, 1, 4, seed=2)
     data = TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, "s")
     model = build_model("zf", 1, 4, 16, {"widths": [4, 6], "fc": [8]}).eval()
-    features = classifier_inputs(model, data, [0.3], [0.3], batch_size=5)
+    conv = classifier_inputs(model, data, [0.3], [0.3], batch_size=5)
+    last = classifier_inputs(model, data, [0.3], [0.3], batch_size=5, at="last")
     x = (data.data.float() / 255 - 0.3) / 0.3
     with torch.no_grad():
-        expected = model.classifier.fc1_relu(model.classifier.fc1(torch.flatten(model.features(x), 1)))
-    assert torch.allclose(features.float(), expected, atol=1e-6)
+        flattened = torch.flatten(model.features(x), 1)
+        hidden = model.classifier.fc1_relu(model.classifier.fc1(flattened))
+    assert torch.allclose(conv.float(), flattened, atol=1e-6)
+    assert torch.allclose(last.float(), hidden, atol=1e-6)
     pooled = pooled_features(model, ["features.relu2"], data, [0.3], [0.3])
     with torch.no_grad():
         maps = model.features.relu2(model.features.conv2(model.features.pool1(model.features.relu1(model.features.conv1(x)))))
@@ -61,3 +65,34 @@ def test_transfer_accuracy_survives_features_silent_on_the_few_images():
     test_x = torch.cat([signal[test_labels] + 0.5 * torch.randn(60, 3, dtype=torch.float64),
                         torch.rand(60, 1, dtype=torch.float64) * 3], dim=1)  # ... and noisy on the test images
     assert transfer_accuracy(train_x, labels, test_x, test_labels, 3) > 0.9
+
+
+def test_first_linear_is_the_first_in_module_order_and_a_conv_only_net_is_named():
+    from torch import nn
+
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2))
+    assert first_linear(net) is net[2]
+    with pytest.raises(ValueError, match="Sequential has no Linear layer"):
+        first_linear(nn.Sequential(nn.Conv2d(1, 2, 3)))
+
+
+@pytest.mark.parametrize(("fc", "methods"), [([8], {"transfer", "last_hidden", "random", "scratch"}),
+                                             ([], {"transfer", "random", "scratch"})])
+def test_transfer_table_freezes_the_conv_features_and_a_hidden_layer_only_where_there_is_one(fc, methods):
+    from convatlas.analyses.transfer import transfer_accuracy, transfer_table
+
+    images, labels, classes = make_synthetic(40, 16, 1, 4, seed=3)
+    data = TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, "s")
+    params = {"widths": [4, 6], "fc": fc}
+    torch.manual_seed(0)
+    model = build_model("zf", 1, 4, 16, params).eval()
+    meta = {"mean": [0.3], "std": [0.3], "classes": classes, "test_accuracy": 0.9}
+    settings = {"test_images": 20, "shots": [2], "draws": 2, "seed": 1, "scratch_steps": 2}
+    table = transfer_table(model, meta, data, data, settings, "zf", params)
+    assert set(table.method) == methods and len(table) == 2 * len(methods)
+    first = table[(table.method == "transfer") & (table.draw == 0)].accuracy.item()  # recomputed by hand
+    test = data.spread(20)
+    few = data.subset_indices(few_shot_indices(data.labels, 2, 4, 1 * 100_003 + 0 * 1_009 + 2))
+    expected = transfer_accuracy(classifier_inputs(model, few, [0.3], [0.3]), few.labels,
+                                 classifier_inputs(model, test, [0.3], [0.3]), test.labels, 4)
+    assert first == expected

@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 
 from .. import layout
-from ..plots import probe_figure, transfer_figure
+from ..plots import TRANSFER_METHODS, probe_figure, transfer_figure
 from ..render import Renderer
 
 OCCLUDED_SHOWN = 3  # occlusion figures per model
@@ -46,15 +46,24 @@ def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataF
             "picks": _depth_picks(summary["layers"], stats, covered), "occluded": occluded[:OCCLUDED_SHOWN]}
 
 
-def transfer_reading(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """Per model, at how many budgets the frozen features beat the untrained ones and training from
-    scratch (means over draws)."""
-    reading: dict[str, dict[str, int]] = {}
+def _beats(row: dict[str, Any], method: str, other: str) -> int:
+    """1 where both were measured and ``method``'s mean accuracy is above ``other``'s."""
+    return int(row.get(method) is not None and row.get(other) is not None and row[method] > row[other])
+
+
+def transfer_reading(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per model, at how many budgets the frozen conv features beat the untrained ones and training
+    from scratch, and (where measured) at how many the last hidden layer beats the conv features
+    (means over draws)."""
+    reading: dict[str, dict[str, Any]] = {}
     for row in rows:
-        entry = reading.setdefault(row["model"], {"budgets": 0, "beats_random": 0, "beats_scratch": 0})
+        entry = reading.setdefault(row["model"], {"budgets": 0, "beats_random": 0, "beats_scratch": 0,
+                                                  "last_beats_conv": 0, "has_last": False})
         entry["budgets"] += 1
-        entry["beats_random"] += int(row["random"] is not None and row["transfer"] > row["random"])
-        entry["beats_scratch"] += int(row["transfer"] > row["scratch"])
+        entry["beats_random"] += _beats(row, "transfer", "random")
+        entry["beats_scratch"] += _beats(row, "transfer", "scratch")
+        entry["last_beats_conv"] += _beats(row, "last_hidden", "transfer")
+        entry["has_last"] |= row.get("last_hidden") is not None
     return reading
 
 
@@ -65,7 +74,7 @@ def _transfer_rows(transfers: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
         for shots, group in grouped.groupby("shots"):
             by = group.set_index("method")
             row = {"model": model, "shots": int(shots)}
-            for method in ("transfer", "random", "scratch"):
+            for method in TRANSFER_METHODS:
                 present = method in by.index
                 row[method] = by.loc[method, "mean"] if present else None
                 row[f"{method}_std"] = by.loc[method, "std"] if present else None
@@ -119,7 +128,11 @@ def render_comparison(
                         if first is not None and "target_classes" in first else None)
     excitation = {model: excited_most({name: stats[model] if table is None else table for name, table in sets.items()})
                   for model, sets in (probe_sets or {}).items()}
+    measured_methods = {method for table in transfers.values() for method in table.method.unique()}
     renderer.render("compare.html", layout.compare_page(), cards=cards, plots=plots,
+                    transfer_methods={m: name for m, (name, _) in TRANSFER_METHODS.items() if m in measured_methods},
+                    source_class_count=(int(first.source_class_count.iloc[0])
+                                        if first is not None and "source_class_count" in first else None),
                     transfer_rows=rows, reading=transfer_reading(rows), source=source, transfer_classes=transfer_classes,
                     transfer_draws=int(first.draw.max()) + 1 if first is not None else 0, excitation=excitation,
                     cards_by_name={c["name"]: c for c in cards}, has_probes=bool(probes),
