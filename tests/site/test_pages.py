@@ -109,25 +109,28 @@ def test_comparison_page_with_transfer_tabulates_mean_and_spread(renderer, tmp_p
     assert '<td class="num">1</td><td class="num">60.0% ± 14.1%</td><td class="num">40.0% ± 0.0%</td>' in page
     assert "<th>frozen conv features</th><th>trained from scratch</th></tr>" in page  # only measured methods
     assert "over 2 draws" in page
-    assert "tiny: the frozen conv features beat the untrained ones at 0 and training from scratch at 2 of 2 budgets." in page
+    assert "tiny: the frozen conv features are ahead of training from scratch at 1 and behind at 0 of 2 budgets." in page
     assert "last hidden layer" not in page
 
 
 def test_comparison_page_reads_a_last_hidden_layer_that_transfers_worse(renderer, tmp_path):
     methods = ["transfer", "last_hidden", "random", "scratch"]
     accuracy = {"transfer": [0.6, 0.8], "last_hidden": [0.5, 0.7], "random": [0.55, 0.75], "scratch": [0.5, 0.9]}
-    transfer = pd.DataFrame([{"method": m, "shots": shots, "draw": 0, "accuracy": accuracy[m][i]}
-                             for m in methods for i, shots in enumerate((1, 5))])
+    transfer = pd.DataFrame([{"method": m, "shots": shots, "draw": draw, "accuracy": accuracy[m][i] + 0.01 * draw}
+                             for m in methods for i, shots in enumerate((1, 5)) for draw in (0, 1)])
+    transfer.loc[(transfer.method == "scratch") & (transfer.shots == 1) & (transfer.draw == 1), "accuracy"] = 0.7
     transfer = transfer.assign(source_accuracy=0.9, test_images=200, source_classes="disc, square",
                                target_classes="hstripes, vstripes", source_class_count=2)
     render_comparison(renderer, {"tiny": 2}, {"tiny": summary()}, {"tiny": stats_table()}, {}, {}, {"tiny": transfer})
     page = (tmp_path / "site" / layout.compare_page()).read_text()
     assert ("<th>frozen conv features</th><th>frozen last hidden layer</th><th>frozen untrained conv features</th>"
             "<th>trained from scratch</th>") in page
-    assert ("tiny: the frozen conv features beat the untrained ones at 2 and training from scratch at 1 of 2 budgets; "
-            "the last hidden layer beats the conv features at 0 of 2.") in page
+    # scratch: behind at 5 shots in both draws; at 1 shot ahead in draw 0, behind in draw 1 (0.61 < 0.7)
+    assert ("tiny: the frozen conv features are ahead of the untrained ones at 2 and behind at 0 of 2 budgets, "
+            "ahead of training from scratch at 0 and behind at 1 of 2 budgets; "
+            "the last hidden layer is ahead of the conv features at 0 and behind at 2.") in page
     assert "trained to tell only 2 source classes apart" in page
-    assert "Where the conv features fall below the untrained ones" not in page
+    assert "Where the conv features are behind the untrained ones" not in page
 
 
 def test_overview_pages_link_every_model_and_show_variants(renderer, tmp_path):

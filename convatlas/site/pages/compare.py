@@ -46,25 +46,30 @@ def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataF
             "picks": _depth_picks(summary["layers"], stats, covered), "occluded": occluded[:OCCLUDED_SHOWN]}
 
 
-def _beats(row: dict[str, Any], method: str, other: str) -> int:
-    """1 where both were measured and ``method``'s mean accuracy is above ``other``'s."""
-    return int(row.get(method) is not None and row.get(other) is not None and row[method] > row[other])
+READING_PAIRS = {  # reading key -> (method, the method it is compared with)
+    "over_random": ("transfer", "random"),
+    "over_scratch": ("transfer", "scratch"),
+    "last_over_conv": ("last_hidden", "transfer"),
+}
 
 
-def transfer_reading(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per model, at how many budgets the frozen conv features beat the untrained ones and training
-    from scratch, and (where measured) at how many the last hidden layer beats the conv features
-    (means over draws)."""
-    reading: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        entry = reading.setdefault(row["model"], {"budgets": 0, "beats_random": 0, "beats_scratch": 0,
-                                                  "last_beats_conv": 0, "has_last": False})
-        entry["budgets"] += 1
-        entry["beats_random"] += _beats(row, "transfer", "random")
-        entry["beats_scratch"] += _beats(row, "transfer", "scratch")
-        entry["last_beats_conv"] += _beats(row, "last_hidden", "transfer")
-        entry["has_last"] |= row.get("last_hidden") is not None
-    return reading
+def _paired_wins(table: pd.DataFrame, method: str, other: str) -> dict[str, int] | None:
+    """Over the budgets, where ``method`` beats ``other`` in every draw (the same few images for
+    both: a paired comparison), where it loses in every draw, and how many budgets there are; None
+    when either was not measured."""
+    wide = table.pivot_table(index=["shots", "draw"], columns="method", values="accuracy")
+    if method not in wide or other not in wide:
+        return None
+    gap = (wide[method] - wide[other]).groupby(level="shots")
+    return {"wins": int(gap.apply(lambda d: bool((d > 0).all())).sum()),
+            "losses": int(gap.apply(lambda d: bool((d < 0).all())).sum()), "budgets": gap.ngroups}
+
+
+def transfer_reading(transfers: dict[str, pd.DataFrame]) -> dict[str, dict[str, dict[str, int] | None]]:
+    """Per model and comparison of :data:`READING_PAIRS`: at how many budgets one method beats the
+    other in every draw, and at how many it loses in every draw."""
+    return {model: {key: _paired_wins(table, *pair) for key, pair in READING_PAIRS.items()}
+            for model, table in transfers.items()}
 
 
 def _transfer_rows(transfers: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
@@ -133,7 +138,7 @@ def render_comparison(
                     transfer_methods={m: name for m, (name, _) in TRANSFER_METHODS.items() if m in measured_methods},
                     source_class_count=(int(first.source_class_count.iloc[0])
                                         if first is not None and "source_class_count" in first else None),
-                    transfer_rows=rows, reading=transfer_reading(rows), source=source, transfer_classes=transfer_classes,
+                    transfer_rows=rows, reading=transfer_reading(transfers), source=source, transfer_classes=transfer_classes,
                     transfer_draws=int(first.draw.max()) + 1 if first is not None else 0, excitation=excitation,
                     cards_by_name={c["name"]: c for c in cards}, has_probes=bool(probes),
                     has_occlusion=any(c["occluded"] for c in cards))
