@@ -157,6 +157,9 @@ def transfer_figure(tables: dict, path) -> None:
             line, = ax.plot(mean.index, mean.values, style, label=f"{model}: {name}")
             ax.fill_between(mean.index, low.values, high.values, color=line.get_color(), alpha=0.15)
     ax.set_xscale("log")
+    shots = sorted({int(s) for table in tables.values() for s in table.shots})
+    ax.set_xticks(shots, [str(s) for s in shots])
+    ax.minorticks_off()
     ax.set(xlabel="training images per new class", ylabel="test accuracy on the new classes",
            title="a new softmax on frozen features vs. training from scratch")
     ax.grid(alpha=0.3)
