@@ -191,8 +191,9 @@ def test_probe_transfer_and_comparison(atlas):
     assert probe.layer.tolist() == ["relu", "layer1.0.relu1", "layer1.0", "layer2.0.relu1", "layer2.0"]
     assert probe.accuracy.between(0, 1).all()
     transfer = pd.read_parquet(workdir / "results/transfer/tiny.parquet")
-    assert set(transfer.method) == {"transfer", "random", "scratch"} and sorted(set(transfer.shots)) == [1, 5]
-    assert len(transfer) == 3 * 2 * 2
+    # the tiny model has a hidden linear layer, so its last hidden layer is frozen as well as its conv features
+    assert set(transfer.method) == {"transfer", "last_hidden", "random", "scratch"} and sorted(set(transfer.shots)) == [1, 5]
+    assert len(transfer) == 4 * 2 * 2
     page = (workdir / "site/compare.html").read_text()
     for text in ("Transfer to new classes", "Linear probes", "Top images at corresponding depths", 'href="models/tres/epoch-1/layer1.0/index.html"'):
         assert text in page
