@@ -58,4 +58,4 @@ bench: setup
 	$(BIN)/python bench/job_startup.py
 
 clean:
-	rm -rf results site logs .snakemake demo
+	rm -rf results site logs benchmarks .snakemake demo

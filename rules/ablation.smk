@@ -10,6 +10,8 @@ rule channel_ablation:
         table="results/{model}/epoch-{epoch}/ablation/{layer}.parquet",
     log:
         "logs/channel_ablation/{model}-{epoch}-{layer}.log",
+    benchmark:
+        "benchmarks/channel_ablation/{model}-{epoch}-{layer}.tsv",
     params:
         layer="{layer}",
         dataset=dataset_config,
@@ -34,6 +36,8 @@ rule ablation_experiments:
         experiments="results/{model}/epoch-{epoch}/ablation/experiments.json",
     log:
         "logs/ablation_experiments/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/ablation_experiments/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
         settings=config.get("ablation"),
@@ -57,6 +61,8 @@ rule variants:
         table="results/{model}/variants.parquet",
     log:
         "logs/variants/{model}.log",
+    benchmark:
+        "benchmarks/variants/{model}.tsv",
     params:
         model="{model}",
         variants=variant_names,
@@ -81,6 +87,8 @@ rule ablation_pages:
         page=site_path(layout.ablation_page("{model}", "{epoch}")),
     log:
         "logs/ablation_pages/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/ablation_pages/{model}-{epoch}.tsv",
     params:
         model="{model}",
         epoch="{epoch}",

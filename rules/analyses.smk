@@ -9,6 +9,8 @@ rule occlusion:
         maps="results/{model}/epoch-{epoch}/occlusion.npz",
     log:
         "logs/occlusion/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/occlusion/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
         settings=config.get("occlusion"),
@@ -31,6 +33,8 @@ rule correspondence:
         meta="results/{model}/epoch-{epoch}/correspondence.json",
     log:
         "logs/correspondence/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/correspondence/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
         settings=config.get("correspondence"),
@@ -54,6 +58,8 @@ rule invariance:
         strips="results/{model}/epoch-{epoch}/invariance.npz",
     log:
         "logs/invariance/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/invariance/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
         settings=config.get("invariance"),
@@ -77,6 +83,8 @@ rule analysis_pages:
         pages=[site_path(layout.analysis_page("{model}", "{epoch}", name)) for name in ANALYSES],
     log:
         "logs/analysis_pages/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/analysis_pages/{model}-{epoch}.tsv",
     params:
         model="{model}",
         epoch="{epoch}",

@@ -9,6 +9,8 @@ rule linear_probes:
         table="results/{model}/epoch-{epoch}/probe.parquet",
     log:
         "logs/linear_probes/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/linear_probes/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
         layers=config["analysis"]["layers"],
@@ -29,6 +31,8 @@ rule transfer:
         table="results/transfer/{model}.parquet",
     log:
         "logs/transfer/{model}.log",
+    benchmark:
+        "benchmarks/transfer/{model}.tsv",
     params:
         model_name="{model}",
         model=model_config,
@@ -61,6 +65,8 @@ rule compare:
         page=site_path(layout.compare_page()),
     log:
         "logs/compare/compare.log",
+    benchmark:
+        "benchmarks/compare/compare.tsv",
     params:
         models=ANALYSED_MODELS,
         epochs={m: last_page_epoch(m) for m in ANALYSED_MODELS},

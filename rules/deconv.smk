@@ -9,6 +9,8 @@ rule deconv:
         projections="results/{model}/epoch-{epoch}/deconv/{layer}.npz",
     log:
         "logs/deconv/{model}-{epoch}-{layer}.log",
+    benchmark:
+        "benchmarks/deconv/{model}-{epoch}-{layer}.tsv",
     params:
         layer="{layer}",
         dataset=dataset_config,
@@ -36,6 +38,8 @@ rule probe_deconv:
         projections="results/{model}/epoch-{epoch}/probe-{probe}/deconv/{layer}.npz",
     log:
         "logs/probe_deconv/{model}-{epoch}-{probe}-{layer}.log",
+    benchmark:
+        "benchmarks/probe_deconv/{model}-{epoch}-{probe}-{layer}.tsv",
     params:
         layer="{layer}",
         dataset=probe_dataset_config,

@@ -13,6 +13,8 @@ rule index:
         feature_maps="results/{model}/epoch-{epoch}/feature_maps.npz",
     log:
         "logs/index/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/index/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
         probe=dataset_name,
@@ -42,6 +44,8 @@ rule probe_index:
         layers="results/{model}/epoch-{epoch}/probe-{probe}/layers.json",
     log:
         "logs/probe_index/{model}-{epoch}-{probe}.log",
+    benchmark:
+        "benchmarks/probe_index/{model}-{epoch}-{probe}.tsv",
     params:
         dataset=probe_dataset_config,
         probe="{probe}",

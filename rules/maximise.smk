@@ -10,6 +10,8 @@ rule maximise:
         images="results/{model}/epoch-{epoch}/maximise/{layer}.npz",
     log:
         "logs/maximise/{model}-{epoch}-{layer}.log",
+    benchmark:
+        "benchmarks/maximise/{model}-{epoch}-{layer}.tsv",
     params:
         layer="{layer}",
         dataset=dataset_config,
@@ -36,6 +38,8 @@ rule class_images:
         png="results/{model}/epoch-{epoch}/maximise/classes.png",
     log:
         "logs/class_images/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/class_images/{model}-{epoch}.tsv",
     params:
         settings=config.get("maximise"),
         device=config["device"],

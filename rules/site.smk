@@ -13,6 +13,8 @@ rule model_summary:
         per_class="results/{model}/plots/per_class.png",
     log:
         "logs/model_summary/{model}.log",
+    benchmark:
+        "benchmarks/model_summary/{model}.tsv",
     params:
         model="{model}",
         layers=config["analysis"]["layers"],
@@ -39,6 +41,8 @@ rule layer_pages:
         page=site_path(layout.layer_page("{model}", "{epoch}", "{layer}")),
     log:
         "logs/layer_pages/{model}-{epoch}-{layer}.log",
+    benchmark:
+        "benchmarks/layer_pages/{model}-{epoch}-{layer}.tsv",
     params:
         model="{model}",
         epoch="{epoch}",
@@ -70,6 +74,8 @@ rule feature_maps:
         page=site_path(layout.feature_maps_page("{model}", "{epoch}")),
     log:
         "logs/feature_maps/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/feature_maps/{model}-{epoch}.tsv",
     params:
         model="{model}",
         epoch="{epoch}",
@@ -100,6 +106,8 @@ rule site:
         model_pages=[site_path(layout.model_page(model)) for model in ANALYSED_MODELS],
     log:
         "logs/site/site.log",
+    benchmark:
+        "benchmarks/site/site.tsv",
     params:
         models=ANALYSED_MODELS,
         page_epochs={model: page_epochs(config, model) for model in ANALYSED_MODELS},

@@ -6,6 +6,8 @@ rule train:
         train_log="results/{model}/train_log.tsv",
     log:
         "logs/train/{model}.log",
+    benchmark:
+        "benchmarks/train/{model}.tsv",
     params:
         model_name="{model}",
         model=model_config,
@@ -31,6 +33,8 @@ rule publish_checkpoint:
         checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
     log:
         "logs/publish_checkpoint/{model}-{epoch}.log",
+    benchmark:
+        "benchmarks/publish_checkpoint/{model}-{epoch}.tsv",
     params:
         stashed=stashed_checkpoint,
     threads: 1

@@ -23,6 +23,15 @@ def compare_image(name: str) -> str:
     return f"img/{name}.png"
 
 
+def run_page() -> str:
+    """What the last run cost: every job's time and memory (written when a run succeeds)."""
+    return "run.html"
+
+
+def run_image(name: str) -> str:
+    return f"img/run-{name}.png"
+
+
 def model_dir(model: str) -> str:
     return f"models/{model}"
 

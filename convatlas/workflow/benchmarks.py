@@ -1,0 +1,115 @@
+"""What a run cost: every job's Snakemake benchmark file, read into one table and summarised.
+
+Each rule writes ``benchmarks/<rule>/<wildcards>.tsv`` (Snakemake's own measurement: wall seconds,
+CPU seconds, peak memory, I/O). A job's end is the file's modification time (Snakemake writes it
+as the job ends) and its start that minus its wall seconds, so the run's timeline, its critical
+path and how much ran side by side follow from the files alone.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TRAINING_RULES = ("train",)  # the jobs that train the networks; the ratio compares the rest with them
+COLUMNS = ["rule", "job", "stage", "seconds", "cpu_seconds", "max_rss_mb", "io_in_mb", "io_out_mb", "start", "end"]
+
+
+def rule_stages(rules_dir: str | Path) -> dict[str, str]:
+    """Each rule's stage: the name of the ``rules/<stage>.smk`` file that defines it."""
+    stages = {}
+    for path in sorted(Path(rules_dir).glob("*.smk")):
+        for name in re.findall(r"^(?:rule|checkpoint) (\w+):", path.read_text(), flags=re.MULTILINE):
+            stages[name] = path.stem
+    return stages
+
+
+def _number(row: pd.Series, key: str) -> float:
+    value = pd.to_numeric(row.get(key, float("nan")), errors="coerce")
+    return float(value) if pd.notna(value) else float("nan")
+
+
+def read_benchmarks(folder: str | Path, stages: dict[str, str] | None = None, since: float | None = None) -> pd.DataFrame:
+    """One row per benchmark file under ``folder`` (``<rule>/<job>.tsv``): wall and CPU seconds,
+    peak resident memory and I/O in MB, start and end (Unix seconds), sorted by start. With
+    ``since``, only the jobs that started at or after it (one run). Files are read whole; a job
+    repeated with ``--benchmark-repeats`` counts with its first repeat."""
+    rows = []
+    for path in sorted(Path(folder).glob("*/**/*.tsv")):
+        table = pd.read_csv(path, sep="\t")
+        if table.empty:
+            continue
+        first = table.iloc[0]
+        seconds = _number(first, "s")
+        end = path.stat().st_mtime
+        rule = path.relative_to(folder).parts[0]
+        rows.append({"rule": rule, "job": str(path.relative_to(Path(folder) / rule).with_suffix("")),
+                     "stage": (stages or {}).get(rule, rule), "seconds": seconds,
+                     "cpu_seconds": _number(first, "cpu_time"), "max_rss_mb": _number(first, "max_rss"),
+                     "io_in_mb": _number(first, "io_in"), "io_out_mb": _number(first, "io_out"),
+                     "start": end - seconds, "end": end})
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    if since is not None:
+        table = table[table.start >= since - 1.0]  # the clock of a file's time is coarser than a second on some file systems
+    return table.sort_values(["start", "rule", "job"]).reset_index(drop=True)
+
+
+def summarise(jobs: pd.DataFrame, training_rules: tuple[str, ...] = TRAINING_RULES) -> dict[str, Any]:
+    """The run in numbers: wall time (first start to last end), the jobs' summed wall and CPU time,
+    how many ran side by side on average (summed job time / wall time), and the training span
+    (first training job's start to the last one's end) against the time after it (last training
+    end to the run's end): ``after_ratio`` = after / training span. Seconds throughout."""
+    if jobs.empty:
+        raise ValueError("no benchmark files: nothing ran with this workflow's benchmarks yet")
+    start, end = float(jobs.start.min()), float(jobs.end.max())
+    wall = end - start
+    training = jobs[jobs.rule.isin(training_rules)]
+    summary: dict[str, Any] = {
+        "jobs": len(jobs), "wall": wall, "job_seconds": float(jobs.seconds.sum()),
+        "cpu_seconds": float(jobs.cpu_seconds.sum()), "parallelism": float(jobs.seconds.sum()) / wall if wall else float("nan"),
+        "peak_rss_mb": float(jobs.max_rss_mb.max()), "training_jobs": len(training),
+        "training_seconds": float(training.seconds.sum()),
+    }
+    if len(training):
+        span = float(training.end.max() - training.start.min())
+        after = end - float(training.end.max())
+        summary.update(training_span=span, after_training=after, after_ratio=after / span if span else float("nan"))
+    return summary
+
+
+def by_stage(jobs: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:
+    """Per stage: jobs, summed wall and CPU seconds, the longest job, the peak memory, and the
+    stage's span on the timeline (its first start to its last end), in ``order`` (else by start)."""
+    grouped = jobs.groupby("stage")
+    table = pd.DataFrame({
+        "jobs": grouped.size(), "seconds": grouped.seconds.sum(), "cpu_seconds": grouped.cpu_seconds.sum(),
+        "longest": grouped.seconds.max(), "max_rss_mb": grouped.max_rss_mb.max(),
+        "first_start": grouped.start.min(), "last_end": grouped.end.max(),
+    })
+    table["span"] = table.last_end - table.first_start
+    if order:
+        table = table.reindex([s for s in order if s in table.index] + [s for s in table.index if s not in order])
+    else:
+        table = table.sort_values("first_start")
+    return table.reset_index()
+
+
+def critical_path(jobs: pd.DataFrame, slack: float = 2.0) -> pd.DataFrame:
+    """The chain of jobs that set the run's wall time: from the job that ended last, back through
+    each job's predecessor, the job that ended last before it started (within ``slack`` seconds):
+    what it waited for, an input or a free core. ``wait`` is the gap before each job (scheduling
+    and start-up outside the jobs). First job first."""
+    if jobs.empty:
+        return jobs.assign(wait=pd.Series(dtype=float))
+    chain, current = [], jobs.loc[jobs.end.idxmax()]
+    while True:
+        before = jobs[(jobs.end <= current.start + slack) & (jobs.index != current.name)]
+        before = before[before.start < current.start]
+        wait = max(0.0, float(current.start - before.end.max())) if len(before) else 0.0
+        chain.append({**current.to_dict(), "wait": wait})
+        if before.empty:
+            break
+        current = before.loc[before.end.idxmax()]
+    return pd.DataFrame(chain[::-1]).reset_index(drop=True)
