@@ -27,3 +27,7 @@ include: "rules/ablation.smk"
 include: "rules/compare.smk"
 include: "rules/maximise.smk"
 include: "rules/site.smk"
+
+
+onsuccess:
+    write_run_page_of_this_run(log)

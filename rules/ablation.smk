@@ -18,9 +18,9 @@ rule channel_ablation:
         settings=config.get("ablation"),
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"
@@ -43,9 +43,9 @@ rule ablation_experiments:
         settings=config.get("ablation"),
         layers=config["analysis"]["layers"],
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"
@@ -68,9 +68,9 @@ rule variants:
         variants=variant_names,
         dataset=dataset_config,
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"

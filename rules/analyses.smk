@@ -15,9 +15,9 @@ rule occlusion:
         dataset=dataset_config,
         settings=config.get("occlusion"),
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"
@@ -40,9 +40,9 @@ rule correspondence:
         settings=config.get("correspondence"),
         layers=config["analysis"]["layers"],
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"
@@ -65,9 +65,9 @@ rule invariance:
         settings=config.get("invariance"),
         layers=config["analysis"]["layers"],
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"

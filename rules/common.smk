@@ -1,13 +1,16 @@
 # Shared helpers: config validation, target lists, input functions. Rules never hold this logic.
 import re
+import time
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 from convatlas.core.errors import ConfigError
 from convatlas.site import layout
 from convatlas.workflow.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
+from convatlas.workflow.machine import gpu_request, heavy_job_threads
 from convatlas.workflow.plan import analysed_layers, check_analyses, fitted_probe, page_epochs, probe_names, sections
 
 try:
@@ -23,12 +26,32 @@ TRAINED_MODELS = sorted(config["models"])  # the analysed models and their varia
 SECTIONS = sections(config)  # the optional parts this configuration runs (absent sections are skipped)
 ANALYSES = [name for name in layout.ANALYSES if SECTIONS[name]]  # occlusion, correspondence, invariance
 SITE = layout.SITE_ROOT
+# The machine: heavy (torch) jobs hold a GPU token only when they will run on a GPU, so without one
+# they run side by side, each with a share of the cores (profiles may set-threads / set-resources).
+GPU = gpu_request(config["device"])
+HEAVY_THREADS = heavy_job_threads(workflow.global_resources["_cores"].value, GPU)
 TEMPLATES = str(Path(workflow.basedir) / "templates")
+INDEX_SHARDS = config["analysis"]["shards"]  # shard jobs per index pass (1: the index job does the pass)
+RUN_START = time.time()  # this run's jobs are those whose benchmark started after it
+
+
+def write_run_page_of_this_run(log):
+    """site/run.html from the benchmark files of this run's jobs (called once all jobs succeeded)."""
+    from convatlas.site.pages.run import write_run_page
+
+    try:
+        page = write_run_page(".", Path(workflow.basedir) / "rules", TEMPLATES, config["site"]["title"], RUN_START, log)
+    except Exception as error:  # the atlas is complete; a run page that cannot be drawn must not fail the run
+        logger.warning(f"the run page could not be written: {type(error).__name__}: {error}")
+        return
+    if page:
+        logger.info(f"What this run cost, job by job: {page}")
 
 
 wildcard_constraints:
     model="|".join(sorted((re.escape(m) for m in TRAINED_MODELS), key=len, reverse=True)),
     epoch=r"\d+",
+    shard=r"\d+",
     layer="|".join(sorted({re.escape(name) for names in LAYERS.values() for name in names}, key=len, reverse=True)),
     probe="|".join(sorted((re.escape(d) for d in config["datasets"]), key=len, reverse=True)),
 
@@ -58,6 +81,23 @@ def dataset_config(wildcards):
 def other_probes(model):
     """The model's probe datasets besides its own (models.<m>.probe)."""
     return probe_names(config, model)[1:]
+
+
+def index_shard_files(prefix):
+    """The shard states an index job under ``prefix`` merges (none when it does the pass itself)."""
+    return [f"{prefix}/index-shards/{shard}.npz" for shard in range(INDEX_SHARDS)] if INDEX_SHARDS > 1 else []
+
+
+def index_inputs(wildcards):
+    """An index job's checkpoint and, when the pass is sharded, the shard states."""
+    shards = index_shard_files(results(wildcards.model, wildcards.epoch, "").rstrip("/"))
+    return {"checkpoint": checkpoint_path(wildcards.model, wildcards.epoch), **({"shards": shards} if shards else {})}
+
+
+def probe_index_inputs(wildcards):
+    """A probe index job's checkpoint and, when the pass is sharded, the shard states."""
+    shards = index_shard_files(results(wildcards.model, wildcards.epoch, f"probe-{wildcards.probe}"))
+    return {"checkpoint": checkpoint_path(wildcards.model, wildcards.epoch), **({"shards": shards} if shards else {})}
 
 
 def probe_dataset_config(wildcards):

@@ -16,9 +16,9 @@ rule linear_probes:
         layers=config["analysis"]["layers"],
         settings=config.get("probe"),
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"
@@ -41,9 +41,9 @@ rule transfer:
         settings=config["transfer"],
         state_dir=transfer_state_dir,
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"

@@ -20,9 +20,9 @@ rule deconv:
         batch_size=config["deconv"]["batch_size"],
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"
@@ -49,9 +49,9 @@ rule probe_deconv:
         batch_size=config["deconv"]["batch_size"],
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"

@@ -1,10 +1,11 @@
 # Stage 2, index: one streaming pass over the analysed images per (model, checkpoint), and one per
-# other probe dataset of the model (models.<m>.probe) at its page epochs.
+# other probe dataset of the model (models.<m>.probe) at its page epochs. With analysis.shards > 1
+# the pass is split into shard jobs (contiguous ranges of images) that the index job merges exactly.
 
 
 rule index:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        unpack(index_inputs),
     output:
         index="results/{model}/epoch-{epoch}/index.parquet",
         stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
@@ -24,9 +25,9 @@ rule index:
         batch_size=config["analysis"]["batch_size"],
         feature_map_images=(config.get("feature_maps") or {}).get("images", 0),
         device=config["device"],
-    threads: 2
+    threads: 1 if INDEX_SHARDS > 1 else HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=0 if INDEX_SHARDS > 1 else GPU,  # sharded: the shard jobs do the pass, this one merges
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"
@@ -36,7 +37,7 @@ rule index:
 
 rule probe_index:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        unpack(probe_index_inputs),
     output:
         index="results/{model}/epoch-{epoch}/probe-{probe}/index.parquet",
         stats="results/{model}/epoch-{epoch}/probe-{probe}/channel_stats.parquet",
@@ -55,11 +56,69 @@ rule probe_index:
         batch_size=config["analysis"]["batch_size"],
         feature_map_images=0,
         device=config["device"],
-    threads: 2
+    threads: 1 if INDEX_SHARDS > 1 else HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=0 if INDEX_SHARDS > 1 else GPU,  # sharded: the shard jobs do the pass, this one merges
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"
     script:
         "../scripts/index.py"
+
+
+rule index_shard:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+    output:
+        state="results/{model}/epoch-{epoch}/index-shards/{shard}.npz",
+    log:
+        "logs/index_shard/{model}-{epoch}-{shard}.log",
+    benchmark:
+        "benchmarks/index_shard/{model}-{epoch}-{shard}.tsv",
+    params:
+        dataset=dataset_config,
+        probe=dataset_name,
+        layers=config["analysis"]["layers"],
+        top_k=config["analysis"]["top_k"],
+        ranking=config["analysis"]["ranking"],
+        batch_size=config["analysis"]["batch_size"],
+        shard="{shard}",
+        shards=INDEX_SHARDS,
+        device=config["device"],
+    threads: HEAVY_THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/index_shard.py"
+
+
+rule probe_index_shard:
+    input:
+        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+    output:
+        state="results/{model}/epoch-{epoch}/probe-{probe}/index-shards/{shard}.npz",
+    log:
+        "logs/probe_index_shard/{model}-{epoch}-{probe}-{shard}.log",
+    benchmark:
+        "benchmarks/probe_index_shard/{model}-{epoch}-{probe}-{shard}.tsv",
+    params:
+        dataset=probe_dataset_config,
+        probe="{probe}",
+        layers=config["analysis"]["layers"],
+        top_k=config["analysis"]["top_k"],
+        ranking=config["analysis"]["ranking"],
+        batch_size=config["analysis"]["batch_size"],
+        shard="{shard}",
+        shards=INDEX_SHARDS,
+        device=config["device"],
+    threads: HEAVY_THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/index_shard.py"

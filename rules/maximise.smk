@@ -19,9 +19,9 @@ rule maximise:
         batch_size=config["analysis"]["batch_size"],
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"
@@ -43,9 +43,9 @@ rule class_images:
     params:
         settings=config.get("maximise"),
         device=config["device"],
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"

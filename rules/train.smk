@@ -16,9 +16,9 @@ rule train:
         device=config["device"],
         eval_batch_size=config["analysis"]["batch_size"],
         state_dir=train_state_dir,
-    threads: 2
+    threads: HEAVY_THREADS
     resources:
-        gpu=1,
+        gpu=GPU,
         mem_mb=4000,
     conda:
         "../envs/convatlas.yaml"

@@ -275,8 +275,23 @@ def test_bad_config_stops_before_any_job(write_config, tiny_config, run_snakemak
     assert not (workdir / "results").exists()
 
 
-def test_slurm_profile_plans_jobs_with_cluster_resources(write_config, tiny_config, run_snakemake, repo):
-    workdir = write_config(tiny_config())
+def heavy_rules(repo):
+    """The rules whose jobs run networks: those that ask for the gpu resource."""
+    heavy = set()
+    for path in (repo / "rules").glob("*.smk"):
+        for block in re.split(r"\n(?=rule |checkpoint )", path.read_text()):
+            match = re.match(r"(?:rule|checkpoint) (\w+):", block)
+            if match and "gpu=" in block:
+                heavy.add(match.group(1))
+    return heavy
+
+
+def test_slurm_profile_plans_every_rule_with_cluster_resources(write_config, tiny_config, run_snakemake, repo):
+    """Every job gets memory and a runtime; every heavy job a GPU and several CPUs, the index a GPU
+    only when it does the pass itself (sharded, its shard jobs hold the GPUs)."""
+    config = tiny_config()
+    config["analysis"]["shards"] = 2
+    workdir = write_config(config)
     result = run_snakemake(workdir, "-n", "--profile", str(repo / "profiles/slurm"), "--workflow-profile", "none")
     out = result.stdout + result.stderr
     blocks = {}
@@ -284,11 +299,19 @@ def test_slurm_profile_plans_jobs_with_cluster_resources(write_config, tiny_conf
         match = re.match(r"rule (\w+):", block)
         if match:
             blocks.setdefault(match.group(1), block)
-    assert set(blocks) >= {"train", "publish_checkpoint", "model_summary", "site"}
-    assert re.search(r"mem_mb=16000\b.*runtime=240\b.*gpu=1\b", blocks["train"]) or (
-        "mem_mb=16000" in blocks["train"] and "runtime=240" in blocks["train"] and "gpu=1" in blocks["train"])
-    assert "gpu=1" not in blocks["site"] and "mem_mb=2000" in blocks["site"]
-    assert "mem_mb=4000" in blocks["model_summary"] and "runtime=20" in blocks["model_summary"]
+    heavy = heavy_rules(repo)
+    assert {"train", "index_shard", "deconv", "maximise", "transfer"} <= heavy <= set(blocks) | {"probe_index", "probe_index_shard", "probe_deconv"}
+    for rule, block in blocks.items():
+        if rule == "all":
+            continue
+        assert re.search(r"\bmem_mb=\d+", block) and re.search(r"\bruntime=\d+", block), (rule, block)
+        threads = int(re.search(r"threads: (\d+)", block).group(1)) if "threads:" in block else 1
+        if rule in heavy - {"index", "probe_index"}:
+            assert re.search(r"\bgpu=1\b", block) and threads >= 4, (rule, block)
+        else:
+            assert not re.search(r"\bgpu=[1-9]", block), (rule, block)
+    assert "mem_mb=16000" in blocks["train"] and "runtime=240" in blocks["train"]
+    assert "gpu=0" in blocks["index"] and "index-shards/1.npz" in blocks["index"]
 
 
 def test_lint_is_clean(run_snakemake, repo):

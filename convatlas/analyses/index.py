@@ -181,6 +181,71 @@ def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) 
 
 
 @torch.no_grad()
+def index_pass(
+    model: nn.Module,
+    layers: Sequence[Layer],
+    images: ImageSet,
+    mean: Sequence[float],
+    std: Sequence[float],
+    k: int = 9,
+    ranking: str = "max",
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    show_progress: bool = True,
+    label_by_prediction: bool = False,
+    indices: torch.Tensor | None = None,
+) -> tuple[dict[str, LayerAccumulator], pd.DataFrame]:
+    """One batched pass over ``images`` (or only those at ``indices``, ascending): each layer's
+    accumulated top-k and statistics, and the predictions of the images seen."""
+    if ranking not in RANKINGS:
+        raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
+    model.eval()
+    classes = len(images.classes)
+    accumulators = {layer.name: LayerAccumulator(layer.channels, k, classes, ranking) for layer in layers}
+    order = torch.arange(len(images)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
+    seen, predicted, probability = [], [], []
+    steps = -(-len(order) // batch_size)
+    batches = progress(images.batches(batch_size, order), "index", total=steps, enabled=show_progress)
+    current: dict[str, torch.Tensor] = {}
+
+    held: dict[str, torch.Tensor] = {}  # by prediction: each layer's output until the batch is classified
+
+    def fold(name: str, output: torch.Tensor) -> None:
+        if label_by_prediction:
+            held[name] = output.detach().clone()  # a later in-place op may change the output
+        else:
+            accumulators[name].update(output, current["indices"], current["labels"])
+
+    with forward_hooks(model, list(accumulators), fold):
+        for batch_indices, batch, labels in batches:
+            current.update(indices=batch_indices, labels=labels)
+            logits = model(normalise(batch.to(device), mean, std))
+            probs = logits.float().softmax(dim=1)
+            top = probs.max(dim=1)
+            seen.append(batch_indices)
+            predicted.append(top.indices.cpu())
+            probability.append(top.values.cpu())
+            for name, output in held.items():
+                accumulators[name].update(output, batch_indices, top.indices)
+            held.clear()
+    seen_indices = torch.cat(seen) if seen else torch.zeros(0, dtype=torch.long)
+    predicted_labels = torch.cat(predicted) if predicted else torch.zeros(0, dtype=torch.long)
+    predictions = pd.DataFrame({
+        "image": seen_indices.numpy().astype(np.int64),
+        "label": (predicted_labels if label_by_prediction else images.labels[seen_indices]).numpy().astype(np.int32),
+        "predicted": predicted_labels.numpy().astype(np.int32),
+        "probability": (torch.cat(probability) if probability else torch.zeros(0)).numpy().astype(np.float32),
+    })
+    return accumulators, predictions
+
+
+def index_tables(accumulators: dict[str, LayerAccumulator], classes: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The top-k index and the channel statistics of accumulated layers (``index.parquet``,
+    ``channel_stats.parquet``)."""
+    index_frames, stats_frames = zip(*(_layer_frames(n, a, classes) for n, a in accumulators.items()), strict=True)
+    return pd.concat(index_frames, ignore_index=True), pd.concat(stats_frames, ignore_index=True)
+
+
 def build_index(
     model: nn.Module,
     layers: Sequence[Layer],
@@ -200,43 +265,9 @@ def build_index(
     ``label_by_prediction`` (images whose classes are not the model's), each image's class is the
     model's prediction: per-class statistics are over predicted classes, named ``images.classes``.
     """
-    if ranking not in RANKINGS:
-        raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
-    model.eval()
-    classes = len(images.classes)
-    accumulators = {layer.name: LayerAccumulator(layer.channels, k, classes, ranking) for layer in layers}
-    predicted, probability = [], []
-    steps = -(-len(images) // batch_size)
-    batches = progress(images.batches(batch_size), "index", total=steps, enabled=show_progress)
-    current: dict[str, torch.Tensor] = {}
-
-    held: dict[str, torch.Tensor] = {}  # by prediction: each layer's output until the batch is classified
-
-    def fold(name: str, output: torch.Tensor) -> None:
-        if label_by_prediction:
-            held[name] = output.detach().clone()  # a later in-place op may change the output
-        else:
-            accumulators[name].update(output, current["indices"], current["labels"])
-
-    with forward_hooks(model, list(accumulators), fold):
-        for indices, batch, labels in batches:
-            current.update(indices=indices, labels=labels)
-            logits = model(normalise(batch.to(device), mean, std))
-            probs = logits.float().softmax(dim=1)
-            top = probs.max(dim=1)
-            predicted.append(top.indices.cpu())
-            probability.append(top.values.cpu())
-            for name, output in held.items():
-                accumulators[name].update(output, indices, top.indices)
-            held.clear()
-    index_frames, stats_frames = zip(*(_layer_frames(n, a, images.classes) for n, a in accumulators.items()), strict=True)
-    predictions = pd.DataFrame({
-        "image": np.arange(len(images), dtype=np.int64),
-        "label": (torch.cat(predicted) if label_by_prediction else images.labels).numpy().astype(np.int32),
-        "predicted": torch.cat(predicted).numpy().astype(np.int32),
-        "probability": torch.cat(probability).numpy().astype(np.float32),
-    })
-    return pd.concat(index_frames, ignore_index=True), pd.concat(stats_frames, ignore_index=True), predictions
+    accumulators, predictions = index_pass(model, layers, images, mean, std, k, ranking, batch_size, device,
+                                           show_progress, label_by_prediction)
+    return (*index_tables(accumulators, images.classes), predictions)
 
 
 def layer_records(layers: Sequence[Layer]) -> list[dict[str, Any]]:

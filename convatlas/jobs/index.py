@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..analyses.feature_maps import layer_activations
-from ..analyses.index import build_index, layer_records
+from ..analyses.index import index_pass, index_tables, layer_records
 from ..analyses.summary import provenance
 from ..core.io import write_json, write_npz, write_parquet
 from ..core.logs import work_starts
@@ -17,14 +17,27 @@ from .subject import load_subject
 def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     """Write the top-k index, channel statistics, predictions and layers (shape, receptive field),
     and (for the model's own dataset) the feature maps of the first ``params.feature_map_images``
-    images for the site. ``params.probe`` names the dataset indexed."""
+    images for the site. ``params.probe`` names the dataset indexed. With ``inputs.shards`` (the
+    states of the shard jobs), the pass over the images is theirs and this job merges them."""
     work_starts()
-    subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads, params.probe)
+    shard_files = list(inputs.shards) if "shards" in inputs.keys() else []
+    device = "cpu" if shard_files else params.device  # a gather reads files; only feature maps need the model
+    subject = load_subject(inputs.checkpoint, params.dataset, params.layers, device, params.threads, params.probe)
     images, meta = subject.images, subject.meta
     by_prediction = subject.labelled_by_prediction
-    index, stats, predictions = build_index(subject.model, subject.layers, images, meta["mean"], meta["std"],
-                                            params.top_k, params.ranking, params.batch_size, subject.device,
-                                            label_by_prediction=by_prediction)
+    if shard_files:
+        from ..analyses.shards import merge_shards
+        from ..core.io import read_npz
+
+        accumulators, predictions = merge_shards([read_npz(path) for path in shard_files], shard_files)
+        if len(predictions) != len(images):
+            raise ValueError(f"the shards {', '.join(shard_files)} cover {len(predictions)} images, the probe set has "
+                             f"{len(images)}: re-run the shard jobs (did datasets.*.probe_limit change?)")
+    else:
+        accumulators, predictions = index_pass(subject.model, subject.layers, images, meta["mean"], meta["std"],
+                                               params.top_k, params.ranking, params.batch_size, subject.device,
+                                               label_by_prediction=by_prediction)
+    index, stats = index_tables(accumulators, images.classes)
     predicted_labels = by_prediction or meta.get("predicted_labels") is not None
     write_parquet(index, outputs.index)
     write_parquet(stats, outputs.stats)
@@ -32,9 +45,25 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     write_json(outputs.layers, {"epoch": meta["epoch"], "ranking": params.ranking, "top_k": params.top_k,
                                 "probe_images": len(images), "classes": images.classes, "provenance": provenance(meta),
                                 "dataset": params.probe, "labels": "predicted" if predicted_labels else "true",
-                                "layers": layer_records(subject.layers)})
+                                "shards": max(1, len(shard_files)), "layers": layer_records(subject.layers)})
     if getattr(outputs, "feature_maps", None):
         write_npz(outputs.feature_maps, feature_maps(subject, params.feature_map_images))
+
+
+def run_index_shard(inputs: Any, outputs: Any, params: Any) -> None:
+    """Index shard ``params.shard`` of ``params.shards`` (a contiguous range of the probe images) and
+    save its accumulated state for the gather (:mod:`convatlas.analyses.shards`)."""
+    from ..analyses.shards import shard_indices, shard_state
+
+    work_starts()
+    subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads, params.probe)
+    images, meta = subject.images, subject.meta
+    shard, shards = int(params.shard), int(params.shards)
+    chosen = shard_indices(len(images), shard, shards)
+    accumulators, predictions = index_pass(subject.model, subject.layers, images, meta["mean"], meta["std"],
+                                           params.top_k, params.ranking, params.batch_size, subject.device,
+                                           label_by_prediction=subject.labelled_by_prediction, indices=chosen)
+    write_npz(outputs.state, shard_state(accumulators, predictions, shard, shards, len(images)))
 
 
 def feature_maps(subject, count: int) -> dict[str, np.ndarray]:

@@ -8,11 +8,13 @@ path and how much ran side by side follow from the files alone.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+PIPELINE_STAGES = ("train", "index", "deconv", "analyses", "ablation", "compare", "maximise", "site")  # rules/<stage>.smk, in order
 TRAINING_RULES = ("train",)  # the jobs that train the networks; the ratio compares the rest with them
 COLUMNS = ["rule", "job", "stage", "seconds", "cpu_seconds", "max_rss_mb", "io_in_mb", "io_out_mb", "start", "end"]
 
@@ -113,3 +115,37 @@ def critical_path(jobs: pd.DataFrame, slack: float = 2.0) -> pd.DataFrame:
             break
         current = before.loc[before.end.idxmax()]
     return pd.DataFrame(chain[::-1]).reset_index(drop=True)
+
+
+def run_start(log: str | Path) -> float:
+    """When a run began (Unix seconds), from the name of its Snakemake log file
+    (``.snakemake/log/<local ISO time>.snakemake.log``)."""
+    stamp = Path(log).name.split(".snakemake.log")[0]
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H%M%S.%f").timestamp()
+    except ValueError:
+        raise ValueError(f"{log}: not a Snakemake log file name (<date>T<time>.snakemake.log)") from None
+
+
+def last_run_log(workdir: str | Path) -> Path:
+    """The log of the latest run in ``workdir`` that ran jobs (a dry run or a run with nothing to
+    do logs no finished job)."""
+    for log in sorted((Path(workdir) / ".snakemake" / "log").glob("*.snakemake.log"), reverse=True):
+        if "Finished job" in log.read_text(errors="replace"):
+            return log
+    raise FileNotFoundError(f"no Snakemake log of a run with jobs under {Path(workdir) / '.snakemake' / 'log'}")
+
+
+def lanes(jobs: pd.DataFrame) -> list[int]:
+    """A lane per job for a timeline, in the order of ``jobs``: the lowest lane free at the job's
+    start, so that jobs which ran side by side sit on different lanes."""
+    free_at: list[float] = []  # each lane's end
+    assigned = []
+    for start, end in zip(jobs.start, jobs.end, strict=True):
+        lane = next((i for i, busy in enumerate(free_at) if busy <= start + 0.5), len(free_at))
+        if lane == len(free_at):
+            free_at.append(end)
+        else:
+            free_at[lane] = end
+        assigned.append(lane)
+    return assigned

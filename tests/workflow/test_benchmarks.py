@@ -1,9 +1,19 @@
 """Reading a run's benchmark files: the timeline, the training ratio and the critical path."""
 import os
+from datetime import datetime
 
 import pytest
 
-from convatlas.workflow.benchmarks import by_stage, critical_path, read_benchmarks, rule_stages, summarise
+from convatlas.workflow.benchmarks import (
+    by_stage,
+    critical_path,
+    lanes,
+    last_run_log,
+    read_benchmarks,
+    rule_stages,
+    run_start,
+    summarise,
+)
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -68,3 +78,28 @@ def test_critical_path_follows_what_each_job_waited_for(run):
     path = critical_path(read_benchmarks(run, since=1000))
     assert list(path.job) == ["a", "a-1", "site"]  # b and its index ran beside a: not on the path
     assert list(path.wait) == pytest.approx([0, 0, 1])
+
+
+def test_lanes_put_jobs_that_overlap_on_different_rows(run):
+    jobs = read_benchmarks(run, since=900)
+    assigned = dict(zip(jobs.job, lanes(jobs), strict=True))
+    assert assigned["a"] != assigned["b"]  # side by side
+    assert assigned["b-1"] == assigned["b"]  # follows b on its row
+    assert assigned["a-1"] == 0 and assigned["site"] == 0
+    # brute force: no two jobs on one lane overlap
+    rows = list(zip(jobs.start, jobs.end, lanes(jobs), strict=True))
+    for i, (s1, e1, l1) in enumerate(rows):
+        for s2, e2, l2 in rows[i + 1:]:
+            assert l1 != l2 or e1 <= s2 + 0.5 or e2 <= s1 + 0.5
+
+
+def test_run_start_reads_snakemakes_log_name_and_the_last_run_with_jobs(tmp_path):
+    folder = tmp_path / ".snakemake" / "log"
+    folder.mkdir(parents=True)
+    (folder / "2026-11-22T184447.001405.snakemake.log").write_text("Finished job 3.\n")
+    (folder / "2026-11-23T090000.000000.snakemake.log").write_text("Nothing to be done.\n")
+    log = last_run_log(tmp_path)
+    assert log.name.startswith("2026-11-22T184447")
+    assert run_start(log) == pytest.approx(datetime(2026, 11, 22, 18, 44, 47, 1405).timestamp())
+    with pytest.raises(ValueError, match="not a Snakemake log"):
+        run_start("notes.txt")
