@@ -48,6 +48,19 @@ def test_site_shows_both_models_and_every_reference_resolves(atlas):
     assert not list(site.rglob(".snakemake_timestamp"))  # page jobs declare pages, not folders
 
 
+def test_run_page_lists_every_job_of_the_run(atlas):
+    workdir, first = atlas
+    log = first.stdout + first.stderr
+    ran = log.count("Finished jobid") - 1  # every job but the target rule `all`, which has no benchmark
+    page = (workdir / "site/run.html").read_text()
+    every_job = page.split("<h2>Every job</h2>")[1]
+    assert every_job.count("<tr><td>") == ran > 50
+    assert "after training / training" in page and 'src="img/run-timeline.png"' in page
+    assert 'href="run.html"' in (workdir / "site/index.html").read_text()
+    # heavy jobs ran side by side: no GPU here, so no GPU token held them apart
+    assert "gpu=0" in log and "jobs side by side" in page
+
+
 def test_optional_sections_left_out_run_no_jobs_and_pages_omit_them(write_config, run_snakemake):
     """Only datasets and models: the index, projections and layer pages, nothing optional."""
     config = {"datasets": {"shapes": {"kind": "synthetic", "synthetic": {"size": 16, "classes": 4, "train_count": 64,
