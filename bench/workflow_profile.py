@@ -19,6 +19,7 @@ from convatlas.workflow.benchmarks import (
     critical_path,
     last_run_log,
     read_benchmarks,
+    read_dependencies,
     rule_stages,
     run_start,
     summarise,
@@ -47,8 +48,9 @@ def main() -> None:
           f"(CPU {minutes(s['cpu_seconds'])}); {s['parallelism']:.2f} jobs side by side on average; "
           f"peak memory {s['peak_rss_mb']:.0f} MB")
     if "after_ratio" in s:
-        print(f"training span {minutes(s['training_span'])} ({s['training_jobs']} jobs); after training "
-              f"{minutes(s['after_training'])}; after / training = {s['after_ratio']:.2f}")
+        print(f"training: {s['training_jobs']} jobs, {minutes(s['training_seconds'])} summed, spanning "
+              f"{minutes(s['training_span'])}; after training {minutes(s['after_training'])}: "
+              f"{s['after_per_training_job_time']:.2f}x the training jobs' time, {s['after_ratio']:.2f}x the training span")
     print()
     print("| stage | jobs | summed job time | longest job | peak memory | span (from the first start) |")
     print("|---|---:|---:|---:|---:|---|")
@@ -57,9 +59,9 @@ def main() -> None:
         print(f"| {row.stage} | {row.jobs} | {minutes(row.seconds)} | {minutes(row.longest)} | {row.max_rss_mb:.0f} MB "
               f"| {minutes(row.first_start - start)} – {minutes(row.last_end - start)} |")
     print(f"| **all** | {s['jobs']} | {minutes(s['job_seconds'])} | | {s['peak_rss_mb']:.0f} MB | wall {minutes(s['wall'])} |")
-    print("\ncritical path (start, wall time, gap before):")
-    for row in critical_path(jobs).itertuples():
-        print(f"  {minutes(row.start - start):>9}  {minutes(row.seconds):>9}  {minutes(row.wait):>6}  {row.rule} {row.job}")
+    print("\ncritical path (start, wall time, what it waited for, gap before):")
+    for row in critical_path(jobs, read_dependencies(args.workdir / "benchmarks")).itertuples():
+        print(f"  {minutes(row.start - start):>9}  {minutes(row.seconds):>9}  {row.waited_for:>14}  {minutes(row.wait):>6}  {row.rule} {row.job}")
 
 
 if __name__ == "__main__":

@@ -35,11 +35,25 @@ INDEX_SHARDS = config["analysis"]["shards"]  # shard jobs per index pass (1: the
 RUN_START = time.time()  # this run's jobs are those whose benchmark started after it
 
 
+def dag_dependencies():
+    """(job, dependency) pairs of benchmark files from Snakemake's DAG of this run; (job, "") for a
+    job that depends on no other."""
+    dag = workflow.dag
+    edges = []
+    for job in dag.jobs:
+        if job.benchmark:
+            needs = [str(dep.benchmark) for dep in dag.dependencies[job] if dep.benchmark]
+            edges.extend((str(job.benchmark), need) for need in needs or [""])
+    return edges
+
+
 def write_run_page_of_this_run(log):
     """site/run.html from the benchmark files of this run's jobs (called once all jobs succeeded)."""
     from convatlas.site.pages.run import write_run_page
+    from convatlas.workflow.benchmarks import write_dependencies
 
     try:
+        write_dependencies("benchmarks", dag_dependencies())
         page = write_run_page(".", Path(workflow.basedir) / "rules", TEMPLATES, config["site"]["title"], RUN_START, log)
     except Exception as error:  # the atlas is complete; a run page that cannot be drawn must not fail the run
         logger.warning(f"the run page could not be written: {type(error).__name__}: {error}")
@@ -68,6 +82,12 @@ def results(model, epoch, name):
 
 def model_config(wildcards):
     return config["models"][wildcards.model]
+
+
+def training_priority(wildcards):
+    """The analysed models train first: nearly every other job waits for their checkpoints, while
+    the variants' training can run beside those jobs (list scheduling, longest path first)."""
+    return 10 if wildcards.model in ANALYSED_MODELS else 0
 
 
 def dataset_name(wildcards):

@@ -55,7 +55,7 @@ def test_run_page_lists_every_job_of_the_run(atlas):
     page = (workdir / "site/run.html").read_text()
     every_job = page.split("<h2>Every job</h2>")[1]
     assert every_job.count("<tr><td>") == ran > 50
-    assert "after training / training" in page and 'src="img/run-timeline.png"' in page
+    assert "after training / training jobs' time" in page and 'src="img/run-timeline.png"' in page
     assert 'href="run.html"' in (workdir / "site/index.html").read_text()
     # heavy jobs ran side by side: no GPU here, so no GPU token held them apart
     assert "gpu=0" in log and "jobs side by side" in page

@@ -62,7 +62,8 @@ def summarise(jobs: pd.DataFrame, training_rules: tuple[str, ...] = TRAINING_RUL
     """The run in numbers: wall time (first start to last end), the jobs' summed wall and CPU time,
     how many ran side by side on average (summed job time / wall time), and the training span
     (first training job's start to the last one's end) against the time after it (last training
-    end to the run's end): ``after_ratio`` = after / training span. Seconds throughout."""
+    end to the run's end): ``after_ratio`` = after / training span, and
+    ``after_per_training_job_time`` = after / the training jobs' summed time. Seconds throughout."""
     if jobs.empty:
         raise ValueError("no benchmark files: nothing ran with this workflow's benchmarks yet")
     start, end = float(jobs.start.min()), float(jobs.end.max())
@@ -77,7 +78,9 @@ def summarise(jobs: pd.DataFrame, training_rules: tuple[str, ...] = TRAINING_RUL
     if len(training):
         span = float(training.end.max() - training.start.min())
         after = end - float(training.end.max())
-        summary.update(training_span=span, after_training=after, after_ratio=after / span if span else float("nan"))
+        training_seconds = summary["training_seconds"]
+        summary.update(training_span=span, after_training=after, after_ratio=after / span if span else float("nan"),
+                       after_per_training_job_time=after / training_seconds if training_seconds else float("nan"))
     return summary
 
 
@@ -98,22 +101,67 @@ def by_stage(jobs: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame
     return table.reset_index()
 
 
-def critical_path(jobs: pd.DataFrame, slack: float = 2.0) -> pd.DataFrame:
-    """The chain of jobs that set the run's wall time: from the job that ended last, back through
-    each job's predecessor, the job that ended last before it started (within ``slack`` seconds):
-    what it waited for, an input or a free core. ``wait`` is the gap before each job (scheduling
-    and start-up outside the jobs). First job first."""
+DEPENDENCIES_FILE = "dependencies.tsv"  # in the benchmarks folder: job -> the jobs whose outputs it read
+
+
+def write_dependencies(folder: str | Path, edges: list[tuple[str, str]]) -> None:
+    """Record which job read which job's outputs, as pairs of benchmark files (the workflow writes it
+    from Snakemake's DAG when a run ends; :func:`critical_path` follows it). A pair with an empty
+    dependency records a job that depends on no other."""
+    from ..core.io import write_text
+
+    lines = ["job\tdependency", *(f"{job}\t{dependency}" for job, dependency in sorted(set(edges)))]
+    write_text(Path(folder) / DEPENDENCIES_FILE, "\n".join(lines) + "\n")
+
+
+def read_dependencies(folder: str | Path) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """(rule, job) -> the (rule, job) pairs it depended on, from :func:`write_dependencies`'s file
+    (empty when there is none)."""
+    path = Path(folder) / DEPENDENCIES_FILE
+    if not path.is_file():
+        return {}
+
+    def key(benchmark: str) -> tuple[str, str]:
+        relative = Path(benchmark).relative_to(Path(benchmark).parts[0]) if Path(benchmark).parts[0] == "benchmarks" else Path(benchmark)
+        return relative.parts[0], str(Path(*relative.parts[1:]).with_suffix(""))
+
+    edges: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for row in pd.read_csv(path, sep="\t", keep_default_na=False).itertuples():
+        needs = edges.setdefault(key(row.job), set())
+        if row.dependency:
+            needs.add(key(row.dependency))
+    return edges
+
+
+def critical_path(jobs: pd.DataFrame, dependencies: dict | None = None, slack: float = 2.0) -> pd.DataFrame:
+    """The chain of jobs that set the run's wall time, first job first: from the job that ended
+    last, back through what each job waited for. With ``dependencies`` ((rule, job) -> the jobs
+    whose outputs it read), that is the dependency of this run that ended last, if the job started
+    within ``slack`` seconds of it (``waited_for`` "input"); otherwise the job waited for a free
+    core, and the chain goes on through the job that ended last before it started ("a free core").
+    For a job without recorded dependencies that step reads "input or core". ``wait`` is the gap
+    before each job (scheduling and start-up outside the jobs)."""
     if jobs.empty:
-        return jobs.assign(wait=pd.Series(dtype=float))
-    chain, current = [], jobs.loc[jobs.end.idxmax()]
+        return jobs.assign(wait=pd.Series(dtype=float), waited_for=pd.Series(dtype=str))
+    position = {(rule, job): i for i, (rule, job) in enumerate(zip(jobs.rule, jobs.job, strict=True))}
+    chain, current = [], jobs.index[jobs.end.values.argmax()]
     while True:
-        before = jobs[(jobs.end <= current.start + slack) & (jobs.index != current.name)]
-        before = before[before.start < current.start]
-        wait = max(0.0, float(current.start - before.end.max())) if len(before) else 0.0
-        chain.append({**current.to_dict(), "wait": wait})
-        if before.empty:
+        row = jobs.loc[current]
+        needs = [position[d] for d in (dependencies or {}).get((row.rule, row.job), ()) if d in position]
+        latest_input = max(needs, key=lambda i: jobs.end.iloc[i]) if needs else None
+        before = jobs[(jobs.end <= row.start + slack) & (jobs.start < row.start) & (jobs.index != current)]
+        if latest_input is not None and row.start - jobs.end.iloc[latest_input] <= slack:
+            previous, reason = jobs.index[latest_input], "input"
+        elif len(before):
+            known = (row.rule, row.job) in (dependencies or {})  # its inputs are known: it waited for a core
+            previous, reason = before.end.idxmax(), "a free core" if known else "input or core"
+        else:
+            previous, reason = None, "–"
+        wait = max(0.0, float(row.start - jobs.loc[previous].end)) if previous is not None else 0.0
+        chain.append({**row.to_dict(), "wait": wait, "waited_for": reason})
+        if previous is None:
             break
-        current = before.loc[before.end.idxmax()]
+        current = previous
     return pd.DataFrame(chain[::-1]).reset_index(drop=True)
 
 

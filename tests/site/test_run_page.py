@@ -18,8 +18,8 @@ def test_run_page_lists_every_job_of_the_run_and_the_ratio(repo, tmp_path):
     every_job = html.split("<h2>Every job</h2>")[1]
     assert [re.sub("<.*?>", "", c) for c in re.findall(r"<td><code>(.*?)</code></td>", every_job)] == ["a", "b", "a-1", "a-1-conv1"]
     assert "old-1-x" not in html
-    # training spans 0-100 s; after it, 40 s: 0.40, within the 0.5 target
-    assert "0.40" in html and "target ≤ 0.5: met" in html
+    # training spans 0-100 s (two jobs, 160 s summed); after it, 40 s: 0.40 of the span, 0.25 of the jobs' time
+    assert "0.40" in html and "0.25" in html and "target ≤ 0.5: met" in html  # 40 s after 160 s of training jobs
     assert "2.3 min" in html  # the 140 s wall time, in minutes beyond 90 s
     assert ">site<" in html and ">index<" in html  # stages by rules/<stage>.smk (layer_pages is in site.smk)
 

@@ -10,9 +10,11 @@ from convatlas.workflow.benchmarks import (
     lanes,
     last_run_log,
     read_benchmarks,
+    read_dependencies,
     rule_stages,
     run_start,
     summarise,
+    write_dependencies,
 )
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
@@ -61,6 +63,7 @@ def test_summary_gives_wall_time_parallelism_and_the_after_training_ratio(run):
     assert summary["job_seconds"] == pytest.approx(229) and summary["parallelism"] == pytest.approx(229 / 140)
     assert summary["training_span"] == pytest.approx(100) and summary["training_seconds"] == pytest.approx(160)
     assert summary["after_training"] == pytest.approx(40) and summary["after_ratio"] == pytest.approx(0.4)
+    assert summary["after_per_training_job_time"] == pytest.approx(40 / 160)
     assert summary["peak_rss_mb"] == 900 and summary["jobs"] == 5
     with pytest.raises(ValueError, match="no benchmark files"):
         summarise(read_benchmarks(run / "nothing"))
@@ -78,6 +81,23 @@ def test_critical_path_follows_what_each_job_waited_for(run):
     path = critical_path(read_benchmarks(run, since=1000))
     assert list(path.job) == ["a", "a-1", "site"]  # b and its index ran beside a: not on the path
     assert list(path.wait) == pytest.approx([0, 0, 1])
+
+
+def test_critical_path_follows_dependencies_and_says_when_a_job_waited_for_a_core(run, tmp_path):
+    write_dependencies(run, [("benchmarks/site/site.tsv", "benchmarks/index/a-1.tsv"), ("benchmarks/site/site.tsv", "benchmarks/index/b-1.tsv"),
+                             ("benchmarks/index/a-1.tsv", "benchmarks/train/a.tsv"), ("benchmarks/index/b-1.tsv", "benchmarks/train/b.tsv"),
+                             ("benchmarks/train/a.tsv", ""), ("benchmarks/train/b.tsv", "")])
+    dependencies = read_dependencies(run)
+    assert dependencies[("site", "site")] == {("index", "a-1"), ("index", "b-1")} and dependencies[("train", "a")] == set()
+    path = critical_path(read_benchmarks(run, since=1000), dependencies)
+    assert list(path.job) == ["a", "a-1", "site"] and list(path.waited_for) == ["–", "input", "input"]
+    # a job whose input was ready long before it started waited for a core: the chain goes through the job that freed it
+    write_job(run, "deconv", "b-1-x", 1140, 20)
+    write_dependencies(run, [("benchmarks/deconv/b-1-x.tsv", "benchmarks/index/b-1.tsv")])
+    path = critical_path(read_benchmarks(run, since=1000), read_dependencies(run))
+    assert list(path.job) == ["a", "a-1", "site", "b-1-x"]
+    assert list(path.waited_for) == ["–", "input or core", "input or core", "a free core"]
+    assert read_dependencies(tmp_path / "nowhere") == {}
 
 
 def test_lanes_put_jobs_that_overlap_on_different_rows(run):

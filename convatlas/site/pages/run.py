@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from ...workflow.benchmarks import PIPELINE_STAGES, TRAINING_RULES, by_stage, critical_path, lanes, read_benchmarks, rule_stages, summarise
+from ...workflow.benchmarks import (
+    PIPELINE_STAGES, TRAINING_RULES, by_stage, critical_path, lanes, read_benchmarks, read_dependencies, rule_stages, summarise)
 from .. import layout
 from ..plots import run_timeline
 from ..render import Renderer
@@ -20,7 +21,8 @@ def _records(table: pd.DataFrame, start: float) -> list[dict[str, Any]]:
     return rows.to_dict("records")
 
 
-def render_run_page(renderer: Renderer, jobs: pd.DataFrame, stage_order: list[str], log: str | None = None) -> Path:
+def render_run_page(renderer: Renderer, jobs: pd.DataFrame, stage_order: list[str], log: str | None = None,
+                    dependencies: dict | None = None) -> Path:
     """``run.html``: the run's headline numbers (wall time, jobs side by side, training against what
     follows it), the timeline of its jobs, per-stage totals, the critical path and every job."""
     summary = summarise(jobs)
@@ -32,7 +34,7 @@ def render_run_page(renderer: Renderer, jobs: pd.DataFrame, stage_order: list[st
     return renderer.render(
         "run.html", layout.run_page(), summary=summary, target=AFTER_TRAINING_TARGET, log=log,
         stages=_records(stages.rename(columns={"first_start": "start", "last_end": "end"}), start),
-        critical=_records(critical_path(jobs), start), jobs=_records(jobs, start),
+        critical=_records(critical_path(jobs, dependencies), start), jobs=_records(jobs, start),
         training_rules=", ".join(TRAINING_RULES))
 
 
@@ -45,4 +47,4 @@ def write_run_page(workdir: str | Path, rules_dir: str | Path, templates: str | 
     if jobs.empty:
         return None
     renderer = Renderer(templates, workdir / layout.SITE_ROOT, title)
-    return render_run_page(renderer, jobs, list(PIPELINE_STAGES), log)
+    return render_run_page(renderer, jobs, list(PIPELINE_STAGES), log, read_dependencies(workdir / "benchmarks"))
