@@ -54,7 +54,9 @@ def write_run_page_of_this_run(log):
 
     try:
         write_dependencies("benchmarks", dag_dependencies())
-        page = write_run_page(".", Path(workflow.basedir) / "rules", TEMPLATES, config["site"]["title"], RUN_START, log)
+        logs = [log] if isinstance(log, str) else list(log or [])  # Snakemake passes its log file(s)
+        page = write_run_page(".", Path(workflow.basedir) / "rules", TEMPLATES, config["site"]["title"], RUN_START,
+                              ", ".join(str(path) for path in logs) or None)
     except Exception as error:  # the atlas is complete; a run page that cannot be drawn must not fail the run
         logger.warning(f"the run page could not be written: {type(error).__name__}: {error}")
         return

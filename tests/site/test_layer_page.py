@@ -219,3 +219,21 @@ def test_least_activating_images_only_where_the_ranking_allows(tmp_path, tied_zf
                 for value, image in zip(values, row["lowest_images"], strict=True):
                     assert f"{value:.3g} · image {image}<" in text
     assert shown and tied  # both cases occur here
+
+
+def test_a_channel_firing_on_fewer_than_k_images_shows_only_those(tmp_path, tied_zf, tied_probe, pictures_of,
+                                                                  tied_normalisation, repo):
+    mean, std = tied_normalisation
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    layer = layers[0]
+    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
+    nearly_dead = (index.layer == layer.name) & (index.channel == 1) & (index["rank"] >= 2)
+    index.loc[nearly_dead, "value"] = 0.0  # channel 1 now fires on two images only: ranks 2-3 are silent ties
+    page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
+                     pictures_of(tied_probe), tied_probe.classes, dataset="shapes", probe_images=len(tied_probe))
+    render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
+    html = (tmp_path / "site/models/tiny/epoch-1/features.relu1/channel-1.html").read_text()
+    assert "<h2>Top 2" in html and "It fires on only 2 probe images" in html
+    assert html.count("#3 ") == 0 and html.count("#2 ") == 1
+    full = (tmp_path / "site/models/tiny/epoch-1/features.relu1/channel-0.html").read_text()
+    assert "<h2>Top 4" in full and "It fires on only" not in full

@@ -247,10 +247,12 @@ class _LayerWriter:
         }
 
     def top_entries(self, source: _Source, rows: pd.DataFrame) -> tuple[list[dict[str, Any]], list[np.ndarray], list[np.ndarray]]:
-        """A channel's top-k entries of one probe dataset, with their patches and their images in context."""
+        """A channel's top-k entries of one probe dataset, with their patches and their images in
+        context: only those with a positive response (a channel that fires on fewer than k images
+        has no more examples; the rest of a top k would be arbitrary picks among silent images)."""
         g = self.geometry
         patches, contexts, tops = [], [], []
-        for row in rows.itertuples():
+        for row in rows[rows.value > 0].itertuples():
             image = source.pictures[row.image]
             box, origin, size = g.field.unit_geometry(row.y, row.x, g.height, g.width)
             patches.append(receptive_patch(image, box, origin, size))
@@ -279,11 +281,16 @@ class _LayerWriter:
             if rows is None:
                 continue
             tops, patches, _ = self.top_entries(source, rows)
+            stats = source.stats.iloc[channel]
+            if not tops:  # it never fires on this dataset
+                self.probe_thumbs[probe.name].append(np.full((THUMB, THUMB, 3), 128, dtype=np.uint8))
+                sections.append({"name": probe.name, "images": probe.images, "labels": probe.labels, "tops": [],
+                                 "max": float(stats["max"]), "mean": float(stats["mean"]), "methods": []})
+                continue
             self.probe_thumbs[probe.name].append(resize_nearest(patches[0], THUMB))
             row = self.probe_rows[probe.name].get(channel)
             methods = [m for m in self.methods if m in probe.projections] if row is not None else []
             self.save_grids(f"{channel}-on-{probe.name}", patches, {m: probe.projections[m][row] for m in methods}, methods)
-            stats = source.stats.iloc[channel]
             sections.append({"name": probe.name, "images": probe.images, "labels": probe.labels, "tops": tops,
                              "max": float(stats["max"]), "mean": float(stats["mean"]),
                              "methods": [{"key": m, "title": PROJECTION_TITLES[m]} for m in methods]})
