@@ -50,7 +50,8 @@ def main() -> None:
     if "after_ratio" in s:
         print(f"training: {s['training_jobs']} jobs, {minutes(s['training_seconds'])} summed, spanning "
               f"{minutes(s['training_span'])}; after training {minutes(s['after_training'])}: "
-              f"{s['after_per_training_job_time']:.2f}x the training jobs' time, {s['after_ratio']:.2f}x the training span")
+              f"{s['after_per_training_job_time']:.2f}x the training jobs' time, {s['after_ratio']:.2f}x the training span; "
+              f"all other jobs took {s['other_per_training_job_time']:.2f}x the training jobs' time")
     print()
     print("| stage | jobs | summed job time | longest job | peak memory | span (from the first start) |")
     print("|---|---:|---:|---:|---:|---|")

@@ -86,12 +86,6 @@ def model_config(wildcards):
     return config["models"][wildcards.model]
 
 
-def training_priority(wildcards):
-    """The analysed models train first: nearly every other job waits for their checkpoints, while
-    the variants' training can run beside those jobs (list scheduling, longest path first)."""
-    return 10 if wildcards.model in ANALYSED_MODELS else 0
-
-
 def dataset_name(wildcards):
     return config["models"][wildcards.model]["dataset"]
 

@@ -17,7 +17,6 @@ rule train:
         eval_batch_size=config["analysis"]["batch_size"],
         state_dir=train_state_dir,
     threads: HEAVY_THREADS
-    priority: training_priority
     resources:
         gpu=GPU,
         mem_mb=4000,

@@ -63,7 +63,9 @@ def summarise(jobs: pd.DataFrame, training_rules: tuple[str, ...] = TRAINING_RUL
     how many ran side by side on average (summed job time / wall time), and the training span
     (first training job's start to the last one's end) against the time after it (last training
     end to the run's end): ``after_ratio`` = after / training span, and
-    ``after_per_training_job_time`` = after / the training jobs' summed time. Seconds throughout."""
+    ``after_per_training_job_time`` = after / the training jobs' summed time, and
+    ``other_per_training_job_time`` = every other job's summed time / the training jobs' (the
+    analyses' cost against training's, whatever the order the jobs ran in). Seconds throughout."""
     if jobs.empty:
         raise ValueError("no benchmark files: nothing ran with this workflow's benchmarks yet")
     start, end = float(jobs.start.min()), float(jobs.end.max())
@@ -80,7 +82,9 @@ def summarise(jobs: pd.DataFrame, training_rules: tuple[str, ...] = TRAINING_RUL
         after = end - float(training.end.max())
         training_seconds = summary["training_seconds"]
         summary.update(training_span=span, after_training=after, after_ratio=after / span if span else float("nan"),
-                       after_per_training_job_time=after / training_seconds if training_seconds else float("nan"))
+                       after_per_training_job_time=after / training_seconds if training_seconds else float("nan"),
+                       other_per_training_job_time=(summary["job_seconds"] - training_seconds) / training_seconds
+                       if training_seconds else float("nan"))
     return summary
 
 

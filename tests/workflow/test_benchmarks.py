@@ -64,6 +64,7 @@ def test_summary_gives_wall_time_parallelism_and_the_after_training_ratio(run):
     assert summary["training_span"] == pytest.approx(100) and summary["training_seconds"] == pytest.approx(160)
     assert summary["after_training"] == pytest.approx(40) and summary["after_ratio"] == pytest.approx(0.4)
     assert summary["after_per_training_job_time"] == pytest.approx(40 / 160)
+    assert summary["other_per_training_job_time"] == pytest.approx((summary["job_seconds"] - 160) / 160)
     assert summary["peak_rss_mb"] == 900 and summary["jobs"] == 5
     with pytest.raises(ValueError, match="no benchmark files"):
         summarise(read_benchmarks(run / "nothing"))
