@@ -56,6 +56,9 @@ bench: setup
 	$(BIN)/python bench/maximise_speed.py results/zf/checkpoints/epoch-5.pt
 	$(BIN)/python bench/layer_page_load.py
 	$(BIN)/python bench/job_startup.py
+	$(BIN)/python bench/workflow_profile.py
+	$(BIN)/python bench/threads_vs_jobs.py
+	$(BIN)/python bench/index_imagenet_scale.py
 
 clean:
 	rm -rf results site logs benchmarks .snakemake demo

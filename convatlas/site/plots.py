@@ -223,15 +223,15 @@ def run_timeline(jobs, lanes: Sequence[int], stages: Sequence[str], training_end
     for (_, job), lane in zip(jobs.iterrows(), lanes, strict=True):
         ax.barh(lane, (job.end - job.start) / 60, left=(job.start - start) / 60, height=0.8,
                 color=colours.get(job.stage, "grey"), edgecolor="white", linewidth=0.8)
-        if job.end - job.start > 0.06 * wall:  # name the long jobs
-            ax.text((job.start - start + (job.end - job.start) / 2) / 60, lane, f"{job.rule} {job.job}",
+        label = f"{job.rule} {job.job}"
+        if (job.end - job.start) / wall * 950 > 4.6 * len(label) + 8:  # name the jobs whose bar holds the name (~950 px axes)
+            ax.text((job.start - start + (job.end - job.start) / 2) / 60, lane, label,
                     ha="center", va="center", fontsize=7, color="white", clip_on=True)
     if training_end is not None:
         ax.axvline((training_end - start) / 60, color="black", linestyle="--", linewidth=1)
         ax.text((training_end - start) / 60, rows - 0.4, " training ends", va="bottom", fontsize=8)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[s]) for s in stages]
-    ax.legend(handles, stages, ncols=min(len(stages), 8), loc="upper center", bbox_to_anchor=(0.5, -0.35 if rows < 4 else -0.12),
-              fontsize=8, frameon=False)
+    fig.legend(handles, stages, ncols=min(len(stages), 8), loc="outside lower center", fontsize=8, frameon=False)
     ax.set(xlabel="minutes since the first job started", ylabel="lane", ylim=(-0.6, rows + 0.2))
     ax.set_yticks(range(rows))
     ax.invert_yaxis()
