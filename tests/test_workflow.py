@@ -305,7 +305,8 @@ def test_slurm_profile_plans_every_rule_with_cluster_resources(write_config, tin
     config = tiny_config()
     config["analysis"]["shards"] = 2
     workdir = write_config(config)
-    result = run_snakemake(workdir, "-n", "--profile", str(repo / "profiles/slurm"), "--workflow-profile", "none")
+    # a dry run clips threads to --cores (1 when not given); a real run with the slurm executor does not
+    result = run_snakemake(workdir, "-n", "--cores", "256", "--profile", str(repo / "profiles/slurm"), "--workflow-profile", "none")
     out = result.stdout + result.stderr
     blocks = {}
     for block in re.split(r"\n(?=rule )", out):
