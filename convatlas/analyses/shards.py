@@ -83,14 +83,17 @@ def merge_accumulators(parts: Sequence[LayerAccumulator]) -> LayerAccumulator:
     return merged
 
 
-def merge_shards(states: Sequence[dict[str, np.ndarray]], names: Sequence[str] | None = None
-                 ) -> tuple[dict[str, LayerAccumulator], pd.DataFrame]:
+def merge_shards(states: Sequence[dict[str, np.ndarray]], names: Sequence[str] | None = None,
+                 probe_images: int | None = None) -> tuple[dict[str, LayerAccumulator], pd.DataFrame]:
     """The accumulators and predictions of the whole probe set from every shard's state (any
     order); a clear error, naming the shard (``names``: e.g. its file), when one is missing, repeated
-    or from another split."""
+    or from another split, or when the shards index another number of images than ``probe_images``."""
     names = list(names) if names is not None else [f"shard {i}" for i in range(len(states))]
     by_shard = sorted(zip(states, names, strict=True), key=lambda pair: int(pair[0]["shard"]))
     shards, images = int(by_shard[0][0]["shards"]), int(by_shard[0][0]["probe_images"])
+    if probe_images is not None and images != probe_images:
+        raise ValueError(f"{by_shard[0][1]}: the shards index {images} images, the probe set has {probe_images}: "
+                         "re-run the shard jobs (did datasets.*.probe_limit change?)")
     for position, (state, name) in enumerate(by_shard):
         if int(state["shards"]) != shards or int(state["probe_images"]) != images:
             raise ValueError(f"{name}: a shard of {int(state['shards'])} over {int(state['probe_images'])} images, "

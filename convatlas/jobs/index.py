@@ -29,10 +29,7 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
         from ..analyses.shards import merge_shards
         from ..core.io import read_npz
 
-        accumulators, predictions = merge_shards([read_npz(path) for path in shard_files], shard_files)
-        if len(predictions) != len(images):
-            raise ValueError(f"the shards {', '.join(shard_files)} cover {len(predictions)} images, the probe set has "
-                             f"{len(images)}: re-run the shard jobs (did datasets.*.probe_limit change?)")
+        accumulators, predictions = merge_shards([read_npz(path) for path in shard_files], shard_files, len(images))
     else:
         accumulators, predictions = index_pass(subject.model, subject.layers, images, meta["mean"], meta["std"],
                                                params.top_k, params.ranking, params.batch_size, subject.device,

@@ -85,3 +85,7 @@ def test_a_missing_or_foreign_shard_is_named(tied_zf, tied_probe, tied_normalisa
     foreign = dict(states[1], shards=np.asarray(4))
     with pytest.raises(ValueError, match="y.npz: a shard of 4 over 70 images"):
         merge_shards([states[0], foreign, states[2]], ["x.npz", "y.npz", "z.npz"])
+    with pytest.raises(ValueError, match=r"x.npz: the shards index 70 images, the probe set has 60: re-run the shard jobs"):
+        merge_shards(states, ["x.npz", "y.npz", "z.npz"], probe_images=60)
+    merged, predictions = merge_shards(states, probe_images=70)
+    assert len(predictions) == 70

@@ -158,3 +158,8 @@ def test_epochs_zero_has_the_single_checkpoint_zero(tiny_config):
 
 def test_unknown_probe_dataset_is_named(check_error):
     check_error(lambda c: c["models"]["tiny"].update(probe=["photoz"]), "models.tiny.probe", "'photoz'", "shapes")
+
+
+def test_index_shards_must_be_a_positive_count(check_error):
+    check_error(lambda c: c["analysis"].update(shards=0), "analysis.shards", "0")
+    check_error(lambda c: c["analysis"].update(shards="many"), "analysis.shards", "many")
