@@ -1,9 +1,12 @@
 """Benchmark: a whole layer's per-channel ablation versus the naive way.
 
     .venv/bin/python bench/ablation_speed.py results/zf/checkpoints/epoch-5.pt
-On the first 2,000 probe images, for each analysed layer: `channel_ablation` (the layer's input
-computed once, only the rest of the network run per channel, channels batched) against the naive
-way (for every channel, zero its weights and run the whole network over the images), in one process.
+On the first 2,000 probe images, for each analysed layer, in one process: `channel_ablation` as the
+workflow runs it (the network up to the layer, and past the next conv or linear layer where the
+channel reaches it through channel-wise ops only, computed once; that op's output less each
+channel's share; the rest run per channel, channels batched), the same with the channel zeroed at
+the layer (`subtract_shares=False`: the next linear op run per channel too), and the naive way (for
+every channel, the whole network over the images with that channel switched off).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from convatlas.data.datasets import analysis_split
 from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.nn.graph import ModelGraph
+from convatlas.nn.surgery import next_linear
 from convatlas.workflow.config import load_config
 
 
@@ -44,15 +48,21 @@ def main() -> None:
     images = analysis_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"]).subset(args.images)
     graph = ModelGraph(model, (meta["in_channels"], meta["image_size"], meta["image_size"]))
     print(f"{meta['arch']} epoch {meta['epoch']}, {len(images)} images, {args.threads} threads")
+    print(f"{'layer':24s} {'channels':>8s} {'next linear op':>16s} {'workflow':>9s} {'zeroed':>9s} {'naive':>9s}"
+          "  naive/workflow")
     for layer in graph.layers:
-        start = time.perf_counter()
-        channel_ablation(model, layer.name, images, meta["mean"], meta["std"], graph=graph, show_progress=False)
-        batched = time.perf_counter() - start
+        seconds = []
+        for subtract in (True, False):
+            start = time.perf_counter()
+            channel_ablation(model, layer.name, images, meta["mean"], meta["std"], graph=graph, show_progress=False,
+                             subtract_shares=subtract)
+            seconds.append(time.perf_counter() - start)
         start = time.perf_counter()
         naive(model, layer.name, layer.channels, images, meta["mean"], meta["std"], 256)
-        slow = time.perf_counter() - start
-        print(f"{layer.name:24s} {layer.channels:4d} channels: {batched:6.2f} s vs naive {slow:6.2f} s "
-              f"({slow / batched:4.1f}x faster)")
+        seconds.append(time.perf_counter() - start)
+        linear = next_linear(graph, layer.name)
+        print(f"{layer.name:24s} {layer.channels:8d} {linear.node.target if linear else '-':>16s} "
+              + " ".join(f"{s:8.2f}s" for s in seconds) + f"  {seconds[2] / seconds[0]:6.1f}x")
 
 
 if __name__ == "__main__":

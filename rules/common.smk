@@ -7,11 +7,13 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-from convatlas.core.errors import ConfigError
+from convatlas.core.errors import ConfigError, DatasetError
 from convatlas.site import layout
 from convatlas.workflow.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
 from convatlas.workflow.machine import gpu_request, heavy_job_threads
-from convatlas.workflow.plan import analysed_layers, check_analyses, fitted_probe, page_epochs, probe_names, sections
+from convatlas.workflow.plan import (
+    analysed_layers, check_analyses, fitted_probe, index_shards, page_epochs, probe_names, sections,
+)
 
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
@@ -20,8 +22,11 @@ try:
     LAYERS = {model: analysed_layers(config, model) for model in ANALYSED_MODELS}  # checks analysis.layers
     check_analyses(config)  # windows, parts and classes against each model's data
     VARIANTS = expand_variants(config)  # base -> its variants, added to config["models"]: trained, compared, not analysed
+    INDEX_SHARDS = index_shards(config)  # shard jobs per index pass (1: the index job does the pass)
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
+except DatasetError as error:  # analysis.shards auto counts the probe images
+    raise WorkflowError(f"analysis.shards auto cannot count the probe images: {error}") from None
 TRAINED_MODELS = sorted(config["models"])  # the analysed models and their variants
 SECTIONS = sections(config)  # the optional parts this configuration runs (absent sections are skipped)
 ANALYSES = [name for name in layout.ANALYSES if SECTIONS[name]]  # occlusion, correspondence, invariance
@@ -31,7 +36,6 @@ SITE = layout.SITE_ROOT
 GPU = gpu_request(config["device"])
 HEAVY_THREADS = heavy_job_threads(workflow.global_resources["_cores"].value, GPU)
 TEMPLATES = str(Path(workflow.basedir) / "templates")
-INDEX_SHARDS = config["analysis"]["shards"]  # shard jobs per index pass (1: the index job does the pass)
 RUN_START = time.time()  # this run's jobs are those whose benchmark started after it
 
 

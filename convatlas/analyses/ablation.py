@@ -3,7 +3,10 @@
 Per-channel ablation of a layer computes everything up to the layer once for the test images, then
 runs only the rest of the network, once per channel, with that channel zeroed; channels are batched
 together. The rest of the network is a copy of the model's fx graph that starts at the layer (plus
-any earlier activation it still needs, such as a ResNet block's shortcut input).
+any earlier activation it still needs, such as a ResNet block's shortcut input). Where the layer
+feeds a conv or linear layer through channel-wise ops only, the cut moves past that linear op: it
+runs once, and each channel's share of its output is subtracted (exact, and most of the cost of the
+rest of a network is often that op).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from ..data.datasets import ImageSet
 from ..data.transforms import normalise
 from ..nn.graph import ModelGraph
 from ..nn.hooks import forward_hooks
-from ..nn.surgery import LayerSplit
+from ..nn.surgery import LayerSplit, next_linear
 from .paired import change_interval
 
 MAX_PASS_VALUES = 4_000_000  # activation values in one batched pass of ablated copies
@@ -40,8 +43,14 @@ def channel_ablation(
     graph: ModelGraph | None = None,
     show_progress: bool = True,
     channels: Sequence[int] | None = None,
+    subtract_shares: bool = True,
 ) -> pd.DataFrame:
     """Accuracy with each channel of ``layer`` (or each of ``channels``) switched off alone.
+
+    Where the layer's output reaches a conv or linear layer only through channel-wise ops (ReLUs,
+    pools, a flatten; see :func:`~convatlas.nn.surgery.next_linear`), that layer runs once per
+    batch and each channel's share is subtracted from its output (``subtract_shares=False``: run it
+    per channel too, for comparison); the rest of the network runs per channel.
 
     One row per channel: ``channel, accuracy, accuracy_drop``, ``images`` (how many it was measured
     on), ``lost`` and ``gained`` (images right before and wrong after, and the other way round),
@@ -50,7 +59,11 @@ def channel_ablation(
     """
     model.eval()
     graph = graph or ModelGraph(model, (images.channels, *images.size))
-    split = LayerSplit(model, graph, layer)
+    linear = next_linear(graph, layer) if subtract_shares else None
+    if linear is None:  # zero the channel at the layer and run the rest
+        split = LayerSplit(model, graph, layer)
+    else:  # cut after the next linear op: its output less the channel's share, then the rest
+        split = LayerSplit(model, graph, layer, at=linear.node, also=(linear.input_node,))
     classes = len(images.classes)
     chosen_channels = list(range(graph.layer(layer).channels)) if channels is None else list(channels)
     correct = torch.zeros(len(chosen_channels), classes, dtype=torch.long)
@@ -62,7 +75,10 @@ def channel_ablation(
     for _, batch, labels in progress(images.batches(batch_size), f"ablate {layer}", total=steps, enabled=show_progress):
         labels = labels.to(device)
         outputs = split.head(normalise(batch.to(device), mean, std))
-        activation, others = outputs[0], outputs[1:]
+        if linear is None:
+            activation, others = outputs[0], outputs[1:]
+        else:
+            activation, others, linear_input = outputs[0], outputs[1:-1], outputs[-1]
         base = split.tail(activation, *others).argmax(dim=1) == labels
         base_correct += torch.bincount(labels[base].cpu(), minlength=classes)
         n = len(labels)
@@ -73,9 +89,12 @@ def channel_ablation(
         for start in range(0, len(chosen_channels), per_pass):
             chosen = torch.as_tensor(chosen_channels[start:start + per_pass], device=activation.device)
             k = len(chosen)
-            ablated = activation.repeat(k, *([1] * (activation.ndim - 1)))
-            rows = torch.arange(k * n, device=activation.device)
-            ablated[rows, chosen.repeat_interleave(n)] = 0
+            if linear is None:
+                ablated = activation.repeat(k, *([1] * (activation.ndim - 1)))
+                rows = torch.arange(k * n, device=activation.device)
+                ablated[rows, chosen.repeat_interleave(n)] = 0
+            else:
+                ablated = (activation.unsqueeze(0) - linear.share(linear_input, chosen)).flatten(0, 1)
             repeated = [o.repeat(k, *([1] * (o.ndim - 1))) if isinstance(o, torch.Tensor) and k > 1 else o
                         for o in others]
             hits = (split.tail(ablated, *repeated).argmax(dim=1) == labels.repeat(k)).view(k, n)

@@ -262,6 +262,17 @@ def analysis_limit(dataset: dict[str, Any], count: int) -> int:
     return min(limit, count) if limit else count
 
 
+def analysed_count(dataset: dict[str, Any], name: str = "dataset") -> int:
+    """How many images the analyses look at in a dataset (its probe split, capped by ``probe_limit``);
+    an image folder is listed, not read; other kinds are read whole."""
+    split = analysis_split_name(dataset)
+    if dataset["kind"] == "imagefolder":
+        count = len(list_image_folder(Path(dataset["root"]).expanduser(), split)[0])
+    else:
+        count = len(read_split_arrays(dataset, split, name)[1])
+    return analysis_limit(dataset, count)
+
+
 class Pictures:
     """The analysed split as pictures for pages, without torch: ``images(indices)`` gives uint8
     (N, C, H, W) numpy arrays, ``labels`` an int64 array, ``classes`` the class names."""

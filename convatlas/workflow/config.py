@@ -41,6 +41,14 @@ def _key(path) -> str:
     return ".".join(str(part) for part in path) or "(top level)"
 
 
+def _alternative(schema: dict[str, Any]) -> str:
+    """One branch of a ``oneOf`` in words: "a whole number >= 1", "auto | all"."""
+    if "enum" in schema:
+        return " | ".join(str(option) for option in schema["enum"])
+    kind = {"integer": "a whole number", "number": "a number", "string": "a string"}.get(schema.get("type"), "a value")
+    return f"{kind} >= {schema['minimum']}" if "minimum" in schema else kind
+
+
 def _describe(error: jsonschema.ValidationError) -> ConfigError:
     """Turn a jsonschema error into a message that names the config key and the bad value."""
     key = _key(error.absolute_path)
@@ -62,6 +70,8 @@ def _describe(error: jsonschema.ValidationError) -> ConfigError:
         return ConfigError(
             key, f"unknown architecture {error.instance!r} (zf | lenet | vgg | resnet | torchvision:<name> | <module>:<callable>)"
         )
+    if error.validator == "oneOf":
+        return ConfigError(key, f"{error.instance!r} is not {' or '.join(map(_alternative, error.validator_value))}")
     if error.validator == "propertyNames":
         return ConfigError(key, f"name {error.instance!r} must be letters, digits, '_' or '-'")
     return ConfigError(key, f"{error.instance!r}: {error.message}")

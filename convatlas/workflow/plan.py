@@ -14,7 +14,7 @@ import yaml
 from ..analyses.boxes import part_box
 from ..analyses.sizes import scaled_windows
 from ..core.errors import ConfigError, LayerError
-from ..data.sources import dataset_classes, synthetic_settings
+from ..data.sources import analysed_count, dataset_classes, synthetic_settings
 from .config import checkpoint_epochs
 
 
@@ -54,6 +54,17 @@ def analysed_layers(config: dict[str, Any], model_name: str) -> list[str]:
         return list(_layers(model["arch"], yaml.safe_dump(model["params"]), shape, tuple(names) if names else None))
     except LayerError as error:
         raise ConfigError("analysis.layers", f"{error} (model {model_name})") from error
+
+
+def index_shards(config: dict[str, Any]) -> int:
+    """Shard jobs per index pass: ``analysis.shards``, or with ``auto`` one per ``analysis.shard_images``
+    images of the largest probe set any analysed model is indexed over (rounded up)."""
+    shards = config["analysis"]["shards"]
+    if shards != "auto":
+        return int(shards)
+    names = {name for model in config["models"] for name in probe_names(config, model)}
+    largest = max(analysed_count(config["datasets"][name], name) for name in sorted(names))
+    return max(1, -(-largest // config["analysis"]["shard_images"]))
 
 
 OPTIONAL_SECTIONS = ("occlusion", "correspondence", "invariance", "ablation", "maximise", "probe", "feature_maps")

@@ -1,6 +1,7 @@
 """Channel ablation against a direct computation: weights zeroed, full forward pass."""
 import copy
 
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -113,3 +114,67 @@ def test_a_batch_size_read_before_the_layer_does_not_break_batched_channels():
             ablated.conv.bias[channel] = 0
             predicted = ablated(normalise(data.images(torch.arange(20)), [0.3], [0.3])).argmax(1)
         assert table.accuracy[channel] == pytest.approx(float((predicted == data.labels).double().mean()))
+
+
+def test_next_linear_is_the_first_conv_or_linear_a_channel_reaches_alone():
+    from convatlas.nn.surgery import next_linear
+
+    zf = ModelGraph(build_model("zf", 1, 4, 16, {"widths": [5, 6], "fc": [7]}).eval(), (1, 16, 16))
+    found = {layer.name: next_linear(zf, layer.name) for layer in zf.layers}
+    assert {name: linear.node.target for name, linear in found.items()} == {
+        "features.relu1": "features.conv2",  # through the max pool
+        "features.relu2": "classifier.fc1",  # through the pool and the flatten
+        "classifier.fc1_relu": "classifier.out",  # through dropout
+    }
+    assert found["features.relu2"].input_node.op == "call_function"  # the flattened features
+    resnet = ModelGraph(build_model("resnet", 1, 4, 16, {"widths": [4, 6], "blocks": 1}).eval(), (1, 16, 16))
+    found = {layer.name: next_linear(resnet, layer.name) for layer in resnet.layers}
+    assert {name: linear.node.target if linear else None for name, linear in found.items()} == {
+        "relu": None, "layer1.0": None,  # they feed a conv and a shortcut
+        "layer1.0.relu1": "layer1.0.conv2", "layer2.0.relu1": "layer2.0.conv2",
+        "layer2.0": "fc",  # through the global pool and the flatten
+    }
+
+    class Shifted(nn.Module):  # batch norm maps a zero channel to its shift: no share to subtract
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.relu, self.bn = nn.Conv2d(1, 3, 3), nn.ReLU(), nn.BatchNorm2d(3)
+            self.conv2, self.fc = nn.Conv2d(3, 2, 3), nn.Linear(12, 4)
+
+        def forward(self, x):
+            return self.fc(self.conv2(self.bn(self.relu(self.conv1(x)))).mean(1)).mean(1)
+
+    class OnMaps(nn.Module):  # a linear layer along the maps' width mixes positions, not channels
+        def __init__(self):
+            super().__init__()
+            self.conv, self.relu, self.fc = nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Linear(14, 4)
+
+        def forward(self, x):
+            return self.fc(self.relu(self.conv(x))).mean((1, 2))
+
+    assert next_linear(ModelGraph(Shifted().eval(), (1, 16, 16)), "relu") is None
+    assert next_linear(ModelGraph(OnMaps().eval(), (1, 16, 16)), "relu") is None
+
+
+@pytest.mark.parametrize("arch,params", [("zf", {"widths": [5, 6], "fc": [7]}), ("resnet", {"widths": [4, 6], "blocks": 1})])
+def test_subtracting_the_next_linear_ops_share_equals_zeroing_the_channel(arch, params):
+    torch.manual_seed(3)
+    model = build_model(arch, 1, 4, 16, params).eval()
+    with torch.no_grad():  # batch norm statistics away from the identity, so they count
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+    graph = ModelGraph(model, (1, 16, 16))
+    images = probe(50)
+    for layer in graph.layers:
+        shares = channel_ablation(model, layer.name, images, MEAN, STD, batch_size=23, channels_per_pass=4,
+                                  graph=graph, show_progress=False)
+        zeroed = channel_ablation(model, layer.name, images, MEAN, STD, batch_size=23, channels_per_pass=4,
+                                  graph=graph, show_progress=False, subtract_shares=False)
+        pd.testing.assert_frame_equal(shares, zeroed)
+        x = normalise(images.data, MEAN, STD)
+        for channel in (0, layer.channels - 1):  # and against hooks on the whole model
+            with torch.no_grad(), switched_off(model, {layer.name: [channel]}):
+                hits = model(x).argmax(1) == images.labels
+            assert shares.accuracy[channel] == pytest.approx(hits.double().mean().item()), (layer.name, channel)

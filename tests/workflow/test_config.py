@@ -162,4 +162,4 @@ def test_unknown_probe_dataset_is_named(check_error):
 
 def test_index_shards_must_be_a_positive_count(check_error):
     check_error(lambda c: c["analysis"].update(shards=0), "analysis.shards", "0")
-    check_error(lambda c: c["analysis"].update(shards="many"), "analysis.shards", "many")
+    check_error(lambda c: c["analysis"].update(shards="many"), "analysis.shards", "'many' is not a whole number >= 1 or auto")

@@ -27,3 +27,25 @@ def test_probe_datasets_are_fitted_to_the_models_input():
     # same geometry: nothing changes, and the config itself is never modified
     assert fitted_probe(config_with(datasets, "cifar", ["cifar"]), "m", "cifar") == datasets["cifar"]
     assert datasets["fashion"] == {"kind": "fashion-mnist"}
+
+
+def test_automatic_shards_follow_the_largest_probe_set(tmp_path):
+    from PIL import Image
+
+    from convatlas.workflow.plan import index_shards
+
+    for index in range(7):  # an image folder of 7 unlabelled photos
+        Image.new("RGB", (8, 8), (index, 0, 0)).save(tmp_path / f"{index}.png")
+    datasets = {
+        "shapes": {"kind": "synthetic", "probe_split": "test", "synthetic": {"test_count": 30}},
+        "photos": {"kind": "imagefolder", "root": str(tmp_path), "probe_split": "test"},
+    }
+    config = config_with(datasets, "shapes", ["photos"])
+    config["analysis"] = {"shards": "auto", "shard_images": 8}
+    assert index_shards(config) == 4  # 30 synthetic images, 8 a shard: 3.75, rounded up
+    datasets["shapes"]["probe_limit"] = 12
+    assert index_shards(config) == 2  # 12 of them analysed; the 7 photos fit in one shard
+    config["analysis"]["shard_images"] = 100
+    assert index_shards(config) == 1
+    config["analysis"]["shards"] = 5  # a number is taken as given
+    assert index_shards(config) == 5
