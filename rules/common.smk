@@ -220,7 +220,7 @@ def stashed_checkpoint(wildcards):
 
 
 def transfer_state_dir(wildcards):
-    """Where the transfer job keeps its resumable source-class training."""
+    """Where transfer_source keeps its resumable source-class training."""
     return f"results/transfer/{wildcards.model}"
 
 

@@ -1,5 +1,5 @@
-# Stage 6, compare: linear probes per checkpoint, transfer to new classes per model, and the page
-# that compares the architectures.
+# Stage 6, compare: linear probes per checkpoint, transfer to new classes per model (its training on
+# the source classes, then the few-shot fits), and the page that compares the architectures.
 
 
 rule linear_probes:
@@ -26,13 +26,13 @@ rule linear_probes:
         "../scripts/linear_probes.py"
 
 
-rule transfer:
+rule transfer_source:
     output:
-        table="results/transfer/{model}.parquet",
+        checkpoint="results/transfer/{model}/source.pt",
     log:
-        "logs/transfer/{model}.log",
+        "logs/transfer_source/{model}.log",
     benchmark:
-        "benchmarks/transfer/{model}.tsv",
+        "benchmarks/transfer_source/{model}.tsv",
     params:
         model_name="{model}",
         model=model_config,
@@ -40,6 +40,31 @@ rule transfer:
         dataset=dataset_config,
         settings=config["transfer"],
         state_dir=transfer_state_dir,
+        device=config["device"],
+    threads: HEAVY_THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/transfer_source.py"
+
+
+rule transfer:
+    input:
+        source="results/transfer/{model}/source.pt",
+    output:
+        table="results/transfer/{model}.parquet",
+    log:
+        "logs/transfer/{model}.log",
+    benchmark:
+        "benchmarks/transfer/{model}.tsv",
+    params:
+        model=model_config,
+        dataset_name=dataset_name,
+        dataset=dataset_config,
+        settings=config["transfer"],
         device=config["device"],
     threads: HEAVY_THREADS
     resources:

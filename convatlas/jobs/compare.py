@@ -34,33 +34,47 @@ def run_linear_probes(inputs: Any, outputs: Any, params: Any) -> None:
                   outputs.table)
 
 
+def run_transfer_source(inputs: Any, outputs: Any, params: Any) -> None:
+    """Train the model anew on the transfer's source classes (resumable, in ``params.state_dir``)
+    and publish the final checkpoint at ``outputs.checkpoint``."""
+    from ..core.device import pick_device, set_threads
+    from ..data.datasets import load_dataset
+    from ..models.checkpoint import publish_checkpoint
+    from ..train.loop import train_model
+
+    work_starts()
+    set_threads(params.threads)
+    settings, epochs = params.settings, params.settings["epochs"]
+    train, test = load_dataset(params.dataset, params.dataset_name)
+    source_config = copy.deepcopy(params.model)
+    source_config.update(epochs=epochs, checkpoints=[epochs])
+    state_dir = Path(params.state_dir)
+    source = settings["source_classes"]
+    train_model(f"{params.model_name}-source", source_config, params.dataset_name, params.dataset,
+                train.select_classes(source), test.select_classes(source), [epochs],
+                state_dir / "train_log.tsv", state_dir, pick_device(params.device))
+    publish_checkpoint(state_dir / f"epoch-{epochs}.pt", outputs.checkpoint)
+
+
 def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
-    """Train the model on the source classes (resumable), then few-shot transfer to the target
-    classes against training from scratch, as Parquet."""
+    """Few-shot transfer of the source-class model (``inputs.source``) to the target classes
+    against training from scratch, as Parquet."""
     from ..analyses.transfer import transfer_table
     from ..core.device import pick_device, set_threads
     from ..core.io import write_parquet
     from ..data.datasets import load_dataset
     from ..models.checkpoint import load_checkpoint
-    from ..train.loop import train_model
 
     work_starts()
     set_threads(params.threads)
-    device = pick_device(params.device)
     settings, model_config = params.settings, params.model
     train, test = load_dataset(params.dataset, params.dataset_name)
-    source, target = settings["source_classes"], settings["target_classes"]
-    source_config = copy.deepcopy(model_config)
-    source_config.update(epochs=settings["epochs"], checkpoints=[settings["epochs"]])
-    state_dir = Path(params.state_dir)
-    train_model(f"{params.model_name}-source", source_config, params.dataset_name, params.dataset,
-                train.select_classes(source), test.select_classes(source), [settings["epochs"]],
-                state_dir / "train_log.tsv", state_dir, device)
-    model, meta = load_checkpoint(state_dir / f"epoch-{settings['epochs']}.pt", device)
+    model, meta = load_checkpoint(inputs.source, pick_device(params.device))
+    target = settings["target_classes"]
     table = transfer_table(model, meta, train.select_classes(target), test.select_classes(target), settings,
                            model_config["arch"], model_config["params"])
-    table["source_classes"] = ", ".join(train.classes[c] for c in source)
-    table["source_class_count"] = len(source)
+    table["source_classes"] = ", ".join(train.classes[c] for c in settings["source_classes"])
+    table["source_class_count"] = len(settings["source_classes"])
     table["target_classes"] = ", ".join(train.classes[c] for c in target)
     write_parquet(table, outputs.table)
 
