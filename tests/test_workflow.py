@@ -204,6 +204,7 @@ def test_probe_transfer_and_comparison(atlas):
     assert probe.layer.tolist() == ["relu", "layer1.0.relu1", "layer1.0", "layer2.0.relu1", "layer2.0"]
     assert probe.accuracy.between(0, 1).all()
     transfer = pd.read_parquet(workdir / "results/transfer/tiny.parquet")
+    assert (workdir / "results/transfer/tiny/source.pt").is_file()  # the source-class training, a job of its own
     # the tiny model has a hidden linear layer, so its last hidden layer is frozen as well as its conv features
     assert set(transfer.method) == {"transfer", "last_hidden", "random", "scratch"} and sorted(set(transfer.shots)) == [1, 5]
     assert len(transfer) == 4 * 2 * 2
@@ -314,7 +315,7 @@ def test_slurm_profile_plans_every_rule_with_cluster_resources(write_config, tin
         if match:
             blocks.setdefault(match.group(1), block)
     heavy = heavy_rules(repo)
-    assert {"train", "index_shard", "deconv", "maximise", "transfer"} <= heavy <= set(blocks) | {"probe_index", "probe_index_shard", "probe_deconv"}
+    assert {"train", "index_shard", "deconv", "maximise", "transfer_source", "transfer"} <= heavy <= set(blocks) | {"probe_index", "probe_index_shard", "probe_deconv"}
     for rule, block in blocks.items():
         if rule == "all":
             continue
