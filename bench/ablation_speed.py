@@ -21,6 +21,7 @@ from convatlas.analyses.ablation import channel_ablation, switched_off
 from convatlas.data.datasets import analysis_split
 from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
+from convatlas.models.registry import in_fast_layout
 from convatlas.nn.graph import ModelGraph
 from convatlas.nn.surgery import next_linear
 from convatlas.workflow.config import load_config
@@ -45,6 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
+    model = in_fast_layout(model, meta["arch"])  # as the jobs load it
     images = analysis_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"]).subset(args.images)
     graph = ModelGraph(model, (meta["in_channels"], meta["image_size"], meta["image_size"]))
     print(f"{meta['arch']} epoch {meta['epoch']}, {len(images)} images, {args.threads} threads")

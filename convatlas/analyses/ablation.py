@@ -82,6 +82,7 @@ def channel_ablation(
         base = split.tail(activation, *others).argmax(dim=1) == labels
         base_correct += torch.bincount(labels[base].cpu(), minlength=classes)
         n = len(labels)
+        channels_last = activation.ndim == 4 and activation.is_contiguous(memory_format=torch.channels_last)
         # batch channels only while the ablated copies stay small (early layers have large maps)
         per_pass = max(1, min(channels_per_pass, MAX_PASS_VALUES // max(1, activation[0].numel() * n)))
         if any(not isinstance(o, torch.Tensor) for o in others):
@@ -95,6 +96,8 @@ def channel_ablation(
                 ablated[rows, chosen.repeat_interleave(n)] = 0
             else:
                 ablated = (activation.unsqueeze(0) - linear.share(linear_input, chosen)).flatten(0, 1)
+            if channels_last:  # stacking copies in torch's default layout: back to the model's
+                ablated = ablated.contiguous(memory_format=torch.channels_last)
             repeated = [o.repeat(k, *([1] * (o.ndim - 1))) if isinstance(o, torch.Tensor) and k > 1 else o
                         for o in others]
             hits = (split.tail(ablated, *repeated).argmax(dim=1) == labels.repeat(k)).view(k, n)

@@ -16,6 +16,7 @@ from torch import nn
 from ..data.datasets import ImageSet
 from ..data.transforms import normalise
 from ..models import build_model
+from ..models.registry import in_fast_layout
 from ..nn.modules import last_linear
 from .evaluate import predict
 from .linear_probes import fit_softmax
@@ -76,7 +77,7 @@ def transfer_accuracy(train_x, train_y, test_x, test_y, classes: int) -> float:
 def scratch_accuracy(arch: str, params: dict, few: ImageSet, test: ImageSet, mean, std, steps: int, seed: int) -> float:
     """Accuracy of the same architecture trained from scratch on the few images (full batch, Adam)."""
     torch.manual_seed(seed)
-    model = build_model(arch, few.channels, len(few.classes), few.size[0], params)
+    model = in_fast_layout(build_model(arch, few.channels, len(few.classes), few.size[0], params), arch)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     inputs = normalise(few.images(torch.arange(len(few))), mean, std)
     model.train()

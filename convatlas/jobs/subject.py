@@ -15,6 +15,7 @@ from ..core.device import pick_device, set_threads
 from ..data.datasets import ImageSet, analysis_split
 from ..data.transforms import normalise
 from ..models.checkpoint import load_checkpoint
+from ..models.registry import in_fast_layout
 from ..nn.graph import Layer, ModelGraph
 
 
@@ -110,4 +111,5 @@ def load_subject(checkpoint: str | os.PathLike, dataset: dict[str, Any] | None =
     set_threads(threads)
     chosen = pick_device(device)
     model, meta = load_checkpoint(checkpoint, chosen)
+    model = in_fast_layout(model, meta["arch"])
     return Subject(model, meta, chosen, dataset, layers, None if probe == meta["dataset"] else probe)

@@ -5,6 +5,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torch import nn
 
 from ..core.errors import ConfigError
@@ -62,3 +63,16 @@ def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, 
         name = arch.split(":", 1)[1]
         return tv.build_as_is(name, **params) if as_is else tv.build(name, in_channels, num_classes, image_size, **params)
     return BUILDERS[arch](in_channels, num_classes, image_size, **params)
+
+
+
+def in_fast_layout(model: nn.Module, arch: str) -> nn.Module:
+    """``model`` with its 4-d weights stored channels-last (NHWC), so that its convolutions and pools
+    take and give NHWC activations: on the CPU torch's max pooling runs about 10x faster that way,
+    and the ZF-style net trains 1.7x and evaluates 2.9x as fast (``bench/memory_format.py``); values
+    agree to float rounding. Only for code that reshapes, never ``view``s, its activations (a view
+    of NHWC memory as NCHW fails): the built-in families and torchvision's models. The user's own
+    code is left as it is."""
+    if arch in BUILDERS or arch.startswith("torchvision:"):
+        return model.to(memory_format=torch.channels_last)
+    return model

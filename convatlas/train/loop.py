@@ -21,6 +21,7 @@ from ..data.datasets import ImageSet, channel_stats
 from ..data.transforms import augment_batch, normalise
 from ..models import build_model
 from ..models.checkpoint import save_checkpoint
+from ..models.registry import in_fast_layout
 from ..models.tv import load_weights
 from .log import write_train_log
 from .optim import learning_rate, make_optimizer
@@ -68,7 +69,7 @@ def _initial_model(name: str, model_config: dict[str, Any], train: ImageSet, dev
     if model_config.get("weights"):
         for note in load_weights(model, model_config["weights"]):
             log.info("%s: %s", name, note)
-    return model.to(device)
+    return in_fast_layout(model.to(device), model_config["arch"])
 
 
 def _resumable_state(name: str, model_config: dict[str, Any], state_dir: Path, expected: str,

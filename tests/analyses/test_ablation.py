@@ -156,10 +156,14 @@ def test_next_linear_is_the_first_conv_or_linear_a_channel_reaches_alone():
     assert next_linear(ModelGraph(OnMaps().eval(), (1, 16, 16)), "relu") is None
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("arch,params", [("zf", {"widths": [5, 6], "fc": [7]}), ("resnet", {"widths": [4, 6], "blocks": 1})])
-def test_subtracting_the_next_linear_ops_share_equals_zeroing_the_channel(arch, params):
+def test_subtracting_the_next_linear_ops_share_equals_zeroing_the_channel(arch, params, channels_last):
+    from convatlas.models.registry import in_fast_layout
+
     torch.manual_seed(3)
     model = build_model(arch, 1, 4, 16, params).eval()
+    model = in_fast_layout(model, arch) if channels_last else model  # as jobs load it
     with torch.no_grad():  # batch norm statistics away from the identity, so they count
         for module in model.modules():
             if isinstance(module, nn.BatchNorm2d):

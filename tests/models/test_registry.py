@@ -32,3 +32,26 @@ def test_local_weights_are_adapted_to_grey_inputs(tmp_path):
     assert torch.equal(target.layer1[0].conv1.weight, source.layer1[0].conv1.weight)
     assert any("adapted conv1.weight" in n for n in notes)
     assert any("kept fresh fc.weight" in n for n in notes)
+
+
+@pytest.mark.parametrize("arch", ["zf", "lenet", "vgg", "resnet", "torchvision:resnet18"])
+def test_fast_layout_stores_weights_channels_last_and_gives_the_same_outputs(arch):
+    from convatlas.models.registry import in_fast_layout
+
+    params = {"width_scale": 0.1} if arch == "vgg" else {}
+    torch.manual_seed(0)
+    model = build_model(arch, 3, 5, 32, params).eval()
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        expected = model(x)
+        fast = in_fast_layout(model, arch)
+        convs = [m for m in fast.modules() if isinstance(m, torch.nn.Conv2d)]
+        assert convs and all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in convs)
+        assert torch.allclose(fast(x), expected, atol=1e-5)
+
+
+def test_fast_layout_leaves_the_users_own_code_as_it_is():
+    from convatlas.models.registry import in_fast_layout
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))  # the user's code may view activations as NCHW
+    assert in_fast_layout(model, "mynets:build")[0].weight.is_contiguous()
