@@ -69,7 +69,7 @@ def build_model(arch: str, in_channels: int, num_classes: int, image_size: int, 
 def in_fast_layout(model: nn.Module, arch: str) -> nn.Module:
     """``model`` with its 4-d weights stored channels-last (NHWC), so that its convolutions and pools
     take and give NHWC activations: on the CPU torch's max pooling runs about 10x faster that way,
-    and the ZF-style net trains 1.7x and evaluates 2.9x as fast (``bench/memory_format.py``); values
+    and the ZF-style net trains 1.4-1.8x and evaluates 1.9-3.2x as fast (``bench/memory_format.py``); values
     agree to float rounding. Only for code that reshapes, never ``view``s, its activations (a view
     of NHWC memory as NCHW fails): the built-in families and torchvision's models. The user's own
     code is left as it is."""
