@@ -49,3 +49,16 @@ def test_automatic_shards_follow_the_largest_probe_set(tmp_path):
     assert index_shards(config) == 1
     config["analysis"]["shards"] = 5  # a number is taken as given
     assert index_shards(config) == 5
+
+
+def test_automatic_shards_name_a_probe_set_that_cannot_be_counted(tmp_path):
+    import pytest
+
+    from convatlas.core.errors import DatasetError
+    from convatlas.workflow.plan import index_shards
+
+    missing = tmp_path / "nowhere"
+    config = config_with({"photos": {"kind": "imagefolder", "root": str(missing), "probe_split": "test"}}, "photos", [])
+    config["analysis"] = {"shards": "auto", "shard_images": 10}
+    with pytest.raises(DatasetError, match="nowhere does not exist"):
+        index_shards(config)
