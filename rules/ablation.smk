@@ -22,6 +22,7 @@ rule channel_ablation:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -47,6 +48,7 @@ rule ablation_experiments:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -72,6 +74,7 @@ rule variants:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -100,6 +103,7 @@ rule ablation_pages:
     threads: 1
     resources:
         mem_mb=2000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:

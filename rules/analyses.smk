@@ -19,6 +19,7 @@ rule occlusion:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -44,6 +45,7 @@ rule correspondence:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -69,6 +71,7 @@ rule invariance:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -97,6 +100,7 @@ rule analysis_pages:
     threads: 1
     resources:
         mem_mb=2000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:

@@ -14,6 +14,7 @@ from convatlas.workflow.machine import gpu_request, heavy_job_threads
 from convatlas.workflow.plan import (
     analysed_layers, check_analyses, fitted_probe, index_shards, page_epochs, probe_names, sections,
 )
+from convatlas.workflow.scheduling import results_priority, training_priorities
 
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
@@ -35,6 +36,10 @@ SITE = layout.SITE_ROOT
 # they run side by side, each with a share of the cores (profiles may set-threads / set-resources).
 GPU = gpu_request(config["device"])
 HEAVY_THREADS = heavy_job_threads(workflow.global_resources["_cores"].value, GPU)
+# The order ready jobs start in when they outnumber the cores (convatlas/workflow/scheduling.py):
+# results of saved checkpoints first, then training, models with the most analysed layers first.
+TRAINING_PRIORITY = training_priorities(TRAINED_MODELS, LAYERS)
+RESULTS_FIRST = results_priority(TRAINING_PRIORITY)
 TEMPLATES = str(Path(workflow.basedir) / "templates")
 RUN_START = time.time()  # this run's jobs are those whose benchmark started after it
 
@@ -210,9 +215,33 @@ def analysis_inputs(wildcards):
     return {key: path for name in ANALYSES for key, path in files[name].items()}
 
 
+def training_priority(wildcards):
+    return TRAINING_PRIORITY[wildcards.model]
+
+
 def train_state_dir(wildcards):
     """Where training keeps its resumable state and the checkpoints it has saved."""
     return f"results/{wildcards.model}/train"
+
+
+def training_log(model, epoch):
+    """The log of a model's training up to a checkpoint epoch (the output of that training segment)."""
+    return f"results/{model}/train/log-{epoch}.tsv"
+
+
+def previous_training_segment(wildcards):
+    """The training segment a segment resumes from: that of the checkpoint before (none for the first)."""
+    epochs = epochs_of(wildcards.model)
+    epoch = int(wildcards.epoch)
+    if epoch not in epochs:
+        raise WorkflowError(f"models.{wildcards.model}: {epoch} is not one of its checkpoint epochs {epochs}")
+    position = epochs.index(epoch)
+    return [training_log(wildcards.model, epochs[position - 1])] if position else []
+
+
+def full_train_log(wildcards):
+    """The log of every epoch: the last training segment's."""
+    return training_log(wildcards.model, epochs_of(wildcards.model)[-1])
 
 
 def stashed_checkpoint(wildcards):

@@ -20,6 +20,7 @@ rule linear_probes:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -45,6 +46,7 @@ rule transfer_source:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -70,6 +72,7 @@ rule transfer:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -105,6 +108,7 @@ rule compare:
     threads: 1
     resources:
         mem_mb=2000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:

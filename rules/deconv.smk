@@ -24,6 +24,7 @@ rule deconv:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -53,6 +54,7 @@ rule probe_deconv:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:

@@ -29,6 +29,7 @@ rule index:
     resources:
         gpu=0 if INDEX_SHARDS > 1 else GPU,  # sharded: the shard jobs do the pass, this one merges
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -60,6 +61,7 @@ rule probe_index:
     resources:
         gpu=0 if INDEX_SHARDS > 1 else GPU,  # sharded: the shard jobs do the pass, this one merges
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -89,6 +91,7 @@ rule index_shard:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -118,6 +121,7 @@ rule probe_index_shard:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:

@@ -23,6 +23,7 @@ rule maximise:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -47,6 +48,7 @@ rule class_images:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:

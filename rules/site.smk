@@ -6,7 +6,7 @@
 rule model_summary:
     input:
         checkpoint=final_checkpoint,
-        train_log="results/{model}/train_log.tsv",
+        train_log=full_train_log,
     output:
         summary="results/{model}/summary.json",
         curves="results/{model}/plots/curves.png",
@@ -21,6 +21,7 @@ rule model_summary:
     threads: 1
     resources:
         mem_mb=2000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -60,6 +61,7 @@ rule layer_pages:
     threads: 1
     resources:
         mem_mb=2000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -84,6 +86,7 @@ rule feature_maps:
     threads: 1
     resources:
         mem_mb=2000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -119,6 +122,7 @@ rule site:
     threads: 1
     resources:
         mem_mb=1000,
+    priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
     script:

@@ -1,15 +1,20 @@
-# Stage 1, train: one job per model (and per variant); checkpoints are published one file per epoch.
+# Stage 1, train: one job per model (and per variant) and checkpoint epoch, each resuming where the
+# previous one stopped, so a checkpoint's analyses start while the later epochs train; checkpoints
+# are published one file per epoch.
 
 
 rule train:
+    input:
+        previous=previous_training_segment,
     output:
-        train_log="results/{model}/train_log.tsv",
+        train_log="results/{model}/train/log-{epoch}.tsv",
     log:
-        "logs/train/{model}.log",
+        "logs/train/{model}-{epoch}.log",
     benchmark:
-        "benchmarks/train/{model}.tsv",
+        "benchmarks/train/{model}-{epoch}.tsv",
     params:
         model_name="{model}",
+        until="{epoch}",
         model=model_config,
         dataset_name=dataset_name,
         dataset=dataset_config,
@@ -20,6 +25,7 @@ rule train:
     resources:
         gpu=GPU,
         mem_mb=4000,
+    priority: training_priority
     conda:
         "../envs/convatlas.yaml"
     script:
@@ -28,7 +34,7 @@ rule train:
 
 rule publish_checkpoint:
     input:
-        train_log="results/{model}/train_log.tsv",
+        train_log="results/{model}/train/log-{epoch}.tsv",
     output:
         checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
     log:
@@ -40,6 +46,7 @@ rule publish_checkpoint:
     threads: 1
     resources:
         mem_mb=500,
+    priority: RESULTS_FIRST
     localrule: True
     conda:
         "../envs/convatlas.yaml"

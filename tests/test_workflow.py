@@ -22,11 +22,13 @@ def atlas(tmp_path_factory, tiny_config, run_snakemake):
 def test_checkpoints_and_logs_are_written(atlas):
     workdir, _ = atlas
     for path in ("results/tiny/checkpoints/epoch-1.pt", "results/tiny/checkpoints/epoch-2.pt",
-                 "results/tres/checkpoints/epoch-1.pt", "results/tiny/train_log.tsv", "logs/train/tiny.log"):
+                 "results/tres/checkpoints/epoch-1.pt", "results/tiny/train/log-2.tsv", "logs/train/tiny-2.log"):
         assert (workdir / path).is_file(), path
-    log = (workdir / "logs/train/tiny.log").read_text()
+    log = (workdir / "logs/train/tiny-2.log").read_text()
     assert "epoch 2" in log and "it/s" in log  # tqdm progress went to the rule's log
-    header = (workdir / "results/tiny/train_log.tsv").read_text().splitlines()[0]
+    assert "resuming after epoch 1" in log  # one training job per checkpoint, each resuming the last
+    assert "epoch 1:" not in log and "tiny epoch 1" in (workdir / "logs/train/tiny-1.log").read_text()
+    header = (workdir / "results/tiny/train/log-2.tsv").read_text().splitlines()[0]
     assert header == "epoch\ttrain_loss\ttrain_accuracy\ttest_loss\ttest_accuracy\tseconds"
 
 

@@ -7,9 +7,11 @@ from ..core.logs import work_starts
 
 
 def run_train(inputs: Any, outputs: Any, params: Any) -> None:
-    """Train ``params.model`` on its dataset, saving checkpoints (in ``params.state_dir``) at the
-    configured epochs and the training log at ``outputs.train_log``; a model with ``epochs: 0`` is
-    analysed as loaded, saved as checkpoint 0 with an empty log."""
+    """One segment of training: train ``params.model`` on its dataset up to epoch ``params.until`` (a
+    checkpoint epoch), resuming from the state the previous segment left in ``params.state_dir``;
+    save the checkpoints up to it there and the log of epochs 1 to ``params.until`` at
+    ``outputs.train_log``. A model with ``epochs: 0`` is analysed as loaded, saved as checkpoint 0
+    with an empty log."""
     from ..core.device import pick_device, set_threads
     from ..data.datasets import load_dataset
     from ..train.loop import train_model
@@ -28,7 +30,7 @@ def run_train(inputs: Any, outputs: Any, params: Any) -> None:
     train, test = load_dataset(params.dataset, params.dataset_name)
     train_model(params.model_name, params.model, params.dataset_name, params.dataset, train, test,
                 checkpoint_epochs(params.model), log_path=outputs.train_log, state_dir=params.state_dir,
-                device=pick_device(params.device), eval_batch_size=params.eval_batch_size)
+                device=pick_device(params.device), eval_batch_size=params.eval_batch_size, until=int(params.until))
 
 
 def run_publish_checkpoint(inputs: Any, outputs: Any, params: Any) -> None:

@@ -73,8 +73,9 @@ def _initial_model(name: str, model_config: dict[str, Any], train: ImageSet, dev
 
 
 def _resumable_state(name: str, model_config: dict[str, Any], state_dir: Path, expected: str,
-                     epochs: list[int]) -> dict[str, Any] | None:
-    """The saved state to resume from, if it fits this run (else None: start over)."""
+                     epochs: list[int], until: int) -> dict[str, Any] | None:
+    """The saved state to resume from, if it fits this run (else None: start over). A state past
+    ``until`` whose checkpoints up to ``until`` are all saved is returned as is: those epochs are done."""
     state = load_state(state_dir / "train_state.pt", expected)
     if state is not None and state["epoch"] > model_config["epochs"]:
         log.warning("%s: saved state is past the %d epochs asked for; starting over", name, model_config["epochs"])
@@ -99,11 +100,14 @@ def train_model(
     state_dir: str | Path,
     device: torch.device | str = "cpu",
     eval_batch_size: int = 256,
+    until: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Train ``name``; write ``state_dir/epoch-{E}.pt`` for every E in ``epochs`` and the log.
+    """Train ``name`` up to epoch ``until`` (all its epochs when None); write ``state_dir/epoch-{E}.pt``
+    for every E in ``epochs`` up to ``until`` and the log of epochs 1 to ``until``.
 
     The state after each epoch goes to ``state_dir`` too; a later call with the same configuration
-    resumes from it. Returns the training log rows.
+    resumes from it, so training in segments (``until`` = 2, then 5) equals training in one go.
+    Returns the training log rows.
     """
     device = torch.device(device)
     state_dir = Path(state_dir)
@@ -111,12 +115,21 @@ def train_model(
     epochs = sorted(set(epochs))
     if not epochs or epochs[-1] > model_config["epochs"]:
         raise ValueError(f"checkpoint epochs {epochs} do not fit the {model_config['epochs']} epochs of {name}")
+    until = model_config["epochs"] if until is None else until
+    if not 1 <= until <= model_config["epochs"]:
+        raise ValueError(f"cannot train {name} until epoch {until}: it trains for {model_config['epochs']} epochs")
+    epochs = [epoch for epoch in epochs if epoch <= until]
     model = _initial_model(name, model_config, train, device)
     optimizer = make_optimizer(model, model_config["optimizer"])
     mean, std = channel_stats(train)
     history: list[dict[str, Any]] = []
     start = 0
-    state = _resumable_state(name, model_config, state_dir, expected, epochs)
+    state = _resumable_state(name, model_config, state_dir, expected, epochs, until)
+    if state is not None and state["epoch"] >= until:
+        log.info("%s: epochs 1 to %d were trained before (%s)", name, until, state_dir / "train_state.pt")
+        history = state["history"][:until]
+        write_train_log(log_path, history)
+        return history
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -128,7 +141,7 @@ def train_model(
         "in_channels": train.channels, "image_size": train.size[0], "mean": mean, "std": std,
         "seed": model_config["seed"], "test_images": len(test),
     }
-    for epoch in range(start + 1, model_config["epochs"] + 1):
+    for epoch in range(start + 1, until + 1):
         row = _train_and_evaluate(name, model, optimizer, train, test, mean, std, model_config, epoch, device,
                                   eval_batch_size)
         history.append(row)

@@ -101,6 +101,31 @@ def test_interrupted_run_resumes_exactly(tmp_path, monkeypatch, caplog, setup):
     assert [r["test_accuracy"] for r in history] == [r["test_accuracy"] for r in reference_history]
 
 
+def test_training_in_segments_equals_training_in_one_go(tmp_path, monkeypatch, setup):
+    """The workflow trains one segment per checkpoint (until=1, then 3), each resuming the last."""
+    model, dataset, train, test = setup(epochs=3)
+    reference, reference_history = run(tmp_path, model, dataset, train, test, "reference")
+    folder = tmp_path / "segments"
+    calls = []
+    real_epoch = train_module.train_epoch
+    monkeypatch.setattr(train_module, "train_epoch", lambda *a, **k: calls.append(a[6]) or real_epoch(*a, **k))
+    first = train_model("tiny", model, "shapes", dataset, train, test, [1, 3], folder / "log-1.tsv", folder / "state", until=1)
+    assert calls == [1] and [row["epoch"] for row in read_train_log(folder / "log-1.tsv")] == [1]
+    assert (folder / "state" / "epoch-1.pt").is_file() and not (folder / "state" / "epoch-3.pt").exists()
+    second = train_model("tiny", model, "shapes", dataset, train, test, [1, 3], folder / "log-3.tsv", folder / "state", until=3)
+    assert calls == [1, 2, 3], "the second segment trains only the epochs after the first"
+    for epoch in (1, 3):
+        assert_same_weights(weights(reference / "state" / f"epoch-{epoch}.pt"), weights(folder / "state" / f"epoch-{epoch}.pt"))
+    assert [r["test_accuracy"] for r in second] == [r["test_accuracy"] for r in reference_history]
+    assert first[0]["test_accuracy"] == reference_history[0]["test_accuracy"]
+    # a segment asked again after later epochs were trained rewrites its log without training
+    again = train_model("tiny", model, "shapes", dataset, train, test, [1, 3], folder / "again.tsv", folder / "state", until=1)
+    assert calls == [1, 2, 3] and [row["epoch"] for row in again] == [1]
+    assert [r["epoch"] for r in read_train_log(folder / "again.tsv")] == [1]
+    with pytest.raises(ValueError, match="until epoch 4"):
+        train_model("tiny", model, "shapes", dataset, train, test, [1, 3], folder / "x.tsv", folder / "state", until=4)
+
+
 def test_changed_configuration_starts_over(tmp_path, caplog, setup):
     model, dataset, train, test = setup(epochs=1)
     run(tmp_path, model, dataset, train, test)
