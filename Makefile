@@ -57,6 +57,7 @@ bench: setup
 	$(BIN)/python bench/layer_page_load.py
 	$(BIN)/python bench/job_startup.py
 	$(BIN)/python bench/workflow_profile.py
+	$(BIN)/python bench/schedule_replay.py
 	$(BIN)/python bench/threads_vs_jobs.py
 	$(BIN)/python bench/memory_format.py
 	$(BIN)/python bench/index_imagenet_scale.py

@@ -1,4 +1,4 @@
-"""The training log, ``train_log.tsv``: one row per epoch (no torch needed to read it)."""
+"""The training log, ``results/{model}/train/log-{E}.tsv`` (epochs 1 to E): one row per epoch, no torch to read it."""
 from __future__ import annotations
 
 import csv
@@ -21,7 +21,7 @@ def write_train_log(path: str | os.PathLike, rows: list[dict[str, Any]]) -> None
 
 
 def read_train_log(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """The rows of a ``train_log.tsv`` with numbers parsed."""
+    """The rows of a training log with numbers parsed."""
     with open(path, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     return [{key: (int(value) if key == "epoch" else float(value)) for key, value in row.items()} for row in rows]
