@@ -275,6 +275,30 @@ def test_unknown_analysis_layer_lists_valid_names(write_config, tiny_config, run
     assert "config key analysis.layers: unknown layer 'features.relu9'" in out and "features.relu2" in out
 
 
+def test_training_is_one_job_per_checkpoint_and_results_start_first(write_config, tiny_config, run_snakemake):
+    """Each checkpoint's training job resumes the one before; jobs on saved checkpoints outrank
+    training; the model with more analysed layers trains first; a variant trains last."""
+    workdir = write_config(tiny_config())
+    out = run_snakemake(workdir, "-n", "--cores", "2").stdout
+    blocks = [block for block in re.split(r"\n(?=(?:local)?rule )", out) if re.match(r"(?:local)?rule \w+:", block)]
+
+    def priority(block):
+        match = re.search(r"^\s+priority: (\d+)$", block, flags=re.MULTILINE)
+        return int(match.group(1)) if match else 0
+
+    training = {re.search(r"wildcards: (.*)", b).group(1): b for b in blocks if re.match(r"(?:local)?rule train:", b)}
+    assert set(training) == {"model=tiny, epoch=1", "model=tiny, epoch=2", "model=tres, epoch=1",
+                             "model=tiny-wide, epoch=1", "model=tiny-one_conv, epoch=1"}
+    assert "input: results/tiny/train/log-1.tsv" in training["model=tiny, epoch=2"]
+    assert "input:" not in training["model=tiny, epoch=1"]
+    ranks = {wildcards: priority(block) for wildcards, block in training.items()}
+    assert ranks["model=tres, epoch=1"] > ranks["model=tiny, epoch=1"] == ranks["model=tiny, epoch=2"] > ranks["model=tiny-wide, epoch=1"] == 0
+    results = [priority(b) for b in blocks if not re.match(r"(?:local)?rule (train|all):", b)]
+    assert len(results) > 40 and min(results) > max(ranks.values())
+    bad = run_snakemake(workdir, "-n", "results/tiny/train/log-3.tsv", check=False)
+    assert bad.returncode != 0 and "models.tiny: 3 is not one of its checkpoint epochs [1, 2]" in bad.stdout + bad.stderr
+
+
 def test_second_run_has_nothing_to_do(atlas, run_snakemake):
     workdir, _ = atlas
     again = run_snakemake(workdir, "--cores", "2", "--resources", "gpu=1", "-n")
