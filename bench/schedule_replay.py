@@ -12,7 +12,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from convatlas.workflow.benchmarks import TRAINING_RULES, last_run_log, read_benchmarks, read_dependencies, run_start
+from convatlas.workflow.benchmarks import (
+    TRAINING_RULES,
+    last_run_log,
+    read_benchmarks,
+    read_dependencies,
+    run_start,
+    summarise,
+)
 from convatlas.workflow.replay import log_priorities, replay_many
 
 
@@ -33,8 +40,9 @@ def main() -> None:
         "no priorities": lambda job: 0.0,
         "training first": lambda job: 1.0 if job[0] in TRAINING_RULES else 0.0,
     }
-    measured = summary_line(jobs)
-    print(f"run: {log.name}; {len(seconds)} jobs, {sum(seconds.values()) / 60:.1f} min summed; measured: {measured}")
+    measured = summarise(jobs)
+    print(f"run: {log.name}; {len(seconds)} jobs, {sum(seconds.values()) / 60:.1f} min summed; measured: wall "
+          f"{measured['wall'] / 60:.1f} min, after training / training {measured['after_per_training_job_time']:.2f}")
     print(f"{args.runs} replays per policy on {args.cores} cores; job times as measured, then varied by ±{args.noise:.0%}")
     for name, priority in policies.items():
         for noise in (0.0, args.noise):
@@ -42,13 +50,6 @@ def main() -> None:
             walls, ratios = [wall / 60 for wall, _ in runs], [ratio for _, ratio in runs]
             print(f"  {name:22s} ±{noise:<4.0%} wall {min(walls):5.1f}–{max(walls):5.1f} min, "
                   f"after training / training {min(ratios):.2f}–{max(ratios):.2f}")
-
-
-def summary_line(jobs) -> str:
-    from convatlas.workflow.benchmarks import summarise
-
-    summary = summarise(jobs)
-    return f"wall {summary['wall'] / 60:.1f} min, after training / training {summary['after_per_training_job_time']:.2f}"
 
 
 if __name__ == "__main__":
