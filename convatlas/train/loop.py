@@ -73,9 +73,10 @@ def _initial_model(name: str, model_config: dict[str, Any], train: ImageSet, dev
 
 
 def _resumable_state(name: str, model_config: dict[str, Any], state_dir: Path, expected: str,
-                     epochs: list[int], until: int) -> dict[str, Any] | None:
-    """The saved state to resume from, if it fits this run (else None: start over). A state past
-    ``until`` whose checkpoints up to ``until`` are all saved is returned as is: those epochs are done."""
+                     epochs: list[int]) -> dict[str, Any] | None:
+    """The saved state to resume from, if it fits this run (else None: start over): every checkpoint
+    in ``epochs`` that it has passed must be saved. It may be past this run's last epoch (a later
+    training segment ran): the caller then has nothing to train."""
     state = load_state(state_dir / "train_state.pt", expected)
     if state is not None and state["epoch"] > model_config["epochs"]:
         log.warning("%s: saved state is past the %d epochs asked for; starting over", name, model_config["epochs"])
@@ -124,7 +125,7 @@ def train_model(
     mean, std = channel_stats(train)
     history: list[dict[str, Any]] = []
     start = 0
-    state = _resumable_state(name, model_config, state_dir, expected, epochs, until)
+    state = _resumable_state(name, model_config, state_dir, expected, epochs)
     if state is not None and state["epoch"] >= until:
         log.info("%s: epochs 1 to %d were trained before (%s)", name, until, state_dir / "train_state.pt")
         history = state["history"][:until]
