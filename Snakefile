@@ -29,5 +29,9 @@ include: "rules/maximise.smk"
 include: "rules/site.smk"
 
 
+onstart:
+    announce_plan()
+
+
 onsuccess:
     write_run_page_of_this_run(log)

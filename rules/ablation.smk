@@ -15,13 +15,13 @@ rule channel_ablation:
     params:
         layer="{layer}",
         dataset=dataset_config,
-        settings=config.get("ablation"),
+        settings=section_settings("ablation"),
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("ablation"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -41,13 +41,13 @@ rule ablation_experiments:
         "benchmarks/ablation_experiments/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
-        settings=config.get("ablation"),
-        layers=config["analysis"]["layers"],
+        settings=section_settings("ablation"),
+        layers=analysed_layer_names,
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("ablation"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -73,7 +73,7 @@ rule variants:
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=training_memory,
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

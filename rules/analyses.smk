@@ -13,12 +13,12 @@ rule occlusion:
         "benchmarks/occlusion/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
-        settings=config.get("occlusion"),
+        settings=section_settings("occlusion"),
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("occlusion"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -39,12 +39,12 @@ rule correspondence:
     params:
         dataset=dataset_config,
         settings=config.get("correspondence"),
-        layers=config["analysis"]["layers"],
+        layers=analysed_layer_names,
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("correspondence"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -65,12 +65,13 @@ rule invariance:
     params:
         dataset=dataset_config,
         settings=config.get("invariance"),
-        layers=config["analysis"]["layers"],
+        layers=analysed_layer_names,
+        batch_size=job_batch("invariance"),
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("invariance"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

@@ -10,9 +10,12 @@ from snakemake.utils import validate
 from convatlas.core.errors import ConfigError, DatasetError
 from convatlas.site import layout
 from convatlas.workflow.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
-from convatlas.workflow.machine import gpu_request, heavy_job_threads
+from convatlas.workflow.machine import alone_job_threads, gpu_request, heavy_job_threads
+from convatlas.workflow.memory import resolve_batch
 from convatlas.workflow.plan import (
-    analysed_layers, check_analyses, fitted_probe, index_shards, page_epochs, probe_names, sections,
+    check_analyses, fitted_probe, index_shards, model_footprint, model_plan, page_epochs, probe_names,
+    sections,
+    training_split_mb,
 )
 from convatlas.workflow.scheduling import results_priority, training_priorities
 
@@ -20,7 +23,10 @@ try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
     validate(config, str(SCHEMA_PATH), set_default=False)  # defaults are filled above
     ANALYSED_MODELS = sorted(config["models"])  # the configured models: trained and analysed
-    LAYERS = {model: analysed_layers(config, model) for model in ANALYSED_MODELS}  # checks analysis.layers
+    GPU = gpu_request(config["device"])
+    # what each model's analysis does: its layers (size-aware defaults), projections, estimated work
+    PLANS = {model: model_plan(config, model, bool(GPU)) for model in ANALYSED_MODELS}  # checks analysis.layers
+    LAYERS = {model: plan.layers for model, plan in PLANS.items()}
     check_analyses(config)  # windows, parts and classes against each model's data
     VARIANTS = expand_variants(config)  # base -> its variants, added to config["models"]: trained, compared, not analysed
     INDEX_SHARDS = index_shards(config)  # shard jobs per index pass (1: the index job does the pass)
@@ -29,13 +35,22 @@ except ConfigError as error:
 except DatasetError as error:  # analysis.shards auto counts the probe images
     raise WorkflowError(f"analysis.shards auto cannot count the probe images: {error}") from None
 TRAINED_MODELS = sorted(config["models"])  # the analysed models and their variants
+# Memory: each model's activation sizes from its traced graph; batch sizes set to auto fit the budget,
+# and every model job declares its estimated peak as mem_mb (convatlas/workflow/memory.py).
+FOOTPRINTS = {model: model_footprint(config, model, LAYERS.get(model)) for model in TRAINED_MODELS}
+JOB_MEMORY_MB = config["analysis"]["job_memory_mb"]
 SECTIONS = sections(config)  # the optional parts this configuration runs (absent sections are skipped)
 ANALYSES = [name for name in layout.ANALYSES if SECTIONS[name]]  # occlusion, correspondence, invariance
 SITE = layout.SITE_ROOT
-# The machine: heavy (torch) jobs hold a GPU token only when they will run on a GPU, so without one
-# they run side by side, each with a share of the cores (profiles may set-threads / set-resources).
-GPU = gpu_request(config["device"])
+# The machine: heavy (torch) jobs hold a GPU token only when they will run on a GPU (GPU, above), so
+# without one they run side by side, each with a share of the cores (profiles may set-threads / set-resources).
 HEAVY_THREADS = heavy_job_threads(workflow.global_resources["_cores"].value, GPU)
+# A run of one analysed model with one checkpoint, trained elsewhere (the own-model case): its training
+# job (an evaluation) and its index pass run alone, one after the other, and every other job waits for
+# them, so they get every core.
+ONE_PASS = (len(TRAINED_MODELS) == 1 and all(len(checkpoint_epochs(config["models"][m])) == 1 for m in ANALYSED_MODELS)
+            and not any(config["models"][m].get("probe") for m in ANALYSED_MODELS))
+CRITICAL_THREADS = alone_job_threads(workflow.global_resources["_cores"].value, GPU) if ONE_PASS else HEAVY_THREADS
 # The order ready jobs start in when they outnumber the cores (convatlas/workflow/scheduling.py):
 # results of saved checkpoints first, then training, models with the most analysed layers first.
 TRAINING_PRIORITY = training_priorities(TRAINED_MODELS, LAYERS)
@@ -54,6 +69,25 @@ def dag_dependencies():
             needs = [str(dep.benchmark) for dep in dag.dependencies[job] if dep.benchmark]
             edges.extend((str(job.benchmark), need) for need in needs or [""])
     return edges
+
+
+def announce_plan():
+    """Print the plan (work, estimated time and disk per model) and write results/plan.json, before
+    the first job; a plan that cannot be made must not stop the run."""
+    from convatlas.workflow.plan import model_graph
+    from convatlas.workflow.plan_file import PLAN_PATH, build_plan, measure_passes, plan_lines, write_plan
+
+    try:
+        measured = {}
+        for model in PLANS:
+            graph = model_graph(config, model)
+            measured[model] = measure_passes(graph.model, graph.input_shape, config["models"][model]["arch"])
+        plan = build_plan(PLANS, workflow.global_resources["_cores"].value or 1, bool(GPU), measured)
+        write_plan(plan)
+    except Exception as error:
+        logger.warning(f"no plan was written: {type(error).__name__}: {error}")
+        return
+    logger.info("\n".join([*plan_lines(plan), f"  (kept in {PLAN_PATH}; shown on the run page)"]))
 
 
 def write_run_page_of_this_run(log):
@@ -79,6 +113,64 @@ wildcard_constraints:
     shard=r"\d+",
     layer="|".join(sorted({re.escape(name) for names in LAYERS.values() for name in names}, key=len, reverse=True)),
     probe="|".join(sorted((re.escape(d) for d in config["datasets"]), key=len, reverse=True)),
+
+
+# The model jobs: the config section whose batch_size each uses, and the kind of work it does
+# (forward: no gradients; backward: projections, attributions, optimisation).
+MODEL_JOBS = {
+    "index": ("analysis", "forward"),
+    "deconv": ("deconv", "backward"),
+    "occlusion": ("occlusion", "forward"),
+    "correspondence": ("analysis", "forward"),
+    "invariance": ("analysis", "forward"),
+    "ablation": ("ablation", "forward"),
+    "probes": ("analysis", "forward"),
+    "maximise": ("analysis", "backward"),
+}
+
+
+def model_job_batch(model, job):
+    """The batch size of a model job: its section's ``batch_size``, with ``auto`` fitted to the budget."""
+    section, kind = MODEL_JOBS[job]
+    setting = (config.get(section) or {}).get("batch_size", "auto")
+    return resolve_batch(setting, FOOTPRINTS[model], kind, JOB_MEMORY_MB)
+
+
+def job_batch(job):
+    """An input function: the batch size of a model job (see model_job_batch)."""
+    return lambda wildcards: model_job_batch(wildcards.model, job)
+
+
+def job_memory(job):
+    """A resource function: a model job's estimated peak memory at its batch size (MB)."""
+    kind = MODEL_JOBS[job][1]
+    return lambda wildcards: FOOTPRINTS[wildcards.model].peak_mb(kind, model_job_batch(wildcards.model, job))
+
+
+def training_memory(wildcards):
+    """A training job's estimated peak memory: training batches with gradients, evaluation without (MB)."""
+    footprint, model = FOOTPRINTS[wildcards.model], config["models"][wildcards.model]
+    evaluation = footprint.peak_mb("forward", model_job_batch(wildcards.model, "index"))
+    if not model["epochs"]:
+        return evaluation
+    held = training_split_mb(config["datasets"][model["dataset"]])
+    return int(max(evaluation, footprint.peak_mb("backward", model["batch_size"])) + held)
+
+
+def section_settings(job):
+    """An input function: a section's settings with its batch size resolved (see model_job_batch)."""
+    section = MODEL_JOBS[job][0]
+    return lambda wildcards: {**config[section], "batch_size": model_job_batch(wildcards.model, job)}
+
+
+def deconv_branches(wildcards):
+    """Whether a model's projections include the trunk and shortcut paths (deconv.branches; auto: the plan's choice)."""
+    return PLANS[wildcards.model].branches
+
+
+def analysed_layer_names(wildcards):
+    """The analysed layers of a model job (analysis.layers, or the plan's size-aware choice)."""
+    return LAYERS[wildcards.model]
 
 
 def site_path(path):

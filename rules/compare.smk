@@ -13,13 +13,14 @@ rule linear_probes:
         "benchmarks/linear_probes/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
-        layers=config["analysis"]["layers"],
+        layers=analysed_layer_names,
         settings=config.get("probe"),
+        batch_size=job_batch("probes"),
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("probes"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -45,7 +46,7 @@ rule transfer_source:
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=training_memory,
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -71,7 +72,7 @@ rule transfer:
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=training_memory,
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

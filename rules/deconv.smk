@@ -16,14 +16,14 @@ rule deconv:
         dataset=dataset_config,
         probe=dataset_name,
         methods=config["deconv"]["methods"],
-        branches=config["deconv"]["branches"],
-        batch_size=config["deconv"]["batch_size"],
+        branches=deconv_branches,
+        batch_size=job_batch("deconv"),
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("deconv"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -47,13 +47,13 @@ rule probe_deconv:
         probe="{probe}",
         methods=config["deconv"]["methods"][:1],
         branches=False,
-        batch_size=config["deconv"]["batch_size"],
+        batch_size=job_batch("deconv"),
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("deconv"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

@@ -19,16 +19,16 @@ rule index:
     params:
         dataset=dataset_config,
         probe=dataset_name,
-        layers=config["analysis"]["layers"],
+        layers=analysed_layer_names,
         top_k=config["analysis"]["top_k"],
         ranking=config["analysis"]["ranking"],
-        batch_size=config["analysis"]["batch_size"],
+        batch_size=job_batch("index"),
         feature_map_images=(config.get("feature_maps") or {}).get("images", 0),
         device=config["device"],
-    threads: 1 if INDEX_SHARDS > 1 else HEAVY_THREADS
+    threads: 1 if INDEX_SHARDS > 1 else CRITICAL_THREADS
     resources:
         gpu=0 if INDEX_SHARDS > 1 else GPU,  # sharded: the shard jobs do the pass, this one merges
-        mem_mb=4000,
+        mem_mb=job_memory("index"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -51,16 +51,16 @@ rule probe_index:
     params:
         dataset=probe_dataset_config,
         probe="{probe}",
-        layers=config["analysis"]["layers"],
+        layers=analysed_layer_names,
         top_k=config["analysis"]["top_k"],
         ranking=config["analysis"]["ranking"],
-        batch_size=config["analysis"]["batch_size"],
+        batch_size=job_batch("index"),
         feature_map_images=0,
         device=config["device"],
-    threads: 1 if INDEX_SHARDS > 1 else HEAVY_THREADS
+    threads: 1 if INDEX_SHARDS > 1 else CRITICAL_THREADS
     resources:
         gpu=0 if INDEX_SHARDS > 1 else GPU,  # sharded: the shard jobs do the pass, this one merges
-        mem_mb=4000,
+        mem_mb=job_memory("index"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -80,17 +80,17 @@ rule index_shard:
     params:
         dataset=dataset_config,
         probe=dataset_name,
-        layers=config["analysis"]["layers"],
+        layers=analysed_layer_names,
         top_k=config["analysis"]["top_k"],
         ranking=config["analysis"]["ranking"],
-        batch_size=config["analysis"]["batch_size"],
+        batch_size=job_batch("index"),
         shard="{shard}",
         shards=INDEX_SHARDS,
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("index"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -110,17 +110,17 @@ rule probe_index_shard:
     params:
         dataset=probe_dataset_config,
         probe="{probe}",
-        layers=config["analysis"]["layers"],
+        layers=analysed_layer_names,
         top_k=config["analysis"]["top_k"],
         ranking=config["analysis"]["ranking"],
-        batch_size=config["analysis"]["batch_size"],
+        batch_size=job_batch("index"),
         shard="{shard}",
         shards=INDEX_SHARDS,
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("index"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

@@ -16,13 +16,13 @@ rule maximise:
         layer="{layer}",
         dataset=dataset_config,
         settings=config.get("maximise"),
-        batch_size=config["analysis"]["batch_size"],
+        batch_size=job_batch("maximise"),
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("maximise"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -47,7 +47,7 @@ rule class_images:
     threads: HEAVY_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=job_memory("maximise"),
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

@@ -17,7 +17,7 @@ rule model_summary:
         "benchmarks/model_summary/{model}.tsv",
     params:
         model="{model}",
-        layers=config["analysis"]["layers"],
+        layers=analysed_layer_names,
     threads: 1
     resources:
         mem_mb=2000,

@@ -19,12 +19,12 @@ rule train:
         dataset_name=dataset_name,
         dataset=dataset_config,
         device=config["device"],
-        eval_batch_size=config["analysis"]["batch_size"],
+        eval_batch_size=job_batch("index"),
         state_dir=train_state_dir,
-    threads: HEAVY_THREADS
+    threads: CRITICAL_THREADS
     resources:
         gpu=GPU,
-        mem_mb=4000,
+        mem_mb=training_memory,
     priority: training_priority
     conda:
         "../envs/convatlas.yaml"

@@ -55,7 +55,7 @@ def channel_ablation(
     One row per channel: ``channel, accuracy, accuracy_drop``, ``images`` (how many it was measured
     on), ``lost`` and ``gained`` (images right before and wrong after, and the other way round),
     ``drop_low, drop_high`` (the 95% interval of the drop, see :mod:`convatlas.analyses.paired`)
-    and ``class_{i}`` (the accuracy on class i); the unablated accuracies are in ``DataFrame.attrs``.
+    and ``class_accuracy`` (an array: the accuracy on each class); the unablated accuracies are in ``DataFrame.attrs``.
     """
     model.eval()
     graph = graph or ModelGraph(model, (images.channels, *images.size))
@@ -116,8 +116,7 @@ def channel_ablation(
     table["lost"], table["gained"] = lost.numpy(), gained.numpy()
     change_low, change_high = change_interval(table["lost"], table["gained"], len(images))
     table["drop_low"], table["drop_high"] = -change_high, -change_low
-    for cls in range(classes):
-        table[f"class_{cls}"] = per_class[:, cls].numpy()
+    table["class_accuracy"] = list(per_class.numpy())  # one array per channel, indexed by class
     table.attrs["base_accuracy"] = base_accuracy
     table.attrs["base_class_accuracy"] = (base_correct.double() / counts.clamp(min=1).double()).tolist()
     return table
@@ -204,11 +203,10 @@ def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], images:
 
 def with_base_columns(table: pd.DataFrame) -> pd.DataFrame:
     """The per-channel table with the unablated accuracies (``attrs``) as columns ``base_accuracy``
-    and ``base_class_{i}``, as stored in Parquet."""
+    and ``base_class_accuracy`` (an array indexed by class), as stored in Parquet."""
     base = table.attrs
     table = table.copy()
     table.attrs = {}
     table["base_accuracy"] = base["base_accuracy"]
-    for cls, accuracy in enumerate(base["base_class_accuracy"]):
-        table[f"base_class_{cls}"] = accuracy
+    table["base_class_accuracy"] = [np.asarray(base["base_class_accuracy"], dtype=np.float64)] * len(table)
     return table

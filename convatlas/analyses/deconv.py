@@ -14,7 +14,7 @@ not linear (or a max) is refused with an error naming it.
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -173,6 +173,7 @@ def project_top_k(
     device: torch.device | str = "cpu",
     show_progress: bool = True,
     channels: Sequence[int] | None = None,
+    tile: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Project every (channel, rank) unit of ``layer`` in the index, in batches of ``batch_size``.
 
@@ -180,6 +181,9 @@ def project_top_k(
     receptive field (zero where it leaves the image), one per method, row i for ``channels[i]``
     (default: every channel), and ``channels`` itself; with ``branches`` and a layer ending in a
     shortcut sum, also ``deconvnet_trunk`` and ``deconvnet_shortcut``. Ranks follow the index.
+    ``tile`` turns each cropped (h, w, input channels) float projection into what is kept (e.g. a
+    display-ready uint8 picture, :func:`convatlas.site.images.display_tile`), so the full-size
+    float projections of a layer are never held at once.
     """
     rows = index[index.layer == layer].sort_values(["channel", "rank"])
     k = int(rows["rank"].max()) + 1
@@ -198,7 +202,9 @@ def project_top_k(
         except LayerError:
             pass  # the layer has no shortcut sum of its own
     projectors = {key: Projector(model, layer, input_shape, method, branch, graph) for method, branch, key in variants}
-    out = {key: np.zeros((len(chosen_channels), k, rf_h, rf_w, input_shape[0]), dtype=np.float32) for key in projectors}
+    keep = tile or (lambda patch: patch.astype(np.float32, copy=False))
+    blank = keep(np.zeros((rf_h, rf_w, input_shape[0]), dtype=np.float32))
+    out = {key: np.zeros((len(chosen_channels), k, *blank.shape), dtype=blank.dtype) for key in projectors}
     images = torch.from_numpy(rows.image.to_numpy(dtype=np.int64, copy=True))
     units = torch.from_numpy(rows[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True))
     ranks = rows["rank"].to_numpy()
@@ -211,6 +217,6 @@ def project_top_k(
         for key, projector in projectors.items():
             projected = projector(inputs, units[chosen].to(device)).permute(0, 2, 3, 1).cpu().numpy()
             for i, (box, origin, size) in enumerate(geometry):
-                out[key][chans[start + i], ranks[start + i]] = receptive_patch(projected[i], box, origin, size, fill=0.0)
+                out[key][chans[start + i], ranks[start + i]] = keep(receptive_patch(projected[i], box, origin, size, fill=0.0))
     out["channels"] = np.asarray(chosen_channels, dtype=np.int64)
     return out

@@ -171,12 +171,11 @@ def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) 
         "selectivity": acc.selectivity(),
         "dead": (acc.peak <= 0).numpy(),
         "top_class": np.nan_to_num(means, nan=-np.inf).argmax(axis=0).astype(np.int32),
+        "class_means": list(means.T.astype(np.float32)),  # one array per channel, indexed by class
+        "histogram": list(acc.histogram.numpy()),
+        "lowest_values": list(acc.low_values.numpy().astype(np.float32)),  # ascending
+        "lowest_images": list(acc.low_images.numpy().astype(np.int64)),
     })
-    for i in range(len(class_names)):
-        stats[f"class_mean_{i}"] = means[i]
-    stats["histogram"] = list(acc.histogram.numpy())
-    stats["lowest_values"] = list(acc.low_values.numpy().astype(np.float32))  # ascending
-    stats["lowest_images"] = list(acc.low_images.numpy().astype(np.int64))
     return index, stats
 
 

@@ -46,13 +46,15 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.load(handle)
 
 
-def write_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
-    """Save arrays as an uncompressed .npz (plain arrays only, no pickles), atomically."""
+def write_npz(path: str | os.PathLike, arrays: dict[str, Any], compress: bool = False) -> None:
+    """Save arrays as an .npz (plain arrays only, no pickles), atomically; ``compress`` deflates them
+    (for pictures, which shrink several-fold)."""
     import numpy as np
 
+    save = np.savez_compressed if compress else np.savez
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
-            np.savez(handle, **{key: np.asarray(value) for key, value in arrays.items()})
+            save(handle, **{key: np.asarray(value) for key, value in arrays.items()})
 
 
 def read_npz(path: str | os.PathLike) -> dict[str, Any]:

@@ -134,6 +134,8 @@ class FolderImageSet(ImageSet):
         return torch.from_numpy(convert_channels(picture[None], self.channels)[0])
 
     def images(self, indices: torch.Tensor) -> torch.Tensor:
+        if len(indices) == 0:
+            return torch.zeros((0, *self.size), dtype=torch.uint8)
         return torch.stack([self._read(self.files[int(i)]) for i in indices])
 
     def batches(self, batch_size, indices=None, workers=0):

@@ -67,7 +67,7 @@ def run_invariance(inputs: Any, outputs: Any, params: Any) -> None:
     indices = torch.arange(min(settings["images"], len(probe)))
     steps = {kind: settings[kind] for kind in TRANSFORMS}
     table, strips = invariance(subject.model, probe.images(indices).to(subject.device), probe.labels[indices],
-                               meta["mean"], meta["std"], (first, top), steps, settings["fill"])
+                               meta["mean"], meta["std"], (first, top), steps, settings["fill"], params.batch_size)
     table["label"] = [probe.classes[int(probe.labels[i])] for i in table["image"]]
     write_parquet(table, outputs.table)
     write_npz(outputs.strips, {kind: strip.cpu().numpy() for kind, strip in strips.items()}

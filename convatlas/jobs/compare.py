@@ -30,7 +30,8 @@ def run_linear_probes(inputs: Any, outputs: Any, params: Any) -> None:
     train = train.spread(settings["train_images"])
     test = subject.images.subset(min(settings["test_images"], len(subject.images)))
     layers = [layer.name for layer in subject.layers]
-    write_parquet(probe_layers(subject.model, layers, train, test, meta["mean"], meta["std"], device=subject.device),
+    write_parquet(probe_layers(subject.model, layers, train, test, meta["mean"], meta["std"], params.batch_size,
+                               subject.device),
                   outputs.table)
 
 

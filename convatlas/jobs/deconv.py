@@ -6,13 +6,15 @@ from typing import Any
 from ..analyses.deconv import project_top_k
 from ..core.io import read_parquet, write_npz
 from ..core.logs import work_starts
+from ..site.images import display_tile
 from .subject import load_subject
 
 
 def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
-    """Write the layer's projections (one array per method, (n, k, h, w, in), row i for channel
-    ``channels[i]``: the ``analysis.channels_per_layer`` selection); for the layer of the first
-    conv's rectified output also the conv's ``filters`` (C, in, kh, kw)."""
+    """Write the layer's projections (one array per method, (n, k, h, w, 3) display-ready uint8 tiles
+    of at most 112 px a side, row i for channel ``channels[i]``: the ``analysis.channels_per_layer``
+    selection), compressed; for the layer of the first conv's rectified output also the conv's
+    ``filters`` (C, in, kh, kw)."""
     work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads, params.probe)
     meta = subject.meta
@@ -20,8 +22,8 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
     projections = project_top_k(
         subject.model, params.layer, subject.input_shape, read_parquet(inputs.index), subject.images,
         meta["mean"], meta["std"], params.methods, params.branches, params.batch_size, subject.device,
-        channels=channels)
+        channels=channels, tile=display_tile)
     first = subject.graph.first_conv()
     if first and first[1] == params.layer and subject.probe is None:
         projections["filters"] = subject.model.get_submodule(first[0]).weight.detach().cpu().numpy()
-    write_npz(outputs.projections, projections)
+    write_npz(outputs.projections, projections, compress=True)

@@ -43,7 +43,7 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
                                 "probe_images": len(images), "classes": images.classes, "provenance": provenance(meta),
                                 "dataset": params.probe, "labels": "predicted" if predicted_labels else "true",
                                 "shards": max(1, len(shard_files)), "layers": layer_records(subject.layers)})
-    if getattr(outputs, "feature_maps", None):
+    if getattr(outputs, "feature_maps", None):  # empty arrays when the feature_maps section is absent
         write_npz(outputs.feature_maps, feature_maps(subject, params.feature_map_images))
 
 
@@ -68,10 +68,14 @@ def feature_maps(subject, count: int) -> dict[str, np.ndarray]:
     labels and the predicted classes."""
     count = min(count, len(subject.images))
     raw = subject.images.images(torch.arange(count))
-    inputs = subject.normalise(raw)
     names = [layer.name for layer in subject.layers]
-    with torch.no_grad():
-        predicted = subject.model(inputs).argmax(dim=1).cpu().numpy() if count else np.zeros(0, dtype=np.int64)
-    maps = layer_activations(subject.model, names, inputs)
+    if count:
+        inputs = subject.normalise(raw)
+        with torch.no_grad():
+            predicted = subject.model(inputs).argmax(dim=1).cpu().numpy()
+        maps = layer_activations(subject.model, names, inputs)
+    else:  # no feature_maps section: nothing to run
+        predicted = np.zeros(0, dtype=np.int64)
+        maps = {name: np.zeros((0, *layer.shape), dtype=np.float32) for name, layer in zip(names, subject.layers, strict=True)}
     return {"images": raw.numpy(), "labels": subject.images.labels[:count].numpy(), "predicted": predicted,
             "classes": np.asarray(subject.images.classes), **{f"map {name}": m for name, m in maps.items()}}

@@ -72,7 +72,21 @@ def in_fast_layout(model: nn.Module, arch: str) -> nn.Module:
     and the ZF-style net trains 1.4-1.8x and evaluates 1.9-3.2x as fast (``bench/memory_format.py``); values
     agree to float rounding. Only for code that reshapes, never ``view``s, its activations (a view
     of NHWC memory as NCHW fails): the built-in families and torchvision's models. The user's own
-    code is left as it is."""
-    if arch in BUILDERS or arch.startswith("torchvision:"):
-        return model.to(memory_format=torch.channels_last)
-    return model
+    code is left as it is, and so is a model that torch's CPU kernels cannot take back through
+    channels-last (:func:`channels_last_breaks`)."""
+    return model.to(memory_format=torch.channels_last) if channels_last(arch) and not channels_last_breaks(model) else model
+
+
+def channels_last(arch: str) -> bool:
+    """Whether models of ``arch`` run channels-last when they can (see :func:`in_fast_layout`)."""
+    return arch in BUILDERS or arch.startswith("torchvision:")
+
+
+def channels_last_breaks(model: nn.Module) -> bool:
+    """Whether ``model`` has a strided 1x1 conv with fewer than 16 input channels: torch 2.14.1's CPU
+    backward of such a conv in channels-last memory crashes the process (segmentation fault or
+    "double free") on inputs from about 48 px (4 channels) or 96 px (15 channels) up; 16 channels
+    and more, and 3x3 convs, are fine (checked by ``tests/models/test_registry.py``). A narrow
+    ResNet's shortcut at photo sizes is such a conv, so those models stay in the default layout."""
+    return any(isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and max(m.stride) > 1 and m.in_channels < 16
+               for m in model.modules())

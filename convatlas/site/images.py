@@ -11,8 +11,9 @@ from ..core.crops import GREY, receptive_patch
 from ..core.io import atomic_path
 
 __all__ = [
-    "BOX_COLOUR", "GREY", "LARGE", "MEDIUM", "SMALL", "THUMB", "display_factor", "draw_box", "float_to_uint8", "grid",
-    "picture_row", "receptive_patch", "resize_nearest", "save_png", "signed_to_rgb", "to_rgb", "upscale",
+    "BOX_COLOUR", "GREY", "LARGE", "MEDIUM", "SMALL", "THUMB", "display_factor", "display_shape", "display_tile", "draw_box",
+    "fit", "float_to_uint8", "grid", "picture_row", "receptive_patch", "resize_nearest", "save_png", "signed_to_rgb",
+    "tile_rgb", "to_rgb", "upscale",
 ]
 
 BOX_COLOUR = (230, 40, 40)
@@ -43,6 +44,28 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
 def display_factor(side: int, target: int = 96) -> int:
     """The integer upscaling that brings ``side`` pixels closest to ``target`` without exceeding it."""
     return max(1, target // max(1, side))
+
+
+def display_shape(height: int, width: int, target: int = 96, largest: int = LARGE) -> tuple[int, int]:
+    """The shown size of a ``height`` x ``width`` picture: small ones upscaled by the integer factor
+    that brings them closest to ``target`` px, large ones scaled down to at most ``largest`` px."""
+    side = max(height, width)
+    if side > largest:
+        return max(1, round(height * largest / side)), max(1, round(width * largest / side))
+    factor = display_factor(side, target)
+    return height * factor, width * factor
+
+
+def fit(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """An (H, W, 3) uint8 picture at ``shape``: whole-factor enlargements by nearest neighbour (pixels
+    stay crisp), anything else by area averaging (Pillow's box filter)."""
+    height, width = image.shape[:2]
+    if (height, width) == tuple(shape):
+        return image
+    factor, rest = divmod(shape[0], height)
+    if rest == 0 and shape[1] == width * factor:
+        return upscale(image, factor)
+    return np.asarray(Image.fromarray(image).resize((shape[1], shape[0]), Image.BOX))
 
 
 def float_to_uint8(values: np.ndarray) -> np.ndarray:
@@ -76,6 +99,20 @@ def signed_to_rgb(values: np.ndarray) -> np.ndarray:
     return to_rgb(float_to_uint8(normalised).transpose(2, 0, 1))
 
 
+def display_tile(values: np.ndarray, largest: int = LARGE) -> np.ndarray:
+    """A projection (h, w, C) as the page shows it: contrast-normalised (:func:`signed_to_rgb`) uint8
+    RGB, scaled down to at most ``largest`` px (a 224 px tile is shown at 112 px)."""
+    rgb = signed_to_rgb(values)
+    height, width = rgb.shape[:2]
+    return rgb if max(height, width) <= largest else fit(rgb, display_shape(height, width, largest=largest))
+
+
+def tile_rgb(tile: np.ndarray) -> np.ndarray:
+    """A stored projection as uint8 RGB: display-ready tiles (uint8, see :func:`display_tile`) as they
+    are, raw float projections contrast-normalised."""
+    return tile if tile.dtype == np.uint8 else signed_to_rgb(tile)
+
+
 def draw_box(image: np.ndarray, box: tuple[int, int, int, int], factor: int = 1, thickness: int = 2,
              colour: tuple[int, int, int] = BOX_COLOUR) -> np.ndarray:
     """A copy of ``image`` upscaled by ``factor`` with the rectangle ``box`` (image coordinates) drawn."""
@@ -107,10 +144,17 @@ def resize_nearest(image: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((side, side), Image.NEAREST))
 
 
+JPEG_QUALITY = 85
+
+
 def save_png(image: np.ndarray, path: str | os.PathLike) -> None:
-    """Write an (H, W, 3) uint8 array as PNG, atomically."""
+    """Write an (H, W, 3) uint8 array atomically: as JPEG (quality 85) when ``path`` ends in ``.jpg``,
+    else as PNG."""
     with atomic_path(path) as tmp:
-        Image.fromarray(image).save(tmp, format="PNG", optimize=False)
+        if str(path).endswith(".jpg"):
+            Image.fromarray(image).save(tmp, format="JPEG", quality=JPEG_QUALITY)
+        else:
+            Image.fromarray(image).save(tmp, format="PNG", optimize=False)
 
 
 def picture_row(pictures: Sequence[np.ndarray], target: int, gap: int = 2, columns: int | None = None) -> np.ndarray:

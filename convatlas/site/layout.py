@@ -61,9 +61,18 @@ def channel_page(model: str, epoch: int, layer: str, channel: int) -> str:
     return f"{layer_dir(model, epoch, layer)}/channel-{channel}.html"
 
 
-def layer_image(model: str, epoch: int, layer: str, name: str) -> str:
-    """An image of a layer's pages, e.g. ``sprite``, ``filters`` or ``12-patches``."""
-    return f"{layer_dir(model, epoch, layer)}/img/{name}.png"
+PHOTO_SIDE = 64  # images larger than this (px) are photos: their pictures are JPEG, smaller ones PNG
+
+
+def picture_ext(side: int) -> str:
+    """The file type of a layer's pictures for images of ``side`` px: ``jpg`` for photo-sized images
+    (PNG of photo content is 5-10x larger), ``png`` for small ones (crisp, upscaled pixels)."""
+    return "jpg" if side > PHOTO_SIDE else "png"
+
+
+def layer_image(model: str, epoch: int, layer: str, name: str, ext: str = "png") -> str:
+    """An image of a layer's pages, e.g. ``sprite``, ``filters`` or ``12-patches`` (``ext``: see picture_ext)."""
+    return f"{layer_dir(model, epoch, layer)}/img/{name}.{ext}"
 
 
 def feature_maps_dir(model: str, epoch: int) -> str:

@@ -31,6 +31,15 @@ def gpu_request(device: str, dev: str | Path = "/dev", visible: str | None = Non
     return int(cuda_present(dev, visible))
 
 
+def alone_job_threads(cores: int | None, gpu: int, fallback: int = 2) -> int:
+    """Threads for a heavy job that no other job can run beside (the index pass of the only
+    checkpoint, which every later job waits for): every core (with a GPU, half of them, as for
+    :func:`heavy_job_threads`)."""
+    if not cores:
+        return fallback
+    return max(1, cores // 2) if gpu else cores
+
+
 def heavy_job_threads(cores: int | None, gpu: int, side_by_side: int = 4, fallback: int = 2) -> int:
     """Threads for a heavy (torch) job. On the CPU the networks here are small and torch's threads
     scale poorly, so the cores are shared out between ``side_by_side`` jobs: 1 thread each up to

@@ -5,6 +5,7 @@ Snakefile can lay out one job per (model, epoch, layer).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,24 +37,124 @@ def dataset_shape(dataset: dict[str, Any]) -> tuple[int, int, int]:
 
 
 @cache
-def _layers(arch: str, params_yaml: str, shape: tuple[int, int, int], names: tuple[str, ...] | None) -> tuple[str, ...]:
+def _graph(arch: str, params_yaml: str, shape: tuple[int, int, int]):
+    """The traced graph of an untrained model of ``arch`` for inputs of ``shape`` (built once per parse)."""
     from ..models import build_model
     from ..nn.graph import ModelGraph
 
-    model = build_model(arch, shape[0], 2, shape[1], yaml.safe_load(params_yaml))
-    graph = ModelGraph(model, shape)
-    return tuple(layer.name for layer in graph.select(list(names) if names else None))
+    return ModelGraph(build_model(arch, shape[0], 2, shape[1], yaml.safe_load(params_yaml)), shape)
 
 
-def analysed_layers(config: dict[str, Any], model_name: str) -> list[str]:
-    """The analysed layers of a configured model; a ConfigError names an unknown layer."""
+@cache
+def _layers(arch: str, params_yaml: str, shape: tuple[int, int, int], names: tuple[str, ...] | None) -> tuple[str, ...]:
+    return tuple(layer.name for layer in _graph(arch, params_yaml, shape).select(list(names) if names else None))
+
+
+TRAIN_IMAGES = {"fashion-mnist": 60000, "mnist": 60000, "cifar10": 50000}  # the training splits' sizes
+
+
+def training_split_mb(dataset: dict[str, Any]) -> float:
+    """The memory a job that trains on ``dataset`` holds for its training split (MB): the images as
+    bytes and one float32 copy (an image folder is read batch by batch: nothing held)."""
+    if dataset["kind"] == "imagefolder":
+        return 0.0
+    count = synthetic_settings(dataset)["train_count"] if dataset["kind"] == "synthetic" else TRAIN_IMAGES[dataset["kind"]]
+    channels, height, width = dataset_shape(dataset)
+    return count * channels * height * width * 5 / 2**20
+
+
+def model_graph(config: dict[str, Any], model_name: str):
+    """The traced graph of a configured model, untrained (built once per parse)."""
     model = config["models"][model_name]
-    names = config.get("analysis", {}).get("layers")
+    return _graph(model["arch"], yaml.safe_dump(model["params"]), dataset_shape(config["datasets"][model["dataset"]]))
+
+
+def model_footprint(config: dict[str, Any], model_name: str, layers: list[str] | None = None):
+    """The memory footprint (:class:`convatlas.workflow.memory.Footprint`) of a configured model
+    whose analysed layers are ``layers`` (None: its default ones)."""
+    from .memory import graph_footprint
+
+    model = config["models"][model_name]
+    shape = dataset_shape(config["datasets"][model["dataset"]])
+    return graph_footprint(_graph(model["arch"], yaml.safe_dump(model["params"]), shape), layers)
+
+
+def analysed_layers(config: dict[str, Any], model_name: str, on_gpu: bool = False) -> list[str]:
+    """The analysed layers of a configured model (``analysis.layers``, or the size-aware default
+    choice of :func:`model_plan`); a ConfigError names an unknown layer."""
+    if not config.get("analysis", {}).get("layers"):
+        return model_plan(config, model_name, on_gpu).layers
+    return _named_layers(config, model_name, config["analysis"]["layers"])
+
+
+def _named_layers(config: dict[str, Any], model_name: str, names: list[str] | None) -> list[str]:
+    model = config["models"][model_name]
     shape = dataset_shape(config["datasets"][model["dataset"]])
     try:
         return list(_layers(model["arch"], yaml.safe_dump(model["params"]), shape, tuple(names) if names else None))
     except LayerError as error:
         raise ConfigError("analysis.layers", f"{error} (model {model_name})") from error
+
+
+@dataclass
+class ModelPlan:
+    """What the workflow will do for one analysed model, chosen before any job runs."""
+
+    model: str
+    layers: list[str]  # the analysed layers
+    default_layers: list[str]  # the graph's default layers (before a size-aware choice)
+    branches: bool  # trunk and shortcut projections
+    work: Any  # convatlas.workflow.budget.Work of this choice
+    reasons: list[str]
+
+    def summary(self) -> dict[str, Any]:
+        """The plan as plain data (for results/plan.json and the run page)."""
+        stages = self.work.stages()
+        return {"model": self.model, "layers": self.layers, "default_layers": len(self.default_layers),
+                "branches": self.branches, "images": self.work.images, "input_side": self.work.side,
+                "channels": {la.name: la.channels for la in self.work.layers}, "covered": self.work.covered,
+                "top_k": self.work.top_k, "stages": stages, "cpu_seconds": round(sum(s["seconds"] for s in stages.values()), 1),
+                "disk_mb": self.work.disk_mb(), "reasons": self.reasons}
+
+
+def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False) -> ModelPlan:
+    """The layers, branch projections and work of an analysed model: the configured ones, with
+    size-aware defaults (:func:`convatlas.workflow.budget.choose`) where the config leaves them open."""
+    from ..analyses.selection import selected_channels
+    from .budget import Work, choose, layer_costs
+
+    model = config["models"][model_name]
+    dataset = config["datasets"][model["dataset"]]
+    shape = dataset_shape(dataset)
+    graph = _graph(model["arch"], yaml.safe_dump(model["params"]), shape)
+    analysis, deconv = config.get("analysis", {}), config.get("deconv", {})
+    default_layers = _named_layers(config, model_name, None)
+    images = analysed_count(dataset, model["dataset"])
+    methods = len(deconv.get("methods", ["deconvnet", "guided"]))
+    kinds = {layer.name: layer.kind for layer in graph.layers}
+    parameters_mb = sum(p.numel() * p.element_size() for p in graph.model.parameters()) / 2**20
+    checkpoints_mb = 2 * parameters_mb * len(checkpoint_epochs(model))  # each checkpoint, and its copy under train/
+
+    def work_of(layers: list[str], branches: bool) -> Work:
+        costs = layer_costs(graph, layers)
+        covered = {c.name: len(selected_channels(c.channels, analysis.get("channels_per_layer", "auto"), shape[1], on_gpu))
+                   for c in costs}
+        variants = {c.name: methods + (2 if branches and kinds.get(c.name) == "block" else 0) for c in costs}
+        train_images = TRAIN_IMAGES.get(dataset["kind"], 0)
+        return Work(images, costs, covered, analysis.get("top_k", 9), variants, shape[1], model["epochs"], train_images,
+                    checkpoints_mb)
+
+    if analysis.get("layers"):
+        layers, branches, reasons = _named_layers(config, model_name, analysis["layers"]), True, ["analysis.layers lists them"]
+    else:
+        choice = choose(graph, default_layers, work_of, on_gpu, shape[1])
+        layers, branches, reasons = choice.layers, choice.branches, choice.reasons
+    setting = deconv.get("branches", "auto")
+    if setting != "auto":
+        branches = bool(setting)
+    if setting != "auto" or not any(kinds.get(name) == "block" for name in layers):  # set by hand, or no shortcut blocks
+        reasons = [r for r in reasons if "trunk and shortcut" not in r]
+    return ModelPlan(model_name, layers, default_layers, branches, work_of(layers, branches), reasons)
 
 
 def index_shards(config: dict[str, Any]) -> int:

@@ -55,3 +55,19 @@ def test_fast_layout_leaves_the_users_own_code_as_it_is():
 
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))  # the user's code may view activations as NCHW
     assert in_fast_layout(model, "mynets:build")[0].weight.is_contiguous()
+
+
+def test_models_whose_channels_last_backward_crashes_torch_stay_in_the_default_layout():
+    import torch
+
+    from convatlas.models import build_model
+    from convatlas.models.registry import channels_last_breaks, in_fast_layout
+
+    narrow = build_model("resnet", 3, 2, 128, {"widths": [4, 8], "blocks": 1})  # a 1x1 stride-2 shortcut from 4 channels
+    wide = build_model("resnet", 3, 2, 128, {"widths": [16, 32], "blocks": 1})
+    assert channels_last_breaks(narrow) and not channels_last_breaks(wide)
+    assert not in_fast_layout(narrow, "resnet").conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    assert in_fast_layout(wide, "resnet").conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    images = torch.randn(2, 3, 128, 128, requires_grad=True)
+    narrow(images).sum().backward()  # in the default layout the backward pass runs
+    assert images.grad is not None

@@ -79,3 +79,51 @@ def test_projection_contrast_ignores_a_few_extreme_pixels():
     assert inside.min() < 10 and inside.max() > 245  # the structure spans black to white
     assert (np.diff(inside.reshape(-1)) >= 0).all()  # and keeps its order
     assert (signed_to_rgb(np.zeros((4, 4, 3))) == 128).all()
+
+
+def test_display_shape_enlarges_small_and_shrinks_large_pictures():
+    from convatlas.site.images import display_shape
+
+    assert display_shape(28, 28) == (84, 84)  # x3, the largest whole factor within 96 px
+    assert display_shape(5, 7) == (65, 91)
+    assert display_shape(100, 100) == (100, 100)  # within 112 px: as it is
+    assert display_shape(224, 224) == (112, 112) and display_shape(224, 112) == (112, 56)
+
+
+def test_fit_is_nearest_for_whole_factors_and_an_area_mean_otherwise():
+    from convatlas.site.images import fit
+
+    image = np.arange(16, dtype=np.uint8).reshape(2, 2, 4)[:, :, :3].copy()
+    assert (fit(image, (6, 6)) == upscale(image, 3)).all()
+    assert fit(image, (2, 2)) is image
+    big = np.zeros((4, 4, 3), dtype=np.uint8)
+    big[:2, :2] = 200  # the top-left quarter: one pixel of the 2 x 2 result
+    small = fit(big, (2, 2))
+    assert small[0, 0].tolist() == [200] * 3 and small[1, 1].tolist() == [0] * 3
+
+
+def test_display_tile_is_the_shown_projection():
+    from convatlas.site.images import display_tile, signed_to_rgb, tile_rgb
+
+    rng = np.random.default_rng(0)
+    small = rng.normal(size=(28, 28, 1)).astype(np.float32)
+    assert (display_tile(small) == signed_to_rgb(small)).all()  # small tiles: exactly what pages drew before
+    assert (tile_rgb(display_tile(small)) == signed_to_rgb(small)).all() and (tile_rgb(small) == signed_to_rgb(small)).all()
+    large = np.zeros((224, 224, 3), dtype=np.float32)
+    large[:112, :112] = 1.0
+    large[112:, 112:] = -1.0
+    tile = display_tile(large)
+    assert tile.shape == (112, 112, 3) and tile.dtype == np.uint8
+    assert (tile[:56, :56] == 255).all() and (tile[56:, 56:] == 0).all() and (tile[:56, 56:] == 128).all()
+
+
+def test_pictures_are_saved_as_jpeg_or_png_by_their_name(tmp_path):
+    from PIL import Image
+
+    from convatlas.site.images import save_png
+
+    image = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    save_png(image, tmp_path / "a.jpg")
+    save_png(image, tmp_path / "a.png")
+    assert Image.open(tmp_path / "a.jpg").format == "JPEG" and Image.open(tmp_path / "a.png").format == "PNG"
+    assert (np.asarray(Image.open(tmp_path / "a.png")) == image).all()

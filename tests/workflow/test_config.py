@@ -163,3 +163,19 @@ def test_unknown_probe_dataset_is_named(check_error):
 def test_index_shards_must_be_a_positive_count(check_error):
     check_error(lambda c: c["analysis"].update(shards=0), "analysis.shards", "0")
     check_error(lambda c: c["analysis"].update(shards="many"), "analysis.shards", "'many' is not a whole number >= 1 or auto")
+
+
+def test_batch_sizes_default_to_auto_and_a_bad_one_is_named(check_error, tiny_config):
+    config = validate_config(tiny_config())
+    assert config["deconv"]["batch_size"] == "auto" and config["analysis"]["job_memory_mb"] == 4000
+    assert config["deconv"]["branches"] == "auto"
+
+    def bad_batch(config):
+        config["deconv"] = {"batch_size": "big"}
+
+    check_error(bad_batch, "deconv.batch_size", "'big' is not a whole number >= 1 or auto")
+
+    def tiny_budget(config):
+        config["analysis"]["job_memory_mb"] = 100
+
+    check_error(tiny_budget, "analysis.job_memory_mb")

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import layout
 from ...analyses.paired import within_noise
+from .. import layout
 from ..images import SMALL, display_factor, picture_row, save_png
 from ..plots import confusion_difference
 from ..render import Renderer

@@ -21,11 +21,25 @@ from ...analyses.responses import min_active_images
 from ...analyses.selection import spread
 from ...core.geometry import Axis, ReceptiveField
 from .. import layout
-from ..images import (
-    SMALL, THUMB, display_factor, pixels, stretched, draw_box, float_to_uint8, grid, receptive_patch, resize_nearest, save_png,
-    signed_to_rgb, to_rgb, upscale,
-)
 from ..histogram import histogram_chart
+from ..images import (
+    SMALL,
+    THUMB,
+    display_factor,
+    display_shape,
+    draw_box,
+    fit,
+    grid,
+    pixels,
+    receptive_patch,
+    resize_nearest,
+    save_png,
+    signed_to_rgb,
+    stretched,
+    tile_rgb,
+    to_rgb,
+    upscale,
+)
 from ..render import Renderer
 
 SPRITE_COLUMNS = 32
@@ -83,7 +97,7 @@ class LayerPage:
     projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (n, k, h, w, in), rows of ``covered``
     evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (n, h, w, in) top-1 projection, rows of ``covered``
     filters: np.ndarray | None = None  # (C, in, kh, kw) first-layer weights
-    ablation: pd.DataFrame | None = None  # per-channel ablation: accuracy, accuracy_drop, class_{i}
+    ablation: pd.DataFrame | None = None  # per-channel ablation: accuracy, accuracy_drop, class_accuracy
     maximised: dict[str, np.ndarray] | None = None  # "noise" (and "top1"): (N, H, W, in) images in [0, 1] of "channels"
     covered: Sequence[int] | None = None  # the channels with projections, maximisation and ablation (None: all)
     overview_channels: int = 16
@@ -107,18 +121,23 @@ class _Geometry:
     def rf(self) -> tuple[int, int]:
         return self.field.size(self.height, self.width)
 
-    @property
-    def patch_factor(self) -> int:
-        return display_factor(max(self.rf))
-
-    @property
-    def context_factor(self) -> int:
-        return display_factor(max(self.height, self.width))
-
     def cell(self, context: bool = False) -> tuple[int, int]:
-        if context:
-            return self.height * self.context_factor, self.width * self.context_factor
-        return self.rf[0] * self.patch_factor, self.rf[1] * self.patch_factor
+        """The shown size of a patch (or, with ``context``, of a whole image): see display_shape."""
+        return display_shape(self.height, self.width) if context else display_shape(*self.rf)
+
+    def patch(self, picture: np.ndarray) -> np.ndarray:
+        """A patch or a projection tile (uint8 RGB) at its shown size."""
+        return fit(picture, self.cell())
+
+    def whole(self, picture: np.ndarray, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """A whole image (uint8 RGB) at its shown size, with ``box`` drawn (2 px wide as shown)."""
+        shown = self.cell(context=True)
+        if box is not None:
+            factor = shown[0] // self.height
+            if factor >= 1 and shown == (self.height * factor, self.width * factor):
+                return draw_box(picture, box, factor)
+            picture = draw_box(picture, box, 1, thickness=max(2, round(2 * self.height / shown[0])))
+        return fit(picture, shown)
 
     def offset(self, rank: int, context: bool = False) -> tuple[int, int]:
         """(x, y) of rank's cell in its grid image."""
@@ -142,12 +161,12 @@ def _ablation_effect(row: pd.Series, classes: Sequence[str]) -> dict[str, Any]:
     return {"accuracy": float(row["accuracy"]), "drop": float(row["accuracy_drop"]), "base": base,
             "change": -float(row["accuracy_drop"]), "low": low, "high": high, "noise": bool(within_noise(low, high)),
             "images": int(row["images"]), "lost": int(row["lost"]), "gained": int(row["gained"]),
-            "classes": [{"name": c, "accuracy": float(row[f"class_{i}"]), "base": float(row[f"base_class_{i}"])}
-                        for i, c in enumerate(classes)]}
+            "classes": [{"name": c, "accuracy": float(a), "base": float(b)}
+                        for c, a, b in zip(classes, row["class_accuracy"], row["base_class_accuracy"], strict=True)]}
 
 
 def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, Any]:
-    means = [float(info[f"class_mean_{i}"]) for i in range(len(classes))]
+    means = [float(m) for m in info["class_means"]]
     top_mean = max([m for m in means if m == m] + [1e-12])
     selectivity = float(info["selectivity"])
     return {
@@ -217,6 +236,7 @@ class _LayerWriter:
         self.k = int(self.index["rank"].max()) + 1 if len(self.index) else 0
         height, width = page.pictures.size, page.pictures.size
         self.geometry = _Geometry(height, width, receptive_field(page.info), int(np.ceil(np.sqrt(self.k))))
+        self.ext = layout.picture_ext(max(height, width))  # JPEG for photos, PNG for small images
         self.methods = [m for m in PROJECTION_TITLES if m in page.projections]
         self.maximised = [kind for kind in ("noise", "top1") if page.maximised and kind in page.maximised]
         self.covered = list(page.covered) if page.covered is not None else list(range(len(self.stats)))
@@ -231,7 +251,7 @@ class _LayerWriter:
 
     def image_path(self, name: str) -> Path:
         page = self.page
-        return self.renderer.path(layout.layer_image(page.model, page.epoch, page.layer, name))
+        return self.renderer.path(layout.layer_image(page.model, page.epoch, page.layer, name, self.ext))
 
     def common(self) -> dict[str, Any]:
         page, g = self.page, self.geometry
@@ -240,7 +260,7 @@ class _LayerWriter:
             "model": page.model, "epoch": page.epoch, "layer": page.layer, "info": page.info,
             "other_epochs": [e for e in page.page_epochs if e != page.epoch],
             "methods": [{"key": m, "title": PROJECTION_TITLES[m]} for m in self.methods],
-            "evolution_epochs": sorted(page.evolution), "k": self.k, "rf": g.rf,
+            "evolution_epochs": sorted(page.evolution), "k": self.k, "rf": g.rf, "ext": self.ext,
             "cell": g.cell(), "context_cell": g.cell(context=True),
             "previous_layer": page.layer_names[position - 1] if position > 0 else None,
             "next_layer": page.layer_names[position + 1] if position + 1 < len(page.layer_names) else None,
@@ -256,7 +276,7 @@ class _LayerWriter:
             image = source.pictures[row.image]
             box, origin, size = g.field.unit_geometry(row.y, row.x, g.height, g.width)
             patches.append(receptive_patch(image, box, origin, size))
-            contexts.append(draw_box(image, box, g.context_factor))
+            contexts.append(g.whole(image, box))
             label, predicted = int(source.label[row.image]), int(source.predicted[row.image])
             tops.append({
                 "rank": row.rank, "place": row.rank + 1, "value": float(row.value), "image": int(row.image),
@@ -268,9 +288,9 @@ class _LayerWriter:
     def save_grids(self, name: str, patches: list[np.ndarray], projections: dict[str, np.ndarray], methods: Sequence[str]) -> None:
         """A channel's patch grid and its projection grids, saved as ``{name}-patches`` and ``{name}-{method}``."""
         g = self.geometry
-        save_png(grid([upscale(p, g.patch_factor) for p in patches], g.columns, GAP), self.image_path(f"{name}-patches"))
+        save_png(grid([g.patch(p) for p in patches], g.columns, GAP), self.image_path(f"{name}-patches"))
         for method in methods:
-            cells = [upscale(signed_to_rgb(p), g.patch_factor) for p in projections[method]]
+            cells = [g.patch(tile_rgb(p)) for p in projections[method]]
             save_png(grid(cells, g.columns, GAP), self.image_path(f"{name}-{method}"))
 
     def probe_sections(self, channel: int) -> list[dict[str, Any]]:
@@ -307,12 +327,12 @@ class _LayerWriter:
         save_png(grid(contexts, g.columns, GAP), self.image_path(f"{channel}-context"))
         epochs = sorted(page.evolution) if covered else []
         if epochs:
-            strip = [upscale(signed_to_rgb(page.evolution[e][row]), g.patch_factor) for e in epochs]
+            strip = [g.patch(tile_rgb(page.evolution[e][row])) for e in epochs]
             save_png(grid(strip, len(strip), GAP), self.image_path(f"{channel}-evolution"))
         for kind in self.maximised if channel in self.maximised_row else []:
             image = page.maximised[kind][self.maximised_row[channel]]
             shown = stretched(image) if kind == "noise" else pixels(image)
-            save_png(upscale(shown, g.context_factor), self.image_path(f"{channel}-max-{kind}"))
+            save_png(g.whole(shown), self.image_path(f"{channel}-max-{kind}"))
         return tops, patches[0]
 
     def least(self, channel: int) -> dict[str, Any] | None:
@@ -325,7 +345,7 @@ class _LayerWriter:
         if values.min() == values.max():
             return {"tied": float(values[0]), "silent": int(np.asarray(info["histogram"])[0]) if "histogram" in info else None}
         g = self.geometry
-        save_png(grid([upscale(self.own.pictures[int(i)], g.context_factor) for i in images], g.columns, GAP),
+        save_png(grid([g.whole(self.own.pictures[int(i)]) for i in images], g.columns, GAP),
                  self.image_path(f"{channel}-least"))
         return {"tied": None, "entries": [
             {"value": float(v), "image": int(i), "label": self.classes[int(self.own.label[int(i)])],
@@ -359,10 +379,10 @@ class _LayerWriter:
         if self.filters is not None:
             save_png(grid(self.filters, min(MOSAIC_COLUMNS, len(self.filters)), GAP), self.image_path("filters"))
         if self.maximised:
-            factor = display_factor(max(g.height, g.width), SMALL)
+            shown = display_shape(g.height, g.width, SMALL, largest=SMALL)
             dead = set(self.stats.channel[self.stats.dead].tolist())
-            grey = np.full((g.height * factor, g.width * factor, 3), 128, dtype=np.uint8)
-            mosaic = [grey if c in dead else upscale(stretched(page.maximised["noise"][self.maximised_row[c]]), factor)
+            grey = np.full((*shown, 3), 128, dtype=np.uint8)
+            mosaic = [grey if c in dead else fit(stretched(page.maximised["noise"][self.maximised_row[c]]), shown)
                       for c in self.covered if c in self.maximised_row]  # a dead channel's cell stays grey
             save_png(grid(mosaic, min(MOSAIC_COLUMNS, len(mosaic)), GAP), self.image_path("maximised"))
 

@@ -7,7 +7,6 @@ from typing import Any
 from .. import layout
 from ..render import Renderer
 
-
 PER_CLASS_PLOTTED = 50  # classes beyond which the per-class accuracy is a table only
 
 

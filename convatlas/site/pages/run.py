@@ -7,7 +7,17 @@ from typing import Any
 import pandas as pd
 
 from ...workflow.benchmarks import (
-    PIPELINE_STAGES, TRAINING_RULES, by_stage, critical_path, lanes, read_benchmarks, read_dependencies, rule_stages, summarise)
+    PIPELINE_STAGES,
+    TRAINING_RULES,
+    by_stage,
+    critical_path,
+    lanes,
+    read_benchmarks,
+    read_dependencies,
+    rule_stages,
+    summarise,
+)
+from ...workflow.plan_file import PLAN_PATH, plan_against_run, read_plan
 from .. import layout
 from ..plots import run_timeline
 from ..render import Renderer
@@ -22,9 +32,10 @@ def _records(table: pd.DataFrame, start: float) -> list[dict[str, Any]]:
 
 
 def render_run_page(renderer: Renderer, jobs: pd.DataFrame, stage_order: list[str], log: str | None = None,
-                    dependencies: dict | None = None) -> Path:
+                    dependencies: dict | None = None, plan: dict | None = None) -> Path:
     """``run.html``: the run's headline numbers (wall time, jobs side by side, training against what
-    follows it), the timeline of its jobs, per-stage totals, the critical path and every job."""
+    follows it), the plan made before the run against what it cost, the timeline of its jobs,
+    per-stage totals, the critical path and every job."""
     summary = summarise(jobs)
     start = float(jobs.start.min())
     training = jobs[jobs.rule.isin(TRAINING_RULES)]
@@ -35,7 +46,8 @@ def render_run_page(renderer: Renderer, jobs: pd.DataFrame, stage_order: list[st
         "run.html", layout.run_page(), summary=summary, target=AFTER_TRAINING_TARGET, log=log,
         stages=_records(stages.rename(columns={"first_start": "start", "last_end": "end"}), start),
         critical=_records(critical_path(jobs, dependencies), start), jobs=_records(jobs, start),
-        training_rules=", ".join(TRAINING_RULES))
+        training_rules=", ".join(TRAINING_RULES), plan=plan,
+        plan_rows=plan_against_run(plan, jobs) if plan else [])
 
 
 def write_run_page(workdir: str | Path, rules_dir: str | Path, templates: str | Path, title: str,
@@ -47,4 +59,5 @@ def write_run_page(workdir: str | Path, rules_dir: str | Path, templates: str | 
     if jobs.empty:
         return None
     renderer = Renderer(templates, workdir / layout.SITE_ROOT, title)
-    return render_run_page(renderer, jobs, list(PIPELINE_STAGES), log, read_dependencies(workdir / "benchmarks"))
+    plan = read_plan(workdir / PLAN_PATH)
+    return render_run_page(renderer, jobs, list(PIPELINE_STAGES), log, read_dependencies(workdir / "benchmarks"), plan)

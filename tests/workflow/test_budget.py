@@ -1,0 +1,85 @@
+"""What a run will cost: multiply-accumulates per layer, the work of a choice, size-aware defaults."""
+from collections import OrderedDict
+
+import pytest
+from torch import nn
+
+from convatlas.nn.graph import ModelGraph
+from convatlas.workflow.budget import (
+    BACKWARD_FACTOR,
+    CPU_BUDGET_SECONDS,
+    SECONDS_PER_GMAC,
+    SECONDS_PER_MB,
+    LayerCost,
+    Work,
+    choose,
+    conv_macs,
+    layer_costs,
+    spread_names,
+)
+
+
+def two_convs() -> nn.Module:
+    return nn.Sequential(OrderedDict(
+        conv1=nn.Conv2d(3, 4, 3, padding=1), relu1=nn.ReLU(),
+        conv2=nn.Conv2d(4, 6, 3, padding=1, groups=2), relu2=nn.ReLU(),
+        pool=nn.AdaptiveAvgPool2d(1), flatten=nn.Flatten(), fc=nn.Linear(6, 5)))
+
+
+def test_macs_of_convs_and_linears_by_hand():
+    assert conv_macs(nn.Conv2d(3, 4, 3), (4, 10, 10)) == 4 * 10 * 10 * 3 * 9
+    assert conv_macs(nn.Conv2d(4, 6, 3, groups=2), (6, 8, 8)) == 6 * 8 * 8 * 2 * 9
+    assert conv_macs(nn.Linear(6, 5), (5,)) == 30
+    assert conv_macs(nn.ReLU(), (4, 8, 8)) == 0
+
+
+def test_layer_costs_accumulate_from_the_input():
+    graph = ModelGraph(two_convs(), (3, 8, 8))
+    first, second = layer_costs(graph, ["relu1", "relu2"])
+    conv1 = 4 * 64 * 3 * 9
+    conv2 = 6 * 64 * 2 * 9
+    assert first.gmacs == pytest.approx(conv1 / 1e9) and second.gmacs == pytest.approx((conv1 + conv2) / 1e9)
+    assert first.activation_mb == pytest.approx(4 * (2 * 4 * 64) / 2**20)
+    assert second.activation_mb == pytest.approx(4 * (2 * 4 * 64 + 2 * 6 * 64) / 2**20)
+    assert first.channels == 4 and second.receptive == (5, 5)
+    assert second.forward_seconds() == pytest.approx(second.gmacs * SECONDS_PER_GMAC + second.activation_mb * SECONDS_PER_MB)
+
+
+def test_spread_keeps_the_first_and_the_last():
+    names = [f"l{i}" for i in range(9)]
+    assert spread_names(names, 9) == names and spread_names(names, 20) == names
+    assert spread_names(names, 3) == ["l0", "l4", "l8"]
+    assert spread_names(names, 1) == ["l8"]
+
+
+def work(layers, branches, seconds_per_layer=100.0):
+    costs = [LayerCost(name, 64, seconds_per_layer / SECONDS_PER_GMAC / (32 * 9 * 2) / BACKWARD_FACTOR, 0.0, (224, 224)) for name in layers]
+    return Work(48, costs, {name: 32 for name in layers}, 9, {name: 2 + 2 * branches for name in layers}, 224)
+
+
+def test_work_counts_projections_pages_and_disk():
+    w = work(["a", "b"], False)
+    stages = w.stages()
+    assert stages["deconv"]["projections"] == 2 * 32 * 9 * 2
+    assert stages["deconv"]["per_layer"]["a"] == pytest.approx(100.0, rel=1e-3)
+    assert stages["pages"]["channel_pages"] == 128 and w.ext == "jpg"
+    disk = w.disk_mb()
+    assert disk["results"] > 0 and disk["site"] > 0
+
+
+def test_choose_keeps_everything_on_a_gpu_and_for_small_inputs():
+    names = [f"l{i}" for i in range(12)]
+    for on_gpu, side in ((True, 224), (False, 28)):
+        choice = choose(None, names, work, on_gpu, side)
+        assert choice.layers == names and choice.branches and choice.reasons == []
+
+
+def test_choose_spreads_fewer_layers_over_the_depth_when_the_budget_is_exceeded():
+    names = [f"l{i}" for i in range(12)]
+    choice = choose(None, names, lambda layers, branches: work(layers, branches, 200.0), False, 224)
+    assert not choice.branches and names[0] in choice.layers and names[-1] in choice.layers
+    assert work(choice.layers, False, 200.0).cpu_seconds() <= CPU_BUDGET_SECONDS
+    assert work(spread_names(names, len(choice.layers) + 1), False, 200.0).cpu_seconds() > CPU_BUDGET_SECONDS
+    assert any("default layers" in reason for reason in choice.reasons)
+    cheap = choose(None, names, lambda layers, branches: work(layers, branches, 1.0), False, 224)
+    assert cheap.layers == names and len(cheap.reasons) == 1  # only the branches are left out
