@@ -47,6 +47,8 @@ def render_run_page(renderer: Renderer, jobs: pd.DataFrame, stage_order: list[st
         stages=_records(stages.rename(columns={"first_start": "start", "last_end": "end"}), start),
         critical=_records(critical_path(jobs, dependencies), start), jobs=_records(jobs, start),
         training_rules=", ".join(TRAINING_RULES), plan=plan,
+        # models analysed as loaded (epochs: 0) only evaluate in their training job: nothing to compare with
+        trains=not plan or any(model["stages"]["train"].get("epochs") for model in plan["models"]),
         plan_rows=plan_against_run(plan, jobs) if plan else [])
 
 
