@@ -1,4 +1,5 @@
 # Shared helpers: config validation, target lists, input functions. Rules never hold this logic.
+import copy
 import re
 import time
 from pathlib import Path
@@ -19,21 +20,22 @@ from convatlas.workflow.plan import (
 )
 from convatlas.workflow.scheduling import results_priority, training_priorities
 
+GIVEN_CONFIG = copy.deepcopy(config)  # as the user wrote it: what it sets, the plan never changes
 try:
     validate_config(config)  # clear messages naming the key; fills the schema's defaults
     validate(config, str(SCHEMA_PATH), set_default=False)  # defaults are filled above
     ANALYSED_MODELS = sorted(config["models"])  # the configured models: trained and analysed
     GPU = gpu_request(config["device"])
     # what each model's analysis does: its layers (size-aware defaults), projections, estimated work
-    PLANS = {model: model_plan(config, model, bool(GPU)) for model in ANALYSED_MODELS}  # checks analysis.layers
+    PLANS = {model: model_plan(config, model, bool(GPU), GIVEN_CONFIG) for model in ANALYSED_MODELS}  # checks analysis.layers
     LAYERS = {model: plan.layers for model, plan in PLANS.items()}
     check_analyses(config)  # windows, parts and classes against each model's data
     VARIANTS = expand_variants(config)  # base -> its variants, added to config["models"]: trained, compared, not analysed
     INDEX_SHARDS = index_shards(config)  # shard jobs per index pass (1: the index job does the pass)
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
-except DatasetError as error:  # analysis.shards auto counts the probe images
-    raise WorkflowError(f"analysis.shards auto cannot count the probe images: {error}") from None
+except DatasetError as error:  # the plan (and analysis.shards auto) counts the probe images
+    raise WorkflowError(f"the probe images cannot be counted: {error}") from None
 TRAINED_MODELS = sorted(config["models"])  # the analysed models and their variants
 # Memory: each model's activation sizes from its traced graph; batch sizes set to auto fit the budget,
 # and every model job declares its estimated peak as mem_mb (convatlas/workflow/memory.py).
@@ -166,6 +168,11 @@ def section_settings(job):
 def deconv_branches(wildcards):
     """Whether a model's projections include the trunk and shortcut paths (deconv.branches; auto: the plan's choice)."""
     return PLANS[wildcards.model].branches
+
+
+def maximise_settings(wildcards):
+    """The maximise section with the plan's step counts for the model (maximise.steps, or the size-aware choice)."""
+    return PLANS[wildcards.model].maximise
 
 
 def analysed_layer_names(wildcards):

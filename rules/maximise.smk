@@ -15,7 +15,7 @@ rule maximise:
     params:
         layer="{layer}",
         dataset=dataset_config,
-        settings=config.get("maximise"),
+        settings=maximise_settings,
         batch_size=job_batch("maximise"),
         channels=config["analysis"]["channels_per_layer"],
         device=config["device"],
@@ -42,7 +42,7 @@ rule class_images:
     benchmark:
         "benchmarks/class_images/{model}-{epoch}.tsv",
     params:
-        settings=config.get("maximise"),
+        settings=maximise_settings,
         device=config["device"],
     threads: HEAVY_THREADS
     resources:

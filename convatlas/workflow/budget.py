@@ -86,6 +86,7 @@ class Choices:
     layers: list[str]
     branches: bool
     reasons: list[str] = field(default_factory=list)
+    maximise_scale: float = 1.0  # the share of the configured maximisation steps kept
 
 
 def spread_names(names: list[str], count: int) -> list[str]:
@@ -110,6 +111,7 @@ class Work:
     trained_epochs: int = 0
     train_images: int = 0
     checkpoints_mb: float = 0.0  # the saved checkpoints (and their copies under train/)
+    maximise: dict[str, int] | None = None  # steps, octaves, from_top1, class_steps, classes (None: no maximise section)
 
     @property
     def ext(self) -> str:
@@ -131,7 +133,7 @@ class Work:
                   for layer in self.layers}
         channels = sum(layer.channels for layer in self.layers)
         training = self.trained_epochs * self.train_images * BACKWARD_FACTOR * forward
-        return {
+        stages = {
             "train": {"jobs": 1, "images": self.images, "epochs": self.trained_epochs,
                       "seconds": JOB_START_SECONDS + training + self.images * (forward + decode)},
             "index": {"jobs": 1, "images": self.images, "layers": len(self.layers),
@@ -142,6 +144,16 @@ class Work:
             "pages": {"jobs": len(self.layers) + 3, "channel_pages": channels,
                       "seconds": PAGE_JOB_START_SECONDS * (len(self.layers) + 3) + channels * PAGE_SECONDS[self.ext]},
         }
+        if self.maximise is not None:
+            m = self.maximise
+            per_channel = m["steps"] * m["octaves"] + m["from_top1"]  # optimisation steps, each a forward + backward
+            layers = {layer.name: self.covered[layer.name] * per_channel * BACKWARD_FACTOR * layer.forward_seconds() * scale
+                      for layer in self.layers}
+            classes = m["classes"] * m["class_steps"] * m["octaves"] * BACKWARD_FACTOR * forward
+            stages["maximise"] = {"jobs": len(self.layers) + 1, "steps": m["steps"], "class_steps": m["class_steps"],
+                                  "per_layer": {name: round(s, 1) for name, s in layers.items()},
+                                  "seconds": JOB_START_SECONDS * (len(self.layers) + 1) + sum(layers.values()) + classes}
+        return stages
 
     def cpu_seconds(self, full_forward: float | None = None) -> float:
         return sum(stage["seconds"] for stage in self.stages(full_forward).values())
@@ -164,19 +176,33 @@ class Work:
         return {"results": round(results, 1), "site": round(site, 1)}
 
 
-def choose(graph, default_layers: list[str], work_of, on_gpu: bool, side: int) -> Choices:
+MIN_MAXIMISE_SCALE = 1 / 8  # maximisation keeps at least an eighth of its configured steps
+
+
+def choose(graph, default_layers: list[str], work_of, on_gpu: bool, side: int, fixed_steps: bool = True) -> Choices:
     """Size-aware defaults: on a GPU, or for inputs up to 64 px, every default layer with branch
-    projections; on a CPU at larger sizes, no separate trunk/shortcut projections and, if the
-    estimate still exceeds the budget, fewer layers (spread over the depth, first and last kept).
-    ``work_of(layers, branches)`` gives the :class:`Work` of a choice."""
+    projections; on a CPU at larger sizes, no separate trunk/shortcut projections and, while the
+    estimate exceeds the budget, first fewer activation-maximisation steps (halved, down to an eighth,
+    unless ``fixed_steps``: the config sets them), then fewer layers (spread over the depth, first
+    and last kept). ``work_of(layers, branches, maximise_scale)`` gives the :class:`Work` of a choice."""
     if on_gpu or side <= SMALL_INPUT:
         return Choices(list(default_layers), True, [])
     reasons = [f"CPU run at {side} px: trunk and shortcut projections are skipped (deconv.branches: true adds them)"]
-    count = len(default_layers)
-    while count > 1 and work_of(spread_names(default_layers, count), False).cpu_seconds() > CPU_BUDGET_SECONDS:
+    count, scale = len(default_layers), 1.0
+
+    def over() -> bool:
+        return work_of(spread_names(default_layers, count), False, scale).cpu_seconds() > CPU_BUDGET_SECONDS
+
+    while not fixed_steps and scale > MIN_MAXIMISE_SCALE and over():
+        scale /= 2
+    while count > 1 and over():
         count -= 1
     chosen = spread_names(default_layers, count)
+    budget = f"keep the estimate within {CPU_BUDGET_SECONDS / 60:.0f} CPU-minutes"
+    if scale < 1:
+        reasons.append(f"activation maximisation takes 1/{round(1 / scale)} of its configured steps to {budget} "
+                       "(maximise.steps and class_steps set them)")
     if count < len(default_layers):
-        reasons.append(f"{count} of the {len(default_layers)} default layers, spread over the depth, keep the "
-                       f"estimate within {CPU_BUDGET_SECONDS / 60:.0f} CPU-minutes (analysis.layers lists others)")
-    return Choices(chosen, False, reasons)
+        reasons.append(f"{count} of the {len(default_layers)} default layers, spread over the depth, {budget} "
+                       f"(analysis.layers lists others)")
+    return Choices(chosen, False, reasons, scale)

@@ -106,6 +106,7 @@ class ModelPlan:
     branches: bool  # trunk and shortcut projections
     work: Any  # convatlas.workflow.budget.Work of this choice
     reasons: list[str]
+    maximise: dict[str, Any] | None = None  # the maximise section with the chosen steps (None: no section)
 
     def summary(self) -> dict[str, Any]:
         """The plan as plain data (for results/plan.json and the run page)."""
@@ -117,10 +118,14 @@ class ModelPlan:
                 "disk_mb": self.work.disk_mb(), "reasons": self.reasons}
 
 
-def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False) -> ModelPlan:
-    """The layers, branch projections and work of an analysed model: the configured ones, with
-    size-aware defaults (:func:`convatlas.workflow.budget.choose`) where the config leaves them open."""
+def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
+               given: dict[str, Any] | None = None) -> ModelPlan:
+    """The layers, branch projections, maximisation steps and work of an analysed model: the
+    configured ones, with size-aware defaults (:func:`convatlas.workflow.budget.choose`) where the
+    config leaves them open. ``given`` is the config as the user wrote it (before defaults were
+    filled: what it sets is never changed); default: ``config``."""
     from ..analyses.selection import selected_channels
+    from ..jobs.maximise import MAX_CLASS_IMAGES
     from .budget import Work, choose, layer_costs
 
     model = config["models"][model_name]
@@ -132,29 +137,48 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False) ->
     images = analysed_count(dataset, model["dataset"])
     methods = len(deconv.get("methods", ["deconvnet", "guided"]))
     kinds = {layer.name: layer.kind for layer in graph.layers}
+    maximise = config.get("maximise")
+    given_maximise = (given if given is not None else config).get("maximise") or {}
     parameters_mb = sum(p.numel() * p.element_size() for p in graph.model.parameters()) / 2**20
     checkpoints_mb = 2 * parameters_mb * len(checkpoint_epochs(model))  # each checkpoint, and its copy under train/
 
-    def work_of(layers: list[str], branches: bool) -> Work:
+    def steps_at(scale: float) -> dict[str, Any] | None:
+        """The maximise section with its step counts scaled (at least 1 each)."""
+        if maximise is None:
+            return None
+        top1 = maximise.get("from_top1")
+        return {**maximise, "steps": max(1, round(maximise["steps"] * scale)),
+                "class_steps": max(1, round(maximise["class_steps"] * scale)),
+                "from_top1": {**top1, "steps": max(1, round(top1["steps"] * scale))} if top1 else top1}
+
+    def work_of(layers: list[str], branches: bool, maximise_scale: float = 1.0) -> Work:
         costs = layer_costs(graph, layers)
         covered = {c.name: len(selected_channels(c.channels, analysis.get("channels_per_layer", "auto"), shape[1], on_gpu))
                    for c in costs}
         variants = {c.name: methods + (2 if branches and kinds.get(c.name) == "block" else 0) for c in costs}
         train_images = TRAIN_IMAGES.get(dataset["kind"], 0)
+        scaled = steps_at(maximise_scale)
+        counts = None if scaled is None else {
+            "steps": scaled["steps"], "octaves": scaled["octaves"], "class_steps": scaled["class_steps"],
+            "from_top1": scaled["from_top1"]["steps"] if scaled["from_top1"] else 0,
+            "classes": min(len(dataset_classes(dataset)) if model.get("classes") is None else 1000, MAX_CLASS_IMAGES)}
         return Work(images, costs, covered, analysis.get("top_k", 9), variants, shape[1], model["epochs"], train_images,
-                    checkpoints_mb)
+                    checkpoints_mb, counts)
 
+    scale = 1.0
     if analysis.get("layers"):
         layers, branches, reasons = _named_layers(config, model_name, analysis["layers"]), True, ["analysis.layers lists them"]
     else:
-        choice = choose(graph, default_layers, work_of, on_gpu, shape[1])
-        layers, branches, reasons = choice.layers, choice.branches, choice.reasons
+        fixed_steps = maximise is None or any(key in given_maximise for key in ("steps", "class_steps"))
+        choice = choose(graph, default_layers, work_of, on_gpu, shape[1], fixed_steps)
+        layers, branches, reasons, scale = choice.layers, choice.branches, choice.reasons, choice.maximise_scale
     setting = deconv.get("branches", "auto")
     if setting != "auto":
         branches = bool(setting)
     if setting != "auto" or not any(kinds.get(name) == "block" for name in layers):  # set by hand, or no shortcut blocks
         reasons = [r for r in reasons if "trunk and shortcut" not in r]
-    return ModelPlan(model_name, layers, default_layers, branches, work_of(layers, branches), reasons)
+    return ModelPlan(model_name, layers, default_layers, branches, work_of(layers, branches, scale), reasons,
+                     steps_at(scale))
 
 
 def index_shards(config: dict[str, Any]) -> int:

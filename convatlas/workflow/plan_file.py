@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.io import write_json
-from .budget import BACKWARD_FACTOR
+from .budget import BACKWARD_FACTOR, JOB_START_SECONDS
 
 PLAN_PATH = "results/plan.json"
 
@@ -59,8 +59,10 @@ def build_plan(plans: dict[str, Any], cores: int, on_gpu: bool, measured: dict[s
             summary["modelled_forward"] = round(plan.work.forward_seconds(), 4)
             stages = plan.work.stages(forward)
             ratio = passes["forward_backward"] / max(forward, 1e-9) / BACKWARD_FACTOR
-            stages["deconv"]["seconds"] = (stages["deconv"]["seconds"] - 6.0 * stages["deconv"]["jobs"]) * ratio \
-                + 6.0 * stages["deconv"]["jobs"]
+            for name in ("deconv", "maximise"):  # the stages of backward passes: as measured too
+                if name in stages:
+                    start = JOB_START_SECONDS * stages[name]["jobs"]
+                    stages[name]["seconds"] = (stages[name]["seconds"] - start) * ratio + start
             summary["stages"] = stages
             summary["cpu_seconds"] = round(sum(s["seconds"] for s in stages.values()), 1)
         for stage in summary["stages"].values():
@@ -90,7 +92,9 @@ def plan_lines(plan: dict[str, Any]) -> list[str]:
             f"  {model['model']}: {len(model['layers'])} layers of {model['default_layers']} default, "
             f"{model['images']:,} images at {model['input_side']} px; index {stages['index']['seconds']:.0f} s, "
             f"deconv {stages['deconv']['projections']:,} projections {stages['deconv']['seconds']:.0f} s, "
-            f"{stages['pages']['channel_pages']:,} channel pages {stages['pages']['seconds']:.0f} s (CPU, one thread)")
+            f"{stages['pages']['channel_pages']:,} channel pages {stages['pages']['seconds']:.0f} s"
+            + (f", maximisation {stages['maximise']['steps']} steps {stages['maximise']['seconds']:.0f} s" if "maximise" in stages else "")
+            + " (CPU, one thread)")
         lines.extend(f"    chosen: {reason}" for reason in model["reasons"])
     lines.extend(f"  warning: {warning}" for warning in plan["warnings"])
     return lines
@@ -101,6 +105,7 @@ PLAN_STAGE_RULES = {  # a stage of the plan -> the rules whose jobs do its work
     "index": ("index", "index_shard", "probe_index", "probe_index_shard"),
     "deconv": ("deconv", "probe_deconv"),
     "pages": ("layer_pages", "model_summary", "feature_maps", "site"),
+    "maximise": ("maximise", "class_images"),
 }
 
 
@@ -112,6 +117,8 @@ def plan_against_run(plan: dict[str, Any], jobs) -> list[dict[str, Any]]:
     for stage, rules in PLAN_STAGE_RULES.items():
         planned = sum(model["stages"][stage]["seconds"] for model in plan["models"] if stage in model["stages"])
         ran = jobs[jobs.rule.isin(rules)]
+        if not planned and not len(ran):
+            continue
         cpu = float(ran.cpu_seconds.sum()) if len(ran) else float("nan")
         rows.append({"stage": stage, "planned_seconds": planned, "jobs": len(ran), "seconds": float(ran.seconds.sum()),
                      "cpu_seconds": cpu, "ratio": planned / cpu if cpu and cpu == cpu else float("nan")})

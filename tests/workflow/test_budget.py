@@ -52,9 +52,10 @@ def test_spread_keeps_the_first_and_the_last():
     assert spread_names(names, 1) == ["l8"]
 
 
-def work(layers, branches, seconds_per_layer=100.0):
+def work(layers, branches, seconds_per_layer=100.0, maximise=None):
     costs = [LayerCost(name, 64, seconds_per_layer / SECONDS_PER_GMAC / (32 * 9 * 2) / BACKWARD_FACTOR, 0.0, (224, 224)) for name in layers]
-    return Work(48, costs, {name: 32 for name in layers}, 9, {name: 2 + 2 * branches for name in layers}, 224)
+    return Work(48, costs, {name: 32 for name in layers}, 9, {name: 2 + 2 * branches for name in layers}, 224,
+                maximise=maximise)
 
 
 def test_work_counts_projections_pages_and_disk():
@@ -76,10 +77,29 @@ def test_choose_keeps_everything_on_a_gpu_and_for_small_inputs():
 
 def test_choose_spreads_fewer_layers_over_the_depth_when_the_budget_is_exceeded():
     names = [f"l{i}" for i in range(12)]
-    choice = choose(None, names, lambda layers, branches: work(layers, branches, 200.0), False, 224)
+    choice = choose(None, names, lambda layers, branches, scale: work(layers, branches, 200.0), False, 224)
     assert not choice.branches and names[0] in choice.layers and names[-1] in choice.layers
     assert work(choice.layers, False, 200.0).cpu_seconds() <= CPU_BUDGET_SECONDS
     assert work(spread_names(names, len(choice.layers) + 1), False, 200.0).cpu_seconds() > CPU_BUDGET_SECONDS
     assert any("default layers" in reason for reason in choice.reasons)
-    cheap = choose(None, names, lambda layers, branches: work(layers, branches, 1.0), False, 224)
+    cheap = choose(None, names, lambda layers, branches, scale: work(layers, branches, 1.0), False, 224)
     assert cheap.layers == names and len(cheap.reasons) == 1  # only the branches are left out
+
+
+def test_maximisation_steps_shrink_before_layers_unless_the_config_sets_them():
+    names = [f"l{i}" for i in range(6)]
+
+    def with_steps(layers, branches, scale):
+        # projections 100 s a layer; maximisation (32 channels x 96 steps: 533 s a layer) grows with the steps
+        return work(layers, branches, 100.0, {"steps": round(96 * scale), "octaves": 1, "from_top1": 0,
+                                             "class_steps": 1, "classes": 1})
+
+    full = with_steps(names, False, 1.0).stages()["maximise"]
+    # by hand: 32 covered channels x 96 steps x (forward + backward) x the layer's forward time
+    layer = full["per_layer"]["l0"]
+    assert layer == pytest.approx(32 * 96 * BACKWARD_FACTOR * with_steps(names, False, 1.0).layers[0].forward_seconds(), rel=1e-2)
+    chosen = choose(None, names, with_steps, False, 224, fixed_steps=False)
+    assert chosen.maximise_scale < 1 and any("maximisation" in r for r in chosen.reasons)
+    assert with_steps(chosen.layers, False, chosen.maximise_scale).cpu_seconds() <= CPU_BUDGET_SECONDS
+    fixed = choose(None, names, with_steps, False, 224, fixed_steps=True)
+    assert fixed.maximise_scale == 1 and len(fixed.layers) < len(chosen.layers)
