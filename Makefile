@@ -61,6 +61,9 @@ bench: setup
 	$(BIN)/python bench/threads_vs_jobs.py
 	$(BIN)/python bench/memory_format.py
 	$(BIN)/python bench/index_imagenet_scale.py
+	$(BIN)/python bench/index_floor.py
+	$(BIN)/python bench/memory_model.py
+	$(BIN)/python bench/plan_vs_run.py
 
 clean:
 	rm -rf results site logs benchmarks .snakemake demo

@@ -25,7 +25,7 @@ PAGE_JOB_START_SECONDS = 1.0  # page jobs import no torch
 DECODE_SECONDS = 0.008  # decoding and resizing one photo-sized JPEG
 CPU_BUDGET_SECONDS = 20 * 60 * 2 * 0.6  # 20 minutes on 2 cores, with 40% kept for what the model misses
 SMALL_INPUT = 64  # px: inputs up to this size are cheap; every default applies as it is
-PICTURE_BYTES = {"png": 0.5, "jpg": 0.15}  # bytes per shown pixel of a page's pictures, as saved (JPEG: 0.07-0.23)
+PICTURE_BYTES = {"png": 0.2, "jpg": 0.15}  # bytes per shown pixel of a page's pictures, as saved (JPEG: 0.07-0.23)
 PAGE_BYTES = 8_000  # a channel page's HTML
 
 
@@ -166,12 +166,14 @@ class Work:
         whole = display_shape(self.side, self.side)
         for layer in self.layers:
             h, w = display_shape(*layer.receptive)
-            results += self.projections(layer) * h * w * 3 * 0.4 / 2**20  # deflated uint8 tiles
+            stored = layer.receptive if max(layer.receptive) <= 112 else (h, w)  # tiles are kept at most 112 px
+            results += self.projections(layer) * stored[0] * stored[1] * 3 * 0.4 / 2**20  # deflated uint8 tiles
             every = self.top_k * (h * w + 2 * whole[0] * whole[1])  # patches, in context, least activating
             covered = self.top_k * h * w * (self.variants[layer.name] + 1)  # projections, evolution
             pixels = layer.channels * every + self.covered[layer.name] * covered
             site += (pixels * PICTURE_BYTES[self.ext] + layer.channels * PAGE_BYTES) / 2**20
-        results += self.images * sum(layer.channels for layer in self.layers) * 16 / 2**20  # index, statistics
+        channels = sum(layer.channels for layer in self.layers)
+        results += (channels * (self.top_k * 40 + 2_000) + self.images * 40) / 2**20  # index, statistics, predictions
         results += self.checkpoints_mb
         return {"results": round(results, 1), "site": round(site, 1)}
 
