@@ -102,7 +102,7 @@ def test_every_stage_ran_and_every_page_says_where_the_weights_came_from(pretrai
     model_pages = [p for p in pages if "models/mine/" in p.as_posix()]
     assert len(model_pages) > 20
     for page in model_pages:
-        assert "pretrained weights from weights.pt" in page.read_text() and "not trained here" in page.read_text(), page
+        assert "weights loaded from weights.pt" in page.read_text() and "not trained here" in page.read_text(), page
     assert "after 0 epochs" not in (site / "index.html").read_text()
     assert broken_references(site) == []
 
@@ -118,7 +118,7 @@ def test_unlabelled_photos_are_analysed_by_their_predicted_class(pretrained_atla
     predictions = pd.read_parquet(pretrained_atlas / "results/flat/epoch-0/predictions.parquet")
     assert predictions.label.tolist() == predictions.predicted.tolist() == meta["predicted_labels"]
     page = (pretrained_atlas / "site/models/flat/epoch-0/features.relu2/index.html").read_text()
-    assert "weights as mynets_e2e:SmallNet builds them, not trained here" in page
+    assert "weights as mynets_e2e:SmallNet builds them (its own initialisation, no file loaded), not trained here" in page
     assert "the images have no labels" in page
     model_page = (pretrained_atlas / "site/models/flat/index.html").read_text()
     assert "accuracy</b><br>– on the analysed images" in model_page

@@ -13,8 +13,8 @@ def provenance(meta: dict[str, Any]) -> str | None:
     if not meta.get("pretrained"):
         return None
     weights = meta.get("weights")
-    source = f"pretrained weights from {weights['file']} (SHA-256 {weights['sha256'][:12]}…)" if weights \
-        else f"weights as {meta['arch']} builds them"
+    source = f"weights loaded from {weights['file']} (SHA-256 {weights['sha256'][:12]}…)" if weights \
+        else f"weights as {meta['arch']} builds them (its own initialisation, no file loaded)"
     note = f"{source}, not trained here"
     if meta.get("predicted_labels") is not None:
         note += "; the images have no labels, so every analysis that needs a class uses the predicted one"

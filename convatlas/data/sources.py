@@ -9,6 +9,7 @@ readers, so both see the same pixels.
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +174,11 @@ def list_image_folder(root: Path, split: str) -> tuple[list[Path], np.ndarray, l
     base = root / split if (root / split).is_dir() else root
     if not base.is_dir():
         raise DatasetError(f"image folder {base} does not exist")
-    classes = sorted(entry.name for entry in base.iterdir() if entry.is_dir() and _images_in(entry, True))
+    folders = sorted(entry for entry in base.iterdir() if entry.is_dir())
+    classes = [entry.name for entry in folders if _images_in(entry, True)]
+    empty = [entry.name for entry in folders if entry.name not in classes]
+    if classes and empty:  # named, not dropped silently: a later class-count error would not say why
+        warnings.warn(f"image folder {base}: class folder(s) {', '.join(empty)} hold no images and are left out", stacklevel=2)
     files, labels = [], []
     for label, cls in enumerate(classes):
         members = _images_in(base / cls, True)

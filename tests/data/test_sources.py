@@ -80,3 +80,16 @@ def test_channel_conversion_matches_pillow():
     back = convert_channels(grey, 3)
     assert back.shape == (3, 3, 5, 7) and (back == grey).all()
     assert convert_channels(rgb, None) is rgb and convert_channels(rgb, 3) is rgb
+
+
+def test_an_empty_class_folder_is_named_in_a_warning(tmp_path):
+    from PIL import Image
+
+    for name in ("cat", "dog"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "zebra").mkdir()  # no images
+    for name in ("cat", "dog"):
+        Image.new("RGB", (8, 8)).save(tmp_path / name / "a.png")
+    with pytest.warns(UserWarning, match=r"class folder\(s\) zebra hold no images and are left out"):
+        files, labels, classes = list_image_folder(tmp_path, "test")
+    assert classes == ["cat", "dog"] and labels.tolist() == [0, 1]

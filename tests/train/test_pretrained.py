@@ -74,7 +74,7 @@ def test_import_saves_checkpoint_zero_that_rebuilds_from_user_code(tmp_path, mon
         logits = net.eval()((images.images(torch.arange(40)).float() / 255 - 0.2) / 0.3)
     assert meta["test_accuracy"] == pytest.approx(float((logits.argmax(1) == images.labels).double().mean()))
     assert (tmp_path / "train_log.tsv").read_text().startswith("epoch\t")
-    assert provenance(loaded).startswith("pretrained weights from weights.pt (SHA-256 ")
+    assert provenance(loaded).startswith("weights loaded from weights.pt (SHA-256 ")
     assert provenance(loaded).endswith(", not trained here")
 
 
