@@ -11,6 +11,7 @@ that runs the workflow.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +46,7 @@ class LayerCost:
 
 def conv_macs(module: nn.Module, output_shape: tuple[int, ...]) -> float:
     """Multiply-accumulates of one image through a conv or linear module with this output shape."""
-    count = 1
-    for side in output_shape:
-        count *= int(side)
+    count = math.prod(output_shape)
     if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
         kernel = module.kernel_size[0] * module.kernel_size[1]
         return count * (module.in_channels // module.groups) * kernel
@@ -65,10 +64,7 @@ def layer_costs(graph, names: list[str]) -> list[LayerCost]:
         if shape is not None and node.op in ("call_module", "call_function", "call_method"):
             module = graph.modules.get(node.target) if node.op == "call_module" else None
             macs += conv_macs(module, shape) if module is not None else 0.0
-            count = 1
-            for side in shape:
-                count *= int(side)
-            mb += 4 * count / 2**20
+            mb += 4 * math.prod(shape) / 2**20
         reached[node] = (macs, mb)
     height, width = graph.input_shape[1:]
     costs = []

@@ -17,6 +17,7 @@ is killed on a cluster.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 MB = 1024 * 1024
@@ -62,21 +63,19 @@ class Footprint:
 def graph_footprint(graph, analysed: list[str] | None = None) -> Footprint:
     """The :class:`Footprint` of a :class:`convatlas.nn.graph.ModelGraph` (shapes from its trace)
     whose analysed layers are ``analysed`` (default: the graph's default layers)."""
-    sizes = [4 * _count(graph.shape(node)) / MB for node in graph.nodes
+    sizes = [4 * math.prod(graph.shape(node)) / MB for node in graph.nodes
              if node.op in ("call_module", "call_function", "call_method") and graph.shape(node) is not None]
     names = analysed if analysed is not None else [layer.name for layer in graph.layers]
-    analysed_mb = sum(4 * _count(graph.layer(name).shape) / MB for name in names)
-    parameters = sum(p.numel() * p.element_size() for p in graph.model.parameters()) / MB
-    return Footprint(parameters, sum(sizes), max(sizes, default=0.0), analysed_mb)
+    analysed_mb = sum(4 * math.prod(graph.layer(name).shape) / MB for name in names)
+    return Footprint(weights_mb(graph.model), sum(sizes), max(sizes, default=0.0), analysed_mb)
+
+
+def weights_mb(model) -> float:
+    """The size of a model's parameters (MB)."""
+    return sum(p.numel() * p.element_size() for p in model.parameters()) / MB
 
 
 def resolve_batch(setting: int | str, footprint: Footprint, kind: str, budget_mb: float) -> int:
     """A ``batch_size`` setting (a number, or ``auto``) as the batch a job uses."""
     return footprint.batch_within(kind, budget_mb) if setting == "auto" else int(setting)
 
-
-def _count(shape) -> int:
-    count = 1
-    for side in shape:
-        count *= int(side)
-    return count

@@ -127,6 +127,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
     from ..analyses.selection import selected_channels
     from ..jobs.maximise import MAX_CLASS_IMAGES
     from .budget import Work, choose, layer_costs
+    from .memory import weights_mb
 
     model = config["models"][model_name]
     dataset = config["datasets"][model["dataset"]]
@@ -139,8 +140,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
     kinds = {layer.name: layer.kind for layer in graph.layers}
     maximise = config.get("maximise")
     given_maximise = (given if given is not None else config).get("maximise") or {}
-    parameters_mb = sum(p.numel() * p.element_size() for p in graph.model.parameters()) / 2**20
-    checkpoints_mb = 2 * parameters_mb * len(checkpoint_epochs(model))  # each checkpoint, and its copy under train/
+    checkpoints_mb = 2 * weights_mb(graph.model) * len(checkpoint_epochs(model))  # each checkpoint, and its copy under train/
 
     def steps_at(scale: float) -> dict[str, Any] | None:
         """The maximise section with its step counts scaled (at least 1 each)."""
