@@ -318,6 +318,31 @@ def training_priority(wildcards):
     return TRAINING_PRIORITY[wildcards.model]
 
 
+TRACKED = {}  # model -> fingerprints of its code, weights and dataset, computed once per run
+
+
+def model_tracking(wildcards):
+    """A param function: the fingerprints of what a model's training reads besides the config (its
+    code, weights file and dataset files; convatlas/workflow/tracking.py). A change to any reruns
+    the training job, and so everything made from its checkpoints."""
+    from convatlas.workflow.tracking import model_fingerprints
+
+    if wildcards.model not in TRACKED:
+        model = config["models"][wildcards.model]
+        TRACKED[wildcards.model] = model_fingerprints(model, config["datasets"][model["dataset"]])
+    return TRACKED[wildcards.model]
+
+
+def probe_tracking(wildcards):
+    """A param function: the fingerprint of another probe dataset's files, for the jobs that read it."""
+    from convatlas.workflow.tracking import dataset_fingerprint
+
+    key = f"probe:{wildcards.probe}"
+    if key not in TRACKED:
+        TRACKED[key] = dataset_fingerprint(config["datasets"][wildcards.probe])
+    return TRACKED[key]
+
+
 def train_state_dir(wildcards):
     """Where training keeps its resumable state and the checkpoints it has saved."""
     return f"results/{wildcards.model}/train"

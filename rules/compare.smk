@@ -42,6 +42,7 @@ rule transfer_source:
         dataset=dataset_config,
         settings=config["transfer"],
         state_dir=transfer_state_dir,
+        tracked=model_tracking,
         device=config["device"],
     threads: HEAVY_THREADS
     resources:

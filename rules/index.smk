@@ -51,6 +51,7 @@ rule probe_index:
     params:
         dataset=probe_dataset_config,
         probe="{probe}",
+        tracked=probe_tracking,
         layers=analysed_layer_names,
         top_k=config["analysis"]["top_k"],
         ranking=config["analysis"]["ranking"],
@@ -110,6 +111,7 @@ rule probe_index_shard:
     params:
         dataset=probe_dataset_config,
         probe="{probe}",
+        tracked=probe_tracking,
         layers=analysed_layer_names,
         top_k=config["analysis"]["top_k"],
         ranking=config["analysis"]["ranking"],

@@ -21,6 +21,7 @@ rule train:
         device=config["device"],
         eval_batch_size=job_batch("index"),
         state_dir=train_state_dir,
+        tracked=model_tracking,
     threads: CRITICAL_THREADS
     resources:
         gpu=GPU,

@@ -165,3 +165,61 @@ def test_class_folders_map_onto_the_named_outputs(pretrained_atlas, monkeypatch)
     assert predictions.label.tolist() == [0] * 4 + [2] * 4
     assert meta["test_accuracy"] == (predictions.label == predictions.predicted).mean()
     assert (pretrained_atlas / "site/models/fruity/index.html").is_file()
+
+
+def planned_jobs(output: str) -> set[tuple[str, str]]:
+    """(rule, model) of every job a dry run plans."""
+    jobs, rule = set(), None
+    for line in output.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("rule ", "localrule ")) and stripped.endswith(":"):
+            rule = stripped.split()[1].rstrip(":")
+        elif rule and stripped.startswith("wildcards:"):
+            fields = dict(item.split("=", 1) for item in stripped[len("wildcards:"):].strip().split(", "))
+            jobs.add((rule, fields.get("model", "")))
+            rule = None
+    return jobs
+
+
+def test_nothing_is_stale_weights_images_and_code_rerun_what_depends_on_them(pretrained_atlas, tmp_path, run_snakemake):
+    """Replacing the weights, adding a photo or editing the model's code reruns exactly the jobs that
+    read them (and what is made from their results); touching a file without changing it reruns nothing."""
+    import os
+    import shutil
+
+    workdir = tmp_path / "copy"
+    shutil.copytree(pretrained_atlas, workdir, symlinks=True)  # copy2: times kept, so the copy is up to date
+
+    def dry_run():
+        result = run_snakemake(workdir, "-n", "--cores", "2", "--resources", "gpu=1")
+        return result.stdout + result.stderr
+
+    assert "Nothing to be done" in dry_run()
+    weights = workdir / "weights.pt"
+    original = weights.read_bytes()
+    later = weights.stat().st_mtime + 100
+    os.utime(weights, (later, later))  # touched, same content: its hash is what counts
+    assert "Nothing to be done" in dry_run()
+
+    state = torch.load(weights, weights_only=True)
+    torch.save({k: v + 1 for k, v in state.items()}, weights)
+    jobs = planned_jobs(dry_run())
+    assert {("train", "mine"), ("train", "fruity")} <= jobs and not any(model == "flat" for _, model in jobs)
+    assert ("layer_pages", "mine") in jobs and ("index", "fruity") in jobs  # everything made from the checkpoint
+    weights.write_bytes(original)
+    assert "Nothing to be done" in dry_run()
+
+    from PIL import Image
+
+    Image.new("RGB", (24, 24), (9, 99, 199)).save(workdir / "photos" / "new.png")
+    jobs = planned_jobs(dry_run())
+    # photos are flat's dataset and one of mine's probe datasets; fruity reads neither
+    assert ("train", "flat") in jobs and ("probe_index", "mine") in jobs
+    assert ("train", "mine") not in jobs and not any(model == "fruity" for _, model in jobs)
+    (workdir / "photos" / "new.png").unlink()
+    assert "Nothing to be done" in dry_run()
+
+    code = workdir / "mynets_e2e.py"
+    code.write_text(code.read_text() + "\n# an edit of the model's code\n")
+    jobs = planned_jobs(dry_run())
+    assert {("train", "mine"), ("train", "flat"), ("train", "fruity")} <= jobs

@@ -53,7 +53,7 @@ def run_transfer_source(inputs: Any, outputs: Any, params: Any) -> None:
     source = settings["source_classes"]
     train_model(f"{params.model_name}-source", source_config, params.dataset_name, params.dataset,
                 train.select_classes(source), test.select_classes(source), [epochs],
-                state_dir / "train_log.tsv", state_dir, pick_device(params.device))
+                state_dir / "train_log.tsv", state_dir, pick_device(params.device), tracked=params.tracked)
     publish_checkpoint(state_dir / f"epoch-{epochs}.pt", outputs.checkpoint)
 
 

@@ -30,7 +30,8 @@ def run_train(inputs: Any, outputs: Any, params: Any) -> None:
     train, test = load_dataset(params.dataset, params.dataset_name)
     train_model(params.model_name, params.model, params.dataset_name, params.dataset, train, test,
                 checkpoint_epochs(params.model), log_path=outputs.train_log, state_dir=params.state_dir,
-                device=pick_device(params.device), eval_batch_size=params.eval_batch_size, until=int(params.until))
+                device=pick_device(params.device), eval_batch_size=params.eval_batch_size, until=int(params.until),
+                tracked=params.tracked)
 
 
 def run_publish_checkpoint(inputs: Any, outputs: Any, params: Any) -> None:

@@ -102,17 +102,19 @@ def train_model(
     device: torch.device | str = "cpu",
     eval_batch_size: int = 256,
     until: int | None = None,
+    tracked: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Train ``name`` up to epoch ``until`` (all its epochs when None); write ``state_dir/epoch-{E}.pt``
     for every E in ``epochs`` up to ``until`` and the log of epochs 1 to ``until``.
 
     The state after each epoch goes to ``state_dir`` too; a later call with the same configuration
-    resumes from it, so training in segments (``until`` = 2, then 5) equals training in one go.
-    Returns the training log rows.
+    resumes from it, so training in segments (``until`` = 2, then 5) equals training in one go; a
+    state saved for other ``tracked`` fingerprints (code, weights, data) is not resumed. Returns the
+    training log rows.
     """
     device = torch.device(device)
     state_dir = Path(state_dir)
-    expected = fingerprint(model_config, dataset_config)
+    expected = fingerprint(model_config, dataset_config, tracked)
     epochs = sorted(set(epochs))
     if not epochs or epochs[-1] > model_config["epochs"]:
         raise ValueError(f"checkpoint epochs {epochs} do not fit the {model_config['epochs']} epochs of {name}")

@@ -15,10 +15,12 @@ log = logging.getLogger(__name__)
 STATE_FORMAT = "convatlas-train-state"
 
 
-def fingerprint(model_config: dict[str, Any], dataset_config: dict[str, Any]) -> str:
-    """What a saved training state must match to be resumed (anything that changes the result)."""
+def fingerprint(model_config: dict[str, Any], dataset_config: dict[str, Any], tracked: dict[str, Any] | None = None) -> str:
+    """What a saved training state must match to be resumed (anything that changes the result): the
+    model's and dataset's settings and the ``tracked`` fingerprints of its code, weights and data
+    (:mod:`convatlas.workflow.tracking`)."""
     relevant = {k: v for k, v in model_config.items() if k not in ("checkpoints", "epochs")}
-    text = json.dumps({"model": relevant, "dataset": dataset_config}, sort_keys=True)
+    text = json.dumps({"model": relevant, "dataset": dataset_config, "tracked": tracked or {}}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -135,6 +135,24 @@ def test_changed_configuration_starts_over(tmp_path, caplog, setup):
     assert "another configuration" in caplog.text and len(history) == 1
 
 
+def test_changed_code_weights_or_data_start_over(tmp_path, caplog, setup):
+    """A state saved for other fingerprints of the model's code, weights or data is not resumed."""
+    model, dataset, train, test = setup(epochs=2)
+    folder = tmp_path / "run"
+    tracked = {"code": "built-in zf", "weights": None, "data": "4 files, manifest a"}
+    train_model("tiny", model, "shapes", dataset, train, test, [1, 2], folder / "log.tsv", folder / "state", until=1,
+                tracked=tracked)
+    with caplog.at_level("INFO"):  # same fingerprints: the next segment resumes after epoch 1
+        history = train_model("tiny", model, "shapes", dataset, train, test, [1, 2], folder / "log.tsv",
+                              folder / "state", tracked=dict(tracked))
+    assert "resuming after epoch 1" in caplog.text and len(history) == 2
+    caplog.clear()
+    with caplog.at_level("INFO"):  # a photo added: the data's manifest differs, so training starts over
+        history = train_model("tiny", model, "shapes", dataset, train, test, [1, 2], folder / "log.tsv",
+                              folder / "state", tracked=dict(tracked, data="5 files, manifest b"))
+    assert "another configuration" in caplog.text and "resuming" not in caplog.text and len(history) == 2
+
+
 def test_step_schedule_halves_every_n_epochs():
     schedule = {"step_epochs": 2, "gamma": 0.5}
     assert [learning_rate(0.1, schedule, e) for e in (1, 2, 3, 4, 5)] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
