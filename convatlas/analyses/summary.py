@@ -40,6 +40,7 @@ def summarise_model(name: str, model: nn.Module, meta: dict[str, Any], layers: l
         "provenance": provenance(meta),
         "test_accuracy": meta["test_accuracy"],
         "test_images": meta.get("test_images"),
+        "test_split": meta.get("test_split"),
         "test_top5_accuracy": meta.get("test_top5_accuracy"),
         "test_loss": meta["test_loss"],
         "per_class_accuracy": meta["per_class_accuracy"],

@@ -162,7 +162,7 @@ class FolderImageSet(ImageSet):
 def load_split(dataset: dict[str, Any], split: str, name: str = "dataset") -> ImageSet:
     """Load one split (``train`` or ``test``) of a validated dataset config."""
     if dataset["kind"] == "imagefolder":
-        files, labels, classes = list_image_folder(Path(dataset["root"]).expanduser(), split)
+        files, labels, classes = list_image_folder(Path(dataset["root"]).expanduser(), split, dataset.get("held_out"))
         resize, crop = folder_geometry(dataset)
         return FolderImageSet(files, torch.from_numpy(labels), classes, crop, name, resize, dataset.get("channels") or 3)
     images, labels, classes = read_split_arrays(dataset, split, name)

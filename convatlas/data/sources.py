@@ -8,6 +8,7 @@ readers, so both see the same pixels.
 """
 from __future__ import annotations
 
+import hashlib
 import pickle
 import warnings
 from pathlib import Path
@@ -168,10 +169,29 @@ def _images_in(folder: Path, recursive: bool) -> list[Path]:
     return sorted(path for path in found if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
 
 
-def list_image_folder(root: Path, split: str) -> tuple[list[Path], np.ndarray, list[str]]:
+def has_test_folder(root: Path) -> bool:
+    """Whether an image folder has its own test split (a ``test/`` sub-folder)."""
+    return (root / "test").is_dir()
+
+
+def _held_out(files: list[Path], base: Path, share: float) -> set[Path]:
+    """The ``share`` of ``files`` (one class) held out for testing: the round(share * n) files whose
+    path below ``base`` hashes lowest (at least one of two or more): the choice depends on the file
+    names only, the same on every machine, and an added file can only displace one from the test split."""
+    count = min(len(files) - 1, max(1, round(share * len(files)))) if len(files) > 1 else 0
+    ranked = sorted(files, key=lambda path: hashlib.sha256(path.relative_to(base).as_posix().encode()).hexdigest())
+    return set(ranked[:count])
+
+
+def list_image_folder(root: Path, split: str, held_out: float | None = None) -> tuple[list[Path], np.ndarray, list[str]]:
     """``(files, labels, classes)`` of an image folder: one sub-folder per class, optionally under
-    ``train/`` and ``test/``; or a flat folder of unlabelled images (labels -1, no classes)."""
-    base = root / split if (root / split).is_dir() else root
+    ``train/`` and ``test/``; or a flat folder of unlabelled images (labels -1, no classes).
+
+    Without a ``test/`` folder both splits are the whole folder (what a model analysed as loaded
+    looks at), unless ``held_out`` splits each class folder: that share of it is the test split,
+    the rest the train split (see :func:`_held_out`)."""
+    own_split = (root / split).is_dir() and has_test_folder(root)
+    base = root / split if own_split else root / "train" if (root / "train").is_dir() else root
     if not base.is_dir():
         raise DatasetError(f"image folder {base} does not exist")
     folders = sorted(entry for entry in base.iterdir() if entry.is_dir())
@@ -182,6 +202,9 @@ def list_image_folder(root: Path, split: str) -> tuple[list[Path], np.ndarray, l
     files, labels = [], []
     for label, cls in enumerate(classes):
         members = _images_in(base / cls, True)
+        if held_out and not own_split:
+            test = _held_out(members, base, held_out)
+            members = [path for path in members if (path in test) == (split == "test")]
         files += members
         labels += [label] * len(members)
     if not classes:  # a flat folder: images without labels
@@ -272,7 +295,7 @@ def analysed_count(dataset: dict[str, Any], name: str = "dataset") -> int:
     an image folder is listed, not read; other kinds are read whole."""
     split = analysis_split_name(dataset)
     if dataset["kind"] == "imagefolder":
-        count = len(list_image_folder(Path(dataset["root"]).expanduser(), split)[0])
+        count = len(list_image_folder(Path(dataset["root"]).expanduser(), split, dataset.get("held_out"))[0])
     else:
         count = len(read_split_arrays(dataset, split, name)[1])
     return analysis_limit(dataset, count)
@@ -288,7 +311,8 @@ class Pictures:
         split = analysis_split_name(dataset)
         if dataset["kind"] == "imagefolder":
             self._resize, self.size = folder_geometry(dataset)
-            files, labels, self.classes = list_image_folder(Path(dataset["root"]).expanduser(), split)
+            files, labels, self.classes = list_image_folder(Path(dataset["root"]).expanduser(), split,
+                                                            dataset.get("held_out"))
             count = analysis_limit(dataset, len(files))
             self._files, self._data, self.labels = files[:count], None, labels[:count]
         else:

@@ -142,7 +142,7 @@ def train_model(
         "model": name, "arch": model_config["arch"], "params": model_config["params"],
         "dataset": dataset_name, "dataset_kind": dataset_config["kind"], "classes": train.classes,
         "in_channels": train.channels, "image_size": train.size[0], "mean": mean, "std": std,
-        "seed": model_config["seed"], "test_images": len(test),
+        "seed": model_config["seed"], "test_images": len(test), "test_split": test_split_note(dataset_config),
     }
     for epoch in range(start + 1, until + 1):
         row = _train_and_evaluate(name, model, optimizer, train, test, mean, std, model_config, epoch, device,
@@ -156,6 +156,12 @@ def train_model(
         save_state(state_dir / "train_state.pt", expected, epoch, history, model, optimizer, mean, std)
     write_train_log(log_path, history)
     return history
+
+
+def test_split_note(dataset: dict[str, Any]) -> str | None:
+    """How the test split was made, when it is not the dataset's own (an image folder's held-out share)."""
+    share = dataset.get("held_out") if dataset.get("kind") == "imagefolder" else None
+    return f"held out: {share:.0%} of each class folder, not trained on" if share else None
 
 
 def _train_and_evaluate(name, model, optimizer, train, test, mean, std, model_config, epoch, device,

@@ -16,6 +16,7 @@ import yaml
 
 from ..core.errors import ConfigError
 from ..core.schema import SCHEMA_PATH, load_schema
+from ..data.sources import has_test_folder
 
 __all__ = ["SCHEMA_PATH", "checkpoint_epochs", "expand_variants", "load_config", "validate_config"]
 
@@ -104,9 +105,12 @@ def _check_semantics(config: dict[str, Any]) -> None:
                 raise ConfigError(f"datasets.{name}.root", "imagefolder needs a root folder (class sub-folders, or images)")
             if not dataset.get("image_size") and not dataset.get("crop"):
                 raise ConfigError(f"datasets.{name}.image_size", "imagefolder needs an image_size (or crop) to resize to")
-        elif dataset.get("resize") or dataset.get("crop"):
-            raise ConfigError(f"datasets.{name}.{'resize' if dataset.get('resize') else 'crop'}",
-                              f"applies to imagefolder only; {dataset['kind']} images are resized with image_size")
+            if dataset.get("held_out") and has_test_folder(Path(dataset["root"]).expanduser()):
+                raise ConfigError(f"datasets.{name}.held_out", f"{dataset['root']} has its own test/ folder: nothing to hold out")
+        elif dataset.get("resize") or dataset.get("crop") or dataset.get("held_out"):
+            key = next(k for k in ("resize", "crop", "held_out") if dataset.get(k))
+            raise ConfigError(f"datasets.{name}.{key}", f"applies to imagefolder only; {dataset['kind']} has its own splits"
+                              if key == "held_out" else f"applies to imagefolder only; {dataset['kind']} images are resized with image_size")
     for name, model in config["models"].items():
         if model["dataset"] not in datasets:
             raise ConfigError(
@@ -117,6 +121,7 @@ def _check_semantics(config: dict[str, Any]) -> None:
             if probe not in datasets:
                 raise ConfigError(f"models.{name}.probe", f"{probe!r} names no dataset (defined: {', '.join(sorted(datasets))})")
         if model["epochs"] > 0:
+            _check_test_split(name, model, datasets[model["dataset"]])
             for epoch in model["checkpoints"]:
                 if epoch > model["epochs"]:
                     raise ConfigError(
@@ -132,6 +137,21 @@ def _check_semantics(config: dict[str, Any]) -> None:
     for name in config["transfer"]["models"]:
         if name in config["models"] and config["models"][name]["epochs"] == 0:
             raise ConfigError("transfer.models", f"model {name} is not trained here (epochs: 0); transfer trains it on the source classes")
+
+
+def _check_test_split(name: str, model: dict[str, Any], dataset: dict[str, Any]) -> None:
+    """A model trained here needs test images it was not trained on: an image folder without a
+    ``test/`` folder must say which share of it to hold out."""
+    if dataset["kind"] != "imagefolder" or dataset.get("held_out"):
+        return
+    root = Path(dataset["root"]).expanduser()
+    if root.is_dir() and not has_test_folder(root):
+        raise ConfigError(
+            f"models.{name}.epochs",
+            f"{name} trains on {model['dataset']} ({dataset['root']}), which has no test/ folder, so its test accuracy "
+            f"would be measured on its training images. Split it into {dataset['root']}/train/<class>/ and "
+            f"{dataset['root']}/test/<class>/, or set datasets.{model['dataset']}.held_out: 0.2 to hold out 20% of "
+            "each class folder for testing")
 
 
 def _check_pretrained(name: str, model: dict[str, Any]) -> None:

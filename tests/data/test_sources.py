@@ -93,3 +93,27 @@ def test_an_empty_class_folder_is_named_in_a_warning(tmp_path):
     with pytest.warns(UserWarning, match=r"class folder\(s\) zebra hold no images and are left out"):
         files, labels, classes = list_image_folder(tmp_path, "test")
     assert classes == ["cat", "dog"] and labels.tolist() == [0, 1]
+
+
+def test_a_folder_without_test_split_holds_out_a_stable_share_of_each_class(tmp_path):
+    """held_out: train and test partition every class folder, chosen by file name; an added photo
+    moves no old one into the test split; a folder with train/ only reads train/ for both splits."""
+    for cls, count in (("cats", 10), ("dogs", 5)):
+        for i in range(count):
+            photo(tmp_path / "photos" / cls / f"{i}.png", (8, 8), seed=i)
+    root = tmp_path / "photos"
+    train, train_labels, classes = list_image_folder(root, "train", held_out=0.2)
+    test, test_labels, _ = list_image_folder(root, "test", held_out=0.2)
+    assert classes == ["cats", "dogs"] and not set(train) & set(test)
+    assert sorted(train + test) == sorted(list_image_folder(root, "train")[0])  # together: the whole folder
+    assert np.bincount(test_labels).tolist() == [2, 1] and np.bincount(train_labels).tolist() == [8, 4]
+    photo(root / "cats" / "new.png", (8, 8), seed=99)
+    test_after = list_image_folder(root, "test", held_out=0.2)[0]
+    assert set(test_after) - {root / "cats" / "new.png"} <= set(test)  # no old photo moved into the test split
+    assert len(set(test) - set(test_after)) <= 1  # at most one displaced by the new one
+    # without held_out, both splits are the whole folder (a model analysed as loaded looks at all of it)
+    assert list_image_folder(root, "test")[0] == list_image_folder(root, "train")[0]
+    (tmp_path / "split" / "train" / "cats").mkdir(parents=True)
+    photo(tmp_path / "split" / "train" / "cats" / "a.png", (8, 8))
+    files, _, classes = list_image_folder(tmp_path / "split", "test")
+    assert classes == ["cats"] and [f.name for f in files] == ["a.png"]  # not a class named "train"

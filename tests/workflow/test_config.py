@@ -1,5 +1,7 @@
 """Config validation: every bad input stops with a message naming the key and the value."""
 
+import copy
+
 import pytest
 
 from convatlas.core.errors import ConfigError
@@ -179,3 +181,19 @@ def test_batch_sizes_default_to_auto_and_a_bad_one_is_named(check_error, tiny_co
         config["analysis"]["job_memory_mb"] = 100
 
     check_error(tiny_budget, "analysis.job_memory_mb")
+
+
+def test_training_on_a_folder_without_test_split_is_an_error_unless_a_share_is_held_out(tiny_config, tmp_path):
+    (tmp_path / "photos" / "cats").mkdir(parents=True)
+    config = tiny_config()
+    config["datasets"]["photos"] = {"kind": "imagefolder", "root": str(tmp_path / "photos"), "image_size": 16}
+    config["models"]["tiny"]["dataset"] = "photos"
+    with pytest.raises(ConfigError) as caught:
+        validate_config(copy.deepcopy(config))
+    message = str(caught.value)
+    assert "models.tiny.epochs" in message and "no test/ folder" in message and "datasets.photos.held_out: 0.2" in message
+    config["datasets"]["photos"]["held_out"] = 0.2
+    validate_config(copy.deepcopy(config))  # a labelled held-out split: fine
+    (tmp_path / "photos" / "test").mkdir()
+    with pytest.raises(ConfigError, match="datasets.photos.held_out: .* has its own test/ folder"):
+        validate_config(copy.deepcopy(config))
