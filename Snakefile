@@ -35,3 +35,7 @@ onstart:
 
 onsuccess:
     write_run_page_of_this_run(log)
+
+
+onerror:
+    say_what_was_kept()

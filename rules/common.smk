@@ -1,5 +1,6 @@
 # Shared helpers: config validation, target lists, input functions. Rules never hold this logic.
 import copy
+import os
 import re
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from snakemake.logging import logger
 from snakemake.utils import validate
 
 from convatlas.core.errors import ConfigError, DatasetError
+from convatlas.core.failures import DEBUG_VARIABLE
 from convatlas.site import layout
 from convatlas.workflow.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
 from convatlas.workflow.machine import alone_job_threads, gpu_request, heavy_job_threads
@@ -36,6 +38,8 @@ except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
 except DatasetError as error:  # the plan (and analysis.shards auto) counts the probe images
     raise WorkflowError(f"the probe images cannot be counted: {error}") from None
+if config["debug"]:  # jobs print their tracebacks on the terminal too (convatlas/core/failures.py)
+    os.environ[DEBUG_VARIABLE] = "1"
 TRAINED_MODELS = sorted(config["models"])  # the analysed models and their variants
 # Memory: each model's activation sizes from its traced graph; batch sizes set to auto fit the budget,
 # and every model job declares its estimated peak as mem_mb (convatlas/workflow/memory.py).
@@ -90,6 +94,18 @@ def announce_plan():
         logger.warning(f"no plan was written: {type(error).__name__}: {error}")
         return
     logger.info("\n".join([*plan_lines(plan), f"  (kept in {PLAN_PATH}; shown on the run page)"]))
+
+
+def say_what_was_kept():
+    """After a failed or interrupted run: one line on what is kept and how to go on."""
+    from convatlas.workflow.benchmarks import finished_since
+
+    try:
+        kept = finished_since("benchmarks", RUN_START)
+    except Exception:  # a summary that cannot be made must not hide the error above it
+        return
+    logger.error(f"convatlas stopped: {kept} job(s) of this run finished and are kept in results/ and site/; "
+                 "failed or interrupted jobs left no outputs. Run the same command again to go on from here.")
 
 
 def write_run_page_of_this_run(log):

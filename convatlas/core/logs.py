@@ -25,10 +25,14 @@ def seconds_since_process_start() -> float | None:
     return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
 
 
-def log_to(path: str | os.PathLike) -> None:
+def log_to(path: str | os.PathLike, job: str | None = None) -> None:
     """Send stderr and the logging module to ``path`` (line-buffered); at exit, record which
-    slow-to-import libraries the job imported."""
+    slow-to-import libraries the job imported. An uncaught error's traceback goes there too, with
+    one line naming it and ``job`` on the terminal (:mod:`convatlas.core.failures`)."""
+    from .failures import report_failures
+
     handle = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the job
+    report_failures(handle, str(path), job or "a convatlas job")
     sys.stderr = handle
     logging.basicConfig(stream=handle, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
     _JOB_LOG.append(handle)

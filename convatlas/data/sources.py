@@ -248,7 +248,9 @@ def read_picture(path: Path, size: int, crop: int | None = None) -> np.ndarray:
             image = image.crop((left, top, left + crop, top + crop))
             return np.asarray(image, dtype=np.uint8).transpose(2, 0, 1).copy()
     except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise DatasetError(f"cannot read image {path}: {error}") from error
+        raise DatasetError(f"cannot read image {path}: {error}. Re-save or replace the file, or remove it, "
+                           "then rerun (a file that cannot be read stops the run rather than being skipped, "
+                           "so every job sees the same images)") from error
 
 
 def resize_arrays(images: np.ndarray, size: int | None) -> np.ndarray:

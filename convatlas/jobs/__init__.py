@@ -12,7 +12,9 @@ from ..core.logs import log_to
 def job_arguments(snakemake: Any) -> tuple[Any, Any, SimpleNamespace]:
     """Start a Snakemake job (its log, its start-up time) and return ``(inputs, outputs, params)``;
     ``params`` also carries the rule's ``threads``."""
-    log_to(snakemake.log[0])
+    from ..core.failures import describe_job
+
+    log_to(snakemake.log[0], describe_job(snakemake.rule, dict(snakemake.wildcards.items())))
     params = SimpleNamespace(**dict(snakemake.params.items()), threads=snakemake.threads)
     return snakemake.input, snakemake.output, params
 

@@ -33,6 +33,11 @@ def _number(row: pd.Series, key: str) -> float:
     return float(value) if pd.notna(value) else float("nan")
 
 
+def finished_since(folder: str | Path, since: float) -> int:
+    """How many jobs finished at or after ``since`` (Unix seconds): their benchmark files' count."""
+    return sum(1 for path in Path(folder).glob("*/**/*.tsv") if path.stat().st_mtime >= since)
+
+
 def read_benchmarks(folder: str | Path, stages: dict[str, str] | None = None, since: float | None = None) -> pd.DataFrame:
     """One row per benchmark file under ``folder`` (``<rule>/<job>.tsv``): wall and CPU seconds,
     peak resident memory and I/O in MB, start and end (Unix seconds), sorted by start. With

@@ -8,6 +8,7 @@ dataset, a checkpoint epoch beyond ``epochs``, an unknown architecture parameter
 from __future__ import annotations
 
 import copy
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,9 @@ def _describe(error: jsonschema.ValidationError) -> ConfigError:
         allowed = sorted(schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(allowed))
         where = f"{key}." if error.absolute_path else ""
-        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        close = difflib.get_close_matches(unknown[0], allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        hint += f" (allowed: {', '.join(allowed)})" if allowed else ""
         return ConfigError(f"{where}{unknown[0]}", f"unknown key{hint}")
     if error.validator == "required":
         missing = error.message.split("'")[1]

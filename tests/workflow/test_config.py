@@ -48,7 +48,12 @@ def test_unknown_key_is_named(check_error):
 
 
 def test_unknown_top_level_key_is_named(check_error):
-    check_error(lambda c: c.update(modles={}), "config key modles", "unknown key")
+    check_error(lambda c: c.update(modles={}), "config key modles", "unknown key; did you mean models?")
+
+
+def test_a_misspelt_key_gets_the_right_one_suggested(check_error):
+    check_error(lambda c: c["analysis"].update(layer=["x"]), "config key analysis.layer: unknown key; did you mean layers?",
+                "(allowed: batch_size")
 
 
 def test_wrong_type_is_named(check_error):
