@@ -123,7 +123,7 @@ class ModelGraph:
                 self.calls[node.target] = self.calls.get(node.target, 0) + 1
         self.output_node = self._module_outputs()
         self.fields = self._receptive_fields()
-        self.layers = self._default_layers()
+        self.layers, self.unanalysed_convs = self._default_layers()  # and the convs whose output reaches no activation
 
     # -- shapes and module outputs -------------------------------------------------------------
     @staticmethod
@@ -311,11 +311,12 @@ class ModelGraph:
         return (node.op == "call_function" and node.target in _ADD_FUNCTIONS) or (
             node.op == "call_method" and node.target in ("add", "add_"))
 
-    def _rectified(self, start: fx.Node) -> tuple[str, str] | None:
-        """Follow ``start`` through affine ops and shortcut sums to its ReLU; name that output."""
+    def _rectified(self, start: fx.Node, gated: set[fx.Node] | frozenset = frozenset()) -> tuple[str, str] | None:
+        """Follow ``start`` through affine ops, squeeze-and-excitation gates (a per-channel scale;
+        ``gated`` holds the gate branches' nodes) and shortcut sums to its activation; name that output."""
         node, crossed_add = start, False
         while True:
-            users = list(node.users)
+            users = [user for user in node.users if user not in gated]
             if len(users) != 1:
                 return None
             node = users[0]
@@ -323,7 +324,7 @@ class ModelGraph:
                 break
             if self.is_add(node):
                 crossed_add = True
-            elif not self.is_passthrough(node):
+            elif not (self.is_passthrough(node) or self.gate(node) is not None):
                 return None
         if not crossed_add and node.op == "call_module" and self.calls[node.target] == 1:
             return node.target, "conv"
@@ -341,17 +342,23 @@ class ModelGraph:
                  if path != node.target and "@" not in path and path in self.output_node]
         return (max(paths, key=lambda path: path.count(".")), "block") if paths else None
 
-    def _default_layers(self) -> list[Layer]:
+    def _default_layers(self) -> tuple[list[Layer], list[str]]:
+        """The default analysed layers: every conv's output after its activation (through batch
+        norm, gates and shortcut sums: a block's output), and the hidden linear layers; and the
+        convs left out because their output reaches no activation (a linear bottleneck's projection)."""
         named: dict[str, str] = {}
         linears = [
             n for n in self.nodes
             if n.op == "call_module" and isinstance(self.modules.get(n.target), nn.Linear)
         ]
         gated = self._gate_branches()
+        unanalysed = []
         for node in self.nodes:
             if self.is_conv(node) and node not in gated:
-                found = self._rectified(node)
-                if found and found[0] not in named:
+                found = self._rectified(node, gated)
+                if found is None:
+                    unanalysed.append(self.conv_path(node) or node.name)
+                elif found[0] not in named:
                     named[found[0]] = found[1]
         for node in linears[:-1]:
             found = self._rectified(node)
@@ -360,7 +367,7 @@ class ModelGraph:
                 named[name] = "linear"
         order = {node: i for i, node in enumerate(self.nodes)}
         names = sorted(named, key=lambda name: order[self.output_node[name]])
-        return [self.layer(name, named[name]) for name in names]
+        return [self.layer(name, named[name]) for name in names], unanalysed
 
     def _gate_branches(self) -> set[fx.Node]:
         """The nodes that only compute gates (the squeeze-and-excitation branch): not analysed layers."""
@@ -378,7 +385,7 @@ class ModelGraph:
         gated = self._gate_branches()
         for node in self.nodes:
             if self.is_conv(node) and node not in gated:
-                found = self._rectified(node)
+                found = self._rectified(node, gated)
                 return self.conv_path(node), found[0] if found else None
         return None
 

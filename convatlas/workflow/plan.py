@@ -5,7 +5,7 @@ Snakefile can lay out one job per (model, epoch, layer).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,7 @@ class ModelPlan:
     work: Any  # convatlas.workflow.budget.Work of this choice
     reasons: list[str]
     maximise: dict[str, Any] | None = None  # the maximise section with the chosen steps (None: no section)
+    unanalysed: list[str] = field(default_factory=list)  # convs whose output reaches no activation
 
     def summary(self) -> dict[str, Any]:
         """The plan as plain data (for results/plan.json and the run page)."""
@@ -115,7 +116,7 @@ class ModelPlan:
                 "branches": self.branches, "images": self.work.images, "input_side": self.work.side,
                 "channels": {la.name: la.channels for la in self.work.layers}, "covered": self.work.covered,
                 "top_k": self.work.top_k, "stages": stages, "cpu_seconds": round(sum(s["seconds"] for s in stages.values()), 1),
-                "disk_mb": self.work.disk_mb(), "reasons": self.reasons}
+                "disk_mb": self.work.disk_mb(), "reasons": self.reasons, "unanalysed_convs": self.unanalysed}
 
 
 def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
@@ -178,7 +179,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
     if setting != "auto" or not any(kinds.get(name) == "block" for name in layers):  # set by hand, or no shortcut blocks
         reasons = [r for r in reasons if "trunk and shortcut" not in r]
     return ModelPlan(model_name, layers, default_layers, branches, work_of(layers, branches, scale), reasons,
-                     steps_at(scale))
+                     steps_at(scale), [] if analysis.get("layers") else list(graph.unanalysed_convs))
 
 
 def index_shards(config: dict[str, Any]) -> int:

@@ -95,7 +95,14 @@ def plan_lines(plan: dict[str, Any]) -> list[str]:
             f"{stages['pages']['channel_pages']:,} channel pages {stages['pages']['seconds']:.0f} s"
             + (f", maximisation {stages['maximise']['steps']} steps {stages['maximise']['seconds']:.0f} s" if "maximise" in stages else "")
             + " (CPU, one thread)")
+        lines.append(f"    layers: {', '.join(model['layers'])}")
         lines.extend(f"    chosen: {reason}" for reason in model["reasons"])
+        unanalysed = model.get("unanalysed_convs") or []
+        if unanalysed:
+            more = f" and {len(unanalysed) - 6} more" if len(unanalysed) > 6 else ""
+            lines.append(f"    not analysed by default: {len(unanalysed)} conv(s) whose output reaches no activation "
+                         f"(e.g. a linear bottleneck's projection): {', '.join(unanalysed[:6])}{more}; "
+                         "name their modules in analysis.layers to add them")
     lines.extend(f"  warning: {warning}" for warning in plan["warnings"])
     return lines
 

@@ -149,6 +149,35 @@ def test_an_activation_module_used_twice_in_a_block_names_the_block():
     assert [(l.name, l.kind) for l in graph.layers] == [("stem_act", "conv"), ("blocks.0", "block"), ("blocks.1", "block")]
 
 
+class GatedResidualBlock(nn.Module):
+    """A home-made block: conv, batch norm, SiLU, conv, batch norm, a squeeze-and-excitation gate,
+    then a residual sum and a GELU, the block's output."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.conv1, self.bn1, self.act1 = nn.Conv2d(channels, channels, 3, padding=1), nn.BatchNorm2d(channels), nn.SiLU()
+        self.conv2, self.bn2 = nn.Conv2d(channels, channels, 3, padding=1), nn.BatchNorm2d(channels)
+        self.squeeze, self.excite = nn.Conv2d(channels, 2, 1), nn.Conv2d(2, channels, 1)
+        self.out = nn.GELU()
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(self.act1(self.bn1(self.conv1(x)))))
+        gate = torch.sigmoid(self.excite(torch.relu(self.squeeze(y.mean((2, 3), keepdim=True)))))
+        return self.out(x + y * gate)
+
+
+def test_a_gated_residual_block_output_is_a_default_layer_and_skipped_convs_are_named():
+    model = nn.Sequential(OrderedDict(
+        stem=nn.Conv2d(3, 4, 3), stem_act=nn.SiLU(), block=GatedResidualBlock(4),
+        blocks=nn.Sequential(SharedActivationBlock(4)), pool=nn.AdaptiveAvgPool2d(1), flat=nn.Flatten(),
+        fc=nn.Linear(4, 2))).eval()
+    graph = ModelGraph(model, (3, 12, 12))
+    assert [(l.name, l.kind) for l in graph.layers] == [
+        ("stem_act", "conv"), ("block.act1", "conv"), ("block", "block"), ("blocks.0", "block")]
+    # the gate's own convs are not layers; a linear bottleneck's projection reaches no activation
+    assert graph.unanalysed_convs == ["blocks.0.project"]
+
+
 def test_a_field_larger_than_the_image_shows_the_image_side():
     from convatlas.core.crops import receptive_patch
     from convatlas.core.geometry import ReceptiveField
