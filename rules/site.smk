@@ -81,6 +81,8 @@ rule feature_maps:
     params:
         model="{model}",
         epoch="{epoch}",
+        dataset=dataset_config,
+        dataset_name=dataset_name,
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

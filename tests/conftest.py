@@ -73,7 +73,8 @@ def tied_zf():
 def _pictures_of(images) -> SimpleNamespace:
     """A torch ImageSet seen as page jobs see the analysed split (:class:`convatlas.data.Pictures`)."""
     return SimpleNamespace(classes=images.classes, size=images.size[0], labels=images.labels.numpy(),
-                           images=lambda indices: images.images(torch.as_tensor(np.asarray(indices))).numpy())
+                           images=lambda indices: images.images(torch.as_tensor(np.asarray(indices))).numpy(),
+                           name=lambda index: f"image {int(index)}")
 
 
 def _run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

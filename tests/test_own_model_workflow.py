@@ -91,3 +91,14 @@ def test_each_optional_section_can_be_left_out(left_out, write_config, tiny_conf
     jobs = {line.split()[0] for line in plan.split("Job stats:")[1].split("total")[0].splitlines()[3:] if line.strip()}
     assert SECTIONS[left_out] not in jobs
     assert {job for section, job in SECTIONS.items() if section != left_out} <= jobs
+
+
+def test_images_are_named_by_their_files_as_on_the_model_page(own_model_run):
+    import re
+
+    workdir, _ = own_model_run
+    channel = (workdir / "site/models/mine/epoch-0/layer2.0/channel-0.html").read_text()
+    named = set(re.findall(r"(?:cats|dogs)/p\d\d\.jpg", channel))
+    assert named and "· image " not in channel
+    model_page = (workdir / "site/models/mine/index.html").read_text()
+    assert named <= set(re.findall(r"(?:cats|dogs)/p\d\d\.jpg", model_page))

@@ -216,6 +216,14 @@ def list_image_folder(root: Path, split: str, held_out: float | None = None) -> 
     return files, np.asarray(labels, dtype=np.int64), classes
 
 
+def image_file_name(path: Path, root: Path) -> str:
+    """An image file as pages name it: its path below the dataset's root, with / separators."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
 def unlabelled(classes: list[str]) -> bool:
     """Whether a split with these classes is a flat folder of unlabelled images."""
     return not classes
@@ -313,7 +321,8 @@ class Pictures:
         split = analysis_split_name(dataset)
         if dataset["kind"] == "imagefolder":
             self._resize, self.size = folder_geometry(dataset)
-            files, labels, self.classes = list_image_folder(Path(dataset["root"]).expanduser(), split,
+            self._root = Path(dataset["root"]).expanduser()
+            files, labels, self.classes = list_image_folder(self._root, split,
                                                             dataset.get("held_out"))
             count = analysis_limit(dataset, len(files))
             self._files, self._data, self.labels = files[:count], None, labels[:count]
@@ -326,6 +335,13 @@ class Pictures:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def name(self, index: int) -> str:
+        """How pages name an image: its file below the folder's root (``cats/3.jpg``) for an image
+        folder, else ``image <index>`` (its place in the analysed split)."""
+        if self._files is not None:
+            return image_file_name(self._files[int(index)], self._root)
+        return f"image {int(index)}"
 
     def images(self, indices) -> np.ndarray:
         """The uint8 images at ``indices`` as one array (N, C, H, W)."""

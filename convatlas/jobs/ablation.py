@@ -82,4 +82,4 @@ def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
     render_ablation(site_renderer(params, read_json(inputs.layers)["provenance"]), params.model, int(params.epoch),
                     read_json(inputs.experiments),
                     {layer: read_parquet(path) for layer, path in zip(params.layer_names, inputs.layer_tables, strict=True)},
-                    pictures.images)
+                    pictures.images, pictures.name)

@@ -88,7 +88,7 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
     occlusion = correspondence = invariance = None
     if "occlusion" in params.analyses:
         maps = read_npz(inputs.occlusion)
-        occlusion = (maps, pictures.images(maps["images"]))
+        occlusion = (maps, pictures.images(maps["images"]), [pictures.name(i) for i in maps["images"]])
     if "correspondence" in params.analyses:
         meta = read_json(inputs.correspondence_meta)
         correspondence = (read_parquet(inputs.correspondence_table), meta, pictures.images(meta["images"]))

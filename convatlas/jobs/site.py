@@ -81,6 +81,7 @@ def probe_view(name: str, dataset: dict, index: str, stats: str, predictions: st
 def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
     """The feature-map pages, from the maps the index job recorded."""
     from ..core.io import read_json, read_npz
+    from ..data import Pictures
     from ..site.pages.feature_maps import render_feature_maps
     from . import fresh_page_folder, site_renderer
 
@@ -88,8 +89,10 @@ def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
     fresh_page_folder(outputs.page)
     maps = read_npz(inputs.maps)
     layers = read_json(inputs.layers)
+    pictures = Pictures(params.dataset, params.dataset_name)  # the maps are of its first images
+    names = [pictures.name(i) for i in range(len(maps["images"]))]
     render_feature_maps(site_renderer(params, layers["provenance"]), params.model, int(params.epoch),
-                        maps, layers["layers"], [str(c) for c in maps["classes"]])
+                        maps, layers["layers"], [str(c) for c in maps["classes"]], names)
 
 
 SHOWN_PREDICTIONS = 50  # images listed with their prediction on a model page
@@ -98,15 +101,16 @@ SHOWN_PREDICTIONS = 50  # images listed with their prediction on a model page
 def prediction_rows(predictions, classes: list[str], dataset: dict, labelled: bool = True) -> list[dict]:
     """The first analysed images with their true class (if ``labelled``), top-1 prediction and its
     probability; image folders name each image by its file."""
-    from ..data.sources import analysis_split_name, list_image_folder
+    from ..data.sources import analysis_split_name, image_file_name, list_image_folder
 
     names = {}
-    if dataset["kind"] == "imagefolder":
+    if dataset["kind"] == "imagefolder":  # named as every page names them (convatlas.data.Pictures.name)
         from pathlib import Path
 
-        files, _, _ = list_image_folder(Path(dataset["root"]).expanduser(), analysis_split_name(dataset))
-        names = {i: path.name for i, path in enumerate(files[:SHOWN_PREDICTIONS])}
-    return [{"image": int(row.image), "name": names.get(int(row.image), f"#{int(row.image)}"),
+        root = Path(dataset["root"]).expanduser()
+        files, _, _ = list_image_folder(root, analysis_split_name(dataset), dataset.get("held_out"))
+        names = {i: image_file_name(path, root) for i, path in enumerate(files[:SHOWN_PREDICTIONS])}
+    return [{"image": int(row.image), "name": names.get(int(row.image), f"image {int(row.image)}"),
              "predicted": classes[int(row.predicted)], "probability": float(row.probability),
              "label": classes[int(row.label)] if labelled and row.label >= 0 else None}
             for row in predictions.head(SHOWN_PREDICTIONS).itertuples()]

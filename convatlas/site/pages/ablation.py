@@ -20,12 +20,12 @@ STRONGEST = 8  # channels listed per layer
 
 def render_ablation(
     renderer: Renderer, model: str, epoch: int, experiments: dict[str, Any], layer_tables: dict[str, pd.DataFrame],
-    pictures: Callable[[list[int]], np.ndarray],
+    pictures: Callable[[list[int]], np.ndarray], image_name: Callable[[int], str] = lambda i: f"image {i}",
 ) -> None:
     """Write ``ablation/index.html`` with its confusion plots and galleries of flipped images.
 
     ``experiments`` is the experiments JSON; ``pictures(indices)`` gives uint8 (N, C, H, W) images
-    of the analysed split."""
+    of the analysed split, ``image_name(index)`` what pages call one (:meth:`convatlas.data.Pictures.name`)."""
     classes = experiments["classes"]
     rows = []
     for name, result in experiments["experiments"].items():
@@ -42,7 +42,7 @@ def render_ablation(
         low, high = result["change_interval"]
         rows.append({
             "name": name, "result": result, "cell": cell, "kind": experiments.get("kinds", {}).get(name), "low": low, "high": high, "noise": bool(within_noise(low, high)),
-            "flipped": [{**f, "offset": i * (cell + GALLERY_GAP)} for i, f in enumerate(flipped)],
+            "flipped": [{**f, "name": image_name(f["image"]), "offset": i * (cell + GALLERY_GAP)} for i, f in enumerate(flipped)],
             "layers": [{"layer": layer, "channels": channels} for layer, channels in result["channels"].items()],
             "count": sum(len(c) for c in result["channels"].values()),
             "class_rows": [{"name": c, "before": b, "after": a} for c, b, a in

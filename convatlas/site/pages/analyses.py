@@ -22,18 +22,19 @@ UNITS = {"translation": "vertical shift (px)", "rotation": "angle (degrees, cloc
 
 
 def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictures: np.ndarray,
-                     classes: list[str], common: dict, layer_names) -> None:
+                     classes: list[str], common: dict, layer_names, names: Sequence[str] | None = None) -> None:
     model, epoch = common["model"], common["epoch"]
     windows = [int(w) for w in occlusion["windows"]]
     factor = display_factor(pictures.shape[-1], MEDIUM)
     entries = []
     for m, image_index in enumerate(occlusion["images"].tolist()):
+        name = names[m] if names is not None else f"image {image_index}"
         image = to_rgb(pictures[m])
         projection = signed_to_rgb(occlusion["projection"][m])
         maps = {key: {w: occlusion[f"{key}_{w}"][m] for w in windows} for key in ("activity", "probability", "predicted")}
         label = int(occlusion["labels"][m])
         occlusion_figure(image, projection, windows, maps, classes, label, renderer.path(layout.analysis_image(model, epoch, f"occlusion-{image_index}")),
-                         title=f"image {image_index}: occlusion with windows of {', '.join(map(str, windows))} px")
+                         title=f"{name}: occlusion with windows of {', '.join(map(str, windows))} px")
         save_png(upscale(image, factor), renderer.path(layout.analysis_image(model, epoch, f"input-{image_index}")))
         predicted_index = int(occlusion["predicted"][m])
         if "saliency_true" in occlusion:
@@ -41,11 +42,11 @@ def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictu
                     for kind, c in (("true", label), ("predicted", predicted_index))}
             attribution_figure(image, maps["probability"][windows[-1]], windows[-1], rows,
                                renderer.path(layout.analysis_image(model, epoch, f"attribution-{image_index}")),
-                               title=f"image {image_index}: gradient attributions beside occlusion")
+                               title=f"{name}: gradient attributions beside occlusion")
         lowest = {w: float(maps["probability"][w].min()) for w in windows}
         worst = min(lowest, key=lowest.get)
         entries.append({
-            "image": image_index, "label": classes[label], "predicted": classes[int(occlusion["predicted"][m])],
+            "image": image_index, "name": name, "label": classes[label], "predicted": classes[int(occlusion["predicted"][m])],
             "probability": float(occlusion["probability"][m]), "channel": int(occlusion["channels"][m]),
             "lowest": lowest, "worst_window": worst, "drop": float(occlusion["probability"][m]) - lowest[worst],
         })
@@ -55,8 +56,8 @@ def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictu
                         windows=windows, layer=str(occlusion["layer"]), stride=int(occlusion["stride"]),
                         layer_has_pages=str(occlusion["layer"]) in layer_names,
                         attributions="saliency_true" in occlusion, explanations=EXPLANATIONS,
-                        previous=entries[position - 1]["image"] if position else None,
-                        next=entries[position + 1]["image"] if position + 1 < len(entries) else None)
+                        previous=entries[position - 1] if position else None,
+                        next=entries[position + 1] if position + 1 < len(entries) else None)
     renderer.render("occlusion.html", layout.analysis_page(model, epoch, "occlusion"), **common, entries=entries, windows=windows,
                     layer=str(occlusion["layer"]), stride=int(occlusion["stride"]))
 
@@ -106,17 +107,19 @@ def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, 
 
 
 def render_analyses(renderer: Renderer, model: str, epoch: int, classes: list[str], layer_names: Sequence[str],
-                    occlusion: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
+                    occlusion: tuple[dict[str, np.ndarray], np.ndarray] | tuple[dict[str, np.ndarray], np.ndarray, Sequence[str]] | None = None,
                     correspondence: tuple[pd.DataFrame, dict[str, Any], np.ndarray] | None = None,
                     invariance: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = None) -> None:
     """Write the pages of the analyses given (None: left out of the configuration): the occlusion
-    summary and image pages from ``(maps, pictures)``, the correspondence page from ``(table, meta,
+    summary and image pages from ``(maps, pictures)`` or ``(maps, pictures, names)`` (how pages name
+    the images, :meth:`convatlas.data.Pictures.name`), the correspondence page from ``(table, meta,
     pictures)`` and the invariance page from ``(table, strips)``.
 
     Pictures are the uint8 (N, C, H, W) images the analyses used, in their order."""
     common = {"model": model, "epoch": epoch}
     if occlusion is not None:
-        _occlusion_pages(renderer, *occlusion, classes, common, layer_names)
+        maps, pictures, *names = occlusion
+        _occlusion_pages(renderer, maps, pictures, classes, common, layer_names, names[0] if names else None)
     if correspondence is not None:
         _correspondence_page(renderer, *correspondence, common)
     if invariance is not None:

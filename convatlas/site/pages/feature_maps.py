@@ -43,8 +43,9 @@ def map_cells(maps: np.ndarray, tile: int = TILE) -> list[dict[str, Any]]:
 
 
 def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: dict[str, np.ndarray],
-                        layers: list[dict[str, Any]], classes: list[str]) -> None:
-    """Write ``feature-maps/index.html`` and one page per image.
+                        layers: list[dict[str, Any]], classes: list[str], names: list[str] | None = None) -> None:
+    """Write ``feature-maps/index.html`` and one page per image (named by ``names``, as every page
+    names the analysed split's images; default ``image <i>``).
 
     ``maps`` holds ``images`` (uint8 (N, C, H, W)), ``labels``, ``predicted`` and, as
     ``map <layer>``, one array (N, ...) per layer; ``layers`` the layers' entries of ``layers.json``."""
@@ -59,7 +60,7 @@ def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: dict[s
             layer_maps = maps[f"map {layer['name']}"][i]
             save_png(map_mosaic(layer_maps), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-{layer['name']}")))
             cells[i, layer["name"]] = map_cells(layer_maps)
-        entries.append({"image": i, "label": classes[int(maps["labels"][i])],
+        entries.append({"image": i, "name": names[i] if names else f"image {i}", "label": classes[int(maps["labels"][i])],
                         "predicted": classes[int(maps["predicted"][i])]})
     for entry in entries:
         shown = [{"name": layer["name"], "shape": layer["shape"], "kind": layer["kind"],

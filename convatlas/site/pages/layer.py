@@ -216,6 +216,7 @@ class _Source:
         lowest = [np.asarray(v) for v in self.stats["lowest_images"]] if "lowest_images" in self.stats else []
         needed = np.unique(np.concatenate([self.index["image"].to_numpy(), *lowest]).astype(np.int64))
         self.pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in pictures.images(needed)), strict=True))
+        self.names = {int(i): pictures.name(int(i)) for i in needed}  # as every page names the image
         by_image = predictions.set_index("image")
         self.label, self.predicted = by_image["label"], by_image["predicted"]
         self.rows = {int(c): rows for c, rows in self.index.groupby("channel", sort=True)}
@@ -280,7 +281,7 @@ class _LayerWriter:
             label, predicted = int(source.label[row.image]), int(source.predicted[row.image])
             tops.append({
                 "rank": row.rank, "place": row.rank + 1, "value": float(row.value), "image": int(row.image),
-                "label": self.classes[label], "predicted": self.classes[predicted], "correct": label == predicted,
+                "name": source.names[int(row.image)], "label": self.classes[label], "predicted": self.classes[predicted], "correct": label == predicted,
                 "offset": g.offset(row.rank), "context_offset": g.offset(row.rank, context=True),
             })
         return tops, patches, contexts
@@ -348,7 +349,8 @@ class _LayerWriter:
         save_png(grid([g.whole(self.own.pictures[int(i)]) for i in images], g.columns, GAP),
                  self.image_path(f"{channel}-least"))
         return {"tied": None, "entries": [
-            {"value": float(v), "image": int(i), "label": self.classes[int(self.own.label[int(i)])],
+            {"value": float(v), "image": int(i), "name": self.own.names[int(i)],
+             "label": self.classes[int(self.own.label[int(i)])],
              "offset": g.offset(rank, context=True)} for rank, (v, i) in enumerate(zip(values, images, strict=True))]}
 
     def reached(self, channel: int) -> dict[str, float] | None:
