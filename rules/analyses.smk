@@ -13,7 +13,7 @@ rule occlusion:
         "benchmarks/occlusion/{model}-{epoch}.tsv",
     params:
         dataset=dataset_config,
-        settings=section_settings("occlusion"),
+        settings=occlusion_settings,
         device=config["device"],
     threads: HEAVY_THREADS
     resources:

@@ -181,6 +181,12 @@ def section_settings(job):
     return lambda wildcards: {**config[section], "batch_size": model_job_batch(wildcards.model, job)}
 
 
+def occlusion_settings(wildcards):
+    """The occlusion section with the plan's windows and stride (lighter auto ones on a CPU at photo
+    sizes) and its batch size resolved."""
+    return {**PLANS[wildcards.model].occlusion, "batch_size": model_job_batch(wildcards.model, "occlusion")}
+
+
 def deconv_branches(wildcards):
     """Whether a model's projections include the trunk and shortcut paths (deconv.branches; auto: the plan's choice)."""
     return PLANS[wildcards.model].branches

@@ -122,6 +122,7 @@ class ModelGraph:
             if node.op == "call_module":
                 self.calls[node.target] = self.calls.get(node.target, 0) + 1
         self.output_node = self._module_outputs()
+        self._gated: set[fx.Node] | None = None  # the gate branches' nodes, once found
         self.fields = self._receptive_fields()
         self.layers, self.unanalysed_convs = self._default_layers()  # and the convs whose output reaches no activation
 
@@ -351,7 +352,7 @@ class ModelGraph:
             n for n in self.nodes
             if n.op == "call_module" and isinstance(self.modules.get(n.target), nn.Linear)
         ]
-        gated = self._gate_branches()
+        gated = self.gate_branches()
         unanalysed = []
         for node in self.nodes:
             if self.is_conv(node) and node not in gated:
@@ -369,20 +370,23 @@ class ModelGraph:
         names = sorted(named, key=lambda name: order[self.output_node[name]])
         return [self.layer(name, named[name]) for name in names], unanalysed
 
-    def _gate_branches(self) -> set[fx.Node]:
+    def gate_branches(self) -> set[fx.Node]:
         """The nodes that only compute gates (the squeeze-and-excitation branch): not analysed layers."""
+        if self._gated is not None:
+            return self._gated
         gated: set[fx.Node] = set()
         for node in self.nodes:
             gate = self.gate(node)
             if gate is not None:
                 other = next(arg for arg in node.args[:2] if isinstance(arg, fx.Node) and arg is not gate)
                 gated |= _ancestors(gate) - _ancestors(other)
+        self._gated = gated
         return gated
 
     # -- public ----------------------------------------------------------------------------------
     def first_conv(self) -> tuple[str, str | None] | None:
         """The model's first conv module and the analysed-layer name of its rectified output (if any)."""
-        gated = self._gate_branches()
+        gated = self.gate_branches()
         for node in self.nodes:
             if self.is_conv(node) and node not in gated:
                 found = self._rectified(node, gated)

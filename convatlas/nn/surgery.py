@@ -36,10 +36,12 @@ def upto_layer(
     operand of a shortcut sum from the backward pass (only at that sum: the same activation may also
     feed the other path, as a block's input feeds both its trunk and its identity shortcut); ``hold_gates`` holds the gate of every
     ``features * gate`` product (squeeze-and-excitation) constant, so the signal going down is
-    scaled by the gate and nothing goes down the gate's branch.
+    scaled by the gate and nothing goes down the gate's branch (whose operations, e.g. a ``.mean()``,
+    are then not checked).
     """
     target = graph.output_node[layer]
     needed = ancestors(target)
+    gated = graph.gate_branches() if hold_gates else set()  # held constant: nothing goes down them
     new_graph = fx.Graph()
     env: dict[fx.Node, fx.Node] = {}
     for node in graph.nodes:
@@ -49,7 +51,7 @@ def upto_layer(
         if rectifier is not None:
             env[node] = new_graph.call_function(relu, (env[node.all_input_nodes[0]], rectifier.upper, rectifier.slope))
         else:
-            if check is not None:
+            if check is not None and node not in gated:
                 check(node)
             held_arg = graph.gate(node) if hold_gates else None
             if detach is not None and node is detach[0]:

@@ -108,6 +108,7 @@ class Work:
     train_images: int = 0
     checkpoints_mb: float = 0.0  # the saved checkpoints (and their copies under train/)
     maximise: dict[str, int] | None = None  # steps, octaves, from_top1, class_steps, classes (None: no maximise section)
+    occlusion: dict[str, int] | None = None  # images, windows, positions (per window) (None: no occlusion section)
 
     @property
     def ext(self) -> str:
@@ -149,10 +150,21 @@ class Work:
             stages["maximise"] = {"jobs": len(self.layers) + 1, "steps": m["steps"], "class_steps": m["class_steps"],
                                   "per_layer": {name: round(s, 1) for name, s in layers.items()},
                                   "seconds": JOB_START_SECONDS * (len(self.layers) + 1) + sum(layers.values()) + classes}
+        if self.occlusion is not None:  # every occluded copy is a forward pass (an upper bound: incremental reuses some)
+            o = self.occlusion
+            passes = o["images"] * o["windows"] * o["positions"]
+            stages["occlusion"] = {"jobs": 1, "images": o["images"], "forward_passes": passes,
+                                   "seconds": JOB_START_SECONDS + passes * forward + o["images"] * 3 * BACKWARD_FACTOR * forward}
         return stages
 
     def cpu_seconds(self, full_forward: float | None = None) -> float:
         return sum(stage["seconds"] for stage in self.stages(full_forward).values())
+
+    def layer_seconds(self) -> float:
+        """The CPU seconds that fewer layers or steps would save: all but occlusion's (which has its
+        own lighter defaults and does not depend on the analysed layers)."""
+        stages = self.stages()
+        return sum(stage["seconds"] for name, stage in stages.items() if name != "occlusion")
 
     def disk_mb(self) -> dict[str, float]:
         """Estimated size of the results and the site (MB)."""
@@ -189,7 +201,7 @@ def choose(graph, default_layers: list[str], work_of, on_gpu: bool, side: int, f
     count, scale = len(default_layers), 1.0
 
     def over() -> bool:
-        return work_of(spread_names(default_layers, count), False, scale).cpu_seconds() > CPU_BUDGET_SECONDS
+        return work_of(spread_names(default_layers, count), False, scale).layer_seconds() > CPU_BUDGET_SECONDS
 
     while not fixed_steps and scale > MIN_MAXIMISE_SCALE and over():
         scale /= 2

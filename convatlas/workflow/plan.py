@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from ..analyses.boxes import part_box
-from ..analyses.sizes import scaled_windows
+from ..analyses.sizes import occlusion_positions, resolved_occlusion, scaled_windows
 from ..core.errors import ConfigError, LayerError
 from ..data.sources import analysed_count, dataset_classes, synthetic_settings
 from .config import checkpoint_epochs
@@ -108,6 +108,7 @@ class ModelPlan:
     reasons: list[str]
     maximise: dict[str, Any] | None = None  # the maximise section with the chosen steps (None: no section)
     unanalysed: list[str] = field(default_factory=list)  # convs whose output reaches no activation
+    occlusion: dict[str, Any] | None = None  # the occlusion section with windows and stride worked out (None: no section)
 
     def summary(self) -> dict[str, Any]:
         """The plan as plain data (for results/plan.json and the run page)."""
@@ -127,7 +128,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
     filled: what it sets is never changed); default: ``config``."""
     from ..analyses.selection import selected_channels
     from ..jobs.maximise import MAX_CLASS_IMAGES
-    from .budget import Work, choose, layer_costs
+    from .budget import SMALL_INPUT, Work, choose, layer_costs
     from .memory import weights_mb
 
     model = config["models"][model_name]
@@ -152,6 +153,13 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
                 "class_steps": max(1, round(maximise["class_steps"] * scale)),
                 "from_top1": {**top1, "steps": max(1, round(top1["steps"] * scale))} if top1 else top1}
 
+    occlusion, light = None, not on_gpu and shape[1] > SMALL_INPUT
+    if config.get("occlusion") is not None:  # on a CPU at photo sizes, auto windows and stride are lighter
+        occlusion = resolved_occlusion(config["occlusion"], shape[1], light)
+        classes_present = len(dataset_classes(dataset)) or (1000 if model.get("classes") == "imagenet" else images)
+        occluded = {"images": min(images, occlusion["images_per_class"] * classes_present),
+                    "windows": len(occlusion["windows"]), "positions": occlusion_positions(shape[1], occlusion["stride"])}
+
     def work_of(layers: list[str], branches: bool, maximise_scale: float = 1.0) -> Work:
         costs = layer_costs(graph, layers)
         covered = {c.name: len(selected_channels(c.channels, analysis.get("channels_per_layer", "auto"), shape[1], on_gpu))
@@ -164,7 +172,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
             "from_top1": scaled["from_top1"]["steps"] if scaled["from_top1"] else 0,
             "classes": min(len(dataset_classes(dataset)) if model.get("classes") is None else 1000, MAX_CLASS_IMAGES)}
         return Work(images, costs, covered, analysis.get("top_k", 9), variants, shape[1], model["epochs"], train_images,
-                    checkpoints_mb, counts)
+                    checkpoints_mb, counts, occluded if occlusion is not None else None)
 
     scale = 1.0
     if analysis.get("layers"):
@@ -178,8 +186,12 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
         branches = bool(setting)
     if setting != "auto" or not any(kinds.get(name) == "block" for name in layers):  # set by hand, or no shortcut blocks
         reasons = [r for r in reasons if "trunk and shortcut" not in r]
+    if occlusion is not None and light and "auto" in (config["occlusion"]["windows"], config["occlusion"]["stride"]):
+        reasons.append(f"occlusion: squares of {', '.join(map(str, occlusion['windows']))} px every {occlusion['stride']} px "
+                       f"({len(occlusion['windows'])} x {occluded['positions']} forward passes per image) on a CPU at "
+                       f"{shape[1]} px (occlusion.windows and stride set them)")
     return ModelPlan(model_name, layers, default_layers, branches, work_of(layers, branches, scale), reasons,
-                     steps_at(scale), [] if analysis.get("layers") else list(graph.unanalysed_convs))
+                     steps_at(scale), [] if analysis.get("layers") else list(graph.unanalysed_convs), occlusion)
 
 
 def index_shards(config: dict[str, Any]) -> int:

@@ -94,6 +94,7 @@ def plan_lines(plan: dict[str, Any]) -> list[str]:
             f"deconv {stages['deconv']['projections']:,} projections {stages['deconv']['seconds']:.0f} s, "
             f"{stages['pages']['channel_pages']:,} channel pages {stages['pages']['seconds']:.0f} s"
             + (f", maximisation {stages['maximise']['steps']} steps {stages['maximise']['seconds']:.0f} s" if "maximise" in stages else "")
+            + (f", occlusion {stages['occlusion']['forward_passes']:,} passes {stages['occlusion']['seconds']:.0f} s" if "occlusion" in stages else "")
             + " (CPU, one thread)")
         lines.append(f"    layers: {', '.join(model['layers'])}")
         lines.extend(f"    chosen: {reason}" for reason in model["reasons"])
@@ -113,6 +114,7 @@ PLAN_STAGE_RULES = {  # a stage of the plan -> the rules whose jobs do its work
     "deconv": ("deconv", "probe_deconv"),
     "pages": ("layer_pages", "model_summary", "feature_maps", "site"),
     "maximise": ("maximise", "class_images"),
+    "occlusion": ("occlusion",),
 }
 
 

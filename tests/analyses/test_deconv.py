@@ -335,29 +335,32 @@ def test_relu6_leaky_relu_clamp_and_depthwise_match_a_hand_written_reference(met
 
 
 class SqueezeExcite(nn.Module):
-    def __init__(self, channels):
+    def __init__(self, channels, squeeze="pool"):
         super().__init__()
+        self.squeeze = squeeze  # an average-pool module, or a tensor's .mean() (not passable: never passed down)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(channels, 2, 1)
         self.relu = nn.ReLU()
         self.fc2 = nn.Conv2d(2, channels, 1)
 
     def forward(self, x):
-        return x * torch.sigmoid(self.fc2(self.relu(self.fc1(self.pool(x)))))
+        squeezed = x.mean((2, 3), keepdim=True) if self.squeeze == "mean" else self.pool(x)
+        return x * torch.sigmoid(self.fc2(self.relu(self.fc1(squeezed))))
 
 
-def gated_net():
+def gated_net(squeeze="pool"):
     """conv - SiLU - squeeze-and-excitation - conv - ReLU, as EfficientNet blocks have them."""
     torch.manual_seed(5)
     return nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(2, 4, 3, padding=1)), ("act1", nn.SiLU()), ("se", SqueezeExcite(4)),
+        ("conv1", nn.Conv2d(2, 4, 3, padding=1)), ("act1", nn.SiLU()), ("se", SqueezeExcite(4, squeeze)),
         ("conv2", nn.Conv2d(4, 3, 3, padding=1)), ("relu2", nn.ReLU()),
     ])).double().eval()
 
 
+@pytest.mark.parametrize("squeeze", ["pool", "mean"])
 @pytest.mark.parametrize("method", ["deconvnet", "guided"])
-def test_smooth_activations_pass_their_derivative_and_gates_are_held(method):
-    net = gated_net()
+def test_smooth_activations_pass_their_derivative_and_gates_are_held(method, squeeze):
+    net = gated_net(squeeze)
     assert [layer.name for layer in ModelGraph(net, (2, 8, 8)).layers] == ["act1", "relu2"]  # not the SE's inner ReLU
     torch.manual_seed(6)
     images = torch.randn(2, 2, 8, 8, dtype=torch.float64)

@@ -103,3 +103,32 @@ def test_maximisation_steps_shrink_before_layers_unless_the_config_sets_them():
     assert with_steps(chosen.layers, False, chosen.maximise_scale).cpu_seconds() <= CPU_BUDGET_SECONDS
     fixed = choose(None, names, with_steps, False, 224, fixed_steps=True)
     assert fixed.maximise_scale == 1 and len(fixed.layers) < len(chosen.layers)
+
+
+def test_occlusion_on_a_cpu_at_photo_sizes_takes_two_windows_at_14_by_14_positions(tmp_path):
+    """occlusion: {} at 224 px: 2 x 196 passes per image on a CPU (4 x 784 on a GPU); windows or a
+    stride the config sets are kept; the estimate counts every pass, and thinning layers ignores it."""
+    from PIL import Image
+
+    from convatlas.analyses.sizes import occlusion_positions
+    from convatlas.workflow.config import validate_config
+    from convatlas.workflow.plan import model_plan
+
+    for i in range(4):
+        folder = tmp_path / "photos" / ("a" if i % 2 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (224, 224), (i, 0, 0)).save(folder / f"{i}.png")
+    config = validate_config({
+        "datasets": {"photos": {"kind": "imagefolder", "root": str(tmp_path / "photos"), "image_size": 224}},
+        "models": {"m": {"arch": "resnet", "params": {"widths": [4, 8], "blocks": 1}, "dataset": "photos", "epochs": 0}},
+        "occlusion": {}})
+    cpu = model_plan(config, "m", on_gpu=False)
+    assert cpu.occlusion["windows"] == [41, 73] and cpu.occlusion["stride"] == 16
+    assert any(reason.startswith("occlusion: squares of 41, 73 px every 16 px") for reason in cpu.reasons)
+    stage = cpu.work.stages()["occlusion"]
+    assert stage["images"] == 4 and stage["forward_passes"] == 4 * 2 * 196 == 4 * 2 * occlusion_positions(224, 16)
+    assert cpu.work.layer_seconds() == pytest.approx(cpu.work.cpu_seconds() - stage["seconds"])
+    gpu = model_plan(config, "m", on_gpu=True)
+    assert gpu.occlusion["windows"] == [25, 41, 57, 73] and gpu.occlusion["stride"] == 8
+    config["occlusion"]["windows"] = [50]
+    assert model_plan(config, "m", on_gpu=False).occlusion["windows"] == [50]
