@@ -117,3 +117,15 @@ def test_a_folder_without_test_split_holds_out_a_stable_share_of_each_class(tmp_
     photo(tmp_path / "split" / "train" / "cats" / "a.png", (8, 8))
     files, _, classes = list_image_folder(tmp_path / "split", "test")
     assert classes == ["cats"] and [f.name for f in files] == ["a.png"]  # not a class named "train"
+
+
+def test_a_greyscale_photo_among_rgb_ones_is_read_as_rgb_with_equal_channels(tmp_path):
+    for i in range(2):
+        photo(tmp_path / "photos" / "cats" / f"{i}.jpg", (20, 16), seed=i)
+    photo(tmp_path / "photos" / "cats" / "grey.jpg", (20, 16), mode="L", seed=5)
+    folder = {"kind": "imagefolder", "root": str(tmp_path / "photos"), "image_size": 16}
+    batch = load_split(folder, "test").images(torch.arange(3))
+    pictures = Pictures(folder).images([0, 1, 2])
+    assert batch.shape == (3, 3, 16, 16) and np.array_equal(batch.numpy(), pictures)
+    grey = batch[2]  # files sort as 0.jpg, 1.jpg, grey.jpg
+    assert torch.equal(grey[0], grey[1]) and torch.equal(grey[1], grey[2]) and not torch.equal(batch[0][0], batch[0][1])
