@@ -103,6 +103,7 @@ rule compare:
         transfer_models=config["transfer"]["models"],
         probe_pairs=[[m, p] for m in ANALYSED_MODELS for p in other_probes(m)],
         deconv_pairs=[[m, layer] for m in ANALYSED_MODELS for layer in LAYERS[m]],
+        lead=config["deconv"]["lead"],
         sections=SECTIONS,
         own_datasets={m: config["models"][m]["dataset"] for m in ANALYSED_MODELS},
         templates=TEMPLATES,

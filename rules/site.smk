@@ -56,6 +56,7 @@ rule layer_pages:
         evolution_epochs=model_epochs,
         overview_channels=config["deconv"]["overview_channels"],
         evolution_channels=config["deconv"]["evolution_channels"],
+        lead=config["deconv"]["lead"],
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

@@ -46,13 +46,18 @@ def test_photo_sized_pictures_are_stored_display_ready_and_shown_as_jpeg(own_mod
     workdir, _ = own_model_run
     projections = np.load(workdir / "results/mine/epoch-0/deconv/layer2.0.npz")
     # a CPU run at 128 px: no trunk/shortcut projections; tiles as pages show them, at most 112 px
-    assert set(projections.files) == {"deconvnet", "guided", "channels"}
+    checks = {f"check_{kind}_{method}" for kind in ("tiles", "random") for method in ("deconvnet", "guided")}
+    assert set(projections.files) == {"deconvnet", "guided", "channels"} | checks
     tile = projections["deconvnet"]
     layers = json.loads((workdir / "results/mine/epoch-0/layers.json").read_text())["layers"]
     field = next(layer["rf_y"][0] for layer in layers if layer["name"] == "layer2.0")
     assert tile.dtype == np.uint8 and tile.shape[2:] == (min(field, 112), min(field, 112), 3)
     channel = (workdir / "site/models/mine/epoch-0/layer2.0/channel-0.html").read_text()
     assert 'img/0-deconvnet.jpg' in channel and 'img/0-patches.jpg' in channel
+    # a ResNet's block without max pooling: its deconvnet pictures are one picture, so they do not lead
+    assert projections["check_tiles_deconvnet"].max() > 0.9
+    layer_page = (workdir / "site/models/mine/epoch-0/layer2.0/index.html").read_text()
+    assert "Can these pictures be trusted?" in layer_page and "Channel pages lead with the deconvnet" not in layer_page
     assert (workdir / "site/models/mine/epoch-0/layer2.0/img/0-patches.jpg").is_file()
 
 

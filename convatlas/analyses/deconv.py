@@ -120,11 +120,12 @@ class Projector:
         with torch.no_grad():
             return self.module(images)
 
-    def __call__(self, images: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
+    def __call__(self, images: torch.Tensor, units: torch.Tensor, seed: float | None = None) -> torch.Tensor:
         """Project unit ``units[i] = (channel, y, x)`` of image i; returns tensors of the images' shape.
 
-        Each projection starts from that unit's actual activation, all other activations of the
-        layer set to zero. For linear layers y and x are ignored.
+        Each projection starts from that unit's actual activation (or from ``seed``, e.g. 1, to
+        compare models whose activations differ), all other activations of the layer set to zero.
+        For linear layers y and x are ignored.
         """
         units = torch.as_tensor(units, dtype=torch.long, device=images.device).view(-1, 3)
         if len(units) != len(images):
@@ -133,16 +134,17 @@ class Projector:
         with torch.enable_grad():
             out = self.module(inputs)
             rows = torch.arange(len(images), device=images.device)
-            seed = torch.zeros_like(out)
             limits = torch.tensor(list(out.shape[1:]) + [1] * (4 - out.ndim), device=units.device)[: 3]
             if ((units < 0) | (units >= limits)).any():
                 shape = "x".join(str(s) for s in out.shape[1:])
                 raise ValueError(f"units {units.tolist()} lie outside layer {self.layer!r} of shape {shape}")
+            start = torch.zeros_like(out)
             if out.ndim == 4:
-                seed[rows, units[:, 0], units[:, 1], units[:, 2]] = out[rows, units[:, 0], units[:, 1], units[:, 2]].detach()
+                value = out[rows, units[:, 0], units[:, 1], units[:, 2]].detach() if seed is None else seed
+                start[rows, units[:, 0], units[:, 1], units[:, 2]] = value
             else:
-                seed[rows, units[:, 0]] = out[rows, units[:, 0]].detach()
-            (projection,) = torch.autograd.grad(out, inputs, grad_outputs=seed)
+                start[rows, units[:, 0]] = out[rows, units[:, 0]].detach() if seed is None else seed
+            (projection,) = torch.autograd.grad(out, inputs, grad_outputs=start)
         return projection
 
 
@@ -174,6 +176,7 @@ def project_top_k(
     show_progress: bool = True,
     channels: Sequence[int] | None = None,
     tile: Callable[[np.ndarray], np.ndarray] | None = None,
+    graph: ModelGraph | None = None,
 ) -> dict[str, np.ndarray]:
     """Project every (channel, rank) unit of ``layer`` in the index, in batches of ``batch_size``.
 
@@ -183,14 +186,14 @@ def project_top_k(
     shortcut sum, also ``deconvnet_trunk`` and ``deconvnet_shortcut``. Ranks follow the index.
     ``tile`` turns each cropped (h, w, input channels) float projection into what is kept (e.g. a
     display-ready uint8 picture, :func:`convatlas.site.images.display_tile`), so the full-size
-    float projections of a layer are never held at once.
+    float projections of a layer are never held at once. ``graph``: the model's, when already traced.
     """
     rows = index[index.layer == layer].sort_values(["channel", "rank"])
     k = int(rows["rank"].max()) + 1
     chosen_channels = sorted(set(int(c) for c in channels)) if channels is not None else sorted(rows.channel.unique().tolist())
     rows = rows[rows.channel.isin(chosen_channels)]
     row_of = {c: i for i, c in enumerate(chosen_channels)}
-    graph = ModelGraph(model, input_shape)
+    graph = graph or ModelGraph(model, input_shape)
     field = graph.layer(layer).receptive_field
     height, width = input_shape[1:]
     rf_h, rf_w = field.size(height, width)

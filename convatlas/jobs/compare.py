@@ -98,6 +98,7 @@ def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
         {m: read_parquet(path) for m, path in zip(params.transfer_models, inputs.transfers, strict=True)},
         probe_stats(params.own_datasets, params.probe_pairs, inputs.probe_stats),
         projected_channels(params.deconv_pairs, inputs.deconvs),
+        picture_leads(params.deconv_pairs, inputs.deconvs, params.lead),
     )
 
 
@@ -110,6 +111,25 @@ def projected_channels(pairs: list[list[str]], paths: list[str]) -> dict[str, di
         with np.load(path) as arrays:  # reads the small ``channels`` array only
             covered.setdefault(model, {})[layer] = {int(c) for c in arrays["channels"]}
     return covered
+
+
+def picture_leads(pairs: list[list[str]], paths: list[str], forced: str = "auto") -> dict[str, dict[str, str]]:
+    """model -> layer -> the picture its channel pages lead with (as the layer pages choose it from the
+    sanity checks stored with the projections; "filter" at the first conv's layer)."""
+    import numpy as np
+
+    from ..analyses.sanity import layer_verdicts, lead_picture
+
+    leads: dict[str, dict[str, str]] = {}
+    for (model, layer), path in zip(pairs, paths, strict=True):
+        with np.load(path) as arrays:
+            if "filters" in arrays.files:
+                lead = "filter"
+            else:
+                checks = {key: arrays[key] for key in arrays.files if key.startswith("check_")}
+                lead = lead_picture(layer_verdicts(checks), forced) if checks else "deconvnet"
+        leads.setdefault(model, {})[layer] = lead
+    return leads
 
 
 def probe_stats(own: dict[str, str], pairs: list[list[str]], paths: list[str]) -> dict[str, dict[str, Any]]:

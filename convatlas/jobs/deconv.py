@@ -13,8 +13,9 @@ from .subject import load_subject
 def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
     """Write the layer's projections (one array per method, (n, k, h, w, 3) display-ready uint8 tiles
     of at most 112 px a side, row i for channel ``channels[i]``: the ``analysis.channels_per_layer``
-    selection), compressed; for the layer of the first conv's rectified output also the conv's
-    ``filters`` (C, in, kh, kw)."""
+    selection), compressed; with ``params.checks``, the sanity checks of each kind of picture
+    (:func:`convatlas.analyses.sanity.projection_checks`); for the layer of the first conv's
+    rectified output also the conv's ``filters`` (C, in, kh, kw)."""
     work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads, params.probe)
     meta = subject.meta
@@ -22,7 +23,14 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
     projections = project_top_k(
         subject.model, params.layer, subject.input_shape, read_parquet(inputs.index), subject.images,
         meta["mean"], meta["std"], params.methods, params.branches, params.batch_size, subject.device,
-        channels=channels, tile=display_tile)
+        channels=channels, tile=display_tile, graph=subject.graph)
+    if getattr(params, "checks", False):  # whether these pictures depend on the image and on the weights
+        from ..analyses.randomisation import projection_checks
+
+        projections.update(projection_checks(
+            subject.model, params.layer, subject.input_shape, read_parquet(inputs.index), subject.images,
+            meta["mean"], meta["std"], projections, params.batch_size, subject.device, graph=subject.graph,
+            tile=display_tile))
     first = subject.graph.first_conv()
     if first and first[1] == params.layer and subject.probe is None:
         projections["filters"] = subject.model.get_submodule(first[0]).weight.detach().cpu().numpy()

@@ -43,6 +43,7 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     projections = read_npz(inputs.projections)
     filters = projections.pop("filters", None)
     covered = projections.pop("channels", None)
+    checks = {key: projections.pop(key) for key in list(projections) if key.startswith("check_")}
     evolution = {}
     if "deconvnet" in projections:
         for e, path in zip(params.evolution_epochs, inputs.evolution, strict=True):
@@ -61,6 +62,7 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
         covered=covered.tolist() if covered is not None else None,
         dataset=params.dataset_name, probe_images=layers["probe_images"], labels=layers.get("labels", "true"), probes=probes,
+        checks=checks, lead=params.lead,
     )
     render_layer(page, site_renderer(params, layers["provenance"]))
 
@@ -72,7 +74,7 @@ def probe_view(name: str, dataset: dict, index: str, stats: str, predictions: st
     from ..site.pages.layer import ProbeView
 
     recorded = read_json(layers)
-    arrays = read_npz(projections)
+    arrays = {key: value for key, value in read_npz(projections).items() if not key.startswith("check_")}
     channels = arrays.pop("channels").tolist()
     return ProbeView(name, read_parquet(index), read_parquet(stats), read_parquet(predictions), Pictures(dataset, name),
                      recorded["probe_images"], recorded.get("labels", "true"), arrays, channels)

@@ -237,3 +237,41 @@ def test_a_channel_firing_on_fewer_than_k_images_shows_only_those(tmp_path, tied
     assert html.count("#3 ") == 0 and html.count("#2 ") == 1
     full = (tmp_path / "site/models/tiny/epoch-1/features.relu1/channel-0.html").read_text()
     assert "<h2>Top 4" in full and "It fires on only" not in full
+
+
+def test_the_sanity_checks_choose_the_lead_picture_and_the_layer_page_tabulates_them(tmp_path, tied_zf, tied_probe,
+                                                                                   pictures_of, tied_normalisation, repo):
+    """Checks computed as the deconv job computes them; then, with the deconvnet's made to fail, the
+    guided projections lead; with both failing, the patches lead and the page says why."""
+    from convatlas.analyses.randomisation import projection_checks
+
+    mean, std = tied_normalisation
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    layer = layers[1]
+    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
+    projections = project_top_k(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, ["deconvnet", "guided"],
+                                show_progress=False)
+    checks = projection_checks(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, projections, batch_size=7)
+    assert set(checks) == {"check_tiles_deconvnet", "check_tiles_guided", "check_random_deconvnet", "check_random_guided"}
+    assert all(len(values) == len(projections["channels"]) for values in checks.values())
+    assert np.isfinite(checks["check_random_deconvnet"]).sum() <= 8  # sampled channels only
+
+    def render(checks, sub):
+        page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
+                         pictures_of(tied_probe), tied_probe.classes, projections, overview_channels=2, checks=checks)
+        render_layer(page, Renderer(repo / "templates", tmp_path / sub))
+        folder = tmp_path / sub / "models/tiny/epoch-1/features.relu2"
+        return (folder / "index.html").read_text(), (folder / "channel-0.html").read_text()
+
+    n = len(projections["channels"])
+    failing_deconvnet = {**checks, "check_tiles_deconvnet": np.full(n, 0.99), "check_tiles_guided": np.full(n, 0.3),
+                         "check_random_guided": np.full(n, 0.1)}
+    layer_page, channel = render(failing_deconvnet, "a")
+    assert "Can these pictures be trusted?" in layer_page and "Channel pages lead with the guided backpropagation" in layer_page
+    assert channel.index("0-guided.png") < channel.index("0-patches.png") < channel.index("<details>") < channel.index("0-deconvnet.png")
+    both_failing = {**failing_deconvnet, "check_random_guided": np.full(n, 0.8)}
+    layer_page, channel = render(both_failing, "b")
+    assert "No kind of projection passes both checks here, so channel pages lead with the image patches" in layer_page
+    assert "deconvnet projections: nearly one picture whatever the image (median tile correlation 0.99)" in channel
+    assert "guided backpropagation: hardly changed by re-initialising the learned weights (rank correlation 0.80)" in channel
+    assert "The image patches lead." in channel

@@ -13,9 +13,10 @@ OCCLUDED_SHOWN = 3  # occlusion figures per model
 
 
 def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame,
-                 covered: dict[str, set[int]] | None = None) -> list[dict[str, Any]]:
+                 covered: dict[str, set[int]] | None = None, leads: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The first, middle and last spatial analysed layer, each with its most selective channel (of
-    those whose selectivity is defined) among those with projections (``covered``: layer -> channels; None: all)."""
+    those whose selectivity is defined) among those with projections (``covered``: layer -> channels; None: all)
+    and the picture its page leads with (``leads``: layer -> deconvnet, guided, filter or patches)."""
     spatial = [layer for layer in layers if len(layer["shape"]) == 3]
     picks = []
     for label, position in (("first", 0), ("middle", len(spatial) // 2), ("last", len(spatial) - 1)):
@@ -27,12 +28,13 @@ def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame,
             rows = rows[rows.channel.isin(covered[layer])]
         if len(rows):
             picks.append({"depth": label, "layer": layer, "channel": int(rows.channel.iloc[0]),
-                          "selectivity": float(rows.selectivity.iloc[0])})
+                          "selectivity": float(rows.selectivity.iloc[0]), "lead": (leads or {}).get(layer, "deconvnet")})
     return picks
 
 
 def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataFrame, probes: pd.DataFrame,
-                occluded: list[int], covered: dict[str, set[int]] | None = None) -> dict[str, Any]:
+                occluded: list[int], covered: dict[str, set[int]] | None = None,
+                leads: dict[str, str] | None = None) -> dict[str, Any]:
     probe = probes.set_index("layer")
     layers = []
     for layer in summary["layers"]:
@@ -43,7 +45,7 @@ def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataF
                        "probe": float(probe.accuracy.get(layer["name"], float("nan")))})
     probe_images = int(probes["test_images"].iloc[0]) if "test_images" in probes and len(probes) else None
     return {"name": model, "epoch": epoch, "summary": summary, "layers": layers, "probe_images": probe_images,
-            "picks": _depth_picks(summary["layers"], stats, covered), "occluded": occluded[:OCCLUDED_SHOWN]}
+            "picks": _depth_picks(summary["layers"], stats, covered, leads), "occluded": occluded[:OCCLUDED_SHOWN]}
 
 
 READING_PAIRS = {  # reading key -> (method, the method it is compared with)
@@ -108,14 +110,16 @@ def render_comparison(
     probes: dict[str, pd.DataFrame], occluded: dict[str, list[int]], transfers: dict[str, pd.DataFrame],
     probe_sets: dict[str, dict[str, pd.DataFrame | None]] | None = None,
     covered: dict[str, dict[str, set[int]]] | None = None,
+    leads: dict[str, dict[str, str]] | None = None,
 ) -> None:
     """Write ``compare.html`` (and its plots) from each model's summary, channel statistics, linear
     probes, occluded images and transfer table (the last three may be empty: sections left out); with ``probe_sets`` (model -> probe dataset ->
     channel statistics, None for the model's own), which dataset excites each channel most; the
-    picks at corresponding depths are among the channels with projections (``covered``)."""
+    picks at corresponding depths are among the channels with projections (``covered``), each shown
+    with the picture its page leads with (``leads``: model -> layer -> kind; default the deconvnet)."""
     no_probes = pd.DataFrame({"layer": pd.Series(dtype=str), "accuracy": pd.Series(dtype=float)})
     cards = [_model_card(m, epochs[m], summaries[m], stats[m], probes.get(m, no_probes), occluded.get(m, []),
-                         (covered or {}).get(m))
+                         (covered or {}).get(m), (leads or {}).get(m))
              for m in summaries]
     plots = {}
     if transfers:

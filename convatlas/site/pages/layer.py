@@ -18,6 +18,7 @@ import pandas as pd
 
 from ...analyses.paired import within_noise
 from ...analyses.responses import min_active_images
+from ...analyses.sanity import IMAGE_THRESHOLD, MODEL_THRESHOLD, layer_verdicts, lead_picture
 from ...analyses.selection import spread
 from ...core.geometry import Axis, ReceptiveField
 from .. import layout
@@ -106,6 +107,25 @@ class LayerPage:
     probe_images: int = 0  # how many of its images were indexed
     labels: str = "true"  # "predicted": the images have no labels of the model's classes; they are its predictions
     probes: Sequence[ProbeView] = ()  # the model's other probe datasets
+    checks: dict[str, np.ndarray] = field(default_factory=dict)  # check_tiles_<kind>, check_random_<kind>: rows of ``covered``
+    lead: str = "auto"  # deconv.lead: what channel pages lead with (auto: by the checks)
+
+
+def _score(value: float) -> str:
+    return "–" if value != value else f"{value:.2f}"
+
+
+def _why_it_fails(verdict: dict[str, Any]) -> str | None:
+    """One clause on why a kind of picture fails the sanity checks (None when it passes)."""
+    if verdict["passes"]:
+        return None
+    title, reasons = verdict["title"], []
+    if not verdict["tile_correlation"] < IMAGE_THRESHOLD:
+        reasons.append(f"nearly one picture whatever the image (median tile correlation {_score(verdict['tile_correlation'])})")
+    if not verdict["random_correlation"] < MODEL_THRESHOLD:
+        reasons.append("hardly changed by re-initialising the learned weights (rank correlation "
+                       f"{_score(verdict['random_correlation'])})")
+    return f"{title}: " + " and ".join(reasons)
 
 
 @dataclass
@@ -239,6 +259,7 @@ class _LayerWriter:
         self.geometry = _Geometry(height, width, receptive_field(page.info), int(np.ceil(np.sqrt(self.k))))
         self.ext = layout.picture_ext(max(height, width))  # JPEG for photos, PNG for small images
         self.methods = [m for m in PROJECTION_TITLES if m in page.projections]
+        self.verdicts, self.lead, self.failing = self._checked_methods()
         self.maximised = [kind for kind in ("noise", "top1") if page.maximised and kind in page.maximised]
         self.covered = list(page.covered) if page.covered is not None else list(range(len(self.stats)))
         self.covered_set = covered = set(self.covered)
@@ -249,6 +270,32 @@ class _LayerWriter:
             self.maximised_row = {int(c): i for i, c in enumerate(order) if int(c) in covered}
         self.ablation = page.ablation.set_index("channel") if page.ablation is not None else None
         self.filters = _filter_images(page.filters) if page.filters is not None else None
+
+    def _checked_methods(self) -> tuple[list[dict[str, Any]], str, list[str]]:
+        """The sanity-check verdict of each kind of picture, what the channel pages lead with, and the
+        kinds that fail (shown only on request, trunk and shortcut grids not at all); ``self.methods``
+        becomes the passing kinds, the lead first. At the first conv's layer a unit's projection is its
+        filter times its activation (both methods), so the filter is shown once instead. Projections
+        stored without checks keep the former order."""
+        page = self.page
+        if page.filters is not None:
+            self.methods = []
+            return [], "filter", []
+        if not page.checks:
+            return [], self.methods[0] if self.methods else "patches", []
+        covered = list(page.covered) if page.covered is not None else list(range(len(self.stats)))
+        dead = set(self.stats.channel[self.stats.dead].tolist())
+        verdicts = layer_verdicts(page.checks, np.asarray([c not in dead for c in covered]))
+        verdicts = [v for v in verdicts if v["kind"] in self.methods]
+        lead = lead_picture(verdicts, page.lead)
+        for verdict in verdicts:
+            verdict.update(title=PROJECTION_TITLES[verdict["kind"]], leads=verdict["kind"] == lead,
+                           tile_text=_score(verdict["tile_correlation"]), random_text=_score(verdict["random_correlation"]))
+            verdict["why"] = _why_it_fails(verdict)
+        passing = [v["kind"] for v in verdicts if v["passes"] or v["kind"] == lead]
+        failing = [m for m in self.methods if m not in passing and "_" not in m]
+        self.methods = sorted(passing, key=lambda m: m != lead)
+        return verdicts, lead, failing
 
     def image_path(self, name: str) -> Path:
         page = self.page
@@ -261,6 +308,8 @@ class _LayerWriter:
             "model": page.model, "epoch": page.epoch, "layer": page.layer, "info": page.info,
             "other_epochs": [e for e in page.page_epochs if e != page.epoch],
             "methods": [{"key": m, "title": PROJECTION_TITLES[m]} for m in self.methods],
+            "failing": [{"key": m, "title": PROJECTION_TITLES[m]} for m in self.failing],
+            "lead": self.lead, "verdicts": self.verdicts, "branch_checks": any("_" in v["kind"] for v in self.verdicts), "thresholds": {"image": IMAGE_THRESHOLD, "model": MODEL_THRESHOLD},
             "evolution_epochs": sorted(page.evolution), "k": self.k, "rf": g.rf, "ext": self.ext,
             "cell": g.cell(), "context_cell": g.cell(context=True),
             "previous_layer": page.layer_names[position - 1] if position > 0 else None,
@@ -324,7 +373,8 @@ class _LayerWriter:
         covered = channel in self.covered_set
         methods = self.methods if covered else []
         row = self.projection_row.get(channel)
-        self.save_grids(str(channel), patches, {m: page.projections[m][row] for m in methods}, methods)
+        shown = methods + (self.failing if covered else [])
+        self.save_grids(str(channel), patches, {m: page.projections[m][row] for m in shown}, shown)
         save_png(grid(contexts, g.columns, GAP), self.image_path(f"{channel}-context"))
         epochs = sorted(page.evolution) if covered else []
         if epochs:
@@ -412,7 +462,7 @@ class _LayerWriter:
             covered = channel in self.covered_set and not card["dead"]
             self.renderer.render(
                 "channel.html", layout.channel_page(page.model, page.epoch, page.layer, channel),
-                **{**common, "methods": common["methods"] if covered else [],
+                **{**common, "methods": common["methods"] if covered else [], "failing": common["failing"] if covered else [],
                    "evolution_epochs": common["evolution_epochs"] if covered else []},
                 channel=card, tops=tops, probes=probes, own={"name": page.dataset, "images": page.probe_images,
                                                           "min_active": min_active_images(page.probe_images)},
@@ -427,7 +477,7 @@ class _LayerWriter:
             "layer.html", layout.layer_page(page.model, page.epoch, page.layer), **common, cards=cards,
             thumb=THUMB, card_width=THUMB + CARD_TEXT_WIDTH, classes=self.classes,
             dead_fraction=float(self.stats["dead"].mean()) if channels else 0.0,
-            overview=[live[i] for i in spread(len(live), page.overview_channels)] if self.methods else [],
+            overview=[live[i] for i in spread(len(live), page.overview_channels)],
             evolution=[live[i] for i in spread(len(live), page.evolution_channels)] if page.evolution else [],
             covered=self.covered if len(self.covered) < channels else None,
             has_filters=self.filters is not None, has_ablation=page.ablation is not None,

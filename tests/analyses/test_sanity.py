@@ -1,0 +1,164 @@
+"""Sanity checks of projection pictures: image dependence (tile correlation) and model dependence
+(rank correlation with the randomised model), on cases with known answers."""
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from convatlas.analyses.deconv import Projector
+from convatlas.analyses.randomisation import model_dependence, randomised_copy
+from convatlas.analyses.sanity import (
+    IMAGE_THRESHOLD,
+    MODEL_THRESHOLD,
+    layer_verdicts,
+    lead_picture,
+    rank_correlation,
+    tile_correlation,
+)
+from convatlas.core.crops import receptive_patch
+from convatlas.nn.graph import ModelGraph
+
+
+def two_convs(pool: bool) -> nn.Module:
+    torch.manual_seed(0)
+    layers = [("conv1", nn.Conv2d(1, 3, 3)), ("relu1", nn.ReLU())]
+    layers += [("pool", nn.MaxPool2d(2))] if pool else []
+    layers += [("conv2", nn.Conv2d(3, 2, 3)), ("relu2", nn.ReLU())]
+    return nn.Sequential(OrderedDict(layers)).double().eval()
+
+
+def top_tiles(net: nn.Module, method: str, size: int = 20, count: int = 9) -> np.ndarray:
+    """The deconvnet tiles of channel 0's strongest interior unit on each of ``count`` random images."""
+    torch.manual_seed(1)
+    images = torch.randn(count, 1, size, size, dtype=torch.float64)
+    graph = ModelGraph(net, (1, size, size))
+    field = graph.layer("relu2").receptive_field
+    with torch.no_grad():
+        acts = net(images)[:, 0]
+    inner = acts[:, 1:-1, 1:-1].flatten(1).argmax(1)  # away from the border: the whole field inside
+    width = acts.shape[-1] - 2
+    units = torch.stack([torch.zeros_like(inner), inner // width + 1, inner % width + 1], 1)
+    projected = Projector(net, "relu2", (1, size, size), method, graph=graph)(images, units).numpy()
+    tiles = []
+    for i, (_, y, x) in enumerate(units.tolist()):
+        box, origin, patch = field.unit_geometry(y, x, size, size)
+        tiles.append(receptive_patch(projected[i].transpose(1, 2, 0), box, origin, patch, fill=0.0))
+    return np.stack(tiles)
+
+
+def trained_tiles(projector, images, units, field, size):
+    """The trained model's tiles of ``units`` as the deconv job crops them, seeded with 1 (the job's
+    are seeded with the units' positive activations: the same up to a positive scale)."""
+    projected = projector(images, units, seed=1.0).detach().numpy()
+    tiles = []
+    for i, (_, y, x) in enumerate(units.tolist()):
+        box, origin, patch = field.unit_geometry(y, x, size, size)
+        tiles.append(receptive_patch(projected[i].transpose(1, 2, 0), box, origin, patch, fill=0.0))
+    return tiles
+
+
+def test_a_deconvnet_without_max_pooling_gives_one_picture_whatever_the_image():
+    """Without switches, the deconvnet rectifies the signal by its own sign: a unit's projection is
+    its value times a fixed picture, so the tiles correlate perfectly and the check fails."""
+    tiles = top_tiles(two_convs(pool=False), "deconvnet")
+    assert tile_correlation(tiles) == pytest.approx(1.0, abs=1e-9)
+    assert not tile_correlation(tiles) < IMAGE_THRESHOLD
+
+
+def test_with_a_max_pool_the_switches_make_the_pictures_differ_with_the_image():
+    tiles = top_tiles(two_convs(pool=True), "deconvnet")
+    assert tile_correlation(tiles) < IMAGE_THRESHOLD
+
+
+def test_tile_correlation_by_hand_and_blanks_left_out():
+    a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([4.0, 1.0, 3.0, 2.0])
+    tiles = np.stack([a, b, a, np.zeros(4)])  # pairs: (a, b), (a, a), (b, a); the blank is left out
+    ab = np.corrcoef(a, b)[0, 1]
+    assert tile_correlation(tiles) == pytest.approx(np.median([ab, 1.0, ab]))
+    assert np.isnan(tile_correlation(np.stack([a, np.zeros(4)])))
+
+
+def test_average_ranks_match_pandas_with_ties():
+    from convatlas.analyses.sanity import average_ranks
+
+    values = np.array([3.0, 0.0, 0.0, 5.0, 3.0, 0.0, 1.0])
+    assert average_ranks(values).tolist() == pd.Series(values).rank().tolist() == [5.5, 2.0, 2.0, 7.0, 5.5, 2.0, 4.0]
+
+
+def test_rank_correlation_is_spearmans():
+    a, b = np.array([1.0, 5.0, 2.0, 9.0, 3.0]), np.array([2.0, 40.0, 3.0, 50.0, 1.0])
+    ranks = lambda v: np.argsort(np.argsort(v)).astype(float)  # no ties here
+    assert rank_correlation(a, b) == pytest.approx(np.corrcoef(ranks(a), ranks(b))[0, 1])
+    assert np.isnan(rank_correlation(a, np.ones(5)))
+
+
+def test_without_learned_weights_on_the_way_the_randomised_picture_is_the_same():
+    """Nothing to re-initialise on the way to the layer (a fixed, unlearned filter and a ReLU; the
+    conv after it is re-initialised but not on the way): correlation 1."""
+
+    class FixedFilter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("kernel", torch.arange(1.0, 10.0, dtype=torch.float64).view(1, 1, 3, 3))
+
+        def forward(self, x):
+            return nn.functional.conv2d(x, self.kernel, padding=1)
+
+    net = nn.Sequential(OrderedDict(fixed=FixedFilter(), relu=nn.ReLU(), conv=nn.Conv2d(1, 1, 1))).double().eval()
+    graph = ModelGraph(net, (1, 8, 8))
+    randomised = randomised_copy(net, graph, "relu")
+    torch.manual_seed(2)
+    images = torch.rand(3, 1, 8, 8, dtype=torch.float64)
+    units = torch.tensor([[0, 1, 1], [0, 2, 3], [0, 3, 0]])
+    field = graph.layer("relu").receptive_field
+    trained = trained_tiles(Projector(net, "relu", (1, 8, 8), "guided", graph=graph), images, units, field, 8)
+    scores = model_dependence(trained, Projector(randomised, "relu", (1, 8, 8), "guided"), images, units, field, (8, 8))
+    assert scores == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_a_one_conv_deconvnet_picture_is_its_filter_so_randomising_it_gives_the_filters_rank_correlation():
+    """conv (no bias) - ReLU: the deconvnet picture of a unit seeded with 1 is the unit's filter, so its
+    rank correlation with the randomised model's is that of the two filters."""
+    torch.manual_seed(3)
+    net = nn.Sequential(OrderedDict(conv=nn.Conv2d(1, 2, 3, bias=False), relu=nn.ReLU())).double().eval()
+    graph = ModelGraph(net, (1, 7, 7))
+    randomised = randomised_copy(net, graph, "relu", seed=5)
+    assert not torch.equal(randomised.conv.weight, net.conv.weight) and torch.equal(net.conv.weight, net[0].weight)
+    images = torch.randn(2, 1, 7, 7, dtype=torch.float64)
+    units = torch.tensor([[1, 2, 2], [0, 3, 1]])
+    field = graph.layer("relu").receptive_field
+    trained = trained_tiles(Projector(net, "relu", (1, 7, 7), graph=graph), images, units, field, 7)
+    scores = model_dependence(trained, Projector(randomised, "relu", (1, 7, 7)), images, units, field, (7, 7))
+    for score, (channel, _, _) in zip(scores, units.tolist(), strict=True):
+        expected = rank_correlation(net.conv.weight[channel].detach().numpy(), randomised.conv.weight[channel].detach().numpy())
+        assert score == pytest.approx(expected)
+    assert abs(scores).max() < 0.99
+
+
+def test_the_lead_is_the_deconvnet_where_it_passes_else_the_first_that_does_else_the_patches():
+    live = np.array([True, True, True, False])
+    checks = {"check_tiles_deconvnet": np.array([0.99, 0.98, 1.0, np.nan]),
+              "check_random_deconvnet": np.array([0.1, np.nan, 0.2, np.nan]),
+              "check_tiles_guided": np.array([0.3, 0.4, 0.5, 0.2]),
+              "check_random_guided": np.array([0.2, np.nan, 0.4, np.nan])}
+    verdicts = {v["kind"]: v for v in layer_verdicts(checks, live)}
+    assert verdicts["deconvnet"]["tile_correlation"] == pytest.approx(0.99) and not verdicts["deconvnet"]["passes"]
+    assert verdicts["guided"]["random_correlation"] == pytest.approx(0.3) and verdicts["guided"]["random_channels"] == 2
+    assert verdicts["guided"]["passes"] and lead_picture(list(verdicts.values())) == "guided"
+    checks["check_random_guided"] = np.array([0.9, np.nan, 0.8, np.nan])  # guided: the image, whatever the weights
+    assert lead_picture(layer_verdicts(checks, live)) == "patches"
+    assert lead_picture(layer_verdicts(checks, live), forced="deconvnet") == "deconvnet"
+    assert MODEL_THRESHOLD == 0.5 and IMAGE_THRESHOLD == 0.9
+    assert isinstance(pd.DataFrame(layer_verdicts(checks, live)), pd.DataFrame)
+
+
+def test_the_randomised_copy_is_not_the_models_own_initialisation():
+    """Re-initialising from the seed a model was built with would give back its initial weights, and
+    a barely trained model would pass for model-independent: the check's seed is not a usual one."""
+    torch.manual_seed(0)
+    built = nn.Sequential(OrderedDict(conv=nn.Conv2d(1, 4, 3), relu=nn.ReLU()))
+    copy = randomised_copy(built, ModelGraph(built, (1, 8, 8)), "relu")
+    assert abs(rank_correlation(built.conv.weight.detach().numpy(), copy.conv.weight.detach().numpy())) < 0.9
