@@ -80,8 +80,9 @@ def sampled_channels(channels: Sequence[int], count: int = SAMPLED_CHANNELS) -> 
 
 
 def passes(tile_corr: float, model_corr: float) -> bool:
-    """Whether a layer's method passes both checks (a NaN score fails: nothing to go by)."""
-    return bool(tile_corr < IMAGE_THRESHOLD and model_corr < MODEL_THRESHOLD)
+    """Whether a layer's method passes both checks, judged on the scores as pages show them (two
+    decimals: a shown 0.50 fails "below 0.5"); a NaN score fails: nothing to go by."""
+    return bool(round(tile_corr, 2) < IMAGE_THRESHOLD and round(model_corr, 2) < MODEL_THRESHOLD)
 
 
 def layer_verdicts(checks: dict[str, np.ndarray], live: np.ndarray | None = None) -> list[dict]:

@@ -162,3 +162,9 @@ def test_the_randomised_copy_is_not_the_models_own_initialisation():
     built = nn.Sequential(OrderedDict(conv=nn.Conv2d(1, 4, 3), relu=nn.ReLU()))
     copy = randomised_copy(built, ModelGraph(built, (1, 8, 8)), "relu")
     assert abs(rank_correlation(built.conv.weight.detach().numpy(), copy.conv.weight.detach().numpy())) < 0.9
+
+
+def test_the_verdict_is_on_the_scores_as_shown():
+    from convatlas.analyses.sanity import passes
+
+    assert passes(0.894, 0.494) and not passes(0.896, 0.2) and not passes(0.3, 0.4996) and not passes(float("nan"), 0.1)

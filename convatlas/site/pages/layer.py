@@ -292,6 +292,7 @@ class _LayerWriter:
             verdict.update(title=PROJECTION_TITLES[verdict["kind"]], leads=verdict["kind"] == lead,
                            tile_text=_score(verdict["tile_correlation"]), random_text=_score(verdict["random_correlation"]))
             verdict["why"] = _why_it_fails(verdict)
+            verdict["main"] = "_" not in verdict["kind"]  # not a trunk or shortcut grid
         passing = [v["kind"] for v in verdicts if v["passes"] or v["kind"] == lead]
         failing = [m for m in self.methods if m not in passing and "_" not in m]
         self.methods = sorted(passing, key=lambda m: m != lead)
