@@ -128,19 +128,29 @@ def test_a_page_for_every_channel_of_every_analysed_layer(atlas):
 
 
 def test_deconvnet_grids_evolution_and_branches(atlas):
+    from convatlas.analyses.sanity import layer_verdicts
     from convatlas.core.io import read_npz as read_projections
 
     workdir, _ = atlas
+    kinds = ["deconvnet", "guided", "deconvnet_trunk", "deconvnet_shortcut"]
+    checks = {f"check_{score}_{kind}" for score in ("tiles", "random") for kind in kinds}
     block = read_projections(workdir / "results/tres/epoch-1/deconv/layer1.0.npz")
-    assert set(block) == {"deconvnet", "guided", "deconvnet_trunk", "deconvnet_shortcut", "channels"}
+    assert set(block) == {*kinds, "channels"} | checks
     assert block["deconvnet"].shape[:2] == (4, 9) and block["channels"].tolist() == [0, 1, 2, 3]  # 16 px: every channel
+    assert all(block[key].shape == (4,) for key in checks)
     tiny_relu2 = read_projections(workdir / "results/tiny/epoch-1/deconv/features.relu2.npz")
-    assert set(tiny_relu2) == {"deconvnet", "guided", "channels"}
-    tiny = workdir / "site/models/tiny/epoch-2/features.relu1"
-    assert 'src="img/0-deconvnet.png"' in (tiny / "channel-0.html").read_text()
-    assert (tiny / "img/0-evolution.png").is_file() and (tiny / "img/filters.png").is_file()
+    assert set(tiny_relu2) == {"deconvnet", "guided", "channels"} | {key for key in checks if key.endswith(("_deconvnet", "_guided"))}
+    tiny = workdir / "site/models/tiny/epoch-2/features.relu1"  # the first layer: its filter once, no projections
+    first = (tiny / "channel-0.html").read_text()
+    assert 'src="img/0-filter.png"' in first and "img/0-deconvnet.png" not in first
+    assert (tiny / "img/filters.png").is_file()
+    assert (workdir / "site/models/tiny/epoch-2/features.relu2/img/0-evolution.png").is_file()
+    # a block's trunk and shortcut grids are checked like the others, and shown only where they pass
+    block_layer = (workdir / "site/models/tres/epoch-1/layer1.0/index.html").read_text()
+    assert "deconvnet through the trunk only" in block_layer and "deconvnet through the shortcut only" in block_layer
     block_page = (workdir / "site/models/tres/epoch-1/layer1.0/channel-1.html").read_text()
-    assert "through the trunk only" in block_page and "through the shortcut only" in block_page
+    passing = {v["kind"] for v in layer_verdicts({key: block[key] for key in checks}) if v["passes"]}
+    assert ("1-deconvnet_trunk.png" in block_page) == ("deconvnet_trunk" in passing)
 
 
 def test_feature_map_pages(atlas):

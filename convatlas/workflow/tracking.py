@@ -82,7 +82,7 @@ def dataset_fingerprint(dataset: dict[str, Any]) -> str:
 def _source_root(name: str, module: Any) -> Path | None:
     """The folder the module ``name`` was imported from (its package's parent for a package member)."""
     file = getattr(module, "__file__", None)
-    if not isinstance(file, str):
+    if not isinstance(file, str) or not os.path.isabs(file):  # torch.ops says "_ops.py": not a file of ours
         return None
     depth = name.count(".") + (1 if Path(file).name == "__init__.py" else 0)
     parents = Path(file).resolve().parents
@@ -106,7 +106,7 @@ def user_code_files(arch: str) -> list[Path]:
     files = set()
     for name, loaded in list(sys.modules.items()):
         file = getattr(loaded, "__file__", None)
-        if not isinstance(file, str) or not file.endswith(".py"):
+        if not isinstance(file, str) or not file.endswith(".py") or not os.path.isfile(file):
             continue
         path = Path(file).resolve()
         same_folder = _source_root(name, loaded) == root and not _installed(path)

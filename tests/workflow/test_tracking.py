@@ -71,3 +71,19 @@ def test_user_code_is_its_module_and_the_helpers_it_imports_from_its_folder(tmp_
             sys.modules.pop(name, None)
     assert code_fingerprint("torchvision:resnet18").startswith("torchvision ")
     assert code_fingerprint("zf") == "built-in zf"
+
+
+def test_modules_with_a_relative_file_name_are_not_read(monkeypatch):
+    """torch.ops and torch.classes report "_ops.py" and "_classes.py": not files of the user's code.
+    The demo runs in a folder below the one convatlas is imported from, where those names resolved
+    to files of that folder that do not exist."""
+    from pathlib import Path
+
+    import torch.ops  # noqa: F401 - its __file__ is relative
+
+    import convatlas
+
+    monkeypatch.chdir(Path(convatlas.__file__).parents[1] / "tests")
+    files = user_code_files("convatlas.demo:efficientnet_lite0")
+    assert files and all(path.is_absolute() and path.is_file() for path in files)
+    assert any(path.name == "demo.py" for path in files)
