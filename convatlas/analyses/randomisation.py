@@ -14,7 +14,8 @@ from torch import nn
 from ..core.crops import receptive_patch
 from ..nn.graph import ModelGraph
 from ..nn.surgery import ancestors
-from .sanity import SAMPLED_CHANNELS, rank_correlation, sampled_channels, tile_correlations
+from .sanity import SAMPLED_CHANNELS, rank_correlation, tile_correlations
+from .selection import spread
 
 RANDOM_SEED = 1_000_003  # not a seed a model is built with (0, 1, 42 ...): it would re-create the initial weights
 
@@ -26,9 +27,10 @@ def randomised_copy(model: nn.Module, graph: ModelGraph, layer: str, seed: int =
     modules = dict(randomised.named_modules())
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(seed)
+    on_the_way = ancestors(graph.output_node[layer])
     try:
         for node in graph.nodes:
-            if node in ancestors(graph.output_node[layer]) and node.op == "call_module":
+            if node in on_the_way and node.op == "call_module":
                 module = modules.get(node.target)
                 if module is not None and hasattr(module, "reset_parameters"):
                     module.reset_parameters()
@@ -72,8 +74,8 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
     """Both checks for every picture kind in ``projections`` (a :func:`project_top_k` result with its
     ``channels``, its tiles made by ``tile``), one value per row: ``check_tiles_<kind>`` (every
     channel's median tile correlation) and ``check_random_<kind>`` (the median rank correlation of its
-    tiles with the randomised model's, over the top-k units of :func:`sampled_channels` of the
-    channels that fire; NaN for the others)."""
+    tiles with the randomised model's, over the top-k units of ``sample`` of the channels that fire
+    (spread evenly, :func:`convatlas.analyses.selection.spread`); NaN for the others)."""
     from ..data.transforms import normalise
     from .deconv import Projector
 
@@ -84,7 +86,8 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
     randomised = randomised_copy(model, graph, layer)
     randomised_graph = same_graph(graph, randomised)
     rows = index[(index.layer == layer) & (index.value > 0) & index.channel.isin(channels)]
-    chosen = sampled_channels(sorted(rows.channel.unique().tolist()), sample)
+    firing = sorted(rows.channel.unique().tolist())
+    chosen = [firing[i] for i in spread(len(firing), sample)]
     rows = rows[rows.channel.isin(chosen)].sort_values(["channel", "rank"])
     field = graph.layer(layer).receptive_field
     row_of = {c: i for i, c in enumerate(channels)}

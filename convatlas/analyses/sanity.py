@@ -21,8 +21,6 @@ median rank correlation with the randomised model below :data:`MODEL_THRESHOLD` 
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 IMAGE_THRESHOLD = 0.9  # median tile correlation below it: the pictures differ with the image
@@ -70,15 +68,6 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
 
 
-def sampled_channels(channels: Sequence[int], count: int = SAMPLED_CHANNELS) -> list[int]:
-    """Up to ``count`` of ``channels`` spread evenly (first and last included)."""
-    channels = list(channels)
-    if len(channels) <= count:
-        return channels
-    positions = np.linspace(0, len(channels) - 1, count).round().astype(int)
-    return [channels[p] for p in sorted(set(positions.tolist()))]
-
-
 def passes(tile_corr: float, model_corr: float) -> bool:
     """Whether a layer's method passes both checks, judged on the scores as pages show them (two
     decimals: a shown 0.50 fails "below 0.5"); a NaN score fails: nothing to go by."""
@@ -116,3 +105,16 @@ def lead_picture(verdicts: list[dict], forced: str = "auto") -> str:
     if "deconvnet" in passing:
         return "deconvnet"
     return passing[0] if passing else "patches"
+
+
+def layer_lead(checks: dict[str, np.ndarray], first_layer: bool, forced: str = "auto",
+               live: np.ndarray | None = None) -> tuple[list[dict], str | None]:
+    """A layer's verdicts and what its channel pages lead with, as every page decides it: "filter" at
+    the first conv's layer (a unit's projection is its filter scaled by its activation), else the
+    checks' choice (:func:`lead_picture`) where they were stored, None where they were not."""
+    if first_layer:
+        return [], "filter"
+    if not checks:
+        return [], None
+    verdicts = layer_verdicts(checks, live)
+    return verdicts, lead_picture(verdicts, forced)

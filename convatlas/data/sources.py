@@ -130,6 +130,23 @@ def _cifar_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(images), np.concatenate(labels)
 
 
+def data_folders(dataset: dict[str, Any]) -> list[Path]:
+    """The folders a dataset's files are read from, in the order they are looked in (none for the
+    synthetic kind, made from its config)."""
+    kind = dataset["kind"]
+    root = Path(dataset["root"]).expanduser() if dataset.get("root") else None
+    if kind == "synthetic":
+        return []
+    if kind == "imagefolder":
+        return [root]
+    if kind == "fashion-mnist":
+        return [root, root / "FashionMNIST" / "raw"] if root else [Path(p) for p in FASHION_DEFAULT_ROOTS]
+    root = root or Path("data")
+    if kind == "mnist":
+        return [root, root / "MNIST" / "raw"]
+    return [root / "cifar-10-batches-bin", root / "cifar-10-batches-py"]  # cifar10
+
+
 def read_split_arrays(dataset: dict[str, Any], split: str, name: str = "dataset") -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(images, labels, classes)`` of an in-memory kind's split, at its native size:
     uint8 (N, C, H, W), int64 (N,), class names."""
@@ -141,15 +158,14 @@ def read_split_arrays(dataset: dict[str, Any], split: str, name: str = "dataset"
         seed = params["seed"] * 2 + (0 if split == "train" else 1)
         x, y, classes = make_synthetic(count, params["size"], params["channels"], params["classes"], seed)
     elif kind == "fashion-mnist":
-        folders = [root, root / "FashionMNIST" / "raw"] if root else [Path(p) for p in FASHION_DEFAULT_ROOTS]
-        x, y = _idx_split(folders, split, "Fashion-MNIST", FASHION_HINT)
+        x, y = _idx_split(data_folders(dataset), split, "Fashion-MNIST", FASHION_HINT)
         classes = FASHION_CLASSES
     elif kind == "mnist":
         root = root or Path("data")
         if dataset.get("download"):
             _download("mnist", root)
         hint = "set download: true to fetch them, or point root at torchvision's MNIST folder"
-        x, y = _idx_split([root, root / "MNIST" / "raw"], split, "MNIST", hint)
+        x, y = _idx_split(data_folders(dataset), split, "MNIST", hint)
         classes = MNIST_CLASSES
     elif kind == "cifar10":
         root = root or Path("data")

@@ -118,17 +118,14 @@ def picture_leads(pairs: list[list[str]], paths: list[str], forced: str = "auto"
     sanity checks stored with the projections; "filter" at the first conv's layer)."""
     import numpy as np
 
-    from ..analyses.sanity import layer_verdicts, lead_picture
+    from ..analyses.sanity import layer_lead
 
     leads: dict[str, dict[str, str]] = {}
     for (model, layer), path in zip(pairs, paths, strict=True):
         with np.load(path) as arrays:
-            if "filters" in arrays.files:
-                lead = "filter"
-            else:
-                checks = {key: arrays[key] for key in arrays.files if key.startswith("check_")}
-                lead = lead_picture(layer_verdicts(checks), forced) if checks else "deconvnet"
-        leads.setdefault(model, {})[layer] = lead
+            checks = {key: arrays[key] for key in arrays.files if key.startswith("check_")}
+            _, lead = layer_lead(checks, "filters" in arrays.files, forced)
+        leads.setdefault(model, {})[layer] = lead or "deconvnet"
     return leads
 
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..data.sources import FASHION_DEFAULT_ROOTS, IMAGE_SUFFIXES
+from ..data.sources import IMAGE_SUFFIXES, data_folders
 from ..models.user import is_user_arch, user_callable
 
 
@@ -41,20 +41,9 @@ def weights_fingerprint(path: str | os.PathLike | None) -> str | None:
 
 
 def _data_folders(dataset: dict[str, Any]) -> list[tuple[Path, str]]:
-    """(folder, file pattern) pairs holding the files a dataset reads, by kind."""
-    kind = dataset["kind"]
-    root = Path(dataset["root"]).expanduser() if dataset.get("root") else None
-    if kind == "synthetic":
-        return []  # made from its config
-    if kind == "imagefolder":
-        return [(root, "**/*")]
-    if kind == "fashion-mnist":
-        folders = [root, root / "FashionMNIST" / "raw"] if root else [Path(p) for p in FASHION_DEFAULT_ROOTS]
-        return [(folder, "*-ubyte*") for folder in folders]
-    root = root or Path("data")
-    if kind == "mnist":
-        return [(root, "*-ubyte*"), (root / "MNIST" / "raw", "*-ubyte*")]
-    return [(root / "cifar-10-batches-bin", "*"), (root / "cifar-10-batches-py", "*")]  # cifar10
+    """(folder, file pattern) pairs holding the files a dataset reads (:func:`data_folders`)."""
+    pattern = {"imagefolder": "**/*", "fashion-mnist": "*-ubyte*", "mnist": "*-ubyte*"}.get(dataset["kind"], "*")
+    return [(folder, pattern) for folder in data_folders(dataset)]
 
 
 def dataset_manifest(dataset: dict[str, Any]) -> list[tuple[str, int, int]]:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ...analyses.paired import within_noise
 from ...analyses.responses import min_active_images
-from ...analyses.sanity import IMAGE_THRESHOLD, MODEL_THRESHOLD, layer_verdicts, lead_picture
+from ...analyses.sanity import IMAGE_THRESHOLD, MODEL_THRESHOLD, layer_lead
 from ...analyses.selection import spread
 from ...core.geometry import Axis, ReceptiveField
 from .. import layout
@@ -259,11 +259,11 @@ class _LayerWriter:
         self.geometry = _Geometry(height, width, receptive_field(page.info), int(np.ceil(np.sqrt(self.k))))
         self.ext = layout.picture_ext(max(height, width))  # JPEG for photos, PNG for small images
         self.methods = [m for m in PROJECTION_TITLES if m in page.projections]
-        self.verdicts, self.lead, self.failing = self._checked_methods()
         self.maximised = [kind for kind in ("noise", "top1") if page.maximised and kind in page.maximised]
         self.covered = list(page.covered) if page.covered is not None else list(range(len(self.stats)))
         self.covered_set = covered = set(self.covered)
         self.projection_row = {c: i for i, c in enumerate(self.covered)}
+        self.verdicts, self.lead, self.failing = self._checked_methods()
         self.maximised_row = {}  # channel -> its row of the maximised images
         if page.maximised is not None:
             order = page.maximised.get("channels", np.arange(len(page.maximised.get("noise", []))))
@@ -278,16 +278,15 @@ class _LayerWriter:
         filter times its activation (both methods), so the filter is shown once instead. Projections
         stored without checks keep the former order."""
         page = self.page
-        if page.filters is not None:
-            self.methods = []
-            return [], "filter", []
-        if not page.checks:
-            return [], self.methods[0] if self.methods else "patches", []
-        covered = list(page.covered) if page.covered is not None else list(range(len(self.stats)))
         dead = set(self.stats.channel[self.stats.dead].tolist())
-        verdicts = layer_verdicts(page.checks, np.asarray([c not in dead for c in covered]))
+        verdicts, lead = layer_lead(page.checks, page.filters is not None, page.lead,
+                                    np.asarray([c not in dead for c in self.covered]))
+        if lead == "filter":
+            self.methods = []
+            return [], lead, []
+        if lead is None:
+            return [], self.methods[0] if self.methods else "patches", []
         verdicts = [v for v in verdicts if v["kind"] in self.methods]
-        lead = lead_picture(verdicts, page.lead)
         for verdict in verdicts:
             verdict.update(title=PROJECTION_TITLES[verdict["kind"]], leads=verdict["kind"] == lead,
                            tile_text=_score(verdict["tile_correlation"]), random_text=_score(verdict["random_correlation"]))
