@@ -30,6 +30,7 @@ def _tiny_config() -> dict:
                      "params": {"widths": [4, 8], "blocks": 1}},
         },
         "analysis": {"batch_size": 64},
+        "deconv": {"methods": ["deconvnet", "guided", "gradient_input", "relevance"]},  # every kind of picture
         "occlusion": {"images_per_class": 1, "windows": [3, 5], "stride": 2},
         "correspondence": {"class": "disc", "images": 3, "parts": {"top": [0, 4, 5, 12], "middle": [0.3, 0.3, 0.7, 0.7]},
                            "random_draws": 2},

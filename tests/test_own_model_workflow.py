@@ -46,8 +46,8 @@ def test_photo_sized_pictures_are_stored_display_ready_and_shown_as_jpeg(own_mod
     workdir, _ = own_model_run
     projections = np.load(workdir / "results/mine/epoch-0/deconv/layer2.0.npz")
     # a CPU run at 128 px: no trunk/shortcut projections; tiles as pages show them, at most 112 px
-    checks = {f"check_{kind}_{method}" for kind in ("tiles", "random") for method in ("deconvnet", "guided")}
-    assert set(projections.files) == {"deconvnet", "guided", "channels"} | checks
+    checks = {f"check_{kind}_{method}" for kind in ("tiles", "random") for method in ("deconvnet", "gradient_input")}
+    assert set(projections.files) == {"deconvnet", "gradient_input", "channels"} | checks
     tile = projections["deconvnet"]
     layers = json.loads((workdir / "results/mine/epoch-0/layers.json").read_text())["layers"]
     field = next(layer["rf_y"][0] for layer in layers if layer["name"] == "layer2.0")

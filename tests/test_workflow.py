@@ -132,14 +132,19 @@ def test_deconvnet_grids_evolution_and_branches(atlas):
     from convatlas.core.io import read_npz as read_projections
 
     workdir, _ = atlas
-    kinds = ["deconvnet", "guided", "deconvnet_trunk", "deconvnet_shortcut"]
+    kinds = ["deconvnet", "guided", "gradient_input", "relevance", "deconvnet_trunk", "deconvnet_shortcut"]
     checks = {f"check_{score}_{kind}" for score in ("tiles", "random") for kind in kinds}
     block = read_projections(workdir / "results/tres/epoch-1/deconv/layer1.0.npz")
     assert set(block) == {*kinds, "channels"} | checks
     assert block["deconvnet"].shape[:2] == (4, 9) and block["channels"].tolist() == [0, 1, 2, 3]  # 16 px: every channel
     assert all(block[key].shape == (4,) for key in checks)
     tiny_relu2 = read_projections(workdir / "results/tiny/epoch-1/deconv/features.relu2.npz")
-    assert set(tiny_relu2) == {"deconvnet", "guided", "channels"} | {key for key in checks if key.endswith(("_deconvnet", "_guided"))}
+    main = ("deconvnet", "guided", "gradient_input", "relevance")
+    assert set(tiny_relu2) == {*main, "channels"} | {key for key in checks if key.endswith(tuple(f"_{m}" for m in main))}
+    assert tiny_relu2["relevance"].shape[:2] == tiny_relu2["deconvnet"].shape[:2]  # heatmaps, stored as grey tiles
+    layer_two = workdir / "site/models/tiny/epoch-2/features.relu2"
+    for kind in main:  # every kind drawn (the failing ones folded away on the page)
+        assert list(layer_two.glob(f"img/*-{kind}.png")), kind
     tiny = workdir / "site/models/tiny/epoch-2/features.relu1"  # the first layer: its filter once, no projections
     first = (tiny / "channel-0.html").read_text()
     assert 'src="img/0-filter.png"' in first and "img/0-deconvnet.png" not in first

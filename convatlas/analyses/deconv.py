@@ -30,6 +30,8 @@ from ..data.transforms import normalise
 from ..nn.graph import ModelGraph
 from ..nn.rules import RELU_RULES
 from ..nn.surgery import ancestors, upto_layer
+from .relevance import RULES, RelevanceProjector
+from .sanity import split_kind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
 
 Method = Literal["deconvnet", "guided"]
 Branch = Literal["both", "trunk", "shortcut"]
-METHODS = ("deconvnet", "guided")
+METHODS = ("deconvnet", "guided")  # projections of this module
+PICTURE_METHODS = (*METHODS, *RULES)  # and the relevance heatmaps of :mod:`convatlas.analyses.relevance`
 _LINEAR_MODULES = (
     nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.MaxPool2d, nn.AvgPool2d,
     nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Dropout, nn.Identity, nn.Flatten, nn.ZeroPad2d, nn.ConstantPad2d,
@@ -148,6 +151,17 @@ class Projector:
         return projection
 
 
+def projector_for(model: nn.Module, layer: str, input_shape: tuple[int, int, int], kind: str,
+                  graph: ModelGraph | None = None, mean: Sequence[float] = (0.0,),
+                  std: Sequence[float] = (1.0,)) -> Projector | RelevanceProjector:
+    """What makes the pictures of ``kind`` (a method, or ``deconvnet_trunk`` / ``deconvnet_shortcut``);
+    ``mean`` and ``std``: the model's input normalisation (LRP's first layer needs the pixels' range)."""
+    method, branch = split_kind(kind)
+    if method in RULES:
+        return RelevanceProjector(model, layer, input_shape, method, graph, mean, std)
+    return Projector(model, layer, input_shape, method, branch, graph)
+
+
 def project(model: nn.Module, images: torch.Tensor, layer: str, units: Sequence[Sequence[int]] | torch.Tensor,
             method: Method = "deconvnet", branch: Branch = "both") -> torch.Tensor:
     """Project one unit per image of ``layer`` back to pixel space.
@@ -197,17 +211,20 @@ def project_top_k(
     field = graph.layer(layer).receptive_field
     height, width = input_shape[1:]
     rf_h, rf_w = field.size(height, width)
-    variants = [(method, "both", method) for method in methods]
+    kinds = list(methods)
     if branches and "deconvnet" in methods:
         try:
             Projector(model, layer, input_shape, "deconvnet", "trunk", graph)
-            variants += [("deconvnet", "trunk", "deconvnet_trunk"), ("deconvnet", "shortcut", "deconvnet_shortcut")]
+            kinds += ["deconvnet_trunk", "deconvnet_shortcut"]
         except LayerError:
             pass  # the layer has no shortcut sum of its own
-    projectors = {key: Projector(model, layer, input_shape, method, branch, graph) for method, branch, key in variants}
+    projectors = {kind: projector_for(model, layer, input_shape, kind, graph, mean, std) for kind in kinds}
     keep = tile or (lambda patch: patch.astype(np.float32, copy=False))
-    blank = keep(np.zeros((rf_h, rf_w, input_shape[0]), dtype=np.float32))
-    out = {key: np.zeros((len(chosen_channels), k, *blank.shape), dtype=blank.dtype) for key in projectors}
+    out = {}
+    for key, projector in projectors.items():
+        depth = 1 if isinstance(projector, RelevanceProjector) else input_shape[0]  # heatmaps: one channel
+        blank = keep(np.zeros((rf_h, rf_w, depth), dtype=np.float32))
+        out[key] = np.zeros((len(chosen_channels), k, *blank.shape), dtype=blank.dtype)
     images = torch.from_numpy(rows.image.to_numpy(dtype=np.int64, copy=True))
     units = torch.from_numpy(rows[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True))
     ranks = rows["rank"].to_numpy()

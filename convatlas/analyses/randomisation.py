@@ -77,7 +77,7 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
     tiles with the randomised model's, over the top-k units of ``sample`` of the channels that fire
     (spread evenly, :func:`convatlas.analyses.selection.spread`); NaN for the others)."""
     from ..data.transforms import normalise
-    from .deconv import Projector
+    from .deconv import projector_for
 
     channels = [int(c) for c in projections["channels"]]
     kinds = [key for key in projections if key not in ("channels", "filters") and not key.startswith("check_")]
@@ -98,8 +98,7 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
         units = torch.as_tensor(chunk[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True), device=device)
         batches.append((chunk, images, units))
     for kind in kinds:
-        method, _, branch = kind.partition("_")
-        projector = Projector(randomised, layer, input_shape, method, branch or "both", randomised_graph)
+        projector = projector_for(randomised, layer, input_shape, kind, randomised_graph, mean, std)
         scores = []
         for chunk, images, units in batches:
             trained = [projections[kind][row_of[int(c)], int(r)] for c, r in zip(chunk.channel, chunk["rank"], strict=True)]

@@ -28,6 +28,24 @@ MODEL_THRESHOLD = 0.5  # rank correlation with the randomised model below it: th
 SAMPLED_CHANNELS = 8  # channels per layer whose units are projected through the randomised model too
 
 
+HEATMAP_METHODS = ("relevance", "gradient_input")  # pictures stored as a heatmap, shown as the patch masked by it
+BRANCHES = ("trunk", "shortcut")  # kinds ``<method>_<branch>``: a projection through one path of a shortcut sum
+
+
+def split_kind(kind: str) -> tuple[str, str]:
+    """A kind of picture as (method, branch): ``deconvnet_trunk`` -> (deconvnet, trunk), ``relevance`` ->
+    (relevance, both)."""
+    for branch in BRANCHES:
+        if kind.endswith(f"_{branch}"):
+            return kind[: -len(branch) - 1], branch
+    return kind, "both"
+
+
+def is_branch(kind: str) -> bool:
+    """Whether ``kind`` is a trunk or shortcut grid (never a lead picture)."""
+    return split_kind(kind)[1] != "both"
+
+
 def tile_correlation(tiles: np.ndarray) -> float:
     """The median Pearson correlation over pairs of ``tiles`` (k, ...); tiles without contrast (a
     blank, e.g. a rank the channel has no example for) are left out; NaN with fewer than two."""
@@ -95,16 +113,23 @@ def layer_verdicts(checks: dict[str, np.ndarray], live: np.ndarray | None = None
     return verdicts
 
 
+def margin(verdict: dict) -> float:
+    """How far a kind of picture stays inside both thresholds: the larger of its two scores as a share
+    of its threshold (smaller is better; below 1 passes, as shown to two decimals)."""
+    return max(round(verdict["tile_correlation"], 2) / IMAGE_THRESHOLD,
+               round(verdict["random_correlation"], 2) / MODEL_THRESHOLD)
+
+
 def lead_picture(verdicts: list[dict], forced: str = "auto") -> str:
     """What a layer's channel pages lead with: ``forced`` unless ``auto``; else the deconvnet where
-    it passes both checks, otherwise the first kind that passes (guided backpropagation, ...), and
-    the image patches where none does. Trunk and shortcut grids never lead."""
+    it passes both checks (Zeiler & Fergus's own picture), otherwise the kind that passes by the
+    widest :func:`margin`, and the image patches where none does. Trunk and shortcut grids never lead."""
     if forced != "auto":
         return forced
-    passing = [v["kind"] for v in verdicts if v["passes"] and "_" not in v["kind"]]
-    if "deconvnet" in passing:
+    passing = [v for v in verdicts if v["passes"] and not is_branch(v["kind"])]
+    if any(v["kind"] == "deconvnet" for v in passing):
         return "deconvnet"
-    return passing[0] if passing else "patches"
+    return min(passing, key=margin)["kind"] if passing else "patches"
 
 
 def layer_lead(checks: dict[str, np.ndarray], first_layer: bool, forced: str = "auto",

@@ -163,3 +163,40 @@ def picture_row(pictures: Sequence[np.ndarray], target: int, gap: int = 2, colum
     factor = display_factor(max(pictures[0].shape[-2:]), target)
     cells = [upscale(to_rgb(picture), factor) for picture in pictures]
     return grid(cells, columns or len(cells), gap)
+
+
+MASK_THRESHOLD = 0.2  # of the blurred heatmap's maximum: shown at full strength above it (zennit-crp's vis_th)
+MASK_DIM = 0.3  # what is left of the image below it (zennit-crp's alpha)
+MASK_BLUR = 3.2 / 224  # the blur's sigma as a share of the side (zennit-crp: a 19 px kernel, sigma 3.2, at 224 px)
+
+
+def gaussian_blur(values: np.ndarray, sigma: float) -> np.ndarray:
+    """A 2-D float array blurred by a Gaussian of ``sigma`` pixels (edges repeated)."""
+    radius = max(1, int(np.ceil(3 * sigma)))
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    kernel /= kernel.sum()
+    padded = np.pad(values.astype(np.float64), radius, mode="edge")
+    rows = np.apply_along_axis(np.convolve, 1, padded, kernel, mode="valid")
+    return np.apply_along_axis(np.convolve, 0, rows, kernel, mode="valid")
+
+
+def heatmap_values(tile: np.ndarray) -> np.ndarray:
+    """A stored heatmap (display tile, uint8 grey with zero at 128: :func:`signed_to_rgb`, or float (h, w, 1)) as
+    signed floats (h, w)."""
+    if tile.dtype == np.uint8:
+        return (tile[..., 0].astype(np.float64) - 128.0) / 127.0
+    return tile[..., 0].astype(np.float64)
+
+
+def relevance_masked(patch: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """A unit's reference picture as zennit-crp draws it: the (h, w, 3) uint8 ``patch`` at full strength
+    where the unit's (blurred, max-normalised) positive heatmap exceeds :data:`MASK_THRESHOLD`, dimmed
+    to :data:`MASK_DIM` elsewhere; the heatmap (a stored tile, any size) is resized to the patch."""
+    height, width = patch.shape[:2]
+    heat = heatmap_values(heatmap).astype(np.float32)
+    if heat.shape != (height, width):
+        heat = np.asarray(Image.fromarray(heat, "F").resize((width, height), Image.BILINEAR))
+    heat = gaussian_blur(np.clip(heat, 0, None), max(0.5, MASK_BLUR * max(height, width)))
+    peak = heat.max()
+    mask = heat > MASK_THRESHOLD * peak if peak > 0 else np.zeros(heat.shape, bool)
+    return (patch * np.where(mask, 1.0, MASK_DIM)[..., None]).round().astype(np.uint8)

@@ -25,6 +25,7 @@ PAGE_SECONDS = {"png": 0.025, "jpg": 0.025}  # one channel page with its picture
 PAGE_JOB_START_SECONDS = 1.0  # page jobs import no torch
 DECODE_SECONDS = 0.008  # decoding and resizing one photo-sized JPEG
 CPU_BUDGET_SECONDS = 20 * 60 * 2 * 0.6  # 20 minutes on 2 cores, with 40% kept for what the model misses
+PICTURE_COST = {"relevance": 5}  # projections of a kind of picture, in deconvnet projections (bench/picture_cost.py: 17.7 s vs 3.4-4.4 s)
 SMALL_INPUT = 64  # px: inputs up to this size are cheap; every default applies as it is
 PICTURE_BYTES = {"png": 0.2, "jpg": 0.15}  # bytes per shown pixel of a page's pictures, as saved (JPEG: 0.07-0.23)
 PAGE_BYTES = 8_000  # a channel page's HTML

@@ -128,7 +128,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
     filled: what it sets is never changed); default: ``config``."""
     from ..analyses.selection import selected_channels
     from ..jobs.maximise import MAX_CLASS_IMAGES
-    from .budget import SMALL_INPUT, Work, choose, layer_costs
+    from .budget import PICTURE_COST, SMALL_INPUT, Work, choose, layer_costs
     from .memory import weights_mb
 
     model = config["models"][model_name]
@@ -138,7 +138,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
     analysis, deconv = config.get("analysis", {}), config.get("deconv", {})
     default_layers = _named_layers(config, model_name, None)
     images = analysed_count(dataset, model["dataset"])
-    methods = len(deconv.get("methods", ["deconvnet", "guided"]))
+    methods = sum(PICTURE_COST.get(m, 1) for m in deconv.get("methods", ["deconvnet", "gradient_input"]))
     kinds = {layer.name: layer.kind for layer in graph.layers}
     maximise = config.get("maximise")
     given_maximise = (given if given is not None else config).get("maximise") or {}

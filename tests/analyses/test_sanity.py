@@ -13,9 +13,12 @@ from convatlas.analyses.randomisation import model_dependence, randomised_copy
 from convatlas.analyses.sanity import (
     IMAGE_THRESHOLD,
     MODEL_THRESHOLD,
+    is_branch,
     layer_verdicts,
     lead_picture,
+    margin,
     rank_correlation,
+    split_kind,
     tile_correlation,
 )
 from convatlas.core.crops import receptive_patch
@@ -153,6 +156,22 @@ def test_the_lead_is_the_deconvnet_where_it_passes_else_the_first_that_does_else
     assert lead_picture(layer_verdicts(checks, live), forced="deconvnet") == "deconvnet"
     assert MODEL_THRESHOLD == 0.5 and IMAGE_THRESHOLD == 0.9
     assert isinstance(pd.DataFrame(layer_verdicts(checks, live)), pd.DataFrame)
+
+
+def test_without_the_deconvnet_the_kind_passing_by_the_widest_margin_leads():
+    """Margins as shares of the thresholds: gradient x input's 0.72 is 0.80 of the image threshold,
+    guided's 0.45 is 0.90 of the model threshold, so gradient x input leads; at 0.35 (0.70) guided does."""
+    checks = {"check_tiles_deconvnet": np.array([1.0]), "check_random_deconvnet": np.array([0.0]),
+              "check_tiles_guided": np.array([0.3]), "check_random_guided": np.array([0.45]),
+              "check_tiles_gradient_input": np.array([0.72]), "check_random_gradient_input": np.array([0.05]),
+              "check_tiles_deconvnet_trunk": np.array([0.1]), "check_random_deconvnet_trunk": np.array([0.0])}
+    verdicts = layer_verdicts(checks)
+    assert margin({"tile_correlation": 0.72, "random_correlation": 0.05}) == pytest.approx(0.8)
+    assert lead_picture(verdicts) == "gradient_input"  # the trunk grid passes more widely but never leads
+    checks["check_random_guided"] = np.array([0.35])  # guided now at 0.70 of its threshold
+    assert lead_picture(layer_verdicts(checks)) == "guided"
+    assert split_kind("deconvnet_trunk") == ("deconvnet", "trunk") and split_kind("gradient_input") == ("gradient_input", "both")
+    assert is_branch("deconvnet_shortcut") and not is_branch("gradient_input")
 
 
 def test_the_randomised_copy_is_not_the_models_own_initialisation():

@@ -1,7 +1,19 @@
 """Image helpers: patches keep the unit's place, boxes and grids land where they should."""
 import numpy as np
+import pytest
 
-from convatlas.site.images import display_factor, draw_box, grid, receptive_patch, to_rgb, upscale
+from convatlas.site.images import (
+    MASK_DIM,
+    display_factor,
+    display_tile,
+    draw_box,
+    gaussian_blur,
+    grid,
+    receptive_patch,
+    relevance_masked,
+    to_rgb,
+    upscale,
+)
 
 
 def test_to_rgb_from_grey_chw():
@@ -127,3 +139,27 @@ def test_pictures_are_saved_as_jpeg_or_png_by_their_name(tmp_path):
     save_png(image, tmp_path / "a.png")
     assert Image.open(tmp_path / "a.jpg").format == "JPEG" and Image.open(tmp_path / "a.png").format == "PNG"
     assert (np.asarray(Image.open(tmp_path / "a.png")) == image).all()
+
+
+def test_gaussian_blur_keeps_the_sum_and_spreads_a_point_as_a_gaussian():
+    values = np.zeros((21, 21))
+    values[10, 10] = 1.0
+    blurred = gaussian_blur(values, 2.0)
+    assert blurred.sum() == pytest.approx(1.0)
+    assert blurred[10, 12] / blurred[10, 10] == pytest.approx(np.exp(-0.5), rel=1e-6)
+    assert np.allclose(blurred, blurred.T)
+
+
+def test_a_patch_masked_by_its_heatmap_keeps_the_relevant_part_and_dims_the_rest():
+    """As zennit-crp draws reference images: full strength where the blurred positive heatmap exceeds
+    a fifth of its peak, dimmed elsewhere; negative relevance does not count."""
+    patch = np.full((40, 40, 3), 200, dtype=np.uint8)
+    heat = np.zeros((40, 40, 1), dtype=np.float32)
+    heat[5:15, 25:35] = 1.0
+    heat[25:35, 5:15] = -1.0
+    shown = relevance_masked(patch, display_tile(heat))  # stored as the deconv job stores it
+    assert (shown[8:12, 28:32] == 200).all()
+    assert (shown[28:32, 8:12] == round(200 * MASK_DIM)).all() and (shown[0, 0] == round(200 * MASK_DIM)).all()
+    small = display_tile(heat)[::2, ::2]  # a tile stored smaller than the patch is resized to it
+    assert (relevance_masked(patch, small)[8:12, 28:32] == 200).all()
+    assert (relevance_masked(patch, display_tile(np.zeros((40, 40, 1)))) == round(200 * MASK_DIM)).all()

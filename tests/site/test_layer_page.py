@@ -6,6 +6,7 @@ from PIL import Image
 from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.index import build_index
 from convatlas.nn.graph import ModelGraph
+from convatlas.site.images import relevance_masked
 from convatlas.site.linkcheck import broken_references
 from convatlas.site.pages.layer import GAP, LayerPage, render_layer, sample_channels
 from convatlas.site.render import Renderer
@@ -27,7 +28,7 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf
     site = tmp_path / "site"
     for layer in layers:
         projections = project_top_k(model, layer.name, (1, 16, 16), index, images, MEAN, STD,
-                                    ["deconvnet", "guided"], show_progress=False)
+                                    ["deconvnet", "guided", "gradient_input"], show_progress=False)
         evolution = {1: projections["deconvnet"][:, 0], 2: projections["deconvnet"][:, 0]}
         filters = model.features.conv1.weight.detach().numpy() if layer.name == "features.relu1" else None
         page = LayerPage("tiny", 2, layer.name, layer_info(layer), names, [1, 2], index, stats, predictions,
@@ -62,6 +63,13 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf
 
     for name in ("3-deconvnet.png", "3-guided.png", "3-evolution.png"):
         assert (folder / "img" / name).is_file()
+    # gradient x input: the same patch, masked by the unit's heatmap as zennit-crp masks reference images
+    heat = project_top_k(model, "features.relu2", (1, 16, 16), index, images, MEAN, STD, ["gradient_input"],
+                         show_progress=False)["gradient_input"][3, 0]
+    masked = relevance_masked(np.repeat(expected[..., None], 3, axis=2), heat)
+    cell = np.asarray(Image.open(folder / "img/3-gradient_input.png"))[: size * factor, : size * factor]
+    assert np.array_equal(cell[::factor, ::factor], masked)
+    assert (masked == expected[..., None]).any() and (masked < expected[..., None]).any()  # partly kept, partly dimmed
     assert 'src="img/3-deconvnet.png"' in channel_page and "Feature evolution" in channel_page
     assert page.count('class="pair"') == 4 + 2  # overview and evolution samples
     first = (site / "models/tiny/epoch-2/features.relu1/index.html").read_text()

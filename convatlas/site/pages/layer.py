@@ -18,7 +18,7 @@ import pandas as pd
 
 from ...analyses.paired import within_noise
 from ...analyses.responses import min_active_images
-from ...analyses.sanity import IMAGE_THRESHOLD, MODEL_THRESHOLD, layer_lead
+from ...analyses.sanity import HEATMAP_METHODS, IMAGE_THRESHOLD, MODEL_THRESHOLD, is_branch, layer_lead
 from ...analyses.selection import spread
 from ...core.geometry import Axis, ReceptiveField
 from .. import layout
@@ -33,6 +33,7 @@ from ..images import (
     grid,
     pixels,
     receptive_patch,
+    relevance_masked,
     resize_nearest,
     save_png,
     signed_to_rgb,
@@ -50,6 +51,8 @@ MOSAIC_COLUMNS = 16
 PROJECTION_TITLES = {
     "deconvnet": "deconvnet projections",
     "guided": "guided backpropagation",
+    "gradient_input": "gradient × input (masking the patches)",
+    "relevance": "LRP relevance (masking the patches)",
     "deconvnet_trunk": "deconvnet through the trunk only",
     "deconvnet_shortcut": "deconvnet through the shortcut only",
 }
@@ -291,9 +294,9 @@ class _LayerWriter:
             verdict.update(title=PROJECTION_TITLES[verdict["kind"]], leads=verdict["kind"] == lead,
                            tile_text=_score(verdict["tile_correlation"]), random_text=_score(verdict["random_correlation"]))
             verdict["why"] = _why_it_fails(verdict)
-            verdict["main"] = "_" not in verdict["kind"]  # not a trunk or shortcut grid
+            verdict["main"] = not is_branch(verdict["kind"])  # not a trunk or shortcut grid
         passing = [v["kind"] for v in verdicts if v["passes"] or v["kind"] == lead]
-        failing = [m for m in self.methods if m not in passing and "_" not in m]
+        failing = [m for m in self.methods if m not in passing and not is_branch(m)]
         self.methods = sorted(passing, key=lambda m: m != lead)
         return verdicts, lead, failing
 
@@ -309,7 +312,7 @@ class _LayerWriter:
             "other_epochs": [e for e in page.page_epochs if e != page.epoch],
             "methods": [{"key": m, "title": PROJECTION_TITLES[m]} for m in self.methods],
             "failing": [{"key": m, "title": PROJECTION_TITLES[m]} for m in self.failing],
-            "lead": self.lead, "verdicts": self.verdicts, "branch_checks": any("_" in v["kind"] for v in self.verdicts), "thresholds": {"image": IMAGE_THRESHOLD, "model": MODEL_THRESHOLD},
+            "lead": self.lead, "verdicts": self.verdicts, "branch_checks": any(is_branch(v["kind"]) for v in self.verdicts), "thresholds": {"image": IMAGE_THRESHOLD, "model": MODEL_THRESHOLD},
             "evolution_epochs": sorted(page.evolution), "k": self.k, "rf": g.rf, "ext": self.ext,
             "cell": g.cell(), "context_cell": g.cell(context=True),
             "previous_layer": page.layer_names[position - 1] if position > 0 else None,
@@ -340,7 +343,10 @@ class _LayerWriter:
         g = self.geometry
         save_png(grid([g.patch(p) for p in patches], g.columns, GAP), self.image_path(f"{name}-patches"))
         for method in methods:
-            cells = [g.patch(tile_rgb(p)) for p in projections[method]]
+            if method in HEATMAP_METHODS:  # the patch, masked by the unit's heatmap
+                cells = [g.patch(relevance_masked(patch, heat)) for patch, heat in zip(patches, projections[method], strict=False)]
+            else:
+                cells = [g.patch(tile_rgb(p)) for p in projections[method]]
             save_png(grid(cells, g.columns, GAP), self.image_path(f"{name}-{method}"))
 
     def probe_sections(self, channel: int) -> list[dict[str, Any]]:
