@@ -83,6 +83,7 @@ rule analysis_pages:
     input:
         unpack(analysis_inputs),
         layers="results/{model}/epoch-{epoch}/layers.json",
+        deconvs=layer_projections,
     output:
         pages=[site_path(layout.analysis_page("{model}", "{epoch}", name)) for name in ANALYSES],
     log:
@@ -96,6 +97,7 @@ rule analysis_pages:
         dataset_name=dataset_name,
         layer_names=layer_names,
         analyses=ANALYSES,
+        lead=config["deconv"]["lead"],
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

@@ -336,6 +336,14 @@ def analysis_inputs(wildcards):
     return {key: path for name in ANALYSES for key, path in files[name].items()}
 
 
+def layer_projections(wildcards):
+    """The projections (with their sanity checks) of every analysed layer of a checkpoint: the
+    occlusion figures show the picture the checks allow at the occlusion layer."""
+    if "occlusion" not in ANALYSES:
+        return []
+    return [f"results/{wildcards.model}/epoch-{wildcards.epoch}/deconv/{layer}.npz" for layer in LAYERS[wildcards.model]]
+
+
 def training_priority(wildcards):
     return TRAINING_PRIORITY[wildcards.model]
 

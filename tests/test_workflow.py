@@ -169,6 +169,7 @@ def test_feature_map_pages(atlas):
 
 
 def test_occlusion_correspondence_and_invariance_pages(atlas):
+    import numpy as np
     import pandas as pd
 
     from convatlas.core.io import read_npz
@@ -181,6 +182,18 @@ def test_occlusion_correspondence_and_invariance_pages(atlas):
     summary = (folder / "occlusion.html").read_text()
     for image in maps["images"].tolist():
         assert f'href="occlusion-{image}.html"' in summary and (folder / f"img/occlusion-{image}.png").is_file()
+    assert maps["heatmap"].shape == (4, 16, 16, 1)  # gradient x input of the same units, for layers the deconvnet fails
+    from convatlas.analyses.sanity import layer_lead
+    from convatlas.jobs.analyses import occlusion_picture
+    from convatlas.site.pages.analyses import OCCLUSION_PICTURES
+
+    layer = str(maps["layer"])
+    with np.load(workdir / f"results/tiny/epoch-2/deconv/{layer}.npz") as arrays:
+        _, lead = layer_lead({k: arrays[k] for k in arrays.files if k.startswith("check_")}, "filters" in arrays.files)
+    picture = occlusion_picture(layer, [str(workdir / f"results/tiny/epoch-2/deconv/{layer}.npz")])
+    assert picture == ("deconvnet" if lead in ("deconvnet", "filter") else picture) and picture != "unchecked"
+    first = maps["images"].tolist()[0]
+    assert OCCLUSION_PICTURES[picture][1].split("'")[0] in (folder / f"occlusion-{first}.html").read_text()
     table = pd.read_parquet(workdir / "results/tiny/epoch-2/correspondence.parquet")
     assert set(table.part) == {"top", "middle", "random"} and set(table.layer) == {"features.relu1", "features.relu2", "classifier.fc1_relu"}
     assert "random (control)" in (folder / "correspondence.html").read_text()

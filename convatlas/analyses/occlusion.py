@@ -27,6 +27,7 @@ from ..nn.hooks import forward_hooks
 from ..nn.surgery import tail_from
 from .attribution import attributions
 from .deconv import Projector
+from .relevance import RelevanceProjector
 
 Method = Literal["auto", "batched", "incremental"]
 AUTO_MAX_FRACTION = 0.6  # auto uses incremental inference below this share of the convs' work
@@ -368,9 +369,9 @@ def first_per_class(labels: torch.Tensor, per_class: int) -> torch.Tensor:
 def occlusion_study(model: nn.Module, graph: ModelGraph, images: torch.Tensor, labels: torch.Tensor,
                     settings: dict) -> dict[str, np.ndarray]:
     """Everything the occlusion pages show for normalised ``images`` and their ``labels``: the maps
-    for every window of ``settings`` (the ``occlusion`` config block), the deconvnet projection of
-    each image's strongest feature map at its top activation, and gradient attributions for the
-    true and the predicted class."""
+    for every window of ``settings`` (the ``occlusion`` config block), the deconvnet projection and
+    the gradient x input heatmap of each image's strongest feature map at its top activation, and
+    gradient attributions for the true and the predicted class."""
     layer = settings["layer"] or default_layer(graph)
     results: dict[str, np.ndarray] = {}
     channels = None
@@ -388,6 +389,8 @@ def occlusion_study(model: nn.Module, graph: ModelGraph, images: torch.Tensor, l
     flat = acts[torch.arange(len(images)), channels].flatten(1).argmax(dim=1)
     units = torch.stack([channels.cpu(), flat.cpu() // acts.shape[3], flat.cpu() % acts.shape[3]], dim=1)
     projection = projector(images, units.to(images.device)).permute(0, 2, 3, 1).cpu().numpy()
+    heatmap = RelevanceProjector(model, layer, graph.input_shape, "gradient_input", graph)(
+        images, units.to(images.device)).permute(0, 2, 3, 1).cpu().numpy()
     predicted_clean = probs.argmax(1)
     for kind, classes in (("true", labels), ("predicted", predicted_clean)):
         maps = attributions(model, images, classes.to(images.device), layer)
@@ -398,6 +401,6 @@ def occlusion_study(model: nn.Module, graph: ModelGraph, images: torch.Tensor, l
         labels=labels.cpu().numpy(), channels=channels.cpu().numpy(), units=units.numpy(),
         windows=np.asarray(settings["windows"]), stride=np.asarray(settings["stride"]),
         probability=probs.gather(1, labels.cpu().view(-1, 1)).squeeze(1).numpy(), predicted=predicted_clean.numpy(),
-        projection=projection, layer=np.asarray(layer),
+        projection=projection, heatmap=heatmap, layer=np.asarray(layer),
     )
     return results

@@ -56,10 +56,11 @@ def class_bars(values: Sequence[float], classes: Sequence[str], path: str | os.P
     _save(fig, path)
 
 
-def occlusion_figure(image, projection, windows, maps: dict, classes, true_label: int, path, title: str = "") -> None:
+def occlusion_figure(image, projection, windows, maps: dict, classes, true_label: int, path, title: str = "",
+                     picture_title: str = "projection of the\nstrongest feature map") -> None:
     """Zeiler & Fergus Fig. 7 for one image: per window, (a) the strongest feature map's summed
     activity, (b) the true-class probability, (c) the most probable class, beside the image and
-    the deconvnet projection of that feature map's top activation."""
+    a picture of that feature map's top activation (``projection``, titled ``picture_title``)."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
@@ -79,7 +80,7 @@ def occlusion_figure(image, projection, windows, maps: dict, classes, true_label
             ax.set_title(f"input ({classes[true_label]})")
         elif r == 1:
             ax.imshow(projection, interpolation="nearest")
-            ax.set_title("projection of the\nstrongest feature map")
+            ax.set_title(picture_title)
         ax.axis("off")
         im = axes[r, 1].imshow(maps["activity"][window], cmap="viridis", interpolation="nearest")
         fig.colorbar(im, ax=axes[r, 1], fraction=0.046)

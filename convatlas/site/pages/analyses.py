@@ -8,7 +8,20 @@ import numpy as np
 import pandas as pd
 
 from .. import layout
-from ..images import LARGE, MEDIUM, SMALL, display_factor, draw_box, grid, picture_row, save_png, signed_to_rgb, to_rgb, upscale
+from ..images import (
+    LARGE,
+    MEDIUM,
+    SMALL,
+    display_factor,
+    draw_box,
+    grid,
+    picture_row,
+    relevance_masked,
+    save_png,
+    signed_to_rgb,
+    to_rgb,
+    upscale,
+)
 from ..plots import attribution_figure, invariance_figure, occlusion_figure
 from ..render import Renderer
 
@@ -21,8 +34,34 @@ PART_COLOURS = [(230, 40, 40), (40, 120, 230), (40, 170, 60), (230, 160, 20), (1
 UNITS = {"translation": "vertical shift (px)", "rotation": "angle (degrees, clockwise)", "scale": "scale factor"}
 
 
+OCCLUSION_PICTURES = {  # what the occlusion figure shows of the strongest feature map's top unit, and why
+    "deconvnet": ("deconvnet projection of\nthe strongest feature map",
+                  "the deconvnet projection of its top activation (it passes the layer's sanity checks)"),
+    "unchecked": ("deconvnet projection of\nthe strongest feature map",
+                  "the deconvnet projection of its top activation (not checked: the layer is not among the analysed ones)"),
+    "gradient_input": ("the image masked by\nits gradient × input",
+                       "the image masked by the gradient × input heatmap of its top activation (the deconvnet fails the "
+                       "layer's sanity checks, this passes)"),
+    "field": ("receptive field of its\ntop activation",
+              "the receptive field of its top activation on the image: no picture of this layer passes its sanity checks"),
+}
+
+
+def _unit_picture(image: np.ndarray, occlusion: dict[str, np.ndarray], m: int, picture: str) -> tuple[np.ndarray, str]:
+    """The occlusion figure's picture of image ``m``'s strongest unit, as ``picture`` (a key of
+    :data:`OCCLUSION_PICTURES`) says, and its title."""
+    if picture == "gradient_input":
+        shown = relevance_masked(image, occlusion["heatmap"][m])
+    elif picture == "field":
+        shown = draw_box(image, tuple(int(v) for v in occlusion["field_boxes"][m]), thickness=max(1, image.shape[0] // 56))
+    else:
+        shown = signed_to_rgb(occlusion["projection"][m])
+    return shown, OCCLUSION_PICTURES[picture][0]
+
+
 def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictures: np.ndarray,
-                     classes: list[str], common: dict, layer_names, names: Sequence[str] | None = None) -> None:
+                     classes: list[str], common: dict, layer_names, names: Sequence[str] | None = None,
+                     picture: str = "unchecked") -> None:
     model, epoch = common["model"], common["epoch"]
     windows = [int(w) for w in occlusion["windows"]]
     factor = display_factor(pictures.shape[-1], MEDIUM)
@@ -30,11 +69,11 @@ def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictu
     for m, image_index in enumerate(occlusion["images"].tolist()):
         name = names[m] if names is not None else f"image {image_index}"
         image = to_rgb(pictures[m])
-        projection = signed_to_rgb(occlusion["projection"][m])
+        shown, shown_title = _unit_picture(image, occlusion, m, picture)
         maps = {key: {w: occlusion[f"{key}_{w}"][m] for w in windows} for key in ("activity", "probability", "predicted")}
         label = int(occlusion["labels"][m])
-        occlusion_figure(image, projection, windows, maps, classes, label, renderer.path(layout.analysis_image(model, epoch, f"occlusion-{image_index}")),
-                         title=f"{name}: occlusion with windows of {', '.join(map(str, windows))} px")
+        occlusion_figure(image, shown, windows, maps, classes, label, renderer.path(layout.analysis_image(model, epoch, f"occlusion-{image_index}")),
+                         picture_title=shown_title, title=f"{name}: occlusion with windows of {', '.join(map(str, windows))} px")
         save_png(upscale(image, factor), renderer.path(layout.analysis_image(model, epoch, f"input-{image_index}")))
         predicted_index = int(occlusion["predicted"][m])
         if "saliency_true" in occlusion:
@@ -54,7 +93,7 @@ def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictu
     for position, entry in enumerate(entries):
         renderer.render("occlusion_image.html", layout.analysis_page(model, epoch, "occlusion", entry["image"]), **common, entry=entry,
                         windows=windows, layer=str(occlusion["layer"]), stride=int(occlusion["stride"]),
-                        layer_has_pages=str(occlusion["layer"]) in layer_names,
+                        layer_has_pages=str(occlusion["layer"]) in layer_names, picture_text=OCCLUSION_PICTURES[picture][1],
                         attributions="saliency_true" in occlusion, explanations=EXPLANATIONS,
                         previous=entries[position - 1] if position else None,
                         next=entries[position + 1] if position + 1 < len(entries) else None)
@@ -109,17 +148,21 @@ def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, 
 def render_analyses(renderer: Renderer, model: str, epoch: int, classes: list[str], layer_names: Sequence[str],
                     occlusion: tuple[dict[str, np.ndarray], np.ndarray] | tuple[dict[str, np.ndarray], np.ndarray, Sequence[str]] | None = None,
                     correspondence: tuple[pd.DataFrame, dict[str, Any], np.ndarray] | None = None,
-                    invariance: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = None) -> None:
+                    invariance: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = None,
+                    occlusion_picture: str = "unchecked") -> None:
     """Write the pages of the analyses given (None: left out of the configuration): the occlusion
     summary and image pages from ``(maps, pictures)`` or ``(maps, pictures, names)`` (how pages name
     the images, :meth:`convatlas.data.Pictures.name`), the correspondence page from ``(table, meta,
-    pictures)`` and the invariance page from ``(table, strips)``.
+    pictures)`` and the invariance page from ``(table, strips)``. ``occlusion_picture``: what the
+    occlusion figures show of each image's strongest unit (:data:`OCCLUSION_PICTURES`, as
+    :func:`convatlas.jobs.analyses.occlusion_picture` decides from the layer's sanity checks).
 
     Pictures are the uint8 (N, C, H, W) images the analyses used, in their order."""
     common = {"model": model, "epoch": epoch}
     if occlusion is not None:
         maps, pictures, *names = occlusion
-        _occlusion_pages(renderer, maps, pictures, classes, common, layer_names, names[0] if names else None)
+        _occlusion_pages(renderer, maps, pictures, classes, common, layer_names, names[0] if names else None,
+                         occlusion_picture)
     if correspondence is not None:
         _correspondence_page(renderer, *correspondence, common)
     if invariance is not None:
