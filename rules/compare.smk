@@ -90,6 +90,7 @@ rule compare:
         transfers=expand("results/transfer/{model}.parquet", model=config["transfer"]["models"]),
         probe_stats=[results(m, last_page_epoch(m), f"probe-{p}/channel_stats.parquet") for m in ANALYSED_MODELS for p in other_probes(m)],
         deconvs=[results(m, last_page_epoch(m), f"deconv/{layer}.npz") for m in ANALYSED_MODELS for layer in LAYERS[m]],
+        predictions=[results(m, last_page_epoch(m), "predictions.parquet") for m in ANALYSED_MODELS],
         pages=all_page_files(),
     output:
         page=site_path(layout.compare_page()),

@@ -219,8 +219,12 @@ def test_ablation_tables_and_page(atlas):
     top = experiments["experiments"]["top10_selective"]
     assert sum(len(c) for c in top["channels"].values()) == 10
     assert len(top["confusion_after"]) == 4 and sum(map(sum, top["confusion_after"])) == 64
+    assert len(top["controls"]) == 10  # random draws matched layer by layer
+    for control in top["controls"]:
+        assert {layer: len(c) for layer, c in control["channels"].items()} == {layer: len(c) for layer, c in top["channels"].items()}
     page = (workdir / "site/models/tiny/epoch-2/ablation/index.html").read_text()
     assert "top10_selective" in page and 'src="img/top10_selective-confusion.png"' in page
+    assert "Against chance:</b> 10 random draws of as many channels in each layer" in page and "permutation p" in page
     channel = (workdir / "site/models/tiny/epoch-2/features.relu2/channel-0.html").read_text()
     assert "Switched off" in channel
     assert 'value="ablation"' in (workdir / "site/models/tiny/epoch-2/features.relu2/index.html").read_text()

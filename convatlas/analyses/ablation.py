@@ -152,8 +152,10 @@ def experiment_channels(spec: dict, stats: pd.DataFrame, layers: Sequence[str], 
             chosen[layer] = sorted(set(channels))
         return chosen
     if "top_selectivity" in spec:
-        # selectivity is undefined (NaN) for dead channels and those firing on too few images
-        picked = stats.dropna(subset=["selectivity"]).sort_values(["selectivity", "layer", "channel"],
+        # selectivity is undefined (NaN) for channels firing too rarely or too weakly; ranked by the
+        # lower end of its 95% interval where stored, so that noise does not rank high
+        key = "selectivity_low" if "selectivity_low" in stats else "selectivity"
+        picked = stats.dropna(subset=["selectivity"]).sort_values([key, "layer", "channel"],
                                                                    ascending=[False, True, True])
         picked = picked.head(spec["top_selectivity"])
     else:
@@ -164,19 +166,57 @@ def experiment_channels(spec: dict, stats: pd.DataFrame, layers: Sequence[str], 
     return {layer: sorted(chosen[layer]) for layer in layers if layer in chosen}
 
 
+CONTROL_DRAWS = 10  # random draws matched layer by layer to a selective experiment (its control)
+CONTROL_SEED = 0
+
+
+def matched_controls(chosen: dict[str, Sequence[int]], stats: pd.DataFrame, draws: int = CONTROL_DRAWS,
+                     seed: int = CONTROL_SEED) -> list[dict[str, list[int]]]:
+    """``draws`` random sets of channels with as many in each layer as ``chosen`` has, drawn among
+    that layer's other channels whose selectivity is ranked (so they fire as often and as strongly as
+    selective ones may: :func:`convatlas.analyses.responses.ranked_channels`), or among its other
+    live channels where too few are ranked. Matching by layer keeps a draw from being a handful of
+    early-layer channels whose loss costs much whatever they select."""
+    rng = np.random.default_rng(seed)
+    controls = []
+    for _ in range(draws):
+        draw = {}
+        for layer, channels in chosen.items():
+            rows = stats[(stats.layer == layer) & ~stats.channel.isin(list(channels))]
+            pool = rows[rows.selectivity.notna()].channel.to_numpy()
+            if len(pool) < len(channels):
+                pool = rows[~rows.dead.astype(bool)].channel.to_numpy()
+            picked = rng.choice(pool, size=min(len(channels), len(pool)), replace=False) if len(pool) else []
+            draw[layer] = sorted(int(c) for c in picked)
+        controls.append(draw)
+    return controls
+
+
+@torch.no_grad()
+def intact_predictions(model: nn.Module, images: ImageSet, mean, std, batch_size: int = 256,
+                       device: torch.device | str = "cpu") -> torch.Tensor:
+    """The unablated model's predicted class of every image, in order."""
+    model.eval()
+    return torch.cat([model(normalise(batch.to(device), mean, std)).argmax(1).cpu() for _, batch, _ in images.batches(batch_size)])
+
+
 @torch.no_grad()
 def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], images: ImageSet, mean, std,
-                   batch_size: int = 256, device: torch.device | str = "cpu") -> dict:
+                   batch_size: int = 256, device: torch.device | str = "cpu", before: torch.Tensor | None = None) -> dict:
     """Predictions before and after switching ``channels`` off together, with per-class accuracy,
-    confusion matrices (rows: true class, columns: predicted) and the images that flip."""
+    confusion matrices (rows: true class, columns: predicted) and the images that flip; ``before``:
+    the intact model's predictions when already known (:func:`intact_predictions`), so that only
+    the ablated model runs."""
     model.eval()
+    known = before
     before, after = [], []
     for _, batch, _ in images.batches(batch_size):
         inputs = normalise(batch.to(device), mean, std)
-        before.append(model(inputs).argmax(1).cpu())
+        if known is None:
+            before.append(model(inputs).argmax(1).cpu())
         with switched_off(model, channels):
             after.append(model(inputs).argmax(1).cpu())
-    before, after, labels = torch.cat(before), torch.cat(after), images.labels
+    before, after, labels = (torch.cat(before) if known is None else known), torch.cat(after), images.labels
     k = len(images.classes)
 
     def confusion(predicted: torch.Tensor) -> np.ndarray:

@@ -41,6 +41,7 @@ def classification_metrics(logits: torch.Tensor, labels: torch.Tensor, num_class
         "accuracy": float(correct.float().mean()),
         "top5_accuracy": float(in_top5.float().mean()),
         "per_class_accuracy": per_class,
+        "per_class_images": torch.bincount(labels, minlength=num_classes).tolist(),  # each accuracy's n
     }
 
 

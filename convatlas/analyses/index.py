@@ -24,7 +24,14 @@ from ..data.datasets import ImageSet
 from ..data.transforms import normalise
 from ..nn.graph import Layer
 from ..nn.hooks import forward_hooks
-from .responses import HISTOGRAM_BINS, count_responses, selectivity_index
+from .responses import (
+    HISTOGRAM_BINS,
+    count_responses,
+    magnitude_floor,
+    ranked_channels,
+    selectivity_index,
+    selectivity_interval,
+)
 
 RANKINGS = ("max", "mean", "l2")
 
@@ -65,6 +72,7 @@ class LayerAccumulator:
         self.count = 0  # activations per channel seen (images x positions)
         self.peak = torch.full((c,), -torch.inf, dtype=torch.float64)
         self.class_sums = torch.zeros((self.classes, c), dtype=torch.float64)  # of rectified responses
+        self.class_squares = torch.zeros((self.classes, c), dtype=torch.float64)  # of their squares
         self.class_counts = torch.zeros(self.classes, dtype=torch.float64)
         self.active = torch.zeros(c, dtype=torch.long)  # images with a positive response
         self.histogram = torch.zeros((c, HISTOGRAM_BINS), dtype=torch.long)
@@ -86,7 +94,9 @@ class LayerAccumulator:
         self.count += n * flat.shape[2]
         self.peak = torch.maximum(self.peak, peak.double().amax(dim=0))
         scores = channel_scores(flat, peak, sums, self.ranking)
-        self.class_sums.index_add_(0, labels, scores.clamp(min=0).double())
+        rectified = scores.clamp(min=0).double()
+        self.class_sums.index_add_(0, labels, rectified)
+        self.class_squares.index_add_(0, labels, rectified * rectified)
         self.class_counts += torch.bincount(labels, minlength=self.classes).double()
         self.active += (scores > 0).sum(dim=0)
         self.histogram += count_responses(scores)
@@ -144,9 +154,20 @@ class LayerAccumulator:
         """(classes, C) mean rectified response per class (NaN for a class without images)."""
         return self.class_sums / self.class_counts.view(-1, 1)
 
+    def ranked(self) -> np.ndarray:
+        """Which channels fire often and strongly enough for their selectivity to be defined."""
+        return ranked_channels(self.active.numpy(), self.peak.numpy(), self.images_seen)
+
     def selectivity(self) -> np.ndarray:
-        """Class selectivity per channel (see :mod:`convatlas.analyses.responses`)."""
-        return selectivity_index(self.class_means().numpy(), self.active.numpy(), self.images_seen)
+        """Class selectivity per channel, NaN where not :meth:`ranked` (see :mod:`convatlas.analyses.responses`)."""
+        index = selectivity_index(self.class_means().numpy(), self.active.numpy(), self.images_seen)
+        return np.where(self.ranked(), index, np.nan)
+
+    def selectivity_interval(self) -> tuple[np.ndarray, np.ndarray]:
+        """The 95% bootstrap interval of each channel's selectivity (NaN where not :meth:`ranked`)."""
+        low, high = selectivity_interval(self.class_sums.numpy(), self.class_squares.numpy(), self.class_counts.numpy())
+        ranked = self.ranked()
+        return np.where(ranked, low, np.nan), np.where(ranked, high, np.nan)
 
 
 def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -161,6 +182,7 @@ def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) 
         "x": acc.xs.reshape(-1).numpy().astype(np.int32),
     })
     means = acc.class_means().numpy()
+    low, high = acc.selectivity_interval()
     stats = pd.DataFrame({
         "layer": name,
         "channel": np.arange(c, dtype=np.int32),
@@ -169,6 +191,10 @@ def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) 
         "max": acc.peak.numpy(),
         "active_fraction": acc.active.numpy() / max(1, acc.images_seen),
         "selectivity": acc.selectivity(),
+        "selectivity_low": low,  # 95% bootstrap interval
+        "selectivity_high": high,
+        "active_images": acc.active.numpy().astype(np.int64),
+        "magnitude_floor": np.full(c, magnitude_floor(acc.peak.numpy())),  # the layer's: see responses.ranked_channels
         "dead": (acc.peak <= 0).numpy(),
         "top_class": np.nan_to_num(means, nan=-np.inf).argmax(axis=0).astype(np.int32),
         "class_means": list(means.T.astype(np.float32)),  # one array per channel, indexed by class

@@ -53,7 +53,8 @@ def model_dependence(trained: Sequence[np.ndarray], randomised, images: torch.Te
     projector makes of it (cropped to the receptive field as the deconv job crops, then ``tile``, as
     the trained tiles were made). Signed values, not magnitudes: how strongly a pixel is reached
     mostly follows how many paths of the receptive field lead to it, the same for any weights, while
-    the signs are what the weights make. Projections are linear in their seed (given the switches
+    the signs are what the weights make. A blank randomised tile beside a trained one with contrast
+    scores 0 (no rank relation), not NaN: the picture did not survive the randomisation. Projections are linear in their seed (given the switches
     and masks of the forward pass), so ranks do not depend on the activation they start from."""
     projected = randomised(images, units, seed=1.0).detach().cpu().numpy()
     keep = tile or (lambda patch: patch)
@@ -61,8 +62,11 @@ def model_dependence(trained: Sequence[np.ndarray], randomised, images: torch.Te
     scores = []
     for i, (_, y, x) in enumerate(units.tolist()):
         box, origin, patch = field.unit_geometry(y, x, height, width)
-        scores.append(rank_correlation(trained[i], keep(receptive_patch(projected[i].transpose(1, 2, 0), box, origin,
-                                                                          patch, fill=0.0))))
+        randomised_tile = keep(receptive_patch(projected[i].transpose(1, 2, 0), box, origin, patch, fill=0.0))
+        score = rank_correlation(trained[i], randomised_tile)
+        if score != score and np.ptp(trained[i]) > 0:
+            score = 0.0  # a blank randomised picture (e.g. no gradient reaches the unit): nothing of it survived
+        scores.append(score)
     return np.asarray(scores, dtype=np.float64)
 
 

@@ -8,8 +8,13 @@ Class selectivity (Morcos et al. 2018) compares the mean response of the channel
 with the mean of the other classes' means, ``(top - rest) / (top + rest)``: 0 when every class
 draws the same response, 1 when only one class makes the channel fire. Responses are rectified, so
 the index stays within [0, 1] for signed layers too (a block output before its ReLU). A channel
-that fires on a handful of images would score 1 by chance; selectivity is left undefined (NaN)
-unless the channel fires on at least :func:`min_active_images` probe images.
+that fires on a handful of images would score 1 by chance, and one whose responses are all tiny
+beside its layer's (a nearly silent unit) may be selective without mattering: selectivity is left
+undefined (NaN) unless the channel fires on at least :func:`min_active_images` probe images and its
+strongest response reaches :data:`MIN_PEAK_SHARE` of the layer's median strongest response over its
+live channels (:func:`ranked_channels`). Its 95% interval comes from a bootstrap over images
+(:func:`selectivity_interval`), and pages rank channels by the interval's lower bound, so that a
+channel is not ranked high by noise.
 
 Histograms count responses in fixed logarithmic bins (four per octave), so that they are bounded
 in memory and partial histograms add up exactly.
@@ -25,7 +30,10 @@ if TYPE_CHECKING:  # page jobs read these constants without importing torch
     import torch
 
 MIN_ACTIVE_FRACTION = 0.01  # selectivity needs the channel to fire on 1% of the probe images ...
-MIN_ACTIVE_IMAGES = 10  # ... and on at least 10 of them
+MIN_ACTIVE_IMAGES = 10  # ... and on at least 10 of them ...
+MIN_PEAK_SHARE = 0.1  # ... with a strongest response of at least a tenth of the layer's median strongest response
+BOOTSTRAP_DRAWS = 1000  # resampled class means per channel for selectivity's 95% interval
+BOOTSTRAP_SEED = 0
 
 BINS_PER_OCTAVE = 4
 HISTOGRAM_EDGES = 2.0 ** (np.arange(-12 * BINS_PER_OCTAVE, 14 * BINS_PER_OCTAVE + 1) / BINS_PER_OCTAVE)
@@ -68,6 +76,54 @@ def selectivity_index(class_means: np.ndarray, active: np.ndarray, images: int) 
     total = top + rest
     index = np.where(total > 0, (top - rest) / np.where(total > 0, total, 1.0), 0.0)
     return np.where(np.asarray(active) >= min_active_images(images), index, np.nan)
+
+
+def ranked_channels(active: np.ndarray, peak: np.ndarray, images: int) -> np.ndarray:
+    """Which channels' selectivity is defined: those firing on at least ``min_active_images(images)``
+    images (``active``) whose strongest response (``peak``) is at least :data:`MIN_PEAK_SHARE` of the
+    median strongest response over the layer's live channels."""
+    active, peak = np.asarray(active), np.asarray(peak, dtype=np.float64)
+    live = peak[peak > 0]
+    floor = MIN_PEAK_SHARE * float(np.median(live)) if live.size else np.inf
+    return (active >= min_active_images(images)) & (peak >= floor) & (peak > 0)
+
+
+def magnitude_floor(peak: np.ndarray) -> float:
+    """The strongest response a channel of this layer needs for its selectivity to be ranked."""
+    peak = np.asarray(peak, dtype=np.float64)
+    live = peak[peak > 0]
+    return MIN_PEAK_SHARE * float(np.median(live)) if live.size else float("nan")
+
+
+def selectivity_interval(class_sums: np.ndarray, class_squares: np.ndarray, class_counts: np.ndarray,
+                         draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTRAP_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% bootstrap interval (2.5th and 97.5th percentiles) of each channel's selectivity,
+    from the per-class sums and sums of squares of its rectified responses (classes, C) and the
+    class sizes: each draw resamples a class's mean as the bootstrap over that class's images would,
+    normally with the class's standard error (the mean of n resampled responses, by the central limit
+    theorem; exact enough for the 10+ images a class needs), so that no per-image table is kept.
+    Classes without images are left out; NaN where fewer than two classes have two images."""
+    counts = np.asarray(class_counts, dtype=np.float64)
+    keep = counts >= 2
+    channels = class_sums.shape[1]
+    if keep.sum() < 2:
+        return np.full(channels, np.nan), np.full(channels, np.nan)
+    n = counts[keep, None]
+    means = class_sums[keep] / n
+    variance = np.clip(class_squares[keep] / n - means ** 2, 0, None) * n / (n - 1)
+    errors = np.sqrt(variance / n)
+    rng = np.random.default_rng(seed)
+    low, high = np.empty(channels), np.empty(channels)
+    block = max(1, 4_000_000 // (draws * len(means)))  # bounded memory: draws x classes x block values
+    for start in range(0, channels, block):
+        part = slice(start, start + block)
+        sampled = np.clip(means[None, :, part] + rng.standard_normal((draws, *means[:, part].shape)) * errors[None, :, part], 0, None)
+        top = sampled.max(axis=1)
+        rest = (sampled.sum(axis=1) - top) / (len(means) - 1)
+        total = top + rest
+        index = np.where(total > 0, (top - rest) / np.where(total > 0, total, 1.0), 0.0)
+        low[part], high[part] = np.percentile(index, [2.5, 97.5], axis=0)
+    return low, high
 
 
 def bin_ranges(counts: np.ndarray) -> list[tuple[float, float]]:

@@ -18,7 +18,7 @@ import torch
 
 from .index import LayerAccumulator
 
-TENSORS = ("values", "images", "ys", "xs", "total", "positive", "peak", "class_sums", "class_counts", "active",
+TENSORS = ("values", "images", "ys", "xs", "total", "positive", "peak", "class_sums", "class_squares", "class_counts", "active",
            "histogram", "low_values", "low_images")
 COUNTS = ("count", "images_seen")
 PREDICTIONS = ("image", "label", "predicted", "probability")
@@ -75,7 +75,7 @@ def merge_accumulators(parts: Sequence[LayerAccumulator]) -> LayerAccumulator:
     merged.values, (merged.images, merged.ys, merged.xs) = _keep(
         [p.values for p in parts], [[p.images for p in parts], [p.ys for p in parts], [p.xs for p in parts]], first.k, True)
     merged.low_values, (merged.low_images,) = _keep([p.low_values for p in parts], [[p.low_images for p in parts]], first.k, False)
-    for field in ("total", "positive", "class_sums", "class_counts", "active", "histogram"):
+    for field in ("total", "positive", "class_sums", "class_squares", "class_counts", "active", "histogram"):
         setattr(merged, field, sum((getattr(p, field) for p in parts[1:]), getattr(first, field).clone()))
     merged.peak = torch.stack([p.peak for p in parts]).amax(dim=0)
     merged.count = sum(p.count for p in parts)

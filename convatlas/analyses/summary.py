@@ -44,6 +44,7 @@ def summarise_model(name: str, model: nn.Module, meta: dict[str, Any], layers: l
         "test_top5_accuracy": meta.get("test_top5_accuracy"),
         "test_loss": meta["test_loss"],
         "per_class_accuracy": meta["per_class_accuracy"],
+        "per_class_images": meta.get("per_class_images"),  # each class accuracy's n
         "train_log": train_log,
         "layers": [
             {

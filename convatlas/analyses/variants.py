@@ -1,6 +1,7 @@
 """Layer ablation (Zeiler & Fergus Table 3): architecture variants against their base model."""
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import pandas as pd
@@ -17,13 +18,15 @@ def variant_errors(name: str, model: nn.Module, meta: dict, train: ImageSet, tes
                    batch_size: int = 256, device: torch.device | str = "cpu") -> dict:
     """One row of the variants table: train and test top-1 error (and top-5 with more than 5
     classes) of a trained model, with its builder parameters and size."""
-    row = {"model": name, "params": str(meta["params"]), "epoch": meta["epoch"],
+    row = {"model": name, "params": json.dumps(meta["params"], sort_keys=True), "epoch": meta["epoch"],
            "parameters": sum(p.numel() for p in model.parameters())}
     for split, images in (("train", train), ("test", test)):
-        metrics = classification_metrics(predict(model, images, meta["mean"], meta["std"], batch_size, device),
-                                         images.labels, len(images.classes))
+        logits = predict(model, images, meta["mean"], meta["std"], batch_size, device)
+        metrics = classification_metrics(logits, images.labels, len(images.classes))
         row[f"{split}_error"] = 1 - metrics["accuracy"]
         row[f"{split}_top5_error"] = 1 - metrics["top5_accuracy"] if len(images.classes) > 5 else float("nan")
+        row[f"{split}_images"] = len(images)
+    row["test_correct"] = (logits.argmax(dim=1) == test.labels).numpy()  # per image: paired comparisons with the base
     return row
 
 

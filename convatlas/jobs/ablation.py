@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.logs import work_starts
+from ..core.logs import progress, work_starts
 
 
 def _ablation_images(subject, limit: int | None):
@@ -30,7 +30,7 @@ def run_channel_ablation(inputs: Any, outputs: Any, params: Any) -> None:
 
 def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
     """Every named experiment (channels switched off together), as JSON."""
-    from ..analyses.ablation import experiment_channels, run_experiment
+    from ..analyses.ablation import CONTROL_DRAWS, experiment_channels, intact_predictions, matched_controls, run_experiment
     from ..core.io import read_parquet, write_json
     from .subject import load_subject
 
@@ -41,10 +41,19 @@ def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
     layers = [layer.name for layer in subject.layers]
     stats = read_parquet(inputs.stats)
     results = {}
+    before = intact_predictions(subject.model, images, meta["mean"], meta["std"], settings["batch_size"], subject.device)
     for name, spec in settings["experiments"].items():
         chosen = experiment_channels(spec, stats, layers, name)
         results[name] = run_experiment(subject.model, chosen, images, meta["mean"], meta["std"],
-                                       settings["batch_size"], subject.device)
+                                       settings["batch_size"], subject.device, before)
+        draws = spec.get("controls", CONTROL_DRAWS) if "top_selectivity" in spec else 0
+        controls = []
+        for draw in progress(matched_controls(chosen, stats, draws), f"{name}: matched random draws", enabled=draws > 0):
+            control = run_experiment(subject.model, draw, images, meta["mean"], meta["std"], settings["batch_size"],
+                                     subject.device, before)
+            controls.append({key: control[key] for key in ("channels", "accuracy_after", "change_interval")})
+        if controls:
+            results[name]["controls"] = controls
     kinds = {name: next(key for key in ("channels", "top_selectivity", "random") if key in spec)
              for name, spec in settings["experiments"].items()}
     write_json(outputs.experiments, {"classes": images.classes, "images": len(images), "experiments": results,

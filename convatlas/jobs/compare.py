@@ -99,6 +99,7 @@ def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
         probe_stats(params.own_datasets, params.probe_pairs, inputs.probe_stats),
         projected_channels(params.deconv_pairs, inputs.deconvs),
         picture_leads(params.deconv_pairs, inputs.deconvs, params.lead),
+        {m: read_parquet(path) for m, path in zip(models, inputs.predictions, strict=True)},
     )
 
 

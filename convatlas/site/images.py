@@ -168,6 +168,7 @@ def picture_row(pictures: Sequence[np.ndarray], target: int, gap: int = 2, colum
 MASK_THRESHOLD = 0.2  # of the blurred heatmap's maximum: shown at full strength above it (zennit-crp's vis_th)
 MASK_DIM = 0.3  # what is left of the image below it (zennit-crp's alpha)
 MASK_BLUR = 3.2 / 224  # the blur's sigma as a share of the side (zennit-crp: a 19 px kernel, sigma 3.2, at 224 px)
+MASK_MIN_BLUR = 1.0  # px: at 28 px a gradient x input mask without it is scattered single pixels
 
 
 def gaussian_blur(values: np.ndarray, sigma: float) -> np.ndarray:
@@ -196,7 +197,7 @@ def relevance_masked(patch: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     heat = heatmap_values(heatmap).astype(np.float32)
     if heat.shape != (height, width):
         heat = np.asarray(Image.fromarray(heat, "F").resize((width, height), Image.BILINEAR))
-    heat = gaussian_blur(np.clip(heat, 0, None), max(0.5, MASK_BLUR * max(height, width)))
+    heat = gaussian_blur(np.clip(heat, 0, None), max(MASK_MIN_BLUR, MASK_BLUR * max(height, width)))
     peak = heat.max()
     mask = heat > MASK_THRESHOLD * peak if peak > 0 else np.zeros(heat.shape, bool)
     return (patch * np.where(mask, 1.0, MASK_DIM)[..., None]).round().astype(np.uint8)

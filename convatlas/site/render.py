@@ -53,6 +53,63 @@ def thousands(number: int) -> str:
     return f"{number:,}"
 
 
+def wilson(accuracy: float | None, n: int | None, digits: int = 1) -> str:
+    """The 95% Wilson interval of an accuracy measured on ``n`` images: "89.7–90.8%"; "–" without n."""
+    from ..analyses.statistics import wilson_interval
+
+    if accuracy is None or accuracy != accuracy or not n:
+        return "–"
+    low, high = wilson_interval(round(accuracy * n), int(n))
+    return f"{100 * low:.{digits}f}–{100 * high:.{digits}f}%"
+
+
+def accuracy_interval(accuracy: float | None, n: int | None, digits: int = 1) -> str:
+    """An accuracy's n and 95% Wilson interval: "n = 10,000; 95%: 89.7–90.8%" ("n unknown" without n)."""
+    if accuracy is None or accuracy != accuracy:
+        return "–"
+    if not n:
+        return "n unknown"
+    return f"n = {int(n):,}; 95%: {wilson(accuracy, n, digits)}"
+
+
+def number(value: float | None, significant: int = 3) -> str:
+    """A measured value in fixed notation with ``significant`` digits, never "5.94e-06": 1234.5 ->
+    "1234" (no fewer digits than the integer part), 0.01234 -> "0.0123", -2.5 -> "−2.50"; below
+    0.0001 in size "≈ 0"; None or NaN -> "–"."""
+    import math
+
+    if value is None or value != value:
+        return "–"
+    if value == 0:
+        return "0"
+    if abs(value) < 1e-4:
+        return "≈ 0"
+    decimals = max(0, significant - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}".replace("-", "−")
+
+
+def params_text(params: dict | str | None) -> str:
+    """A model's architecture parameters as a reader writes them: "widths 16, 32, 64; blocks 1";
+    "defaults" for none. A string is read as JSON (as the variants table stores them)."""
+    if isinstance(params, str):
+        import json
+
+        try:
+            params = json.loads(params)
+        except ValueError:
+            return params  # not JSON: shown as stored
+    if not params:
+        return "defaults"
+    def value(v) -> str:
+        return ", ".join(str(x) for x in v) if isinstance(v, (list, tuple)) else str(v)
+    return "; ".join(f"{key.replace('_', ' ')} {value(v)}" for key, v in params.items())
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """"1 image", "2 images", "1,000 images"."""
+    return f"{count:,} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
 def relative_link(page: str, target: str) -> str:
     """The relative URL from site page ``page`` to site path ``target``."""
     return posixpath.relpath(target, posixpath.dirname(page) or ".")
@@ -75,6 +132,11 @@ class Renderer:
         )
         self.env.filters["percent"] = percent
         self.env.filters["thousands"] = thousands
+        self.env.filters["accuracy_interval"] = accuracy_interval
+        self.env.filters["wilson"] = wilson
+        self.env.filters["plural"] = plural
+        self.env.filters["number"] = number
+        self.env.filters["params_text"] = params_text
         self.env.filters["points"] = points
         self.env.filters["signed_points"] = signed_points
         self.env.filters["points_interval"] = points_interval

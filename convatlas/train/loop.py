@@ -143,6 +143,7 @@ def train_model(
         "dataset": dataset_name, "dataset_kind": dataset_config["kind"], "classes": train.classes,
         "in_channels": train.channels, "image_size": train.size[0], "mean": mean, "std": std,
         "seed": model_config["seed"], "test_images": len(test), "test_split": test_split_note(dataset_config),
+        "per_class_images": torch.bincount(torch.as_tensor(test.labels), minlength=len(train.classes)).tolist(),
     }
     for epoch in range(start + 1, until + 1):
         row = _train_and_evaluate(name, model, optimizer, train, test, mean, std, model_config, epoch, device,

@@ -134,7 +134,8 @@ def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str
     mapping, predicted = None, None
     if unlabelled(images.classes):  # no labels: measure nothing; analyses use the predicted classes
         predicted = predict(model, images, mean, std, eval_batch_size, device).argmax(dim=1).tolist()
-        metrics = {"accuracy": None, "loss": None, "top5_accuracy": None, "per_class_accuracy": [float("nan")] * outputs}
+        metrics = {"accuracy": None, "loss": None, "top5_accuracy": None, "per_class_accuracy": [float("nan")] * outputs,
+                   "per_class_images": [0] * outputs}
     else:
         ids = imagenet_wnids() if model_config["classes"] == "imagenet" else None
         mapping = label_map(images.classes, classes, f"{key}.classes", ids)
@@ -147,6 +148,7 @@ def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str
         "mean": mean, "std": std, "seed": model_config["seed"], "epoch": 0,
         "test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"], "test_images": len(images),
         "test_top5_accuracy": metrics["top5_accuracy"], "per_class_accuracy": metrics["per_class_accuracy"],
+        "per_class_images": metrics["per_class_images"],
     }
     save_checkpoint(Path(state_dir) / "epoch-0.pt", model, meta)
     write_train_log(log_path, [])

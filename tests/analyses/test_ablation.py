@@ -182,3 +182,46 @@ def test_subtracting_the_next_linear_ops_share_equals_zeroing_the_channel(arch, 
             with torch.no_grad(), switched_off(model, {layer.name: [channel]}):
                 hits = model(x).argmax(1) == images.labels
             assert shares.accuracy[channel] == pytest.approx(hits.double().mean().item()), (layer.name, channel)
+
+
+def test_matched_controls_draw_as_many_channels_per_layer_among_the_others_ranked():
+    import pandas as pd
+
+    from convatlas.analyses.ablation import experiment_channels, matched_controls
+
+    stats = pd.DataFrame({"layer": ["a"] * 6 + ["b"] * 4, "channel": [0, 1, 2, 3, 4, 5, 0, 1, 2, 3],
+                          "dead": [False] * 5 + [True] + [False] * 4,
+                          "selectivity": [0.1, 0.9, 0.5, float("nan"), 0.3, float("nan"), 0.8, 0.2, 0.6, float("nan")],
+                          "selectivity_low": [0.05, 0.5, 0.45, float("nan"), 0.2, float("nan"), 0.7, 0.1, 0.55, float("nan")]})
+    chosen = experiment_channels({"top_selectivity": 3}, stats, ["a", "b"], "top")
+    assert chosen == {"a": [1], "b": [0, 2]}  # by the lower end of the interval: a/1 0.5, b/0 0.7, b/2 0.55
+    controls = matched_controls(chosen, stats, draws=40, seed=3)
+    assert len(controls) == 40
+    for draw in controls:
+        assert {layer: len(c) for layer, c in draw.items()} == {"a": 1, "b": 2}
+        assert set(draw["a"]) <= {0, 2, 4} and set(draw["b"]) <= {1, 3}  # ranked others; b has one: its live others
+    assert {c for draw in controls for c in draw["a"]} == {0, 2, 4}  # every eligible channel gets drawn
+    assert matched_controls(chosen, stats, draws=5, seed=3) == controls[:5]  # seeded
+
+
+def test_the_control_summary_by_hand():
+    from convatlas.analyses.statistics import control_summary
+
+    summary = control_summary(-0.02, [-0.01, -0.03, 0.0, -0.005])
+    assert summary["at_least"] == 1 and summary["p"] == pytest.approx(2 / 5)
+    assert summary["mean"] == pytest.approx(-0.01125) and summary["low"] == -0.03 and summary["high"] == 0.0
+    assert summary["sd"] == pytest.approx((5.1875e-4 / 3) ** 0.5)  # squared deviations 1.5625e-6 + 3.515625e-4 + 1.265625e-4 + 3.90625e-5
+
+
+def test_an_experiment_given_the_intact_predictions_matches_one_that_computes_them():
+    from convatlas.analyses.ablation import intact_predictions, run_experiment
+
+    torch.manual_seed(0)
+    model = build_model("zf", 1, 4, 16, {"widths": [4, 8], "fc": [16]}).eval()
+    images = probe()
+    channels = {"features.relu2": [1, 3]}
+    fresh = run_experiment(model, channels, images, MEAN, STD, batch_size=16)
+    before = intact_predictions(model, images, MEAN, STD, batch_size=16)
+    assert run_experiment(model, channels, images, MEAN, STD, batch_size=16, before=before) == fresh
+    direct_accuracy = float((model(normalise(images.data, MEAN, STD)).argmax(1) == images.labels).double().mean())
+    assert fresh["accuracy_before"] == pytest.approx(direct_accuracy)

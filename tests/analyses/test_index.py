@@ -40,7 +40,10 @@ def brute_force(model, layer_names, images, k, ranking, mean, std):
             top = class_means.max()
             others = (class_means.sum() - top) / 3
             fires = int((score[:, ch] > 0).sum())
-            selectivity = ((top - others) / (top + others) if top + others > 0 else 0.0) if fires >= max(10, 0.01 * n) else np.nan
+            layer_peaks = flat.max(axis=(0, 2))
+            floor = 0.1 * np.median(layer_peaks[layer_peaks > 0])  # a tenth of the layer's median largest activation
+            ranked = fires >= max(10, 0.01 * n) and flat[:, ch].max() >= floor and flat[:, ch].max() > 0
+            selectivity = ((top - others) / (top + others) if top + others > 0 else 0.0) if ranked else np.nan
             bins = [0 if s <= 0 else 1 + int(np.searchsorted(HISTOGRAM_EDGES, s, side="right")) for s in score[:, ch]]
             stats[(name, ch)] = dict(
                 mean=flat[:, ch].mean(), fraction_positive=(flat[:, ch] > 0).mean(), max=flat[:, ch].max(),

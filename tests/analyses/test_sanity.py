@@ -122,6 +122,24 @@ def test_without_learned_weights_on_the_way_the_randomised_picture_is_the_same()
     assert scores == pytest.approx([1.0, 1.0, 1.0])
 
 
+def test_a_picture_that_randomisation_blanks_scores_zero_not_nan():
+    """A randomised model whose unit no gradient reaches draws a blank heatmap: nothing of the trained
+    picture survived, a rank correlation of 0; a blank trained picture stays undefined (NaN)."""
+    net = two_convs(pool=False)
+    graph = ModelGraph(net, (1, 8, 8))
+    torch.manual_seed(2)
+    images = torch.rand(2, 1, 8, 8, dtype=torch.float64)
+    units = torch.tensor([[0, 1, 1], [1, 2, 2]])
+    field = graph.layer("relu2").receptive_field
+
+    def blank(images, units, seed=None):
+        return torch.zeros_like(images)
+
+    trained = [np.arange(25.0).reshape(5, 5, 1), np.zeros((5, 5, 1))]
+    scores = model_dependence(trained, blank, images, units, field, (8, 8))
+    assert scores[0] == 0.0 and np.isnan(scores[1])
+
+
 def test_a_one_conv_deconvnet_picture_is_its_filter_so_randomising_it_gives_the_filters_rank_correlation():
     """conv (no bias) - ReLU: the deconvnet picture of a unit seeded with 1 is the unit's filter, so its
     rank correlation with the randomised model's is that of the two filters."""

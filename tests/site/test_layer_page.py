@@ -9,7 +9,7 @@ from convatlas.nn.graph import ModelGraph
 from convatlas.site.images import relevance_masked
 from convatlas.site.linkcheck import broken_references
 from convatlas.site.pages.layer import GAP, LayerPage, render_layer, sample_channels
-from convatlas.site.render import Renderer
+from convatlas.site.render import Renderer, number
 
 
 
@@ -79,10 +79,10 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf
     # linear layers use the whole image
     linear = (site / "models/tiny/epoch-2/classifier.fc1_relu/index.html").read_text()
     assert "the whole image" in linear
-    # only links to the other epoch and to the model and index pages (not rendered here) are missing
+    # only links to the other epoch and to the model, index and feature-map pages (not rendered here) are missing
     missing = {m.split(": missing ")[1] for m in broken_references(site)}
     other_epoch = {m for m in missing if "epoch-1/" in m}
-    assert other_epoch and missing - other_epoch == {"../../index.html", "../../../../index.html"}
+    assert other_epoch and missing - other_epoch == {"../../index.html", "../../../../index.html", "../feature-maps/index.html"}
 
 
 def test_sample_channels_spread_evenly():
@@ -225,7 +225,7 @@ def test_least_activating_images_only_where_the_ranking_allows(tmp_path, tied_zf
                 shown += 1
                 assert f"{channel}-least.png" in text and (folder / f"img/{channel}-least.png").is_file()
                 for value, image in zip(values, row["lowest_images"], strict=True):
-                    assert f"{value:.3g} · image {image}<" in text
+                    assert f"{number(float(value))} · image {image}<" in text
     assert shown and tied  # both cases occur here
 
 

@@ -239,7 +239,7 @@ def test_comparison_page_says_which_probe_dataset_excites_each_channel_most(rend
                       {"tiny": {"shapes": None, "photos": photos}})
     page = (tmp_path / "site" / layout.compare_page()).read_text()
     assert "Which probe dataset excites tiny" in page and "<th>photos: strongest on</th>" in page
-    assert '<td class="num">2 (50.0%)</td><td class="num">1.5</td>' in page
+    assert '<td class="num">2 (50.0%)</td><td class="num">1.50</td>' in page
 
 
 def test_occlusion_figure_of_a_1000_class_model_colours_the_classes_it_shows(tmp_path):
@@ -278,3 +278,56 @@ def test_signed_points_is_the_one_format_of_accuracy_changes():
     assert signed_points(0.0123, 2) == "+1.23 points" and signed_points(-0.008) == "−0.8 points"
     assert signed_points(-0.00001, 2) == "0.00 points" and signed_points(0.0) == "0.0 points"  # no "−0.00"
     assert signed_points(float("nan")) == "–"
+
+
+def test_accuracies_carry_their_n_and_wilson_interval_and_counts_their_plural():
+    from convatlas.site.render import accuracy_interval, plural, wilson
+
+    assert wilson(0.5, 10) == "23.7–76.3%" and wilson(0.9, None) == "–"  # Newcombe's 5/10: 0.2366-0.7634
+    assert accuracy_interval(0.9025, 10_000, 2) == "n = 10,000; 95%: 89.65–90.82%"  # 0.9023 ± 0.0058 by hand
+    assert accuracy_interval(0.9, None) == "n unknown" and accuracy_interval(float("nan"), 10) == "–"
+    assert plural(1, "image") == "1 image" and plural(1000, "image") == "1,000 images" and plural(0, "class", "classes") == "0 classes"
+
+
+def test_models_measured_on_the_same_images_are_compared_pairwise_and_unequal_training_is_flagged():
+    import pandas as pd
+
+    from convatlas.site.pages.compare import paired_comparisons
+
+    labels = [0, 1, 2, 3] * 5
+    right = pd.DataFrame({"image": range(20), "label": labels, "predicted": labels})
+    wrong_two = right.assign(predicted=[(p + 1) % 4 if i < 2 else p for i, p in enumerate(labels)])
+    summaries = {"a": {"epoch": 3, "test_accuracy": 0.9}, "b": {"epoch": 5, "test_accuracy": 1.0},
+                 "c": {"epoch": 5, "test_accuracy": None}}  # c: unlabelled photos, nothing to compare
+    rows = paired_comparisons(summaries, {"a": wrong_two, "b": right.sample(frac=1, random_state=0), "c": right})
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["first"], row["second"], row["n"], row["only_first"], row["only_second"]) == ("a", "b", 20, 0, 2)
+    assert row["difference"] == pytest.approx(0.1) and row["p"] == pytest.approx(0.5)  # 2 x 0.5^2
+    assert row["noise"] and row["unequal"] and row["epochs"] == (3, 5)
+    other_images = right.assign(image=range(1, 21))
+    assert paired_comparisons(summaries, {"a": wrong_two, "b": other_images}) == []
+
+
+def test_numbers_are_fixed_notation_and_parameters_read_as_text():
+    from convatlas.site.render import number, params_text
+
+    assert number(5.94e-06) == "≈ 0" and number(0.012345) == "0.0123" and number(-2.5) == "−2.50"
+    assert number(1234.5) == "1234" and number(0.21) == "0.210" and number(float("nan")) == "–" and number(0) == "0"
+    assert params_text({}) == "defaults" and params_text('{"widths": [16, 32, 64]}') == "widths 16, 32, 64"
+    assert params_text({"widths": [4, 8], "blocks": 1}) == "widths 4, 8; blocks 1"
+
+
+def test_variants_are_compared_with_their_base_on_the_same_images():
+    import numpy as np
+
+    from convatlas.site.pages.overview import with_paired_changes
+
+    base = np.array([True] * 90 + [False] * 10)
+    variant = base.copy()
+    variant[:12] = False  # 12 more errors, none fixed
+    rows = with_paired_changes([{"model": "zf", "test_correct": base}, {"model": "zf-narrow", "test_correct": variant}])
+    change = rows[1]["change"]
+    assert rows[0]["change"] is None and change["error"] == pytest.approx(0.12)
+    assert change["low"] > 0 and not change["noise"] and change["p"] == pytest.approx(2 * 0.5 ** 12)
+    assert with_paired_changes([{"model": "old"}]) == [{"model": "old"}]  # tables written before: as they were

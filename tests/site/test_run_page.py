@@ -28,3 +28,12 @@ def test_no_run_page_when_no_job_of_the_run_left_a_benchmark(repo, tmp_path):
     write_job(tmp_path / "benchmarks", "train", "a", 1000, 100)
     assert write_run_page(tmp_path, repo / "rules", repo / "templates", "t", since=5000) is None
     assert not (tmp_path / "site/run.html").exists()
+
+
+def test_the_run_page_names_snakemakes_log_without_the_machines_paths(tmp_path):
+    from convatlas.site.pages.run import shown_log_path
+
+    log = tmp_path / ".snakemake/log/2026-12-03T1.snakemake.log"
+    assert shown_log_path(str(log), tmp_path) == ".snakemake/log/2026-12-03T1.snakemake.log"
+    assert shown_log_path("/elsewhere/x.snakemake.log", tmp_path) == "x.snakemake.log"
+    assert shown_log_path(None, tmp_path) is None

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...analyses.paired import within_noise
+from ...analyses.statistics import control_summary
 from .. import layout
 from ..images import SMALL, display_factor, picture_row, save_png
 from ..plots import confusion_difference
@@ -16,6 +17,21 @@ from ..render import Renderer
 GALLERY = 40  # flipped images shown per experiment
 GALLERY_GAP = 2
 STRONGEST = 8  # channels listed per layer
+
+
+def _control_reading(summary: dict) -> str:
+    """One sentence reading a selective experiment against its matched random draws."""
+    draws, at_least = summary["draws"], summary["at_least"]
+    if at_least == 0:
+        return (f"Switching off the selective channels costs more than every one of the {draws} random draws "
+                f"(permutation p = {summary['p']:.2f}, the smallest {draws} draws allow): here the selective channels "
+                "matter more than random channels of the same layers.")
+    if at_least == draws:
+        return (f"Every one of the {draws} random draws costs at least as much as the selective channels (permutation "
+                f"p = {summary['p']:.2f}): here selectivity marks channels that matter less than random ones of the same layers.")
+    return (f"{at_least} of the {draws} random draws cost at least as much (permutation p = {summary['p']:.2f}): the "
+            "selective channels' cost is within the spread of random channels of the same layers, so selectivity does "
+            "not predict importance here (as Morcos et al. 2018 found).")
 
 
 def render_ablation(
@@ -40,8 +56,13 @@ def render_ablation(
             save_png(picture_row(list(images), SMALL, GALLERY_GAP),
                      renderer.path(layout.ablation_image(model, epoch, f"{name}-flipped")))
         low, high = result["change_interval"]
+        change = result["accuracy_after"] - result["accuracy_before"]
+        controls = None
+        if result.get("controls"):
+            controls = control_summary(change, [c["accuracy_after"] - result["accuracy_before"] for c in result["controls"]])
+            controls["reading"] = _control_reading(controls)
         rows.append({
-            "name": name, "result": result, "cell": cell, "kind": experiments.get("kinds", {}).get(name), "low": low, "high": high, "noise": bool(within_noise(low, high)),
+            "name": name, "result": result, "cell": cell, "controls": controls, "kind": experiments.get("kinds", {}).get(name), "low": low, "high": high, "noise": bool(within_noise(low, high)),
             "flipped": [{**f, "name": image_name(f["image"]), "offset": i * (cell + GALLERY_GAP)} for i, f in enumerate(flipped)],
             "layers": [{"layer": layer, "channels": channels} for layer, channels in result["channels"].items()],
             "count": sum(len(c) for c in result["channels"].values()),

@@ -5,6 +5,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...analyses.statistics import paired_difference
 from .. import layout
 from ..plots import TRANSFER_METHODS, probe_figure, transfer_figure
 from ..render import Renderer
@@ -23,7 +24,8 @@ def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame,
         if not spatial:
             break
         layer = spatial[position]["name"]
-        rows = stats[stats.layer == layer].dropna(subset=["selectivity"]).sort_values("selectivity", ascending=False)
+        key = "selectivity_low" if "selectivity_low" in stats else "selectivity"  # noise does not rank high
+        rows = stats[stats.layer == layer].dropna(subset=["selectivity"]).sort_values(key, ascending=False)
         if covered is not None and layer in covered:
             rows = rows[rows.channel.isin(covered[layer])]
         if len(rows):
@@ -105,18 +107,45 @@ def excited_most(stats: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     return rows
 
 
+def paired_comparisons(summaries: dict[str, dict[str, Any]], predictions: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """Every pair of models whose predictions cover the same labelled images: the accuracy difference
+    (second minus first) with its paired 95% interval and McNemar's p, whether it is within noise, and
+    whether the two were trained for different numbers of epochs (an unequal budget)."""
+    rows = []
+    names = [m for m in summaries if m in predictions and summaries[m].get("test_accuracy") is not None]  # labelled
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            a = predictions[first].sort_values("image")
+            b = predictions[second].sort_values("image")
+            if len(a) != len(b) or not (a.image.to_numpy() == b.image.to_numpy()).all() or \
+                    not (a.label.to_numpy() == b.label.to_numpy()).all():
+                continue  # other images or other labels: no paired comparison
+            diff = paired_difference((a.label == a.predicted).to_numpy(), (b.label == b.predicted).to_numpy())
+            low, high = diff.interval
+            epochs = (summaries[first]["epoch"], summaries[second]["epoch"])
+            rows.append({"first": first, "second": second, "n": diff.n, "difference": diff.difference, "low": low,
+                         "high": high, "p": diff.p_value, "noise": diff.within_noise,
+                         "only_first": diff.only_first, "only_second": diff.only_second,
+                         "epochs": epochs, "unequal": epochs[0] != epochs[1] and not (summaries[first].get("provenance")
+                                                                                      or summaries[second].get("provenance"))})
+    return rows
+
+
 def render_comparison(
     renderer: Renderer, epochs: dict[str, int], summaries: dict[str, dict[str, Any]], stats: dict[str, pd.DataFrame],
     probes: dict[str, pd.DataFrame], occluded: dict[str, list[int]], transfers: dict[str, pd.DataFrame],
     probe_sets: dict[str, dict[str, pd.DataFrame | None]] | None = None,
     covered: dict[str, dict[str, set[int]]] | None = None,
     leads: dict[str, dict[str, str]] | None = None,
+    predictions: dict[str, pd.DataFrame] | None = None,
 ) -> None:
     """Write ``compare.html`` (and its plots) from each model's summary, channel statistics, linear
     probes, occluded images and transfer table (the last three may be empty: sections left out); with ``probe_sets`` (model -> probe dataset ->
     channel statistics, None for the model's own), which dataset excites each channel most; the
     picks at corresponding depths are among the channels with projections (``covered``), each shown
-    with the picture its page leads with (``leads``: model -> layer -> kind; default the deconvnet)."""
+    with the picture its page leads with (``leads``: model -> layer -> kind; default the deconvnet);
+    ``predictions`` (model -> its predictions table on its analysed images) give the paired accuracy
+    differences of models measured on the same images."""
     no_probes = pd.DataFrame({"layer": pd.Series(dtype=str), "accuracy": pd.Series(dtype=float)})
     cards = [_model_card(m, epochs[m], summaries[m], stats[m], probes.get(m, no_probes), occluded.get(m, []),
                          (covered or {}).get(m), (leads or {}).get(m))
@@ -145,4 +174,5 @@ def render_comparison(
                     transfer_rows=rows, reading=transfer_reading(transfers), source=source, transfer_classes=transfer_classes,
                     transfer_draws=int(first.draw.max()) + 1 if first is not None else 0, excitation=excitation,
                     cards_by_name={c["name"]: c for c in cards}, has_probes=bool(probes),
+                    differences=paired_comparisons(summaries, predictions or {}),
                     has_occlusion=any(c["occluded"] for c in cards))

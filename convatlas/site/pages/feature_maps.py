@@ -11,22 +11,33 @@ from ..render import Renderer
 
 COLUMNS = 16  # maps per row of a spatial layer's mosaic
 VECTOR_COLUMNS = 32  # units per row of a vector layer's mosaic
-TILE = 40  # px a map is upscaled towards (by a whole factor)
+TILE = 56  # px a map is upscaled towards (by a whole factor)
 THUMB = 56  # px an input thumbnail is upscaled towards (by a whole factor)
 GAP = 1
 MOSAIC_BACKGROUND = (90, 90, 110)
 
 
 def map_mosaic(maps: np.ndarray, tile: int = TILE) -> np.ndarray:
-    """All channels' maps (C, H, W) of one image as a grey mosaic, scaled by the layer's maximum
-    for that image (so weak channels look weak); a vector (C,) becomes one square per unit."""
+    """All channels' maps (C, H, W) of one image as a grey mosaic on one scale for the layer (so weak
+    channels look weak): white at the 99th percentile of the layer's positive activations on that
+    image, so that a few extreme values do not leave every other map black; a vector (C,) becomes
+    one square per unit."""
     if maps.ndim == 1:
         maps = maps[:, None, None]
-    top = float(maps.max())
+    top = layer_scale(maps)
     scaled = np.clip(maps / top, 0, 1) if top > 0 else np.zeros_like(maps)
     factor = display_factor(max(maps.shape[1:]), tile)
     cells = [upscale(to_rgb(float_to_uint8(m)[None]), factor) for m in scaled]
     return grid(cells, min(mosaic_columns(maps), len(cells)), gap=GAP, background=MOSAIC_BACKGROUND)
+
+
+MAP_PERCENTILE = 99  # of a layer's positive activations on an image: shown white
+
+
+def layer_scale(maps: np.ndarray) -> float:
+    """The activation a layer's maps of one image show as white (:data:`MAP_PERCENTILE`); 0 if none is positive."""
+    positive = maps[maps > 0]
+    return float(np.percentile(positive, MAP_PERCENTILE)) if positive.size else 0.0
 
 
 def mosaic_columns(maps: np.ndarray) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ...analyses.paired import within_noise
-from ...analyses.responses import min_active_images
+from ...analyses.responses import magnitude_floor, min_active_images
 from ...analyses.sanity import HEATMAP_METHODS, IMAGE_THRESHOLD, MODEL_THRESHOLD, is_branch, layer_lead
 from ...analyses.selection import spread
 from ...core.geometry import Axis, ReceptiveField
@@ -192,10 +192,14 @@ def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, An
     means = [float(m) for m in info["class_means"]]
     top_mean = max([m for m in means if m == m] + [1e-12])
     selectivity = float(info["selectivity"])
+    defined = selectivity == selectivity  # NaN: fires too rarely or too weakly (responses.ranked_channels)
+    low, high = (float(info.get("selectivity_low", np.nan)), float(info.get("selectivity_high", np.nan))) if defined else (None, None)
     return {
         "channel": int(channel), "max": float(info["max"]), "mean": float(info["mean"]),
         "fraction_positive": float(info["fraction_positive"]), "active_fraction": float(info["active_fraction"]),
-        "selectivity": selectivity if selectivity == selectivity else None,  # None: fires on too few images
+        "selectivity": selectivity if defined else None,
+        "selectivity_low": low if low == low else None, "selectivity_high": high if high == high else None,
+        "too_weak": not defined and float(info["max"]) < float(info.get("magnitude_floor", 0.0)),
         "dead": bool(info["dead"]), "top_class": "" if info["dead"] else classes[int(info["top_class"])], "ablation": None,
         "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB,
         "class_bars": [] if info["dead"] else sorted(
@@ -488,6 +492,7 @@ class _LayerWriter:
             covered=self.covered if len(self.covered) < channels else None,
             has_filters=self.filters is not None, has_ablation=page.ablation is not None,
             min_active=min_active_images(page.probe_images), probe_images=page.probe_images,
+            magnitude_floor=magnitude_floor(self.stats["max"].to_numpy()),
             ablation_images=int(page.ablation["images"].iloc[0]) if page.ablation is not None and len(page.ablation) else None,
             has_maximised=bool(self.maximised), reach=self.reach_summary(), mosaic_columns=min(MOSAIC_COLUMNS, len(self.maximised_row) or 1),
             probe_sets=self.probe_sets(cards),

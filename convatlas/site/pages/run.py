@@ -62,4 +62,17 @@ def write_run_page(workdir: str | Path, rules_dir: str | Path, templates: str | 
         return None
     renderer = Renderer(templates, workdir / layout.SITE_ROOT, title)
     plan = read_plan(workdir / PLAN_PATH)
-    return render_run_page(renderer, jobs, list(PIPELINE_STAGES), log, read_dependencies(workdir / "benchmarks"), plan)
+    return render_run_page(renderer, jobs, list(PIPELINE_STAGES), shown_log_path(log, workdir),
+                           read_dependencies(workdir / "benchmarks"), plan)
+
+
+def shown_log_path(log: str | None, workdir: Path) -> str | None:
+    """Snakemake's log as the page names it: relative to the working folder (a shared site should
+    not carry the build machine's paths), or only its file name when it lies elsewhere."""
+    if not log:
+        return None
+    path = Path(log)
+    try:
+        return str(path.resolve().relative_to(workdir.resolve()))
+    except ValueError:
+        return path.name
