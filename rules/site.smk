@@ -57,6 +57,7 @@ rule layer_pages:
         overview_channels=config["deconv"]["overview_channels"],
         evolution_channels=config["deconv"]["evolution_channels"],
         lead=config["deconv"]["lead"],
+        sections=SECTIONS,
         templates=TEMPLATES,
         title=config["site"]["title"],
     threads: 1

@@ -175,7 +175,7 @@ def matched_controls(chosen: dict[str, Sequence[int]], stats: pd.DataFrame, draw
     """``draws`` random sets of channels with as many in each layer as ``chosen`` has, drawn among
     that layer's other channels whose selectivity is ranked (so they fire as often and as strongly as
     selective ones may: :func:`convatlas.analyses.responses.ranked_channels`), or among its other
-    live channels where too few are ranked. Matching by layer keeps a draw from being a handful of
+    live channels where too few are ranked, or among all its other channels where too few are live. Matching by layer keeps a draw from being a handful of
     early-layer channels whose loss costs much whatever they select."""
     rng = np.random.default_rng(seed)
     controls = []
@@ -186,6 +186,8 @@ def matched_controls(chosen: dict[str, Sequence[int]], stats: pd.DataFrame, draw
             pool = rows[rows.selectivity.notna()].channel.to_numpy()
             if len(pool) < len(channels):
                 pool = rows[~rows.dead.astype(bool)].channel.to_numpy()
+            if len(pool) < len(channels):
+                pool = rows.channel.to_numpy()  # a small layer with dead channels: any other channel
             picked = rng.choice(pool, size=min(len(channels), len(pool)), replace=False) if len(pool) else []
             draw[layer] = sorted(int(c) for c in picked)
         controls.append(draw)
