@@ -190,7 +190,7 @@ def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) 
         "fraction_positive": (acc.positive / max(1, acc.count)).numpy(),
         "max": acc.peak.numpy(),
         "active_fraction": acc.active.numpy() / max(1, acc.images_seen),
-        "selectivity": acc.selectivity(),
+        "selectivity": np.where(np.isnan(low), np.nan, acc.selectivity()),  # no interval (too few images a class): undefined
         "selectivity_low": low,  # 95% bootstrap interval
         "selectivity_high": high,
         "active_images": acc.active.numpy().astype(np.int64),

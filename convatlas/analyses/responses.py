@@ -12,9 +12,10 @@ that fires on a handful of images would score 1 by chance, and one whose respons
 beside its layer's (a nearly silent unit) may be selective without mattering: selectivity is left
 undefined (NaN) unless the channel fires on at least :func:`min_active_images` probe images and its
 strongest response reaches :data:`MIN_PEAK_SHARE` of the layer's median strongest response over its
-live channels (:func:`ranked_channels`). Its 95% interval comes from a bootstrap over images
-(:func:`selectivity_interval`), and pages rank channels by the interval's lower bound, so that a
-channel is not ranked high by noise.
+live channels (:func:`ranked_channels`), and unless at least two classes have two images each (with
+one image a class, as for a handful of unlabelled photos classed by prediction, it is noise with no
+interval). Its 95% interval comes from a bootstrap over images (:func:`selectivity_interval`), and
+pages rank channels by the interval's lower bound, so that a channel is not ranked high by noise.
 
 Histograms count responses in fixed logarithmic bins (four per octave), so that they are bounded
 in memory and partial histograms add up exactly.

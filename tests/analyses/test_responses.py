@@ -98,3 +98,14 @@ def test_the_selectivity_interval_matches_a_brute_force_bootstrap_over_images():
     np.testing.assert_allclose(high, want_high, atol=0.02)
     point = selectivity_index(class_means(responses, labels, 5), np.full(3, 300), 300)
     assert (low < point).all() and (point < high).all()
+
+
+def test_with_one_image_a_class_there_is_no_interval():
+    """Fourteen unlabelled photos classed by prediction, one a class: a selectivity with no interval,
+    which the index then leaves undefined."""
+    sums = np.arange(14.0).reshape(14, 1) + 1
+    low, high = selectivity_interval(sums, sums ** 2, np.ones(14))
+    assert np.isnan(low).all() and np.isnan(high).all()
+    counts = np.array([2.0, 2.0] + [1.0] * 12)  # two classes with two images: an interval again
+    low, high = selectivity_interval(sums * counts[:, None], sums ** 2 * counts[:, None] + 0.1, counts)
+    assert not np.isnan(low).any()

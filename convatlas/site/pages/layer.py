@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ...analyses.paired import within_noise
-from ...analyses.responses import magnitude_floor, min_active_images
+from ...analyses.responses import MIN_ACTIVE_FRACTION, MIN_ACTIVE_IMAGES, magnitude_floor, min_active_images
 from ...analyses.sanity import HEATMAP_METHODS, IMAGE_THRESHOLD, MODEL_THRESHOLD, is_branch, layer_lead
 from ...analyses.selection import spread
 from ...core.geometry import Axis, ReceptiveField
@@ -199,7 +199,11 @@ def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, An
         "fraction_positive": float(info["fraction_positive"]), "active_fraction": float(info["active_fraction"]),
         "selectivity": selectivity if defined else None,
         "selectivity_low": low if low == low else None, "selectivity_high": high if high == high else None,
-        "too_weak": not defined and float(info["max"]) < float(info.get("magnitude_floor", 0.0)),
+        "undefined_because": None if defined else (
+            "weak" if float(info["max"]) < float(info.get("magnitude_floor", 0.0))
+            else "rare" if "active_images" not in info or int(info["active_images"]) < MIN_ACTIVE_IMAGES
+            or float(info["active_fraction"]) < MIN_ACTIVE_FRACTION
+            else "classes"),  # fires often and strongly enough, but too few images a class for an interval
         "dead": bool(info["dead"]), "top_class": "" if info["dead"] else classes[int(info["top_class"])], "ablation": None,
         "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB,
         "class_bars": [] if info["dead"] else sorted(
