@@ -64,8 +64,11 @@ def occlusion_figure(image, projection, windows, maps: dict, classes, true_label
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
-    rows = len(windows)
+    rows = max(2, len(windows))  # the first column holds the image and the unit's picture: two rows at least
     fig, axes = plt.subplots(rows, 4, figsize=(11, 2.6 * rows), squeeze=False, layout="constrained")
+    for r in range(len(windows), rows):  # a single window: its row, and an empty one beside the picture
+        for c in (1, 2, 3):
+            axes[r, c].axis("off")
     # colours for the classes predicted anywhere in these maps only (a 1000-class model predicts few)
     shown = sorted({int(v) for window in windows for v in np.unique(maps["predicted"][window])})
     base = plt.get_cmap("tab20" if len(shown) > 10 else "tab10").colors
@@ -73,15 +76,13 @@ def occlusion_figure(image, projection, windows, maps: dict, classes, true_label
     position = {c: i for i, c in enumerate(shown)}
     cmap = ListedColormap(palette)
     norm = BoundaryNorm(np.arange(len(shown) + 1) - 0.5, len(shown))
+    axes[0, 0].imshow(image, interpolation="nearest")
+    axes[0, 0].set_title(f"input ({classes[true_label]})")
+    axes[1, 0].imshow(projection, interpolation="nearest")
+    axes[1, 0].set_title(picture_title)
+    for r in range(rows):
+        axes[r, 0].axis("off")
     for r, window in enumerate(windows):
-        ax = axes[r, 0]
-        if r == 0:
-            ax.imshow(image, interpolation="nearest")
-            ax.set_title(f"input ({classes[true_label]})")
-        elif r == 1:
-            ax.imshow(projection, interpolation="nearest")
-            ax.set_title(picture_title)
-        ax.axis("off")
         im = axes[r, 1].imshow(maps["activity"][window], cmap="viridis", interpolation="nearest")
         fig.colorbar(im, ax=axes[r, 1], fraction=0.046)
         axes[r, 1].set_title(f"{window} px: feature map activity")
