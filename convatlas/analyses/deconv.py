@@ -30,6 +30,7 @@ from ..data.transforms import normalise
 from ..nn.graph import ModelGraph
 from ..nn.rules import RELU_RULES
 from ..nn.surgery import ancestors, upto_layer
+from ..nn.units import unit_gradient
 from .relevance import RULES, RelevanceProjector
 from .sanity import split_kind
 
@@ -128,27 +129,9 @@ class Projector:
 
         Each projection starts from that unit's actual activation (or from ``seed``, e.g. 1, to
         compare models whose activations differ), all other activations of the layer set to zero.
-        For linear layers y and x are ignored.
+        For linear layers y and x are 0 (:func:`convatlas.nn.units.unit_gradient`).
         """
-        units = torch.as_tensor(units, dtype=torch.long, device=images.device).view(-1, 3)
-        if len(units) != len(images):
-            raise ValueError(f"{len(images)} images but {len(units)} units: give one (channel, y, x) per image")
-        inputs = images.detach().clone().requires_grad_(True)
-        with torch.enable_grad():
-            out = self.module(inputs)
-            rows = torch.arange(len(images), device=images.device)
-            limits = torch.tensor(list(out.shape[1:]) + [1] * (4 - out.ndim), device=units.device)[: 3]
-            if ((units < 0) | (units >= limits)).any():
-                shape = "x".join(str(s) for s in out.shape[1:])
-                raise ValueError(f"units {units.tolist()} lie outside layer {self.layer!r} of shape {shape}")
-            start = torch.zeros_like(out)
-            if out.ndim == 4:
-                value = out[rows, units[:, 0], units[:, 1], units[:, 2]].detach() if seed is None else seed
-                start[rows, units[:, 0], units[:, 1], units[:, 2]] = value
-            else:
-                start[rows, units[:, 0]] = out[rows, units[:, 0]].detach() if seed is None else seed
-            (projection,) = torch.autograd.grad(out, inputs, grad_outputs=start)
-        return projection
+        return unit_gradient(self.module, images, units, self.layer, seed)[1]
 
 
 def projector_for(model: nn.Module, layer: str, input_shape: tuple[int, int, int], kind: str,

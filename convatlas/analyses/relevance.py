@@ -40,6 +40,7 @@ from zennit.types import BatchNorm, Linear
 
 from ..nn.graph import ModelGraph
 from ..nn.surgery import upto_layer
+from ..nn.units import unit_gradient
 from .sanity import HEATMAP_METHODS
 
 Rule = Literal["relevance", "gradient_input"]
@@ -128,16 +129,6 @@ class RelevanceProjector:
     def __call__(self, images: torch.Tensor, units: torch.Tensor, seed: float | None = None) -> torch.Tensor:
         """(N, 1, H, W): the heatmap of unit ``units[i] = (channel, y, x)`` of image i, propagated from
         that unit's activation (or from ``seed``), summed over colour channels."""
-        units = torch.as_tensor(units, dtype=torch.long, device=images.device).view(-1, 3)
-        if len(units) != len(images):
-            raise ValueError(f"{len(images)} images but {len(units)} units: give one (channel, y, x) per image")
-        inputs = images.detach().clone().requires_grad_(True)
-        with torch.enable_grad():
-            out = self.module(inputs)
-            rows = torch.arange(len(images), device=images.device)
-            start = torch.zeros_like(out)
-            where = (rows, units[:, 0], units[:, 1], units[:, 2]) if out.ndim == 4 else (rows, units[:, 0])
-            start[where] = out[where].detach() if seed is None else seed
-            (gradient,) = torch.autograd.grad(out, inputs, grad_outputs=start)
-        heat = gradient if self.rule == "relevance" else gradient * inputs.detach()
+        inputs, gradient = unit_gradient(self.module, images, units, self.layer, seed)
+        heat = gradient if self.rule == "relevance" else gradient * inputs
         return heat.sum(dim=1, keepdim=True)
