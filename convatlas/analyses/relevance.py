@@ -26,7 +26,6 @@ is propagated per image, starting from its own activation, all others zero.
 from __future__ import annotations
 
 import copy
-import operator
 from collections.abc import Sequence
 from typing import Literal
 
@@ -45,7 +44,6 @@ from .sanity import HEATMAP_METHODS
 
 Rule = Literal["relevance", "gradient_input"]
 RULES = HEATMAP_METHODS
-_ADDS = {operator.add, operator.iadd, torch.add}
 GAMMA = 0.25  # the gamma rule's weight on positive contributions (zennit's default)
 
 
@@ -76,16 +74,14 @@ class GraphMergeBatchNorm(MergeBatchNorm):
         return instances
 
 
-def _sum_shortcuts(module: fx.GraphModule) -> None:
+def _sum_shortcuts(module: fx.GraphModule, graph: ModelGraph) -> None:
     """Replace every sum of two activations of the same shape by zennit's ``Sum`` of their stack, so
     the ``Norm`` rule shares relevance in proportion to the operands (a plain gradient would hand
     each operand all of it)."""
     count = 0
     for node in list(module.graph.nodes):
-        is_add = (node.op == "call_function" and node.target in _ADDS) or (
-            node.op == "call_method" and node.target in ("add", "add_"))
         operands = node.args[:2]
-        if not is_add or len(node.args) != 2 or node.kwargs or not all(
+        if not graph.is_add(node) or len(node.args) != 2 or node.kwargs or not all(
                 isinstance(a, fx.Node) and a.op != "get_attr" for a in operands):
             continue
         shapes = [a.meta.get("tensor_meta") for a in operands]
@@ -121,7 +117,7 @@ class RelevanceProjector:
             for child in module.modules():
                 if getattr(child, "inplace", False):
                     child.inplace = False  # zennit's hooks need the activations' own outputs
-            _sum_shortcuts(module)
+            _sum_shortcuts(module, self.graph)
             low, high = pixel_bounds(mean, std, input_shape[0])
             EpsilonGammaBox(low, high, gamma=GAMMA, canonizers=[GraphMergeBatchNorm()]).register(module)
         self.module = module.eval()

@@ -71,11 +71,12 @@ class PairedDifference:
 
 def paired_difference(first_correct, second_correct) -> PairedDifference:
     """The paired difference of two per-image correctness vectors (booleans, the same images in order)."""
-    first, second = [bool(v) for v in first_correct], [bool(v) for v in second_correct]
+    import numpy as np
+
+    first, second = np.asarray(first_correct, dtype=bool), np.asarray(second_correct, dtype=bool)
     if len(first) != len(second):
         raise ValueError(f"paired accuracies need the same images: {len(first)} against {len(second)}")
-    return PairedDifference(len(first), sum(a and not b for a, b in zip(first, second, strict=True)),
-                            sum(b and not a for a, b in zip(first, second, strict=True)))
+    return PairedDifference(len(first), int((first & ~second).sum()), int((second & ~first).sum()))
 
 
 def control_summary(change: float, controls) -> dict:

@@ -177,8 +177,9 @@ def gaussian_blur(values: np.ndarray, sigma: float) -> np.ndarray:
     kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     kernel /= kernel.sum()
     padded = np.pad(values.astype(np.float64), radius, mode="edge")
-    rows = np.apply_along_axis(np.convolve, 1, padded, kernel, mode="valid")
-    return np.apply_along_axis(np.convolve, 0, rows, kernel, mode="valid")
+    windows = np.lib.stride_tricks.sliding_window_view  # the kernel is symmetric: a correlation is the convolution
+    rows = windows(padded, len(kernel), axis=1) @ kernel
+    return windows(rows, len(kernel), axis=0) @ kernel
 
 
 def heatmap_values(tile: np.ndarray) -> np.ndarray:
