@@ -31,6 +31,7 @@ rule correspondence:
         checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
     output:
         table="results/{model}/epoch-{epoch}/correspondence.parquet",
+        pairs="results/{model}/epoch-{epoch}/correspondence_pairs.parquet",
         meta="results/{model}/epoch-{epoch}/correspondence.json",
     log:
         "logs/correspondence/{model}-{epoch}.log",
@@ -77,6 +78,33 @@ rule invariance:
         "../envs/convatlas.yaml"
     script:
         "../scripts/invariance.py"
+
+
+rule evolution:
+    input:
+        checkpoints=lambda wildcards: [checkpoint_path(wildcards.model, e) for e in epochs_of(wildcards.model)],
+    output:
+        table="results/{model}/evolution.parquet",
+    log:
+        "logs/evolution/{model}.log",
+    benchmark:
+        "benchmarks/evolution/{model}.tsv",
+    params:
+        dataset=dataset_config,
+        layers=analysed_layer_names,
+        epochs=model_epochs,
+        images=config["analysis"]["evolution_images"],
+        batch_size=job_batch("evolution"),
+        device=config["device"],
+    threads: HEAVY_THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=job_memory("evolution"),
+    priority: RESULTS_FIRST
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/evolution.py"
 
 
 rule analysis_pages:

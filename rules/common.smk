@@ -141,6 +141,7 @@ MODEL_JOBS = {
     "occlusion": ("occlusion", "forward"),
     "correspondence": ("analysis", "forward"),
     "invariance": ("analysis", "forward"),
+    "evolution": ("analysis", "forward"),
     "ablation": ("ablation", "forward"),
     "probes": ("analysis", "forward"),
     "maximise": ("analysis", "backward"),
@@ -330,10 +331,30 @@ def analysis_inputs(wildcards):
     files = {
         "occlusion": {"occlusion": f"{prefix}/occlusion.npz"},
         "correspondence": {"correspondence_table": f"{prefix}/correspondence.parquet",
+                           "correspondence_pairs": f"{prefix}/correspondence_pairs.parquet",
                            "correspondence_meta": f"{prefix}/correspondence.json"},
         "invariance": {"invariance_table": f"{prefix}/invariance.parquet", "invariance_strips": f"{prefix}/invariance.npz"},
     }
     return {key: path for name in ANALYSES for key, path in files[name].items()}
+
+
+def findings_inputs(wildcards):
+    """What a model's findings page reads: the analyses of its last page epoch that run, the
+    settling of its channels when it has two checkpoints or more, and its variants table."""
+    model = wildcards.model
+    prefix = f"results/{model}/epoch-{last_page_epoch(model)}"
+    files = {
+        "occlusion": {"occlusion": f"{prefix}/occlusion.npz"},
+        "correspondence": {"correspondence_pairs": f"{prefix}/correspondence_pairs.parquet",
+                           "correspondence_meta": f"{prefix}/correspondence.json"},
+        "invariance": {"invariance_table": f"{prefix}/invariance.parquet", "invariance_strips": f"{prefix}/invariance.npz"},
+    }
+    inputs = {key: path for name in ANALYSES for key, path in files[name].items()}
+    if len(epochs_of(model)) > 1:
+        inputs["evolution"] = f"results/{model}/evolution.parquet"
+    if model in VARIANTS:
+        inputs["variants"] = f"results/{model}/variants.parquet"
+    return inputs
 
 
 def layer_projections(wildcards):

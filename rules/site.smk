@@ -97,12 +97,43 @@ rule feature_maps:
         "../scripts/feature_maps.py"
 
 
+rule findings:
+    input:
+        unpack(findings_inputs),
+        summary="results/{model}/summary.json",
+        layers=lambda wildcards: results(wildcards.model, last_page_epoch(wildcards.model), "layers.json"),
+    output:
+        findings="results/{model}/findings.json",
+        page=site_path(layout.findings_page("{model}")),
+    log:
+        "logs/findings/{model}.log",
+    benchmark:
+        "benchmarks/findings/{model}.tsv",
+    params:
+        model="{model}",
+        epoch=lambda wildcards: last_page_epoch(wildcards.model),
+        dataset=dataset_config,
+        dataset_name=dataset_name,
+        sections=SECTIONS,
+        templates=TEMPLATES,
+        title=config["site"]["title"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    priority: RESULTS_FIRST
+    conda:
+        "../envs/convatlas.yaml"
+    script:
+        "../scripts/findings.py"
+
+
 rule site:
     input:
         summaries=expand("results/{model}/summary.json", model=ANALYSED_MODELS),
         curves=expand("results/{model}/plots/curves.png", model=ANALYSED_MODELS),
         per_class=expand("results/{model}/plots/per_class.png", model=ANALYSED_MODELS),
         pages=all_page_files(),
+        findings=expand("results/{model}/findings.json", model=ANALYSED_MODELS),
         variants=[f"results/{base}/variants.parquet" for base in VARIANTS],
         class_images=[results(m, last_page_epoch(m), "maximise/classes.png") for m in ANALYSED_MODELS if SECTIONS["maximise"]],
         class_names=[results(m, last_page_epoch(m), "maximise/classes.npz") for m in ANALYSED_MODELS if SECTIONS["maximise"]],

@@ -20,7 +20,7 @@ from torch import nn
 from ..nn.hooks import capture_outputs
 from .boxes import part_box
 
-__all__ = ["correspondence", "occlude_boxes", "pair_distances", "part_box"]
+__all__ = ["correspondence", "correspondence_pairs", "occlude_boxes", "pair_distances", "part_box", "summarise_pairs"]
 
 
 def occlude_boxes(images: torch.Tensor, boxes: Sequence[tuple[int, int, int, int]], fill: float = 0.0) -> torch.Tensor:
@@ -44,6 +44,57 @@ def pair_distances(eps: torch.Tensor) -> list[float]:
     return [float((signs[i] != signs[j]).double().mean()) for i, j in combinations(range(len(signs)), 2)]
 
 
+def correspondence_pairs(
+    model: nn.Module,
+    layers: Sequence[str],
+    images: torch.Tensor,
+    parts: dict[str, tuple[int, int, int, int]],
+    random_draws: int = 10,
+    seed: int = 0,
+    fill: float = 0.0,
+) -> pd.DataFrame:
+    """The distance of every pair of images, per (part, layer), with the random control as part
+    ``random`` (one set of pairs per draw).
+
+    Columns: part, layer, draw, first, second (image positions, first < second), distance.
+    ``images`` are normalised images of one class.
+    """
+    model.eval()
+    original = _features(model, layers, images)
+    pairs = list(combinations(range(len(images)), 2))
+    rows = []
+
+    def add(part: str, draw: int, occluded: dict[str, torch.Tensor]) -> None:
+        for layer in layers:
+            distances = pair_distances(original[layer] - occluded[layer])
+            rows.extend({"part": part, "layer": layer, "draw": draw, "first": i, "second": j, "distance": d}
+                        for (i, j), d in zip(pairs, distances, strict=True))
+
+    for part, box in parts.items():
+        add(part, 0, _features(model, layers, occlude_boxes(images, [box] * len(images), fill)))
+    if random_draws:
+        generator = torch.Generator().manual_seed(seed)
+        _, _, height, width = images.shape
+        sizes = [(y1 - y0, x1 - x0) for y0, x0, y1, x1 in parts.values()]
+        h = int(round(np.mean([s[0] for s in sizes])))
+        w = int(round(np.mean([s[1] for s in sizes])))
+        for draw in range(random_draws):
+            ys = torch.randint(0, height - h + 1, (len(images),), generator=generator).tolist()
+            xs = torch.randint(0, width - w + 1, (len(images),), generator=generator).tolist()
+            boxes = [(y, x, y + h, x + w) for y, x in zip(ys, xs, strict=True)]
+            add("random", draw, _features(model, layers, occlude_boxes(images, boxes, fill)))
+    return pd.DataFrame(rows, columns=["part", "layer", "draw", "first", "second", "distance"])
+
+
+def summarise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Delta per (part, layer) from :func:`correspondence_pairs`: columns part, layer, delta (the mean
+    distance), std (over pairs, and for the control over the pairs of every draw), draws."""
+    grouped = pairs.groupby(["part", "layer"], sort=False)["distance"]
+    table = grouped.agg(delta="mean", std=lambda d: float(np.std(d))).reset_index()
+    table["draws"] = pairs.groupby(["part", "layer"], sort=False)["draw"].nunique().to_numpy()
+    return table
+
+
 def correspondence(
     model: nn.Module,
     layers: Sequence[str],
@@ -53,36 +104,6 @@ def correspondence(
     seed: int = 0,
     fill: float = 0.0,
 ) -> pd.DataFrame:
-    """Delta per (part, layer), with the random control as part ``random``.
-
-    Columns: part, layer, delta, std (over pairs, and for the control over pairs of every draw),
-    draws. ``images`` are normalised images of one class.
-    """
-    model.eval()
-    original = _features(model, layers, images)
-    rows = []
-    for part, box in parts.items():
-        occluded = _features(model, layers, occlude_boxes(images, [box] * len(images), fill))
-        for layer in layers:
-            distances = pair_distances(original[layer] - occluded[layer])
-            rows.append({"part": part, "layer": layer, "delta": float(np.mean(distances)),
-                         "std": float(np.std(distances)), "draws": 1})
-    if random_draws:
-        generator = torch.Generator().manual_seed(seed)
-        _, _, height, width = images.shape
-        sizes = [(y1 - y0, x1 - x0) for y0, x0, y1, x1 in parts.values()]
-        h = int(round(np.mean([s[0] for s in sizes])))
-        w = int(round(np.mean([s[1] for s in sizes])))
-        per_layer = {layer: [] for layer in layers}
-        for _ in range(random_draws):
-            ys = torch.randint(0, height - h + 1, (len(images),), generator=generator).tolist()
-            xs = torch.randint(0, width - w + 1, (len(images),), generator=generator).tolist()
-            boxes = [(y, x, y + h, x + w) for y, x in zip(ys, xs, strict=True)]
-            occluded = _features(model, layers, occlude_boxes(images, boxes, fill))
-            for layer in layers:
-                per_layer[layer].extend(pair_distances(original[layer] - occluded[layer]))
-        for layer in layers:
-            values = per_layer[layer]
-            rows.append({"part": "random", "layer": layer, "delta": float(np.mean(values)),
-                         "std": float(np.std(values)), "draws": random_draws})
-    return pd.DataFrame(rows)
+    """Delta per (part, layer), with the random control as part ``random``
+    (:func:`summarise_pairs` of :func:`correspondence_pairs`)."""
+    return summarise_pairs(correspondence_pairs(model, layers, images, parts, random_draws, seed, fill))

@@ -47,42 +47,49 @@ def invariance(
     steps: dict[str, Sequence[float]],
     fill: float = 0.0,
     batch_size: int = 256,
+    strip_images: int = 5,
 ) -> tuple[pd.DataFrame, dict[str, torch.Tensor]]:
     """Distances and probabilities for every image and transformation step.
 
     ``images`` are uint8 (N, C, H, W); ``layers`` the (first, top) layer names; ``steps`` maps a
     transformation to its values. Returns a table (transform, value, image, first_distance,
-    top_distance, probability) and the transformed images (uint8) per transformation, for strips.
+    top_distance, probability) and, per transformation, the transformed copies (uint8, (steps,
+    images, C, H, W)) of the first ``strip_images`` images, for strips. Copies go through the model
+    a batch at a time: memory holds the originals' features and one batch, whatever the number of
+    images and steps.
     """
     model.eval()
     pixels = images.float() / 255.0
     labels = torch.as_tensor(labels, dtype=torch.long)
-    rows, strips = [], {}
     first, top = layers
+    n = len(images)
 
     def features(batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        outs_first, outs_top, probs = [], [], []
-        for start in range(0, len(batch), batch_size):
-            with capture_outputs(model, [first, top]) as outputs:
-                logits = model(normalise(batch[start:start + batch_size], mean, std))
-            outs_first.append(outputs[first].flatten(1).double())
-            outs_top.append(outputs[top].flatten(1).double())
-            probs.append(logits.float().softmax(dim=1))
-        return torch.cat(outs_first), torch.cat(outs_top), torch.cat(probs)
+        with capture_outputs(model, [first, top]) as outputs:
+            logits = model(normalise(batch, mean, std))
+        return outputs[first].flatten(1).double(), outputs[top].flatten(1).double(), logits.float().softmax(dim=1)
 
-    base_first, base_top, _ = features(pixels)
+    bases = [features(pixels[s:s + batch_size])[:2] for s in range(0, n, batch_size)]
+    base_first, base_top = torch.cat([b[0] for b in bases]), torch.cat([b[1] for b in bases])
+    columns = {key: [] for key in ("transform", "value", "image", "first_distance", "top_distance", "probability")}
+    strips = {}
+    shown = min(strip_images, n)
     for kind, values in steps.items():
-        copies = torch.cat([transform(pixels, kind, v, fill) for v in values])  # value-major
-        f_first, f_top, probs = features(copies)
-        n = len(images)
-        for k, value in enumerate(values):
-            chunk = slice(k * n, (k + 1) * n)
-            d_first = (f_first[chunk] - base_first).norm(dim=1) / base_first.norm(dim=1).clamp_min(1e-12)
-            d_top = (f_top[chunk] - base_top).norm(dim=1) / base_top.norm(dim=1).clamp_min(1e-12)
-            p_true = probs[chunk].gather(1, labels.view(-1, 1)).squeeze(1)
-            for i in range(n):
-                rows.append({"transform": kind, "value": float(value), "image": i,
-                             "first_distance": float(d_first[i]), "top_distance": float(d_top[i]),
-                             "probability": float(p_true[i])})
-        strips[kind] = (copies.view(len(values), len(images), *images.shape[1:]) * 255).round().to(torch.uint8)
-    return pd.DataFrame(rows), strips
+        strip = []
+        for value in values:
+            for s in range(0, n, batch_size):
+                copies = transform(pixels[s:s + batch_size], kind, value, fill)
+                f_first, f_top, probs = features(copies)
+                index = torch.arange(s, s + len(copies))
+                d_first = (f_first - base_first[index]).norm(dim=1) / base_first[index].norm(dim=1).clamp_min(1e-12)
+                d_top = (f_top - base_top[index]).norm(dim=1) / base_top[index].norm(dim=1).clamp_min(1e-12)
+                columns["first_distance"] += d_first.tolist()
+                columns["top_distance"] += d_top.tolist()
+                columns["probability"] += probs.gather(1, labels[index].view(-1, 1).to(probs.device)).squeeze(1).tolist()
+                columns["image"] += index.tolist()
+                columns["transform"] += [kind] * len(copies)
+                columns["value"] += [float(value)] * len(copies)
+                if s < shown:
+                    strip.append((copies[: shown - s] * 255).round().to(torch.uint8).cpu())
+        strips[kind] = torch.cat(strip).view(len(values), shown, *images.shape[1:])
+    return pd.DataFrame(columns), strips

@@ -90,3 +90,63 @@ def control_summary(change: float, controls) -> dict:
     at_least = sum(v <= change for v in values)  # changes are negative when accuracy drops
     return {"draws": draws, "mean": mean, "sd": sd, "low": min(values), "high": max(values), "at_least": at_least,
             "p": (1 + at_least) / (1 + draws)}
+
+
+def bootstrap_interval(statistic, n: int, draws: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """The percentile bootstrap interval of ``statistic(indices)`` over ``draws`` resamplings of
+    ``n`` units with replacement (``statistic`` takes an int array of ``n`` unit indices; draws
+    where it is NaN are left out); (nan, nan) with fewer than 2 units or no usable draw."""
+    import numpy as np
+
+    if n < 2:
+        return float("nan"), float("nan")
+    generator = np.random.default_rng(seed)
+    values = np.array([statistic(generator.integers(0, n, n)) for _ in range(draws)], dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def mean_interval(values, draws: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """The mean of ``values`` (one per independent unit) and its 95% percentile bootstrap interval."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return float("nan"), float("nan"), float("nan")
+    low, high = bootstrap_interval(lambda idx: values[idx].mean(), len(values), draws, seed)
+    return float(values.mean()), low, high
+
+
+def direction_verdict(low: float, high: float) -> str:
+    """A claim that a quantity is positive, read from its 95% interval: ``reproduced`` when the
+    interval lies above 0, ``not reproduced`` below 0, ``inconclusive`` when it holds 0 (or is NaN)."""
+    if low > 0:
+        return "reproduced"
+    if high < 0:
+        return "not reproduced"
+    return "inconclusive"
+
+
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+"""Student's t 97.5th percentiles for 1 to 30 degrees of freedom (beyond: the normal's)."""
+
+
+def t_interval(values) -> tuple[float, float, float]:
+    """The mean of a few independent ``values`` (e.g. draws) and its 95% Student-t interval; the
+    interval is (nan, nan) with fewer than 2 values."""
+    values = [float(v) for v in values]
+    n = len(values)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = math.fsum(values) / n
+    if n < 2:
+        return mean, float("nan"), float("nan")
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    half = (T975[n - 2] if n - 1 <= len(T975) else Z95) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half

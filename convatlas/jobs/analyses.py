@@ -28,10 +28,11 @@ def run_occlusion(inputs: Any, outputs: Any, params: Any) -> None:
 
 
 def run_correspondence(inputs: Any, outputs: Any, params: Any) -> None:
-    """Delta per part and layer for the configured class, and what was used (class, images, boxes)."""
+    """Delta per part and layer for the configured class, every pair's distance (for the findings'
+    intervals), and what was used (class, images, boxes)."""
     import torch
 
-    from ..analyses.correspondence import correspondence, part_box
+    from ..analyses.correspondence import correspondence_pairs, part_box, summarise_pairs
     from ..core.io import write_json, write_parquet
     from .subject import load_subject
 
@@ -49,9 +50,10 @@ def run_correspondence(inputs: Any, outputs: Any, params: Any) -> None:
     if len(members) < 2:
         raise ValueError(f"correspondence.class: fewer than 2 probe images of class {name!r}")
     boxes = {part: part_box(spec, size, size) for part, spec in settings["parts"].items()}
-    table = correspondence(subject.model, layers, subject.normalise(probe.images(members)), boxes,
-                           settings["random_draws"], settings["seed"])
-    write_parquet(table, outputs.table)
+    pairs = correspondence_pairs(subject.model, layers, subject.normalise(probe.images(members)), boxes,
+                                 settings["random_draws"], settings["seed"])
+    write_parquet(pairs, outputs.pairs)
+    write_parquet(summarise_pairs(pairs), outputs.table)
     write_json(outputs.meta, {"class": name, "images": members.tolist(), "boxes": boxes, "layers": layers})
 
 
@@ -132,7 +134,8 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
             maps["field_boxes"] = field_boxes(maps, layers, occlusion[1].shape[-2:])
     if "correspondence" in params.analyses:
         meta = read_json(inputs.correspondence_meta)
-        correspondence = (read_parquet(inputs.correspondence_table), meta, pictures.images(meta["images"]))
+        correspondence = (read_parquet(inputs.correspondence_table), meta, pictures.images(meta["images"]),
+                          read_parquet(inputs.correspondence_pairs))
     if "invariance" in params.analyses:
         invariance = (read_parquet(inputs.invariance_table), read_npz(inputs.invariance_strips))
     render_analyses(site_renderer(params, layers["provenance"]), params.model, int(params.epoch), layers["classes"],

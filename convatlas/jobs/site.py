@@ -139,5 +139,9 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     predictions = {model: prediction_rows(read_parquet(path), recorded[model]["classes"], params.datasets[model],
                                           recorded[model].get("labels", "true") != "predicted")
                    for model, path in zip(params.models, inputs.predictions, strict=True)}
+    verdicts = {}
+    for model, path in zip(params.models, inputs.findings, strict=True):
+        found = [finding["verdict"] for finding in read_json(path)["findings"]]
+        verdicts[model] = {verdict: found.count(verdict) for verdict in dict.fromkeys(found)}
     render_overview(renderer, [read_json(path) for path in inputs.summaries], params.page_epochs, variants, class_images,
-                    predictions)
+                    predictions, verdicts)

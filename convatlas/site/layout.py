@@ -40,6 +40,11 @@ def model_page(model: str) -> str:
     return f"{model_dir(model)}/index.html"
 
 
+def findings_page(model: str) -> str:
+    """The model's replication report: each Zeiler & Fergus claim with its test and verdict."""
+    return f"{model_dir(model)}/findings.html"
+
+
 def model_image(model: str, name: str) -> str:
     """A model page's plot or picture: ``curves``, ``per_class``, ``classes``."""
     return f"{model_dir(model)}/{name}.png"

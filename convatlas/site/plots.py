@@ -102,16 +102,27 @@ def occlusion_figure(image, projection, windows, maps: dict, classes, true_label
     _save(fig, path)
 
 
-def invariance_figure(table, path, transform: str, unit: str, first_layer: str, top_layer: str) -> None:
+def invariance_figure(table, path, transform: str, unit: str, first_layer: str, top_layer: str, labelled: int = 8) -> None:
     """Zeiler & Fergus Fig. 5 for one transformation: first-layer distance, top-layer distance and
-    true-class probability, one curve per image."""
+    true-class probability, one curve per image (named in the legend up to ``labelled`` images;
+    beyond, thin grey lines and their mean in black)."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), layout="constrained")
+    columns = ("first_distance", "top_distance", "probability")
+    images = table["image"].nunique()
+    named = images <= labelled
     for image, rows in table.groupby("image"):
         rows = rows.sort_values("value")
         label = f"{image}: {rows['label'].iloc[0]}"
-        axes[0].plot(rows["value"], rows["first_distance"], "o-", ms=3, label=label)
-        axes[1].plot(rows["value"], rows["top_distance"], "o-", ms=3, label=label)
-        axes[2].plot(rows["value"], rows["probability"], "o-", ms=3, label=label)
+        for ax, column in zip(axes, columns, strict=True):
+            if named:
+                ax.plot(rows["value"], rows[column], "o-", ms=3, label=label)
+            else:
+                ax.plot(rows["value"], rows[column], "-", lw=0.7, color="0.65", alpha=0.7)
+    if not named:
+        means = table.groupby("value")[list(columns)].mean()
+        for ax, column in zip(axes, columns, strict=True):
+            ax.plot(means.index, means[column], "o-", ms=3, lw=2, color="black", label=f"mean of {images} images")
+            ax.plot([], [], "-", lw=0.7, color="0.65", label="each image")
     axes[0].set(title=f"{first_layer}: distance", xlabel=unit, ylabel="‖f(x) − f(Tx)‖ / ‖f(x)‖")
     axes[1].set(title=f"{top_layer}: distance", xlabel=unit)
     axes[2].set(title="probability of the true class", xlabel=unit, ylim=(-0.02, 1.02))

@@ -94,11 +94,13 @@ def summarise(jobs: pd.DataFrame, training_rules: tuple[str, ...] = TRAINING_RUL
 
 
 def by_stage(jobs: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:
-    """Per stage: jobs, summed wall and CPU seconds, the longest job, the peak memory, and the
-    stage's span on the timeline (its first start to its last end), in ``order`` (else by start)."""
+    """Per stage: jobs (and how many of each rule, "train 7, publish_checkpoint 7"), summed wall and
+    CPU seconds, the longest job, the peak memory, and the stage's span on the timeline (its first
+    start to its last end), in ``order`` (else by start)."""
     grouped = jobs.groupby("stage")
     table = pd.DataFrame({
-        "jobs": grouped.size(), "seconds": grouped.seconds.sum(), "cpu_seconds": grouped.cpu_seconds.sum(),
+        "jobs": grouped.size(),
+        "rules": grouped.rule.agg(lambda rules: ", ".join(f"{rule} {count}" for rule, count in rules.value_counts().items())), "seconds": grouped.seconds.sum(), "cpu_seconds": grouped.cpu_seconds.sum(),
         "longest": grouped.seconds.max(), "max_rss_mb": grouped.max_rss_mb.max(),
         "first_start": grouped.start.min(), "last_end": grouped.end.max(),
     })

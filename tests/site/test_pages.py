@@ -94,21 +94,24 @@ def test_comparison_page_without_transfer_omits_the_section(renderer, tmp_path):
     assert (tmp_path / "site" / layout.compare_image("probe")).is_file()
 
 
-def test_comparison_page_with_transfer_tabulates_mean_and_spread(renderer, tmp_path):
+def test_comparison_page_with_transfer_tabulates_mean_and_interval(renderer, tmp_path):
     probes = pd.DataFrame({"layer": ["features.relu1"], "features": [4], "train_accuracy": [0.5], "accuracy": [0.4]})
-    transfer = pd.DataFrame({"method": ["transfer", "scratch"] * 4, "shots": [1, 1, 1, 1, 5, 5, 5, 5],
-                             "draw": [0, 0, 1, 1, 0, 0, 1, 1], "accuracy": [0.5, 0.4, 0.7, 0.4, 0.8, 0.6, 0.8, 0.8],
-                             "source_accuracy": 0.9, "test_images": 200, "source_classes": "disc, square",
-                             "target_classes": "hstripes, vstripes"})
+    accuracy = {(1, "transfer"): [0.6, 0.7, 0.65], (1, "scratch"): [0.4, 0.4, 0.4],  # differences 0.2, 0.3, 0.25: ahead
+                (5, "transfer"): [0.8, 0.8, 0.8], (5, "scratch"): [0.6, 0.8, 0.9]}  # 0.2, 0, -0.1: within noise
+    transfer = pd.DataFrame([{"method": method, "shots": shots, "draw": draw, "accuracy": values[draw]}
+                             for (shots, method), values in accuracy.items() for draw in range(3)]).assign(
+        source_accuracy=0.9, test_images=200, source_classes="disc, square", target_classes="hstripes, vstripes")
     render_comparison(renderer, {"tiny": 2}, {"tiny": summary()}, {"tiny": stats_table()}, {"tiny": probes},
                       {"tiny": [0]}, {"tiny": transfer})
     page = (tmp_path / "site" / layout.compare_page()).read_text()
     assert "Transfer to new classes" in page and "tiny: 90.0% test accuracy on them" in page
     assert "source classes (disc, square)" in page and "per new class (hstripes, vstripes)" in page
     assert "Accuracy on 200 test images of the new classes" in page
-    assert '<td class="num">1</td><td class="num">60.0% ± 14.1%</td><td class="num">40.0% ± 0.0%</td>' in page
+    # mean 0.65, SD 0.05 over 3 draws: 0.65 +- 4.303 * 0.05 / sqrt(3) = 0.526 to 0.774
+    assert ('<td class="num">1</td><td class="num">65.0% <span class="muted">(52.6% to 77.4%)</span></td>'
+            '<td class="num">40.0% <span class="muted">(40.0% to 40.0%)</span></td>') in page
     assert "<th>frozen conv features</th><th>trained from scratch</th></tr>" in page  # only measured methods
-    assert "over 2 draws" in page
+    assert "over 3 draws" in page
     assert "tiny: the frozen conv features are ahead of training from scratch at 1 and behind at 0 of 2 budgets." in page
     assert "last hidden layer" not in page
 
@@ -220,7 +223,7 @@ def test_analysis_pages_from_small_arrays(renderer, tmp_path):
     assert 'href="../features.relu1/channel-1.html"' in image_page
     correspondence = (tmp_path / "site" / layout.analysis_page("tiny", 2, "correspondence")).read_text()
     assert "0.200 ± 0.010" in correspondence and "(3 draws)" in correspondence
-    assert missing_targets(tmp_path / "site") <= {"../../index.html", "../../../../index.html",
+    assert missing_targets(tmp_path / "site") <= {"../../index.html", "../../../../index.html", "../../findings.html",
                                                   "../features.relu1/channel-1.html", "../features.relu1/channel-3.html"}
 
 
@@ -331,3 +334,22 @@ def test_variants_are_compared_with_their_base_on_the_same_images():
     assert rows[0]["change"] is None and change["error"] == pytest.approx(0.12)
     assert change["low"] > 0 and not change["noise"] and change["p"] == pytest.approx(2 * 0.5 ** 12)
     assert with_paired_changes([{"model": "old"}]) == [{"model": "old"}]  # tables written before: as they were
+
+
+def test_findings_page_states_each_claim_with_its_test_and_verdict(renderer, tmp_path):
+    from convatlas.analyses.findings import findings
+    from convatlas.site.pages.findings import render_findings
+
+    from ..analyses.test_findings import invariance_table, pairs_table
+
+    pairs = pairs_table({"features.relu1": 0.1, "classifier.fc1_relu": 0.45}, {"features.relu1": 0.5, "classifier.fc1_relu": 0.5})
+    invariance = (invariance_table(0.8, 0.3, {"translation": 0.8, "scale": 0.7, "rotation": 0.1}), "features.relu1",
+                  "classifier.fc1_relu")
+    results = findings("tiny", (pairs, ["features.relu1", "classifier.fc1_relu"]), invariance)
+    render_findings(renderer, "tiny", 2, results, summary())
+    page = (tmp_path / "site" / layout.findings_page("tiny")).read_text()
+    assert page.count('class="verdict reproduced"') == 3 and page.count('class="verdict not-measured"') == 3
+    assert "3 reproduced, 3 not measured" in page and "bootstrap over 6 images (15 pairs)" in page
+    assert 'href="epoch-2/analyses/correspondence.html"' in page and 'href="epoch-2/analyses/invariance.html"' in page
+    assert "e-0" not in page and "e+0" not in page  # fixed notation
+    assert "No architecture variants of tiny are configured" in page

@@ -22,6 +22,7 @@ from ..images import (
     to_rgb,
     upscale,
 )
+from ...analyses.findings import correspondence_finding, invariance_layer_finding, invariance_output_finding
 from ..plots import attribution_figure, invariance_figure, occlusion_figure
 from ..render import Renderer
 
@@ -102,7 +103,7 @@ def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictu
 
 
 def _correspondence_page(renderer: Renderer, table: pd.DataFrame, meta: dict[str, Any], pictures: np.ndarray,
-                         common: dict) -> None:
+                         pairs: pd.DataFrame | None, common: dict) -> None:
     model, epoch = common["model"], common["epoch"]
     factor = display_factor(pictures.shape[-1], LARGE)
     parts = list(meta["boxes"])
@@ -123,8 +124,14 @@ def _correspondence_page(renderer: Renderer, table: pd.DataFrame, meta: dict[str
     legend = [{"part": part, "colour": "#%02x%02x%02x" % PART_COLOURS[p % 5], "box": meta["boxes"][part]}
               for p, part in enumerate(parts)]
     draws = int(table[table.part == "random"].draws.max()) if (table.part == "random").any() else 0
+    finding = correspondence_finding(pairs, meta["layers"]) if pairs is not None else None
+    gaps = {row["layer"]: row for row in finding.rows} if finding is not None else {}
+    for row in rows:
+        row["gap"] = gaps.get(row["layer"])
+    size = pictures.shape[-2:]
     renderer.render("correspondence.html", layout.analysis_page(model, epoch, "correspondence"), **common, rows=rows,
-                    parts=[*parts, "random"], legend=legend, cls=meta["class"], images=meta["images"], draws=draws)
+                    parts=[*parts, "random"], legend=legend, cls=meta["class"], images=meta["images"], draws=draws,
+                    finding=finding, height=int(size[0]), width=int(size[1]))
 
 
 def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, np.ndarray], common: dict) -> None:
@@ -137,23 +144,27 @@ def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, 
             continue
         invariance_figure(rows, renderer.path(layout.analysis_image(model, epoch, f"invariance-{transform}")), transform,
                           UNITS[transform], first, top)
-        copies = strips[transform]  # (steps, images, C, H, W)
-        save_png(picture_row(list(copies[:, 0]), SMALL),
+        copies = strips[transform]  # (steps, images shown, C, H, W): a row per image, a column per step
+        cells = [copies[step, image] for image in range(copies.shape[1]) for step in range(copies.shape[0])]
+        save_png(picture_row(cells, SMALL, columns=copies.shape[0]),
                  renderer.path(layout.analysis_image(model, epoch, f"invariance-{transform}-strip")))
-        sections.append({"transform": transform, "steps": sorted(set(rows["value"].tolist()))})
+        steps = [f"{value:g}".replace("-", "−") for value in sorted(set(rows["value"].tolist()))]
+        sections.append({"transform": transform, "steps": steps, "shown": int(copies.shape[1])})
+    findings = [invariance_layer_finding(table, first, top), invariance_output_finding(table)]
     renderer.render("invariance.html", layout.analysis_page(model, epoch, "invariance"), **common, sections=sections,
-                    first_layer=first, top_layer=top, images=sorted(set(table["image"].tolist())))
+                    first_layer=first, top_layer=top, images=sorted(set(table["image"].tolist())), findings=findings,
+                    units=UNITS)
 
 
 def render_analyses(renderer: Renderer, model: str, epoch: int, classes: list[str], layer_names: Sequence[str],
                     occlusion: tuple[dict[str, np.ndarray], np.ndarray] | tuple[dict[str, np.ndarray], np.ndarray, Sequence[str]] | None = None,
-                    correspondence: tuple[pd.DataFrame, dict[str, Any], np.ndarray] | None = None,
+                    correspondence: tuple[pd.DataFrame, dict[str, Any], np.ndarray, pd.DataFrame | None] | None = None,
                     invariance: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = None,
                     occlusion_picture: str = "unchecked") -> None:
     """Write the pages of the analyses given (None: left out of the configuration): the occlusion
     summary and image pages from ``(maps, pictures)`` or ``(maps, pictures, names)`` (how pages name
     the images, :meth:`convatlas.data.Pictures.name`), the correspondence page from ``(table, meta,
-    pictures)`` and the invariance page from ``(table, strips)``. ``occlusion_picture``: what the
+    pictures, pairs)`` (pairs: every pair's distance, for the verdict; None: no verdict) and the invariance page from ``(table, strips)``. ``occlusion_picture``: what the
     occlusion figures show of each image's strongest unit (:data:`OCCLUSION_PICTURES`, as
     :func:`convatlas.jobs.analyses.occlusion_picture` decides from the layer's sanity checks).
 
@@ -164,6 +175,7 @@ def render_analyses(renderer: Renderer, model: str, epoch: int, classes: list[st
         _occlusion_pages(renderer, maps, pictures, classes, common, layer_names, names[0] if names else None,
                          occlusion_picture)
     if correspondence is not None:
-        _correspondence_page(renderer, *correspondence, common)
+        table, meta, pictures, *pairs = correspondence
+        _correspondence_page(renderer, table, meta, pictures, pairs[0] if pairs else None, common)
     if invariance is not None:
         _invariance_page(renderer, *invariance, common)

@@ -58,15 +58,17 @@ READING_PAIRS = {  # reading key -> (method, the method it is compared with)
 
 
 def _paired_wins(table: pd.DataFrame, method: str, other: str) -> dict[str, int] | None:
-    """Over the budgets, where ``method`` beats ``other`` in every draw (the same few images for
-    both: a paired comparison), where it loses in every draw, and how many budgets there are; None
-    when either was not measured."""
+    """Over the budgets, where ``method`` is ahead of ``other`` (the 95% t interval of their
+    difference over the draws, which give both the same few images, lies above 0), where it is
+    behind (below 0), and how many budgets there are; None when either was not measured."""
+    from ...analyses.statistics import t_interval
+
     wide = table.pivot_table(index=["shots", "draw"], columns="method", values="accuracy")
     if method not in wide or other not in wide:
         return None
-    gap = (wide[method] - wide[other]).groupby(level="shots")
-    return {"wins": int(gap.apply(lambda d: bool((d > 0).all())).sum()),
-            "losses": int(gap.apply(lambda d: bool((d < 0).all())).sum()), "budgets": gap.ngroups}
+    intervals = [t_interval(d) for _, d in (wide[method] - wide[other]).groupby(level="shots")]
+    return {"wins": sum(low > 0 for _, low, _ in intervals), "losses": sum(high < 0 for _, _, high in intervals),
+            "budgets": len(intervals)}
 
 
 def transfer_reading(transfers: dict[str, pd.DataFrame]) -> dict[str, dict[str, dict[str, int] | None]]:
@@ -77,16 +79,19 @@ def transfer_reading(transfers: dict[str, pd.DataFrame]) -> dict[str, dict[str, 
 
 
 def _transfer_rows(transfers: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """Per model and budget: each method's mean accuracy over the draws with its 95% t interval."""
+    from ...analyses.statistics import t_interval
+
     rows = []
     for model, table in transfers.items():
-        grouped = table.groupby(["shots", "method"]).accuracy.agg(["mean", "std"]).reset_index()
-        for shots, group in grouped.groupby("shots"):
-            by = group.set_index("method")
+        for shots, group in table.groupby("shots"):
             row = {"model": model, "shots": int(shots)}
             for method in TRANSFER_METHODS:
-                present = method in by.index
-                row[method] = by.loc[method, "mean"] if present else None
-                row[f"{method}_std"] = by.loc[method, "std"] if present else None
+                accuracies = group[group.method == method].accuracy
+                mean, low, high = t_interval(accuracies) if len(accuracies) else (None, None, None)
+                if mean is not None and low == low:  # an accuracy's interval stays within [0, 1] (NaN: one draw)
+                    low, high = max(0.0, low), min(1.0, high)
+                row[method], row[f"{method}_low"], row[f"{method}_high"] = mean, low, high
             rows.append(row)
     return rows
 

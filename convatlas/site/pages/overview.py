@@ -29,13 +29,15 @@ def with_paired_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def render_overview(renderer: Renderer, summaries: list[dict[str, Any]], page_epochs: dict[str, list[int]],
                     variants: dict[str, list[dict[str, Any]]], class_images: dict[str, list[str]] | None = None,
-                    predictions: dict[str, list[dict[str, Any]]] | None = None) -> None:
+                    predictions: dict[str, list[dict[str, Any]]] | None = None,
+                    verdicts: dict[str, dict[str, int]] | None = None) -> None:
     """Write ``index.html`` and one page per model.
 
     ``page_epochs[model]`` lists the epochs whose layer pages exist (the model page links to them);
     ``variants[model]`` the rows of the variants table of a model with architecture variants;
     ``class_images[model]`` the classes of its class images, in order (default: all its classes);
-    ``predictions[model]`` rows (name, label, predicted, probability) of its first analysed images.
+    ``predictions[model]`` rows (name, label, predicted, probability) of its first analysed images;
+    ``verdicts[model]`` how many of its findings have each verdict (its findings page exists).
     The model's plots must already be at ``layout.model_image``."""
     for summary in summaries:
         rows = with_paired_changes(variants.get(summary["name"], []))
@@ -48,5 +50,6 @@ def render_overview(renderer: Renderer, summaries: list[dict[str, Any]], page_ep
                         per_class_plot=0 < len(measured) <= PER_CLASS_PLOTTED,
                         page_epochs=page_epochs[summary["name"]], variants=rows, variants_top5=top5,
                         class_image_names=shown, all_class_images=len(shown) == len(summary["classes"]),
-                        predictions=(predictions or {}).get(summary["name"], []))
-    renderer.render("index.html", layout.index_page(), models=summaries)
+                        predictions=(predictions or {}).get(summary["name"], []),
+                        verdicts=(verdicts or {}).get(summary["name"]))
+    renderer.render("index.html", layout.index_page(), models=summaries, verdicts=verdicts or {})

@@ -1,0 +1,58 @@
+"""Jobs of the replication report: the responses that show how channels settle over the checkpoints,
+and the findings page of a model."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.logs import work_starts
+
+
+def run_evolution(inputs: Any, outputs: Any, params: Any) -> None:
+    """Each analysed channel's responses on the first probe images at every checkpoint, and how well
+    each earlier checkpoint's correlate with the last one's, as Parquet."""
+    import torch
+
+    from ..analyses.evolution import channel_responses, settling
+    from ..core.io import write_parquet
+    from ..core.logs import progress
+    from .subject import load_subject
+
+    work_starts()
+    responses = {}
+    for epoch, path in progress(list(zip(params.epochs, inputs.checkpoints, strict=True)), "checkpoints"):
+        subject = load_subject(path, params.dataset, params.layers, params.device, params.threads)
+        indices = torch.arange(min(params.images, len(subject.images)))
+        responses[int(epoch)] = channel_responses(subject.model, [layer.name for layer in subject.layers], subject.images,
+                                                  indices, subject.meta["mean"], subject.meta["std"], params.batch_size,
+                                                  subject.device)
+    write_parquet(settling(responses), outputs.table)
+
+
+def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
+    """The findings of a model (JSON) and its findings page, from the analyses that ran (no torch)."""
+    from ..analyses.findings import findings
+    from ..core.io import read_json, read_npz, read_parquet, write_json
+    from ..data import Pictures
+    from ..site.pages.findings import render_findings
+    from . import site_renderer
+
+    work_starts()
+    layers = read_json(inputs.layers)
+    correspondence = invariance = occlusion = evolution = variants = None
+    if hasattr(inputs, "correspondence_pairs"):
+        correspondence = (read_parquet(inputs.correspondence_pairs), read_json(inputs.correspondence_meta)["layers"])
+    if hasattr(inputs, "invariance_table"):
+        strips = read_npz(inputs.invariance_strips)
+        invariance = (read_parquet(inputs.invariance_table), str(strips["first_layer"]), str(strips["top_layer"]))
+    if hasattr(inputs, "occlusion"):
+        maps = read_npz(inputs.occlusion)
+        occlusion = (maps, Pictures(params.dataset, params.dataset_name).images(maps["images"]))
+    if hasattr(inputs, "evolution"):
+        evolution = read_parquet(inputs.evolution)
+    if hasattr(inputs, "variants"):
+        variants = read_parquet(inputs.variants)
+    results = findings(params.model, correspondence, invariance, occlusion, evolution, variants)
+    write_json(outputs.findings, {"model": params.model, "epoch": int(params.epoch),
+                                  "findings": [finding.as_dict() for finding in results]})
+    render_findings(site_renderer(params, layers["provenance"]), params.model, int(params.epoch), results,
+                    read_json(inputs.summary), params.sections)
