@@ -20,8 +20,11 @@ VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not measured")
 
 
 def signed(value: float, digits: int = 2) -> str:
-    """A signed number with a true minus sign."""
-    return f"{value:+.{digits}f}".replace("-", "−")
+    """A signed number with a true minus sign ("0.00", unsigned, where it rounds to 0)."""
+    text = f"{value:+.{digits}f}"
+    if float(text) == 0:
+        return text[1:]
+    return text.replace("-", "−")
 
 
 def p_text(p: float) -> str:
@@ -43,6 +46,7 @@ class Finding:
     low: float = float("nan")
     high: float = float("nan")
     n: int = 0
+    n_of: str = "images"  # what n counts
     unit: str = ""  # how the estimate reads, e.g. "probability", "points of error"
     differs: str = ""  # how this measurement differs from the paper's
     rows: list[dict] = field(default_factory=list)  # the detail table
@@ -74,6 +78,12 @@ CLAIMS = {
     "table3": ("Table 3", "The architecture matters: removing layers (and so depth) or narrowing them raises the error, "
                "widening middle layers lowers it."),
 }
+
+
+def verdict_counts(verdicts) -> dict[str, int]:
+    """How many of ``verdicts`` say each verdict, in the order of :data:`VERDICTS` (absent ones left out)."""
+    verdicts = list(verdicts)
+    return {verdict: verdicts.count(verdict) for verdict in VERDICTS if verdict in verdicts}
 
 
 def not_measured(key: str, why: str) -> Finding:
@@ -357,7 +367,7 @@ def evolution_finding(table: pd.DataFrame | None, seed: int = 0) -> Finding:
                              f"{first.mean():.2f} at {layers[0]}, {top.mean():.2f} at {layers[-1]} (mean over live channels).",
                     unit="correlation", test=f"First-layer minus top-layer mean correlation at epoch {earliest}, bootstrap over "
                          f"{len(first)} and {len(top)} channels, responses on {images} probe images",
-                    estimate=estimate, low=low, high=high, n=len(first) + len(top), rows=rows,
+                    estimate=estimate, low=low, high=high, n=len(first) + len(top), n_of="channels", rows=rows,
                     columns=["layer", *[f"epoch {e}" for e in sorted(set(table.epoch))]],
                     differs=f"Zeiler & Fergus trained 70 epochs and showed projections at epochs 1 to 64; here the checkpoints "
                             f"are epochs {', '.join(str(e) for e in sorted(set(table.epoch)))} and {last}, and "
@@ -396,7 +406,7 @@ def variants_finding(variants: pd.DataFrame | None, model: str) -> Finding:
     worst = min(rows, key=lambda r: r["low"] if r["Zeiler & Fergus expect"] == "higher error" else -r["high"])
     return _finding("table3", verdict=verdict, measured=f"Test error against {base.model} (epoch {int(base.epoch)}): {parts}.",
                     unit="points of error", test=f"Paired change of test error on the same {n:,} test images, per variant (McNemar's exact test)",
-                    estimate=worst["change"], low=worst["low"], high=worst["high"], n=n, rows=rows,
+                    estimate=worst["change"], low=worst["low"], high=worst["high"], n=n, n_of="test images", rows=rows,
                     columns=["variant", "weight layers", "parameters", "change", "Zeiler & Fergus expect", "verdict"],
                     differs="Zeiler & Fergus compared variants trained to convergence on ImageNet; these are trained "
                             f"{int(base.epoch)} epochs each, as the base is here, on this model's dataset.")

@@ -120,6 +120,7 @@ def prediction_rows(predictions, classes: list[str], dataset: dict, labelled: bo
 
 def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     """The index page and one page per model, with the model's plots copied in."""
+    from ..analyses.findings import verdict_counts
     from ..core.io import read_json, read_npz, read_parquet
     from ..site import layout
     from ..site.pages.overview import render_overview
@@ -139,9 +140,7 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     predictions = {model: prediction_rows(read_parquet(path), recorded[model]["classes"], params.datasets[model],
                                           recorded[model].get("labels", "true") != "predicted")
                    for model, path in zip(params.models, inputs.predictions, strict=True)}
-    verdicts = {}
-    for model, path in zip(params.models, inputs.findings, strict=True):
-        found = [finding["verdict"] for finding in read_json(path)["findings"]]
-        verdicts[model] = {verdict: found.count(verdict) for verdict in dict.fromkeys(found)}
+    verdicts = {model: verdict_counts(finding["verdict"] for finding in read_json(path)["findings"])
+                for model, path in zip(params.models, inputs.findings, strict=True)}
     render_overview(renderer, [read_json(path) for path in inputs.summaries], params.page_epochs, variants, class_images,
                     predictions, verdicts)

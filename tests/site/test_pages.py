@@ -71,7 +71,8 @@ def test_ablation_page_lists_experiments_strongest_channels_and_flipped_images(r
                     tables, pictures)
     page = (tmp_path / "site" / layout.ablation_page("tiny", 2)).read_text()
     assert "Experiment <code>off2</code>: 2 channels off together" in page
-    assert "Accuracy on 10 images 90.00% → <b>60.00%</b>:\n   −30.00 points (95% interval −55.00 to −5.00 points);" in page
+    assert ("Accuracy on 10 images 90.00% <span class=\"muted\">(59.58–98.21%)</span> → <b>60.00%</b> "
+            "<span class=\"muted\">(31.27–83.18%)</span>:\n   −30.00 points (95% interval −55.00 to −5.00 points);") in page  # Wilson, by hand
     assert '<td class="num">−30.00 points</td><td class="num muted">−50.00 to −10.00 points</td>' in page  # channel 1
     assert '<td class="num noise">−10.00 points</td>' in page  # channel 2: its interval includes zero
     assert page.index('href="../features.relu1/channel-1.html">#1') < page.index('href="../features.relu1/channel-2.html">#2')
@@ -349,7 +350,7 @@ def test_findings_page_states_each_claim_with_its_test_and_verdict(renderer, tmp
     render_findings(renderer, "tiny", 2, results, summary())
     page = (tmp_path / "site" / layout.findings_page("tiny")).read_text()
     assert page.count('class="verdict reproduced"') == 3 and page.count('class="verdict not-measured"') == 3
-    assert "3 reproduced, 3 not measured" in page and "bootstrap over 6 images (15 pairs)" in page
+    assert "3 reproduced, 3 not measured" in page and "0.00 to" not in page.replace("+0.00", "") and "bootstrap over 6 images (15 pairs)" in page
     assert 'href="epoch-2/analyses/correspondence.html"' in page and 'href="epoch-2/analyses/invariance.html"' in page
     assert "e-0" not in page and "e+0" not in page  # fixed notation
     assert "No architecture variants of tiny are configured" in page

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...analyses.findings import Finding
+from ...analyses.findings import Finding, verdict_counts
 from .. import layout
 from ..render import Renderer
 
@@ -32,6 +32,6 @@ def render_findings(renderer: Renderer, model: str, epoch: int, findings: Sequen
     first_layer = layers[0]["name"] if layers else None
     for finding in findings:
         finding.evidence = evidence_page(finding, model, epoch, first_layer)
-    counts = {verdict: sum(f.verdict == verdict for f in findings) for verdict in dict.fromkeys(f.verdict for f in findings)}
+    counts = verdict_counts(f.verdict for f in findings)
     renderer.render("findings.html", layout.findings_page(model), model=model, epoch=epoch, findings=findings,
                     summary=summary, zf_model=ZF_MODEL, counts=counts)
