@@ -2,7 +2,7 @@
 
 Runs the index pass of torchvision's ResNet-50 (random weights: the speed does not depend on them,
 and nothing is downloaded) at 224 px over random images, on the default analysed layers (every
-stage's output and the pooled features), in one process, and prints the figures the README's
+stage's output and the pooled features), in one process, and prints the figures docs/analyses.md's
 sharding example uses: images/s, peak resident memory, and the time of an ImageNet-val (50,000
 images) index split over N shard jobs.
 

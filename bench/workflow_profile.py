@@ -2,7 +2,7 @@
 
 Reads the run's Snakemake benchmark files (``benchmarks/<rule>/<job>.tsv``) and prints the headline
 (wall time, jobs side by side, training span against everything after it), the per-stage table as
-Markdown (the README's timing table is this output) and the critical path.
+Markdown (docs/running.md's timing table is this output) and the critical path.
 
     python bench/workflow_profile.py              # the latest run with jobs in this directory
     python bench/workflow_profile.py path/to/workdir

@@ -5,9 +5,9 @@
 
 rule channel_ablation:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
     output:
-        table="results/{model}/epoch-{epoch}/ablation/{layer}.parquet",
+        table=results.channel_ablation("{model}", "{epoch}", "{layer}"),
     log:
         "logs/channel_ablation/{model}-{epoch}-{layer}.log",
     benchmark:
@@ -31,10 +31,10 @@ rule channel_ablation:
 
 rule ablation_experiments:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
-        stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
+        stats=results.channel_stats("{model}", "{epoch}"),
     output:
-        experiments="results/{model}/epoch-{epoch}/ablation/experiments.json",
+        experiments=results.ablation_experiments("{model}", "{epoch}"),
     log:
         "logs/ablation_experiments/{model}-{epoch}.log",
     benchmark:
@@ -60,7 +60,7 @@ rule variants:
         base=variant_base_checkpoint,
         variants=variant_checkpoints,
     output:
-        table="results/{model}/variants.parquet",
+        table=results.variants("{model}"),
     log:
         "logs/variants/{model}.log",
     benchmark:
@@ -83,9 +83,9 @@ rule variants:
 
 rule ablation_pages:
     input:
-        experiments="results/{model}/epoch-{epoch}/ablation/experiments.json",
+        experiments=results.ablation_experiments("{model}", "{epoch}"),
         layer_tables=layer_ablation_tables,
-        layers="results/{model}/epoch-{epoch}/layers.json",
+        layers=results.manifest("{model}", "{epoch}"),
     output:
         page=site_path(layout.ablation_page("{model}", "{epoch}")),
     log:
@@ -102,7 +102,7 @@ rule ablation_pages:
         title=config["site"]["title"],
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY_MB["page"],
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

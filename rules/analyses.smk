@@ -4,9 +4,9 @@
 
 rule occlusion:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
     output:
-        maps="results/{model}/epoch-{epoch}/occlusion.npz",
+        maps=results.occlusion("{model}", "{epoch}"),
     log:
         "logs/occlusion/{model}-{epoch}.log",
     benchmark:
@@ -28,11 +28,11 @@ rule occlusion:
 
 rule correspondence:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
     output:
-        table="results/{model}/epoch-{epoch}/correspondence.parquet",
-        pairs="results/{model}/epoch-{epoch}/correspondence_pairs.parquet",
-        meta="results/{model}/epoch-{epoch}/correspondence.json",
+        table=results.correspondence("{model}", "{epoch}", "table"),
+        pairs=results.correspondence("{model}", "{epoch}", "pairs"),
+        meta=results.correspondence("{model}", "{epoch}", "meta"),
     log:
         "logs/correspondence/{model}-{epoch}.log",
     benchmark:
@@ -55,10 +55,10 @@ rule correspondence:
 
 rule invariance:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
     output:
-        table="results/{model}/epoch-{epoch}/invariance.parquet",
-        strips="results/{model}/epoch-{epoch}/invariance.npz",
+        table=results.invariance("{model}", "{epoch}", "table"),
+        strips=results.invariance("{model}", "{epoch}", "strips"),
     log:
         "logs/invariance/{model}-{epoch}.log",
     benchmark:
@@ -84,7 +84,7 @@ rule evolution:
     input:
         checkpoints=lambda wildcards: [checkpoint_path(wildcards.model, e) for e in epochs_of(wildcards.model)],
     output:
-        table="results/{model}/evolution.parquet",
+        table=results.evolution("{model}"),
     log:
         "logs/evolution/{model}.log",
     benchmark:
@@ -110,7 +110,7 @@ rule evolution:
 rule analysis_pages:
     input:
         unpack(analysis_inputs),
-        layers="results/{model}/epoch-{epoch}/layers.json",
+        layers=results.manifest("{model}", "{epoch}"),
         deconvs=layer_projections,
     output:
         pages=[site_path(layout.analysis_page("{model}", "{epoch}", name)) for name in ANALYSES],
@@ -130,7 +130,7 @@ rule analysis_pages:
         title=config["site"]["title"],
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY_MB["page"],
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

@@ -11,6 +11,7 @@ from snakemake.utils import validate
 
 from convatlas.core.errors import ConfigError, DatasetError
 from convatlas.core.failures import DEBUG_VARIABLE
+from convatlas import results
 from convatlas.site import layout
 from convatlas.workflow.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
 from convatlas.workflow.machine import alone_job_threads, gpu_request, heavy_job_threads
@@ -148,6 +149,13 @@ MODEL_JOBS = {
 }
 
 
+MEMORY_MB = {  # rules whose memory does not depend on the model: the most they need (MB)
+    "page": 2000,  # a page job: tables, arrays and pictures of one checkpoint, layer or model
+    "site": 1000,  # the index and model pages
+    "publish": 500,  # publishing a checkpoint (a copy)
+}
+
+
 def model_job_batch(model, job):
     """The batch size of a model job: its section's ``batch_size``, with ``auto`` fitted to the budget."""
     section, kind = MODEL_JOBS[job]
@@ -208,11 +216,6 @@ def site_path(path):
     return f"{SITE}/{path}"
 
 
-def results(model, epoch, name):
-    """A result file of one checkpoint."""
-    return f"results/{model}/epoch-{epoch}/{name}"
-
-
 def model_config(wildcards):
     return config["models"][wildcards.model]
 
@@ -230,20 +233,20 @@ def other_probes(model):
     return probe_names(config, model)[1:]
 
 
-def index_shard_files(prefix):
-    """The shard states an index job under ``prefix`` merges (none when it does the pass itself)."""
-    return [f"{prefix}/index-shards/{shard}.npz" for shard in range(INDEX_SHARDS)] if INDEX_SHARDS > 1 else []
+def index_shard_files(model, epoch, probe=None):
+    """The shard states an index job merges (none when it does the pass itself)."""
+    return [results.index_shard(model, epoch, shard, probe) for shard in range(INDEX_SHARDS)] if INDEX_SHARDS > 1 else []
 
 
 def index_inputs(wildcards):
     """An index job's checkpoint and, when the pass is sharded, the shard states."""
-    shards = index_shard_files(results(wildcards.model, wildcards.epoch, "").rstrip("/"))
+    shards = index_shard_files(wildcards.model, wildcards.epoch)
     return {"checkpoint": checkpoint_path(wildcards.model, wildcards.epoch), **({"shards": shards} if shards else {})}
 
 
 def probe_index_inputs(wildcards):
     """A probe index job's checkpoint and, when the pass is sharded, the shard states."""
-    shards = index_shard_files(results(wildcards.model, wildcards.epoch, f"probe-{wildcards.probe}"))
+    shards = index_shard_files(wildcards.model, wildcards.epoch, wildcards.probe)
     return {"checkpoint": checkpoint_path(wildcards.model, wildcards.epoch), **({"shards": shards} if shards else {})}
 
 
@@ -252,18 +255,15 @@ def probe_dataset_config(wildcards):
     return fitted_probe(config, wildcards.model, wildcards.probe)
 
 
-def probe_results(wildcards, name):
-    """One result file per other probe dataset of the model at this epoch, e.g. ``index.parquet``."""
-    return [results(wildcards.model, wildcards.epoch, f"probe-{p}/{name}") for p in other_probes(wildcards.model)]
-
-
 def probe_layer_inputs(wildcards):
     """A layer page's inputs from the model's other probe datasets."""
+    model, epoch, probes = wildcards.model, wildcards.epoch, other_probes(wildcards.model)
     return {
-        f"probe_{key}": probe_results(wildcards, name)
-        for key, name in [("indexes", "index.parquet"), ("stats", "channel_stats.parquet"),
-                          ("predictions", "predictions.parquet"), ("layers", "layers.json"),
-                          ("projections", f"deconv/{wildcards.layer}.npz")]
+        "probe_indexes": [results.index(model, epoch, p) for p in probes],
+        "probe_stats": [results.channel_stats(model, epoch, p) for p in probes],
+        "probe_predictions": [results.predictions(model, epoch, p) for p in probes],
+        "probe_layers": [results.manifest(model, epoch, p) for p in probes],
+        "probe_projections": [results.projections(model, epoch, wildcards.layer, p) for p in probes],
     }
 
 
@@ -293,16 +293,16 @@ def last_page_epoch(model):
 
 
 def checkpoint_path(model, epoch):
-    return f"results/{model}/checkpoints/epoch-{epoch}.pt"
+    return results.checkpoint(model, epoch)
 
 
 def layer_projections_all_epochs(wildcards):
     """A layer's projections at every checkpoint, for its feature-evolution strips."""
-    return [results(wildcards.model, e, f"deconv/{wildcards.layer}.npz") for e in epochs_of(wildcards.model)]
+    return [results.projections(wildcards.model, e, wildcards.layer) for e in epochs_of(wildcards.model)]
 
 
 def layer_ablation_tables(wildcards):
-    return [results(wildcards.model, wildcards.epoch, f"ablation/{layer}.parquet") for layer in LAYERS[wildcards.model]]
+    return [results.channel_ablation(wildcards.model, wildcards.epoch, layer) for layer in LAYERS[wildcards.model]]
 
 
 def model_page_files(model):
@@ -316,25 +316,30 @@ def all_page_files():
 
 def optional_layer_inputs(wildcards):
     """A layer page's ablation table and maximised images, when those sections run."""
-    prefix = f"results/{wildcards.model}/epoch-{wildcards.epoch}"
+    model, epoch, layer = wildcards.model, wildcards.epoch, wildcards.layer
     inputs = {}
     if SECTIONS["ablation"]:
-        inputs["ablation"] = f"{prefix}/ablation/{wildcards.layer}.parquet"
+        inputs["ablation"] = results.channel_ablation(model, epoch, layer)
     if SECTIONS["maximise"]:
-        inputs["maximise"] = f"{prefix}/maximise/{wildcards.layer}.npz"
+        inputs["maximise"] = results.maximised(model, epoch, layer)
     return inputs
+
+
+def analysis_files(model, epoch):
+    """Per analysis, the result files its pages and the findings read."""
+    return {
+        "occlusion": {"occlusion": results.occlusion(model, epoch)},
+        "correspondence": {"correspondence_table": results.correspondence(model, epoch, "table"),
+                           "correspondence_pairs": results.correspondence(model, epoch, "pairs"),
+                           "correspondence_meta": results.correspondence(model, epoch, "meta")},
+        "invariance": {"invariance_table": results.invariance(model, epoch, "table"),
+                       "invariance_strips": results.invariance(model, epoch, "strips")},
+    }
 
 
 def analysis_inputs(wildcards):
     """The results the analysis pages of a checkpoint show: those of the analyses that run."""
-    prefix = f"results/{wildcards.model}/epoch-{wildcards.epoch}"
-    files = {
-        "occlusion": {"occlusion": f"{prefix}/occlusion.npz"},
-        "correspondence": {"correspondence_table": f"{prefix}/correspondence.parquet",
-                           "correspondence_pairs": f"{prefix}/correspondence_pairs.parquet",
-                           "correspondence_meta": f"{prefix}/correspondence.json"},
-        "invariance": {"invariance_table": f"{prefix}/invariance.parquet", "invariance_strips": f"{prefix}/invariance.npz"},
-    }
+    files = analysis_files(wildcards.model, wildcards.epoch)
     return {key: path for name in ANALYSES for key, path in files[name].items()}
 
 
@@ -342,18 +347,12 @@ def findings_inputs(wildcards):
     """What a model's findings page reads: the analyses of its last page epoch that run, the
     settling of its channels when it has two checkpoints or more, and its variants table."""
     model = wildcards.model
-    prefix = f"results/{model}/epoch-{last_page_epoch(model)}"
-    files = {
-        "occlusion": {"occlusion": f"{prefix}/occlusion.npz"},
-        "correspondence": {"correspondence_pairs": f"{prefix}/correspondence_pairs.parquet",
-                           "correspondence_meta": f"{prefix}/correspondence.json"},
-        "invariance": {"invariance_table": f"{prefix}/invariance.parquet", "invariance_strips": f"{prefix}/invariance.npz"},
-    }
-    inputs = {key: path for name in ANALYSES for key, path in files[name].items()}
+    files = analysis_files(model, last_page_epoch(model))
+    inputs = {key: path for name in ANALYSES for key, path in files[name].items() if key != "correspondence_table"}
     if len(epochs_of(model)) > 1:
-        inputs["evolution"] = f"results/{model}/evolution.parquet"
+        inputs["evolution"] = results.evolution(model)
     if model in VARIANTS:
-        inputs["variants"] = f"results/{model}/variants.parquet"
+        inputs["variants"] = results.variants(model)
     return inputs
 
 
@@ -362,7 +361,7 @@ def layer_projections(wildcards):
     occlusion figures show the picture the checks allow at the occlusion layer."""
     if "occlusion" not in ANALYSES:
         return []
-    return [f"results/{wildcards.model}/epoch-{wildcards.epoch}/deconv/{layer}.npz" for layer in LAYERS[wildcards.model]]
+    return [results.projections(wildcards.model, wildcards.epoch, layer) for layer in LAYERS[wildcards.model]]
 
 
 def training_priority(wildcards):
@@ -396,12 +395,12 @@ def probe_tracking(wildcards):
 
 def train_state_dir(wildcards):
     """Where training keeps its resumable state and the checkpoints it has saved."""
-    return f"results/{wildcards.model}/train"
+    return results.train_dir(wildcards.model)
 
 
 def training_log(model, epoch):
     """The log of a model's training up to a checkpoint epoch (the output of that training segment)."""
-    return f"results/{model}/train/log-{epoch}.tsv"
+    return results.train_log(model, epoch)
 
 
 def previous_training_segment(wildcards):
@@ -425,7 +424,7 @@ def stashed_checkpoint(wildcards):
 
 def transfer_state_dir(wildcards):
     """Where transfer_source keeps its resumable source-class training."""
-    return f"results/transfer/{wildcards.model}"
+    return results.transfer_dir(wildcards.model)
 
 
 def final_checkpoint(wildcards):
@@ -451,10 +450,10 @@ def variant_base_checkpoint(wildcards):
 
 def all_indexes():
     return [
-        results(m, e, name)
+        path(m, e)
         for m in ANALYSED_MODELS
         for e in epochs_of(m)
-        for name in ("index.parquet", "channel_stats.parquet", "predictions.parquet", "layers.json")
+        for path in (results.index, results.channel_stats, results.predictions, results.manifest)
     ]
 
 
@@ -464,7 +463,7 @@ def all_targets():
         *all_indexes(),
         site_path(layout.index_page()),
         site_path(layout.compare_page()),
-        *[f"results/{base}/variants.parquet" for base in VARIANTS],
+        *[results.variants(base) for base in VARIANTS],
         *all_page_files(),
         *[site_path(layout.model_page(model)) for model in ANALYSED_MODELS],
     ]

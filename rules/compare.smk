@@ -4,9 +4,9 @@
 
 rule linear_probes:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
     output:
-        table="results/{model}/epoch-{epoch}/probe.parquet",
+        table=results.linear_probes("{model}", "{epoch}"),
     log:
         "logs/linear_probes/{model}-{epoch}.log",
     benchmark:
@@ -14,7 +14,7 @@ rule linear_probes:
     params:
         dataset=dataset_config,
         layers=analysed_layer_names,
-        settings=config.get("probe"),
+        settings=config.get("linear_probes"),
         batch_size=job_batch("probes"),
         device=config["device"],
     threads: HEAVY_THREADS
@@ -30,7 +30,7 @@ rule linear_probes:
 
 rule transfer_source:
     output:
-        checkpoint="results/transfer/{model}/source.pt",
+        checkpoint=results.transfer_source("{model}"),
     log:
         "logs/transfer_source/{model}.log",
     benchmark:
@@ -57,9 +57,9 @@ rule transfer_source:
 
 rule transfer:
     input:
-        source="results/transfer/{model}/source.pt",
+        source=results.transfer_source("{model}"),
     output:
-        table="results/transfer/{model}.parquet",
+        table=results.transfer_table("{model}"),
     log:
         "logs/transfer/{model}.log",
     benchmark:
@@ -83,14 +83,14 @@ rule transfer:
 
 rule compare:
     input:
-        summaries=expand("results/{model}/summary.json", model=ANALYSED_MODELS),
-        stats=[results(m, last_page_epoch(m), "channel_stats.parquet") for m in ANALYSED_MODELS],
-        probes=[results(m, last_page_epoch(m), "probe.parquet") for m in ANALYSED_MODELS if SECTIONS["probe"]],
-        occlusions=[results(m, last_page_epoch(m), "occlusion.npz") for m in ANALYSED_MODELS if SECTIONS["occlusion"]],
-        transfers=expand("results/transfer/{model}.parquet", model=config["transfer"]["models"]),
-        probe_stats=[results(m, last_page_epoch(m), f"probe-{p}/channel_stats.parquet") for m in ANALYSED_MODELS for p in other_probes(m)],
-        deconvs=[results(m, last_page_epoch(m), f"deconv/{layer}.npz") for m in ANALYSED_MODELS for layer in LAYERS[m]],
-        predictions=[results(m, last_page_epoch(m), "predictions.parquet") for m in ANALYSED_MODELS],
+        summaries=expand(results.summary("{model}"), model=ANALYSED_MODELS),
+        stats=[results.channel_stats(m, last_page_epoch(m)) for m in ANALYSED_MODELS],
+        probes=[results.linear_probes(m, last_page_epoch(m)) for m in ANALYSED_MODELS if SECTIONS["linear_probes"]],
+        occlusions=[results.occlusion(m, last_page_epoch(m)) for m in ANALYSED_MODELS if SECTIONS["occlusion"]],
+        transfers=expand(results.transfer_table("{model}"), model=config["transfer"]["models"]),
+        probe_stats=[results.channel_stats(m, last_page_epoch(m), p) for m in ANALYSED_MODELS for p in other_probes(m)],
+        deconvs=[results.projections(m, last_page_epoch(m), layer) for m in ANALYSED_MODELS for layer in LAYERS[m]],
+        predictions=[results.predictions(m, last_page_epoch(m)) for m in ANALYSED_MODELS],
         pages=all_page_files(),
     output:
         page=site_path(layout.compare_page()),
@@ -111,7 +111,7 @@ rule compare:
         title=config["site"]["title"],
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY_MB["page"],
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

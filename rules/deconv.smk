@@ -3,10 +3,10 @@
 
 rule deconv:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
-        index="results/{model}/epoch-{epoch}/index.parquet",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
+        index=results.index("{model}", "{epoch}"),
     output:
-        projections="results/{model}/epoch-{epoch}/deconv/{layer}.npz",
+        projections=results.projections("{model}", "{epoch}", "{layer}"),
     log:
         "logs/deconv/{model}-{epoch}-{layer}.log",
     benchmark:
@@ -34,10 +34,10 @@ rule deconv:
 
 rule probe_deconv:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
-        index="results/{model}/epoch-{epoch}/probe-{probe}/index.parquet",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
+        index=results.index("{model}", "{epoch}", "{probe}"),
     output:
-        projections="results/{model}/epoch-{epoch}/probe-{probe}/deconv/{layer}.npz",
+        projections=results.projections("{model}", "{epoch}", "{layer}", "{probe}"),
     log:
         "logs/probe_deconv/{model}-{epoch}-{probe}-{layer}.log",
     benchmark:

@@ -7,11 +7,11 @@ rule index:
     input:
         unpack(index_inputs),
     output:
-        index="results/{model}/epoch-{epoch}/index.parquet",
-        stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
-        predictions="results/{model}/epoch-{epoch}/predictions.parquet",
-        layers="results/{model}/epoch-{epoch}/layers.json",
-        feature_maps="results/{model}/epoch-{epoch}/feature_maps.npz",
+        index=results.index("{model}", "{epoch}"),
+        stats=results.channel_stats("{model}", "{epoch}"),
+        predictions=results.predictions("{model}", "{epoch}"),
+        layers=results.manifest("{model}", "{epoch}"),
+        feature_maps=results.feature_maps("{model}", "{epoch}"),
     log:
         "logs/index/{model}-{epoch}.log",
     benchmark:
@@ -40,10 +40,10 @@ rule probe_index:
     input:
         unpack(probe_index_inputs),
     output:
-        index="results/{model}/epoch-{epoch}/probe-{probe}/index.parquet",
-        stats="results/{model}/epoch-{epoch}/probe-{probe}/channel_stats.parquet",
-        predictions="results/{model}/epoch-{epoch}/probe-{probe}/predictions.parquet",
-        layers="results/{model}/epoch-{epoch}/probe-{probe}/layers.json",
+        index=results.index("{model}", "{epoch}", "{probe}"),
+        stats=results.channel_stats("{model}", "{epoch}", "{probe}"),
+        predictions=results.predictions("{model}", "{epoch}", "{probe}"),
+        layers=results.manifest("{model}", "{epoch}", "{probe}"),
     log:
         "logs/probe_index/{model}-{epoch}-{probe}.log",
     benchmark:
@@ -71,9 +71,9 @@ rule probe_index:
 
 rule index_shard:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
     output:
-        state="results/{model}/epoch-{epoch}/index-shards/{shard}.npz",
+        state=results.index_shard("{model}", "{epoch}", "{shard}"),
     log:
         "logs/index_shard/{model}-{epoch}-{shard}.log",
     benchmark:
@@ -101,9 +101,9 @@ rule index_shard:
 
 rule probe_index_shard:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
     output:
-        state="results/{model}/epoch-{epoch}/probe-{probe}/index-shards/{shard}.npz",
+        state=results.index_shard("{model}", "{epoch}", "{shard}", "{probe}"),
     log:
         "logs/probe_index_shard/{model}-{epoch}-{probe}-{shard}.log",
     benchmark:

@@ -4,10 +4,10 @@
 
 rule maximise:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
-        index="results/{model}/epoch-{epoch}/index.parquet",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
+        index=results.index("{model}", "{epoch}"),
     output:
-        images="results/{model}/epoch-{epoch}/maximise/{layer}.npz",
+        images=results.maximised("{model}", "{epoch}", "{layer}"),
     log:
         "logs/maximise/{model}-{epoch}-{layer}.log",
     benchmark:
@@ -32,11 +32,11 @@ rule maximise:
 
 rule class_images:
     input:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
-        predictions="results/{model}/epoch-{epoch}/predictions.parquet",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
+        predictions=results.predictions("{model}", "{epoch}"),
     output:
-        images="results/{model}/epoch-{epoch}/maximise/classes.npz",
-        png="results/{model}/epoch-{epoch}/maximise/classes.png",
+        images=results.class_images("{model}", "{epoch}", "npz"),
+        png=results.class_images("{model}", "{epoch}", "png"),
     log:
         "logs/class_images/{model}-{epoch}.log",
     benchmark:

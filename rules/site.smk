@@ -8,9 +8,9 @@ rule model_summary:
         checkpoint=final_checkpoint,
         train_log=full_train_log,
     output:
-        summary="results/{model}/summary.json",
-        curves="results/{model}/plots/curves.png",
-        per_class="results/{model}/plots/per_class.png",
+        summary=results.summary("{model}"),
+        curves=results.plot("{model}", "curves"),
+        per_class=results.plot("{model}", "per_class"),
     log:
         "logs/model_summary/{model}.log",
     benchmark:
@@ -20,7 +20,7 @@ rule model_summary:
         layers=analysed_layer_names,
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY_MB["page"],
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -32,11 +32,11 @@ rule layer_pages:
     input:
         unpack(probe_layer_inputs),
         unpack(optional_layer_inputs),
-        index="results/{model}/epoch-{epoch}/index.parquet",
-        stats="results/{model}/epoch-{epoch}/channel_stats.parquet",
-        predictions="results/{model}/epoch-{epoch}/predictions.parquet",
-        layers="results/{model}/epoch-{epoch}/layers.json",
-        projections="results/{model}/epoch-{epoch}/deconv/{layer}.npz",
+        index=results.index("{model}", "{epoch}"),
+        stats=results.channel_stats("{model}", "{epoch}"),
+        predictions=results.predictions("{model}", "{epoch}"),
+        layers=results.manifest("{model}", "{epoch}"),
+        projections=results.projections("{model}", "{epoch}", "{layer}"),
         evolution=layer_projections_all_epochs,
     output:
         page=site_path(layout.layer_page("{model}", "{epoch}", "{layer}")),
@@ -62,7 +62,7 @@ rule layer_pages:
         title=config["site"]["title"],
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY_MB["page"],
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -72,8 +72,8 @@ rule layer_pages:
 
 rule feature_maps:
     input:
-        maps="results/{model}/epoch-{epoch}/feature_maps.npz",
-        layers="results/{model}/epoch-{epoch}/layers.json",
+        maps=results.feature_maps("{model}", "{epoch}"),
+        layers=results.manifest("{model}", "{epoch}"),
     output:
         page=site_path(layout.feature_maps_page("{model}", "{epoch}")),
     log:
@@ -89,7 +89,7 @@ rule feature_maps:
         title=config["site"]["title"],
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY_MB["page"],
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -100,10 +100,10 @@ rule feature_maps:
 rule findings:
     input:
         unpack(findings_inputs),
-        summary="results/{model}/summary.json",
-        layers=lambda wildcards: results(wildcards.model, last_page_epoch(wildcards.model), "layers.json"),
+        summary=results.summary("{model}"),
+        layers=lambda wildcards: results.manifest(wildcards.model, last_page_epoch(wildcards.model)),
     output:
-        findings="results/{model}/findings.json",
+        findings=results.findings("{model}"),
         page=site_path(layout.findings_page("{model}")),
     log:
         "logs/findings/{model}.log",
@@ -119,7 +119,7 @@ rule findings:
         title=config["site"]["title"],
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY_MB["page"],
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"
@@ -129,16 +129,16 @@ rule findings:
 
 rule site:
     input:
-        summaries=expand("results/{model}/summary.json", model=ANALYSED_MODELS),
-        curves=expand("results/{model}/plots/curves.png", model=ANALYSED_MODELS),
-        per_class=expand("results/{model}/plots/per_class.png", model=ANALYSED_MODELS),
+        summaries=expand(results.summary("{model}"), model=ANALYSED_MODELS),
+        curves=expand(results.plot("{model}", "curves"), model=ANALYSED_MODELS),
+        per_class=expand(results.plot("{model}", "per_class"), model=ANALYSED_MODELS),
         pages=all_page_files(),
-        findings=expand("results/{model}/findings.json", model=ANALYSED_MODELS),
-        variants=[f"results/{base}/variants.parquet" for base in VARIANTS],
-        class_images=[results(m, last_page_epoch(m), "maximise/classes.png") for m in ANALYSED_MODELS if SECTIONS["maximise"]],
-        class_names=[results(m, last_page_epoch(m), "maximise/classes.npz") for m in ANALYSED_MODELS if SECTIONS["maximise"]],
-        predictions=[results(m, last_page_epoch(m), "predictions.parquet") for m in ANALYSED_MODELS],
-        layers=[results(m, last_page_epoch(m), "layers.json") for m in ANALYSED_MODELS],
+        findings=expand(results.findings("{model}"), model=ANALYSED_MODELS),
+        variants=[results.variants(base) for base in VARIANTS],
+        class_images=[results.class_images(m, last_page_epoch(m), "png") for m in ANALYSED_MODELS if SECTIONS["maximise"]],
+        class_names=[results.class_images(m, last_page_epoch(m), "npz") for m in ANALYSED_MODELS if SECTIONS["maximise"]],
+        predictions=[results.predictions(m, last_page_epoch(m)) for m in ANALYSED_MODELS],
+        layers=[results.manifest(m, last_page_epoch(m)) for m in ANALYSED_MODELS],
     output:
         index=site_path(layout.index_page()),
         model_pages=[site_path(layout.model_page(model)) for model in ANALYSED_MODELS],
@@ -156,7 +156,7 @@ rule site:
         title=config["site"]["title"],
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=MEMORY_MB["site"],
     priority: RESULTS_FIRST
     conda:
         "../envs/convatlas.yaml"

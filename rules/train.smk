@@ -7,7 +7,7 @@ rule train:
     input:
         previous=previous_training_segment,
     output:
-        train_log="results/{model}/train/log-{epoch}.tsv",
+        train_log=results.train_log("{model}", "{epoch}"),
     log:
         "logs/train/{model}-{epoch}.log",
     benchmark:
@@ -35,9 +35,9 @@ rule train:
 
 rule publish_checkpoint:
     input:
-        train_log="results/{model}/train/log-{epoch}.tsv",
+        train_log=results.train_log("{model}", "{epoch}"),
     output:
-        checkpoint="results/{model}/checkpoints/epoch-{epoch}.pt",
+        checkpoint=results.checkpoint("{model}", "{epoch}"),
     log:
         "logs/publish_checkpoint/{model}-{epoch}.log",
     benchmark:
@@ -46,7 +46,7 @@ rule publish_checkpoint:
         stashed=stashed_checkpoint,
     threads: 1
     resources:
-        mem_mb=500,
+        mem_mb=MEMORY_MB["publish"],
     priority: RESULTS_FIRST
     localrule: True
     conda:

@@ -37,7 +37,7 @@ def _tiny_config() -> dict:
         "invariance": {"images": 2, "translation": [-2, 0, 2], "rotation": [0, 90, 180], "scale": [0.8, 1.0, 1.2]},
         "feature_maps": {"images": 4},
         "ablation": {},  # the default experiment, on all 64 images
-        "probe": {"train_images": 100, "test_images": 64},
+        "linear_probes": {"train_images": 100, "test_images": 64},
         "maximise": {"steps": 4, "octaves": 2, "class_steps": 4, "from_top1": {"steps": 2}},
         "transfer": {"models": ["tiny"], "source_classes": [0, 1], "target_classes": [2, 3], "shots": [1, 5],
                      "draws": 2, "epochs": 1, "scratch_steps": 10},

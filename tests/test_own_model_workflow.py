@@ -81,7 +81,7 @@ def test_a_plan_is_printed_and_kept_and_jobs_declare_their_memory(own_model_run)
 
 SECTIONS = {  # an optional section -> a job it adds
     "occlusion": "occlusion", "correspondence": "correspondence", "invariance": "invariance",
-    "ablation": "channel_ablation", "maximise": "maximise", "probe": "linear_probes", "feature_maps": "feature_maps",
+    "ablation": "channel_ablation", "maximise": "maximise", "linear_probes": "linear_probes", "feature_maps": "feature_maps",
     "transfer": "transfer", "variants": "variants",
 }
 

@@ -71,7 +71,7 @@ def pretrained_atlas(tmp_path_factory, run_snakemake):
         "invariance": {"images": 2, "translation": [0, 2], "rotation": [0, 90], "scale": [1.0, 1.2]},
         "feature_maps": {"images": 2},
         "ablation": {"images": 48},
-        "probe": {"train_images": 64, "test_images": 48},
+        "linear_probes": {"train_images": 64, "test_images": 48},
         "maximise": {"steps": 2, "octaves": 1, "class_steps": 2, "from_top1": {"steps": 1}},
     }
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))

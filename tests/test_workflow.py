@@ -73,7 +73,7 @@ def test_optional_sections_left_out_run_no_jobs_and_pages_omit_them(write_config
     workdir = write_config(config)
     run_snakemake(workdir, "--cores", "2", "--resources", "gpu=1")
     site, results = workdir / "site", workdir / "results/mini/epoch-1"
-    for skipped in ("occlusion.npz", "correspondence.parquet", "invariance.parquet", "probe.parquet", "ablation", "maximise"):
+    for skipped in ("occlusion.npz", "correspondence.parquet", "invariance.parquet", "linear_probes.parquet", "ablation", "maximise"):
         assert not (results / skipped).exists(), skipped
     assert not (workdir / "results/transfer").exists() and not (workdir / "logs/variants").exists()
     epoch = site / "models/mini/epoch-1"
@@ -234,7 +234,7 @@ def test_probe_transfer_and_comparison(atlas):
     import pandas as pd
 
     workdir, _ = atlas
-    probe = pd.read_parquet(workdir / "results/tres/epoch-1/probe.parquet")
+    probe = pd.read_parquet(workdir / "results/tres/epoch-1/linear_probes.parquet")
     assert probe.layer.tolist() == ["relu", "layer1.0.relu1", "layer1.0", "layer2.0.relu1", "layer2.0"]
     assert probe.accuracy.between(0, 1).all()
     transfer = pd.read_parquet(workdir / "results/transfer/tiny.parquet")

@@ -286,7 +286,7 @@ def build_index(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One batched pass over ``images``: the top-k index, channel statistics and predictions.
 
-    Returns ``(index, channel_stats, predictions)``; see the README for their columns. With
+    Returns ``(index, channel_stats, predictions)``; see docs/analyses.md for their columns. With
     ``label_by_prediction`` (images whose classes are not the model's), each image's class is the
     model's prediction: per-class statistics are over predicted classes, named ``images.classes``.
     """

@@ -18,7 +18,7 @@ torch.fx can trace is handled, not only ``nn.Sequential`` ones. zennit-crp's usu
 ``EpsilonPlusFlat`` (flat first layer, z+ elsewhere) was measured too, on the default atlas's trained
 models: its unit heatmaps barely change with the image (median tile correlation 0.88-1.00) nor with
 re-initialised weights (rank correlation 0.53-0.94 at 7 of 9 layers), so it fails the sanity checks
-where the gamma rule's pass (README).
+where the gamma rule's pass (docs/analyses.md).
 
 A heatmap is the relevance (or gradient x input) of each pixel summed over colour channels; one unit
 is propagated per image, starting from its own activation, all others zero.

@@ -92,7 +92,7 @@ def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
         site_renderer(params), params.epochs,
         {m: read_json(path) for m, path in zip(models, inputs.summaries, strict=True)},
         {m: read_parquet(path) for m, path in zip(models, inputs.stats, strict=True)},
-        {m: read_parquet(path) for m, path in zip(models, inputs.probes, strict=True)} if params.sections["probe"] else {},
+        {m: read_parquet(path) for m, path in zip(models, inputs.probes, strict=True)} if params.sections["linear_probes"] else {},
         {m: [int(i) for i in read_npz(path)["images"]] for m, path in zip(models, inputs.occlusions, strict=True)}
         if params.sections["occlusion"] else {},
         {m: read_parquet(path) for m, path in zip(params.transfer_models, inputs.transfers, strict=True)},

@@ -145,7 +145,7 @@ class Renderer:
         self.env.globals["dataset"] = None  # the probe dataset a page job's pages show (set by the job)
         # which optional parts the atlas has (set by the job from the configuration; default: all)
         self.env.globals["sections"] = dict.fromkeys(
-            ("occlusion", "correspondence", "invariance", "ablation", "maximise", "probe", "feature_maps",
+            ("occlusion", "correspondence", "invariance", "ablation", "maximise", "linear_probes", "feature_maps",
              "transfer", "variants"), True)
 
     def render(self, template: str, page: str, **context: Any) -> Path:

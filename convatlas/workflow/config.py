@@ -89,6 +89,9 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(config, dict):
         raise ConfigError("(top level)", "the configuration must be a mapping")
+    if "probe" in config:  # the old name of the linear probes' section
+        raise ConfigError("probe", "the linear probes' section is now called linear_probes (probe datasets stay "
+                          "under models.<name>.probe): rename the key")
     validator = _Validator(copy.deepcopy(load_schema()))
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(e.absolute_path)))
     if errors:

@@ -205,7 +205,7 @@ def index_shards(config: dict[str, Any]) -> int:
     return max(1, -(-largest // config["analysis"]["shard_images"]))
 
 
-OPTIONAL_SECTIONS = ("occlusion", "correspondence", "invariance", "ablation", "maximise", "probe", "feature_maps")
+OPTIONAL_SECTIONS = ("occlusion", "correspondence", "invariance", "ablation", "maximise", "linear_probes", "feature_maps")
 """Analysis sections that run only when the configuration has them."""
 
 

@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import results
 from ..core.io import write_json
 from .budget import BACKWARD_FACTOR, JOB_START_SECONDS
 
-PLAN_PATH = "results/plan.json"
+PLAN_PATH = results.plan()
 
 
 def measure_passes(model, input_shape: tuple[int, int, int], arch: str, batch: int = 4) -> dict[str, float]:

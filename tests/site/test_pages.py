@@ -92,7 +92,7 @@ def test_comparison_page_without_transfer_omits_the_section(renderer, tmp_path):
     assert "Transfer to new classes" not in page and "Linear probes" in page
     assert page.count('href="models/tiny/epoch-2/analyses/occlusion-') == 3  # three occluded images shown
     assert 'href="models/tiny/epoch-2/features.relu1/channel-3.html"' in page  # the most selective live channel
-    assert (tmp_path / "site" / layout.compare_image("probe")).is_file()
+    assert (tmp_path / "site" / layout.compare_image("linear-probes")).is_file()
 
 
 def test_comparison_page_with_transfer_tabulates_mean_and_interval(renderer, tmp_path):
@@ -273,7 +273,7 @@ def test_comparison_picks_only_channels_with_projections_and_omits_probes_withou
     page = (tmp_path / "site" / layout.compare_page()).read_text()
     assert 'href="models/tiny/epoch-2/features.relu1/channel-2.html"' in page  # channel 3 is more selective but not projected
     assert "channel-3.html" not in page
-    assert "Linear probes" not in page and not (tmp_path / "site" / layout.compare_image("probe")).exists()
+    assert "Linear probes" not in page and not (tmp_path / "site" / layout.compare_image("linear-probes")).exists()
 
 
 def test_signed_points_is_the_one_format_of_accuracy_changes():

@@ -167,6 +167,10 @@ def test_unknown_probe_dataset_is_named(check_error):
     check_error(lambda c: c["models"]["tiny"].update(probe=["photoz"]), "models.tiny.probe", "'photoz'", "shapes")
 
 
+def test_the_old_name_of_the_linear_probes_section_says_its_new_name(check_error):
+    check_error(lambda c: c.update(probe=c.pop("linear_probes")), "config key probe", "linear_probes", "models.<name>.probe")
+
+
 def test_index_shards_must_be_a_positive_count(check_error):
     check_error(lambda c: c["analysis"].update(shards=0), "analysis.shards", "0")
     check_error(lambda c: c["analysis"].update(shards="many"), "analysis.shards", "'many' is not a whole number >= 1 or auto")

@@ -161,8 +161,8 @@ def render_comparison(
         transfer_figure(transfers, renderer.path(plots["transfer"]))
     measured = {m: table for m, table in probes.items() if len(table) and table.accuracy.notna().any()}
     if measured:  # models without labels have no probes
-        plots["probe"] = layout.compare_image("probe")
-        probe_figure(measured, renderer.path(plots["probe"]))
+        plots["linear_probes"] = layout.compare_image("linear-probes")
+        probe_figure(measured, renderer.path(plots["linear_probes"]))
     rows = _transfer_rows(transfers)
     source = {m: float(table.source_accuracy.iloc[0]) for m, table in transfers.items()}
     first = next(iter(transfers.values()), None)
