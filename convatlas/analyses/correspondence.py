@@ -20,7 +20,7 @@ from torch import nn
 from ..nn.hooks import capture_outputs
 from .boxes import part_box
 
-__all__ = ["correspondence", "correspondence_pairs", "occlude_boxes", "pair_distances", "part_box", "summarise_pairs"]
+__all__ = ["correspondence_pairs", "occlude_boxes", "pair_distances", "part_box", "summarise_pairs"]
 
 
 def occlude_boxes(images: torch.Tensor, boxes: Sequence[tuple[int, int, int, int]], fill: float = 0.0) -> torch.Tensor:
@@ -93,17 +93,3 @@ def summarise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     table = grouped.agg(delta="mean", std=lambda d: float(np.std(d))).reset_index()
     table["draws"] = pairs.groupby(["part", "layer"], sort=False)["draw"].nunique().to_numpy()
     return table
-
-
-def correspondence(
-    model: nn.Module,
-    layers: Sequence[str],
-    images: torch.Tensor,
-    parts: dict[str, tuple[int, int, int, int]],
-    random_draws: int = 10,
-    seed: int = 0,
-    fill: float = 0.0,
-) -> pd.DataFrame:
-    """Delta per (part, layer), with the random control as part ``random``
-    (:func:`summarise_pairs` of :func:`correspondence_pairs`)."""
-    return summarise_pairs(correspondence_pairs(model, layers, images, parts, random_draws, seed, fill))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from convatlas.analyses.correspondence import correspondence, occlude_boxes, part_box
+from convatlas.analyses.correspondence import correspondence_pairs, occlude_boxes, part_box, summarise_pairs
 from convatlas.analyses.invariance import invariance, transform
 from convatlas.data.transforms import normalise
 from convatlas.models import build_model
@@ -25,7 +25,9 @@ def test_correspondence_equals_direct_hamming():
     model = tiny()
     images = torch.randn(4, 1, 16, 16)
     parts = {"left": (4, 0, 10, 6)}
-    table = correspondence(model, ["features.relu1", "classifier.fc1_relu"], images, parts, random_draws=3, seed=1)
+    pairs = correspondence_pairs(model, ["features.relu1", "classifier.fc1_relu"], images, parts, random_draws=3, seed=1)
+    table = summarise_pairs(pairs)
+    assert len(pairs) == 2 * (1 + 3) * 6  # layers x (part + draws) x pairs of 4 images
     occluded = occlude_boxes(images, [parts["left"]] * 4)
     assert (occluded[:, :, 4:10, 0:6] == 0).all() and torch.equal(occluded[:, :, :4], images[:, :, :4])
     for layer in ("features.relu1", "classifier.fc1_relu"):

@@ -10,7 +10,7 @@ from torch import nn
 
 from convatlas.analyses.ablation import channel_ablation
 from convatlas.analyses.attribution import attributions
-from convatlas.analyses.correspondence import correspondence
+from convatlas.analyses.correspondence import correspondence_pairs, summarise_pairs
 from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.index import build_index
 from convatlas.analyses.invariance import invariance
@@ -90,7 +90,7 @@ def test_every_stage_runs(name):
     assert images_max["noise"].shape == (2, 64, 64, 3) and np.isfinite(images_max["after"]).all()
     maps = attributions(model, inputs, torch.tensor([0, 1]), last)
     assert maps["gradcam"].shape == (2, 64, 64) and torch.isfinite(maps["guided"]).all()
-    delta = correspondence(model, [first, last], inputs, {"middle": (16, 16, 48, 48)}, random_draws=1)
+    delta = summarise_pairs(correspondence_pairs(model, [first, last], inputs, {"middle": (16, 16, 48, 48)}, random_draws=1))
     assert delta.delta.between(0, 1).all()
     table, _ = invariance(model, images.images(torch.arange(2)), [0, 1], MEAN, STD, (first, last), {"rotation": [0, 30]})
     assert table.probability.between(0, 1).all()
