@@ -25,7 +25,7 @@ from ..data.transforms import normalise
 from ..nn.graph import ModelGraph
 from ..nn.hooks import forward_hooks
 from ..nn.surgery import LayerSplit, next_linear
-from .paired import change_interval
+from .statistics import change_interval
 
 MAX_PASS_VALUES = 4_000_000  # activation values in one batched pass of ablated copies
 
@@ -54,7 +54,7 @@ def channel_ablation(
 
     One row per channel: ``channel, accuracy, accuracy_drop``, ``images`` (how many it was measured
     on), ``lost`` and ``gained`` (images right before and wrong after, and the other way round),
-    ``drop_low, drop_high`` (the 95% interval of the drop, see :mod:`convatlas.analyses.paired`)
+    ``drop_low, drop_high`` (the 95% interval of the drop, see :func:`convatlas.analyses.statistics.change_interval`)
     and ``class_accuracy`` (an array: the accuracy on each class); the unablated accuracies are in ``DataFrame.attrs``.
     """
     model.eval()

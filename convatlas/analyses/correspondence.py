@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..nn.hooks import capture_outputs
-from .boxes import part_box
+from .part_boxes import part_box
 
 __all__ = ["correspondence_pairs", "occlude_boxes", "pair_distances", "part_box", "summarise_pairs"]
 

@@ -25,7 +25,7 @@ from ..core.schema import with_defaults
 from ..data.transforms import denormalise
 from ..nn.modules import last_linear
 from .deconv import Projector
-from .sizes import scaled_step
+from .input_scaling import scaled_step
 
 SCHARR_X = torch.tensor([[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]])
 SCHARR_Y = SCHARR_X.T.contiguous()

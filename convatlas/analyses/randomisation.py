@@ -14,8 +14,8 @@ from torch import nn
 from ..core.crops import receptive_patch
 from ..nn.graph import ModelGraph
 from ..nn.surgery import ancestors
+from .channel_selection import spread
 from .sanity import SAMPLED_CHANNELS, rank_correlation, tile_correlations
-from .selection import spread
 
 RANDOM_SEED = 1_000_003  # not a seed a model is built with (0, 1, 42 ...): it would re-create the initial weights
 
@@ -79,7 +79,7 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
     ``channels``, its tiles made by ``tile``), one value per row: ``check_tiles_<kind>`` (every
     channel's median tile correlation) and ``check_random_<kind>`` (the median rank correlation of its
     tiles with the randomised model's, over the top-k units of ``sample`` of the channels that fire
-    (spread evenly, :func:`convatlas.analyses.selection.spread`); NaN for the others)."""
+    (spread evenly, :func:`convatlas.analyses.channel_selection.spread`); NaN for the others)."""
     from ..data.transforms import normalise
     from .deconv import projector_for
 

@@ -3,17 +3,41 @@
 - A proportion (an accuracy, a fire rate) gets Wilson's score interval, which stays inside [0, 1]
   and keeps its coverage near 0 and 1 where the normal approximation does not.
 - A difference of two accuracies measured on the same images (two models, a model and its ablated
-  copy) is paired: only the images on which the two disagree carry information. Its interval is the
-  normal one for a paired difference of proportions, and its test McNemar's exact test (a two-sided
-  binomial test of the discordant pairs against 1/2).
+  copy) is paired: only the images on which the two disagree carry information. Its interval is
+  Agresti & Min's (2005) adjusted Wald interval for a difference of paired proportions (add 0.5 to
+  each cell of the 2x2 table, then the normal approximation: it keeps its coverage for small counts
+  and does not collapse to zero width when no image changed), and its test McNemar's exact test (a
+  two-sided binomial test of the discordant pairs against 1/2).
 - A difference is *within noise* when its 95% interval contains 0.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
 
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
+LEVEL = 0.95
+
+
+def change_interval(lost, gained, n, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of the accuracy change ``(gained - lost) / n`` of images classified twice
+    (``lost``: right before, wrong after; ``gained``: the other way round), Agresti & Min's interval
+    at confidence ``level``; elementwise over arrays of counts."""
+    lost = np.asarray(lost, dtype=float) + 0.5
+    gained = np.asarray(gained, dtype=float) + 0.5
+    total = np.asarray(n, dtype=float) + 2.0
+    change = (gained - lost) / total
+    variance = ((gained + lost) - (gained - lost) ** 2 / total) / total**2
+    half = NormalDist().inv_cdf(0.5 + level / 2) * np.sqrt(np.maximum(variance, 0.0))
+    return change - half, change + half
+
+
+def within_noise(low, high) -> np.ndarray:
+    """Whether an interval contains no change."""
+    return (np.asarray(low) <= 0) & (np.asarray(high) >= 0)
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -54,10 +78,9 @@ class PairedDifference:
 
     @property
     def interval(self) -> tuple[float, float]:
-        """The 95% normal interval of the paired difference, ``d ± z * sqrt(b + c - (b - c)^2 / n) / n``."""
-        b, c, n = self.only_first, self.only_second, self.n
-        half = Z95 * math.sqrt(max(0.0, b + c - (c - b) ** 2 / n)) / n
-        return self.difference - half, self.difference + half
+        """The 95% interval of the paired difference (:func:`change_interval`)."""
+        low, high = change_interval(self.only_first, self.only_second, self.n)
+        return float(low), float(high)
 
     @property
     def p_value(self) -> float:

@@ -92,7 +92,7 @@ class Subject:
 
     def selected_channels(self, layer: str, setting: int | str) -> list[int]:
         """The channels of ``layer`` the per-channel stages cover (``analysis.channels_per_layer``)."""
-        from ..analyses.selection import selected_channels
+        from ..analyses.channel_selection import selected_channels
 
         return selected_channels(self.graph.layer(layer).channels, setting, self.meta["image_size"],
                                  self.device.type == "cuda")

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from ..analyses.boxes import part_box
-from ..analyses.sizes import occlusion_positions, resolved_occlusion, scaled_windows
+from ..analyses.input_scaling import occlusion_positions, resolved_occlusion, scaled_windows
+from ..analyses.part_boxes import part_box
 from ..core.errors import ConfigError, LayerError
 from ..data.sources import analysed_count, dataset_classes, synthetic_settings
 from .config import checkpoint_epochs
@@ -126,7 +126,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
     configured ones, with size-aware defaults (:func:`convatlas.workflow.budget.choose`) where the
     config leaves them open. ``given`` is the config as the user wrote it (before defaults were
     filled: what it sets is never changed); default: ``config``."""
-    from ..analyses.selection import selected_channels
+    from ..analyses.channel_selection import selected_channels
     from ..jobs.maximise import MAX_CLASS_IMAGES
     from .budget import PICTURE_COST, SMALL_INPUT, Work, choose, layer_costs
     from .memory import weights_mb

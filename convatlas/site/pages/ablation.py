@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...analyses.paired import within_noise
+from ...analyses.statistics import within_noise
 from ...analyses.statistics import control_summary
 from .. import layout
 from ..images import SMALL, display_factor, picture_row, save_png

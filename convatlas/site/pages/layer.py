@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...analyses.paired import within_noise
+from ...analyses.statistics import within_noise
 from ...analyses.responses import MIN_ACTIVE_FRACTION, MIN_ACTIVE_IMAGES, magnitude_floor, min_active_images
 from ...analyses.sanity import HEATMAP_METHODS, IMAGE_THRESHOLD, MODEL_THRESHOLD, is_branch, layer_lead
-from ...analyses.selection import spread
+from ...analyses.channel_selection import spread
 from ...core.geometry import Axis, ReceptiveField
 from .. import layout
 from ..histogram import histogram_chart

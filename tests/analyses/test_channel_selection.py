@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from convatlas.analyses.ablation import channel_ablation
+from convatlas.analyses.channel_selection import AUTO_CAP, selected_channels, spread
 from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.index import build_index
-from convatlas.analyses.selection import AUTO_CAP, selected_channels, spread
 from convatlas.nn.graph import ModelGraph
 
 
@@ -55,8 +55,8 @@ def test_maximised_images_of_chosen_channels_equal_the_full_run(tied_zf):
 
 
 def test_occlusion_and_jitter_scale_with_the_image():
+    from convatlas.analyses.input_scaling import resolved_occlusion, scaled_windows
     from convatlas.analyses.maximise import maximise_settings
-    from convatlas.analyses.sizes import resolved_occlusion, scaled_windows
 
     assert scaled_windows(28) == [3, 5, 7, 9]  # the defaults tuned on Fashion-MNIST
     assert scaled_windows(224) == [25, 41, 57, 73] and scaled_windows(8) == [1, 3]
