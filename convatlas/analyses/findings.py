@@ -17,6 +17,7 @@ import pandas as pd
 from .statistics import bootstrap_interval, direction_verdict, mean_interval, paired_difference
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not measured")
+MIN_UNITS = 5  # fewer independent units (images) give no interval and no verdict but inconclusive
 
 
 def signed(value: float, digits: int = 2) -> str:
@@ -62,6 +63,8 @@ class Finding:
         if self.verdict == "not measured" or not np.isfinite(self.estimate):
             return "–"
         scale, digits, suffix = (100, 2, " points") if self.unit == "points of error" else (1, 2, "")
+        if not np.isfinite(self.low) and not np.isfinite(self.high):
+            return f"{signed(self.estimate * scale, digits)}{suffix} (no interval: n too small)"
         low = signed(self.low * scale, digits) if np.isfinite(self.low) else "?"
         high = signed(self.high * scale, digits) if np.isfinite(self.high) else "?"
         return f"{signed(self.estimate * scale, digits)}{suffix} (95% {low} to {high})"
@@ -84,6 +87,17 @@ def verdict_counts(verdicts) -> dict[str, int]:
     """How many of ``verdicts`` say each verdict, in the order of :data:`VERDICTS` (absent ones left out)."""
     verdicts = list(verdicts)
     return {verdict: verdicts.count(verdict) for verdict in VERDICTS if verdict in verdicts}
+
+
+def too_few(finding: Finding) -> Finding:
+    """``finding`` with no interval and an inconclusive verdict when it rests on fewer than
+    :data:`MIN_UNITS` images (a bootstrap over 2 or 3 images says nothing about their spread)."""
+    if finding.n_of == "images" and finding.n < MIN_UNITS and finding.verdict != "not measured":
+        finding.low = finding.high = float("nan")
+        finding.verdict = "inconclusive"
+        finding.measured += (f" Only {finding.n} image{'s' if finding.n != 1 else ''}: too few for an interval or a verdict "
+                             f"(at least {MIN_UNITS}).")
+    return finding
 
 
 def not_measured(key: str, why: str) -> Finding:
@@ -418,11 +432,11 @@ def findings(model: str, correspondence: tuple[pd.DataFrame, Sequence[str]] | No
              variants: pd.DataFrame | None = None) -> list[Finding]:
     """Every claim, in the paper's order of the page (None: the analysis is not configured)."""
     table, first, top = invariance if invariance is not None else (None, "", "")
-    return [
+    return [too_few(finding) for finding in (
         correspondence_finding(*(correspondence or (None,))),
         invariance_layer_finding(table, first, top),
         invariance_output_finding(table),
         occlusion_finding(*(occlusion or (None, None))),
         evolution_finding(evolution),
         variants_finding(variants, model),
-    ]
+    )]

@@ -179,6 +179,16 @@ def test_variants_finding_reads_paired_error_changes_by_kind():
     assert variants_finding(None, "zf").verdict == "not measured"
 
 
+def test_fewer_than_five_images_give_no_interval_and_no_verdict():
+    pairs = pairs_table({"low": 0.1, "top": 0.45}, {"low": 0.5, "top": 0.5}, images=3)
+    table = invariance_table(0.8, 0.3, {"translation": 0.8, "scale": 0.7, "rotation": 0.1}, images=4)
+    results = findings("zf", (pairs, ["low", "top"]), (table, "low", "top"))
+    for finding in results[:3]:
+        assert finding.verdict == "inconclusive" and np.isnan(finding.low) and "too few" in finding.measured
+        assert finding.result.endswith("(no interval: n too small)")
+    assert findings("zf", (pairs_table({"low": 0.1, "top": 0.45}, {"low": 0.5, "top": 0.5}), ["low", "top"]))[0].verdict == "reproduced"
+
+
 def test_all_findings_not_measured_without_analyses():
     results = findings("zf")
     assert [f.key for f in results] == ["table1", "fig5_layers", "fig5_output", "fig7", "fig4", "table3"]

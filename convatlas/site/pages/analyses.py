@@ -22,7 +22,7 @@ from ..images import (
     to_rgb,
     upscale,
 )
-from ...analyses.findings import correspondence_finding, invariance_layer_finding, invariance_output_finding
+from ...analyses.findings import correspondence_finding, invariance_layer_finding, invariance_output_finding, too_few
 from ..plots import attribution_figure, invariance_figure, occlusion_figure
 from ..render import Renderer
 
@@ -124,7 +124,7 @@ def _correspondence_page(renderer: Renderer, table: pd.DataFrame, meta: dict[str
     legend = [{"part": part, "colour": "#%02x%02x%02x" % PART_COLOURS[p % 5], "box": meta["boxes"][part]}
               for p, part in enumerate(parts)]
     draws = int(table[table.part == "random"].draws.max()) if (table.part == "random").any() else 0
-    finding = correspondence_finding(pairs, meta["layers"]) if pairs is not None else None
+    finding = too_few(correspondence_finding(pairs, meta["layers"])) if pairs is not None else None
     gaps = {row["layer"]: row for row in finding.rows} if finding is not None else {}
     for row in rows:
         row["gap"] = gaps.get(row["layer"])
@@ -150,7 +150,7 @@ def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, 
                  renderer.path(layout.analysis_image(model, epoch, f"invariance-{transform}-strip")))
         steps = [f"{value:g}".replace("-", "−") for value in sorted(set(rows["value"].tolist()))]
         sections.append({"transform": transform, "steps": steps, "shown": int(copies.shape[1])})
-    findings = [invariance_layer_finding(table, first, top), invariance_output_finding(table)]
+    findings = [too_few(invariance_layer_finding(table, first, top)), too_few(invariance_output_finding(table))]
     renderer.render("invariance.html", layout.analysis_page(model, epoch, "invariance"), **common, sections=sections,
                     first_layer=first, top_layer=top, images=sorted(set(table["image"].tolist())), findings=findings,
                     units=UNITS)
