@@ -154,8 +154,8 @@ def correspondence_finding(pairs: pd.DataFrame | None, layers: Sequence[str] | N
     everyone = np.arange(images)
     for number, layer in enumerate(layers):
         parts, random = matrices[layer]
-        low, high = bootstrap_interval(lambda idx, parts=parts, random=random: _relative_gap(parts, random, idx), images,
-                                       seed=seed + number)
+        low, high = (bootstrap_interval(lambda idx, parts=parts, random=random: _relative_gap(parts, random, idx), images,
+                                        seed=seed + number) if images >= MIN_UNITS else (float("nan"), float("nan")))
         rows.append({"layer": layer, "parts": float(np.nanmean(parts[np.triu_indices(images, 1)])),
                      "random": float(np.nanmean(random[np.triu_indices(images, 1)])),
                      "gap": _relative_gap(parts, random, everyone), "gap_low": low, "gap_high": high})
@@ -166,19 +166,24 @@ def correspondence_finding(pairs: pd.DataFrame | None, layers: Sequence[str] | N
 
     estimate = difference(everyone)
     low, high = bootstrap_interval(difference, images, seed=seed)
+    pairs_count = images * (images - 1) // 2
     first_row, top_row = rows[0], rows[-1]
     if first_row["gap_low"] <= 0:  # lower layers must first treat parts more consistently than chance
         verdict = "not reproduced" if first_row["gap_high"] < 0 else "inconclusive"
     else:
         verdict = direction_verdict(low, high)
-    measured = (f"At {first}, occluding the same part changes features {first_row['gap']:.0%} more consistently than "
-                f"random boxes (relative gap, 95% {first_row['gap_low']:.0%} to {first_row['gap_high']:.0%}); at {top}, "
-                f"{top_row['gap']:.0%} ({top_row['gap_low']:.0%} to {top_row['gap_high']:.0%}).")
+    def gap_text(row: dict) -> str:
+        interval = f" (95% {row['gap_low']:.0%} to {row['gap_high']:.0%})" if np.isfinite(row["gap_low"]) else ""
+        return f"{row['gap']:.0%}{interval}"
+
+    measured = (f"At {first}, occluding the same part changes features {gap_text(first_row)} more consistently than "
+                f"random boxes (relative gap); at {top}, {gap_text(top_row)}.")
     if verdict == "not reproduced" and first_row["gap_low"] > 0:
         measured += (" Parts stay well below chance at the top layer, unlike Zeiler & Fergus's layer 7: the top layer "
                      "still treats the same part alike across images.")
     return _finding("table1", verdict=verdict, measured=measured,
-                    unit="relative gap", test=f"Relative gap at {first} minus twice that at {top} (> 0: the top keeps less than half), bootstrap over {images} images ({images * (images - 1) // 2} pairs)",
+                    unit="relative gap", test=f"Relative gap at {first} minus twice that at {top} (> 0: the top keeps less than half), bootstrap over "
+                         f"{images} images ({pairs_count} pair{'s' if pairs_count != 1 else ''})",
                     estimate=float(estimate), low=low, high=high, n=images, rows=rows,
                     columns=["layer", "parts", "random", "gap"],
                     differs=f"Zeiler & Fergus used 5 dog images and 3 parts at layers 5 and 7 of an ImageNet model; here "

@@ -186,6 +186,7 @@ def test_fewer_than_five_images_give_no_interval_and_no_verdict():
     for finding in results[:3]:
         assert finding.verdict == "inconclusive" and np.isnan(finding.low) and "too few" in finding.measured
         assert finding.result.endswith("(no interval: n too small)")
+    assert np.isnan(results[0].rows[0]["gap_low"]) and "95%" not in results[0].measured.split("Only")[0]
     assert findings("zf", (pairs_table({"low": 0.1, "top": 0.45}, {"low": 0.5, "top": 0.5}), ["low", "top"]))[0].verdict == "reproduced"
 
 
