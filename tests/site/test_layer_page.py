@@ -283,3 +283,18 @@ def test_the_sanity_checks_choose_the_lead_picture_and_the_layer_page_tabulates_
     assert "deconvnet projections: nearly one picture whatever the image (median tile correlation 0.99)" in channel
     assert "guided backpropagation: hardly changed by re-initialising the learned weights (rank correlation 0.80)" in channel
     assert "The image patches lead." in channel
+
+
+def test_ablation_effect_per_class_carries_each_class_images():
+    import pandas as pd
+
+    from convatlas.site.pages.layer import _ablation_effect, _class_counts
+
+    predictions = pd.DataFrame({"image": range(8), "label": [0, 1, 1, 0, 1, 1, 0, 0], "predicted": 0, "probability": 1.0})
+    counts = _class_counts(predictions, 6, 3)  # the first 6 images: labels 0, 1, 1, 0, 1, 1
+    assert counts == [2, 4, 0]
+    row = pd.Series({"base_accuracy": 0.5, "accuracy": 0.5, "accuracy_drop": 0.0, "drop_low": -0.1, "drop_high": 0.1,
+                     "images": 6, "lost": 1, "gained": 1, "class_accuracy": [0.5, 0.5, float("nan")],
+                     "base_class_accuracy": [1.0, 0.25, float("nan")]})
+    effect = _ablation_effect(row, ["a", "b", "c"], counts)
+    assert [c["images"] for c in effect["classes"]] == [2, 4, 0] and effect["noise"]

@@ -176,16 +176,23 @@ def _filter_images(weights: np.ndarray) -> list[np.ndarray]:
 
 
 
-def _ablation_effect(row: pd.Series, classes: Sequence[str]) -> dict[str, Any]:
+def _class_counts(predictions: pd.DataFrame, images: int, classes: int) -> list[int]:
+    """How many of the first ``images`` analysed images belong to each class (the ablation's images)."""
+    labels = predictions.loc[predictions["image"] < images, "label"].to_numpy()
+    return np.bincount(labels, minlength=classes).tolist()
+
+
+def _ablation_effect(row: pd.Series, classes: Sequence[str], counts: Sequence[int] | None = None) -> dict[str, Any]:
     """Accuracy with the channel switched off, overall (with the 95% interval of the change and the
-    number of images) and per class, against the unablated model."""
+    number of images) and per class (with ``counts``, its images), against the unablated model."""
     base = float(row["base_accuracy"])
     low, high = -float(row["drop_high"]), -float(row["drop_low"])  # of the change, ablated - base
     return {"accuracy": float(row["accuracy"]), "drop": float(row["accuracy_drop"]), "base": base,
             "change": -float(row["accuracy_drop"]), "low": low, "high": high, "noise": bool(within_noise(low, high)),
             "images": int(row["images"]), "lost": int(row["lost"]), "gained": int(row["gained"]),
-            "classes": [{"name": c, "accuracy": float(a), "base": float(b)}
-                        for c, a, b in zip(classes, row["class_accuracy"], row["base_class_accuracy"], strict=True)]}
+            "classes": [{"name": c, "accuracy": float(a), "base": float(b), "images": n}
+                        for c, a, b, n in zip(classes, row["class_accuracy"], row["base_class_accuracy"],
+                                              counts or [None] * len(classes), strict=True)]}
 
 
 def _card(info: pd.Series, classes: Sequence[str], channel: int) -> dict[str, Any]:
@@ -468,7 +475,9 @@ class _LayerWriter:
                 tops, strongest = self.channel_images(channel, rows)
                 thumbs.append(resize_nearest(strongest, THUMB))
             if self.ablation is not None and channel in self.ablation.index:
-                card["ablation"] = _ablation_effect(self.ablation.loc[channel], self.classes)
+                row = self.ablation.loc[channel]
+                counts = _class_counts(page.predictions, int(row["images"]), len(self.classes))
+                card["ablation"] = _ablation_effect(row, self.classes, counts)
             probes = self.probe_sections(channel)
             card["probe_max"] = [section["max"] for section in probes]
             card["excited_most"] = _excited_most(page.dataset, card["max"], probes)
