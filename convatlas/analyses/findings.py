@@ -100,14 +100,13 @@ def too_few(finding: Finding) -> Finding:
     return finding
 
 
-def not_measured(key: str, why: str) -> Finding:
-    reference, claim = CLAIMS[key]
-    return Finding(key, reference, claim, measured=why)
-
-
 def _finding(key: str, **values) -> Finding:
     reference, claim = CLAIMS[key]
     return Finding(key, reference, claim, **values)
+
+
+def not_measured(key: str, why: str) -> Finding:
+    return _finding(key, measured=why)
 
 
 # Table 1 ------------------------------------------------------------------------------------------
