@@ -1,7 +1,5 @@
 """Datasets: every kind loads from files the tests write, and bad files give errors naming them."""
-import gzip
 import pickle
-import struct
 
 import numpy as np
 import pytest
@@ -10,21 +8,8 @@ from PIL import Image
 
 from convatlas.core.errors import DatasetError
 from convatlas.data.datasets import analysis_split, channel_stats, load_split
-from convatlas.data.idx import read_idx
 from convatlas.data.sources import CIFAR10_CLASSES, FASHION_CLASSES
-from convatlas.data.synthetic import make_synthetic
-from convatlas.data.transforms import augment_batch, denormalise, normalise
-
-
-def write_idx(path, array, compress=False):
-    codes = {np.dtype(np.uint8): 0x08}
-    header = bytes([0, 0, codes[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    data = header + array.tobytes()
-    if compress:
-        with gzip.open(path, "wb") as handle:
-            handle.write(data)
-    else:
-        path.write_bytes(data)
+from tests.data.test_idx import write_idx
 
 
 def write_mnist_like(folder, n_train=12, n_test=6, compress=True, size=28):
@@ -39,27 +24,6 @@ def write_mnist_like(folder, n_train=12, n_test=6, compress=True, size=28):
         write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", labels, compress)
         arrays[prefix] = (images, labels)
     return arrays
-
-
-def test_read_idx_round_trip(tmp_path):
-    array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
-    write_idx(tmp_path / "a-idx3-ubyte.gz", array, compress=True)
-    np.testing.assert_array_equal(read_idx(tmp_path / "a-idx3-ubyte.gz"), array)
-
-
-def test_truncated_idx_names_the_file(tmp_path):
-    array = np.zeros((4, 5, 5), dtype=np.uint8)
-    write_idx(tmp_path / "x-idx3-ubyte", array)
-    data = (tmp_path / "x-idx3-ubyte").read_bytes()
-    (tmp_path / "x-idx3-ubyte").write_bytes(data[:-7])
-    with pytest.raises(DatasetError, match="x-idx3-ubyte.*truncated"):
-        read_idx(tmp_path / "x-idx3-ubyte")
-
-
-def test_not_an_idx_file_names_the_file(tmp_path):
-    (tmp_path / "junk").write_bytes(b"hello world")
-    with pytest.raises(DatasetError, match="junk.*not an idx file"):
-        read_idx(tmp_path / "junk")
 
 
 def test_fashion_mnist_from_root(tmp_path):
@@ -163,25 +127,6 @@ def test_imagefolder_unreadable_image_named_by_path(tmp_path):
         list(split.batches(8))
 
 
-def test_synthetic_is_deterministic_and_balanced():
-    a, labels_a, classes = make_synthetic(40, 16, 3, 4, seed=5)
-    b, labels_b, _ = make_synthetic(40, 16, 3, 4, seed=5)
-    c, _, _ = make_synthetic(40, 16, 3, 4, seed=6)
-    np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(labels_a, labels_b)
-    assert not np.array_equal(a, c)
-    assert a.shape == (40, 3, 16, 16) and len(classes) == 4
-    assert np.bincount(labels_a).tolist() == [10, 10, 10, 10]
-
-
-def test_synthetic_classes_differ_on_average():
-    images, labels, _ = make_synthetic(400, 16, 1, 4, seed=0)
-    means = [images[labels == k].astype(float).mean(axis=0) for k in range(4)]
-    for i in range(4):
-        for j in range(i + 1, 4):
-            assert np.abs(means[i] - means[j]).mean() > 5
-
-
 def test_probe_limit_caps_the_probe_split():
     config = {"kind": "synthetic", "probe_split": "train", "probe_limit": 10, "synthetic": {"train_count": 50}}
     probe = analysis_split(config)
@@ -195,23 +140,3 @@ def test_channel_stats_match_numpy():
     pixels = split.data.double().numpy() / 255
     np.testing.assert_allclose(mean, pixels.mean(axis=(0, 2, 3)), rtol=1e-6)
     np.testing.assert_allclose(std, pixels.std(axis=(0, 2, 3)), rtol=1e-5)
-
-
-def test_normalise_round_trip():
-    images = torch.randint(0, 256, (3, 2, 5, 5), dtype=torch.uint8)
-    normal = normalise(images, [0.5, 0.2], [0.25, 0.1])
-    assert torch.allclose(normal[:, 1], (images[:, 1].float() / 255 - 0.2) / 0.1)
-    assert torch.allclose(denormalise(normal, [0.5, 0.2], [0.25, 0.1]), images.float() / 255, atol=1e-6)
-
-
-def test_augment_is_a_crop_of_the_padded_image_and_a_flip():
-    images = torch.arange(2 * 1 * 6 * 6, dtype=torch.uint8).view(2, 1, 6, 6)
-    generator = torch.Generator().manual_seed(0)
-    out = augment_batch(images, ["random_crop"], generator, pad=2)
-    padded = torch.nn.functional.pad(images, (2, 2, 2, 2))
-    for i in range(2):
-        windows = [padded[i, 0, y:y + 6, x:x + 6] for y in range(5) for x in range(5)]
-        assert any(torch.equal(out[i, 0], w) for w in windows)
-    flipped = augment_batch(images, ["hflip"], torch.Generator().manual_seed(3))
-    for i in range(2):
-        assert torch.equal(flipped[i], images[i]) or torch.equal(flipped[i], images[i].flip(-1))
