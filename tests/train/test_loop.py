@@ -7,7 +7,6 @@ from convatlas.data.datasets import load_dataset
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.train.log import read_train_log
 from convatlas.train.loop import train_model
-from convatlas.train.optim import learning_rate, make_optimizer
 from convatlas.workflow.config import validate_config
 
 
@@ -151,21 +150,6 @@ def test_changed_code_weights_or_data_start_over(tmp_path, caplog, setup):
         history = train_model("tiny", model, "shapes", dataset, train, test, [1, 2], folder / "log.tsv",
                               folder / "state", tracked=dict(tracked, data="5 files, manifest b"))
     assert "another configuration" in caplog.text and "resuming" not in caplog.text and len(history) == 2
-
-
-def test_step_schedule_halves_every_n_epochs():
-    schedule = {"step_epochs": 2, "gamma": 0.5}
-    assert [learning_rate(0.1, schedule, e) for e in (1, 2, 3, 4, 5)] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
-    assert learning_rate(0.1, None, 7) == 0.1
-
-
-def test_adam_optimizer_settings(tiny_config):
-    config = validate_config(tiny_config())
-    settings = dict(config["models"]["tiny"]["optimizer"], name="adam", lr=0.001, betas=[0.8, 0.99], eps=1e-6)
-    optimizer = make_optimizer(torch.nn.Linear(2, 2), settings)
-    assert isinstance(optimizer, torch.optim.Adam)
-    group = optimizer.param_groups[0]
-    assert group["betas"] == (0.8, 0.99) and group["eps"] == 1e-6 and group["weight_decay"] == 0.0005
 
 
 def test_adam_trains(tmp_path, tiny_config, setup):
