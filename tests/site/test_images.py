@@ -53,36 +53,6 @@ def test_grid_places_cells_row_by_row():
     assert out[6, 4, 0] == 9  # the empty sixth cell keeps the background
 
 
-def test_feature_map_mosaic_scales_by_the_layers_99th_percentile():
-    from convatlas.site.pages.feature_maps import map_mosaic
-
-    maps = np.zeros((3, 4, 4), dtype=np.float32)
-    maps[1, 2, 3] = 2.0
-    maps[2, 0, 0] = 1.0
-    mosaic = map_mosaic(maps, tile=8)  # 4 px maps upscaled x2, one row of 3 tiles, 1 px gaps
-    assert mosaic.shape == (8, 3 * 8 + 2, 3)
-    # white at the 99th percentile of the positive values (1.99), so 1.0 shows at 1 / 1.99 of white
-    assert mosaic[4, 9 + 6, 0] == 255 and mosaic[0, 18, 0] == round(255 / 1.99) and mosaic[:, :8].max() == 0
-    vector = map_mosaic(np.array([0.0, 3.0, 1.5]))  # a linear layer: one 56 px square per unit
-    assert vector.shape == (56, 3 * 56 + 2, 3)
-    assert [vector[5, 5 + 57 * i, 0] for i in range(3)] == [0, 255, round(255 * 1.5 / 2.985)]
-    spiky = np.full((2, 10, 10), 1.0)
-    spiky[0, 0, 0] = 1000.0  # one extreme value no longer blacks out the rest
-    assert map_mosaic(spiky, tile=10)[5, 5, 0] == 255
-
-
-def test_feature_map_cells_locate_each_channel_in_the_mosaic():
-    from convatlas.site.pages.feature_maps import layer_scale, map_cells, map_mosaic
-
-    maps = np.random.default_rng(0).random((20, 4, 4)).astype(np.float32)
-    mosaic = map_mosaic(maps, tile=8)
-    for cell in map_cells(maps, tile=8):
-        assert cell["size"] == 8 and cell["max"] == maps[cell["channel"]].max()
-        block = mosaic[cell["y"]:cell["y"] + 8, cell["x"]:cell["x"] + 8, 0]
-        want = np.round(255 * np.clip(maps[cell["channel"]] / layer_scale(maps), 0, 1)).repeat(2, 0).repeat(2, 1)
-        assert np.abs(block.astype(int) - want).max() <= 1, cell["channel"]
-
-
 def test_projection_contrast_ignores_a_few_extreme_pixels():
     from convatlas.site.images import signed_to_rgb
 

@@ -30,12 +30,3 @@ def test_threads_share_the_cores_between_jobs():
     assert [heavy_job_threads(c, gpu=0) for c in (1, 2, 4, 8, 16, 64)] == [1, 1, 1, 2, 4, 16]
     assert [heavy_job_threads(c, gpu=1) for c in (1, 2, 8)] == [1, 1, 4]
     assert heavy_job_threads(None, gpu=0) == 2 and heavy_job_threads(None, gpu=1, fallback=6) == 6
-
-
-def test_results_go_before_training_and_models_with_more_layers_train_first():
-    from convatlas.workflow.scheduling import results_priority, training_priorities
-
-    training = training_priorities(["resnet", "zf", "zf-narrow"], {"zf": ["a", "b"], "resnet": ["a", "b", "c"]})
-    assert training == {"resnet": 3, "zf": 2, "zf-narrow": 0}
-    assert results_priority(training) == 4 > max(training.values())
-    assert results_priority({}) == 1
