@@ -116,46 +116,6 @@ def test_a_batch_size_read_before_the_layer_does_not_break_batched_channels():
         assert table.accuracy[channel] == pytest.approx(float((predicted == data.labels).double().mean()))
 
 
-def test_next_linear_is_the_first_conv_or_linear_a_channel_reaches_alone():
-    from convatlas.nn.surgery import next_linear
-
-    zf = ModelGraph(build_model("zf", 1, 4, 16, {"widths": [5, 6], "fc": [7]}).eval(), (1, 16, 16))
-    found = {layer.name: next_linear(zf, layer.name) for layer in zf.layers}
-    assert {name: linear.node.target for name, linear in found.items()} == {
-        "features.relu1": "features.conv2",  # through the max pool
-        "features.relu2": "classifier.fc1",  # through the pool and the flatten
-        "classifier.fc1_relu": "classifier.out",  # through dropout
-    }
-    assert found["features.relu2"].input_node.op == "call_function"  # the flattened features
-    resnet = ModelGraph(build_model("resnet", 1, 4, 16, {"widths": [4, 6], "blocks": 1}).eval(), (1, 16, 16))
-    found = {layer.name: next_linear(resnet, layer.name) for layer in resnet.layers}
-    assert {name: linear.node.target if linear else None for name, linear in found.items()} == {
-        "relu": None, "layer1.0": None,  # they feed a conv and a shortcut
-        "layer1.0.relu1": "layer1.0.conv2", "layer2.0.relu1": "layer2.0.conv2",
-        "layer2.0": "fc",  # through the global pool and the flatten
-    }
-
-    class Shifted(nn.Module):  # batch norm maps a zero channel to its shift: no share to subtract
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.relu, self.bn = nn.Conv2d(1, 3, 3), nn.ReLU(), nn.BatchNorm2d(3)
-            self.conv2, self.fc = nn.Conv2d(3, 2, 3), nn.Linear(12, 4)
-
-        def forward(self, x):
-            return self.fc(self.conv2(self.bn(self.relu(self.conv1(x)))).mean(1)).mean(1)
-
-    class OnMaps(nn.Module):  # a linear layer along the maps' width mixes positions, not channels
-        def __init__(self):
-            super().__init__()
-            self.conv, self.relu, self.fc = nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Linear(14, 4)
-
-        def forward(self, x):
-            return self.fc(self.relu(self.conv(x))).mean((1, 2))
-
-    assert next_linear(ModelGraph(Shifted().eval(), (1, 16, 16)), "relu") is None
-    assert next_linear(ModelGraph(OnMaps().eval(), (1, 16, 16)), "relu") is None
-
-
 @pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("arch,params", [("zf", {"widths": [5, 6], "fc": [7]}), ("resnet", {"widths": [4, 6], "blocks": 1})])
 def test_subtracting_the_next_linear_ops_share_equals_zeroing_the_channel(arch, params, channels_last):
