@@ -4,9 +4,8 @@ import sys
 import textwrap
 
 import pytest
-import torch
 
-from convatlas.core import device, gpus
+from convatlas.core import gpus
 
 
 @pytest.fixture(autouse=True)
@@ -52,21 +51,3 @@ def test_a_device_held_by_another_process_is_skipped_until_it_ends(tmp_path):
 def test_other_jobs_seeing_another_physical_device_as_cuda0_do_not_wait(tmp_path):
     assert gpus.claim_device(1, tmp_path, "2") == 0
     assert gpus.claim_device(1, tmp_path, "3") == 0  # a Slurm job given physical GPU 3
-
-
-def test_pick_device_claims_one_of_several_gpus(monkeypatch, tmp_path):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
-    monkeypatch.setenv("CONVATLAS_GPU_LOCKS", str(tmp_path))
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    assert [device.pick_device("auto") for _ in range(2)] == [torch.device("cuda", 0), torch.device("cuda", 1)]
-    assert device.pick_device("cuda") == torch.device("cuda", 2)
-    assert device.pick_device("cuda:3") == torch.device("cuda", 3)  # as given, no claim
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gpu-0.lock", "gpu-1.lock", "gpu-2.lock"]
-
-
-def test_pick_device_on_a_machine_without_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert device.pick_device("auto") == torch.device("cpu")
-    with pytest.raises(Exception, match="'cuda' was asked for"):
-        device.pick_device("cuda")

@@ -32,16 +32,6 @@ def test_publishing_needs_neither_torch_nor_pandas():
     assert imported_after("from convatlas.jobs.train import run_publish_checkpoint") == set()
 
 
-def test_a_job_log_starts_with_its_start_up_time_and_ends_with_its_imports(tmp_path):
-    log = tmp_path / "job.log"
-    code = f"from convatlas.core.logs import log_to, work_starts; log_to({str(log)!r}); work_starts()"
-    subprocess.run([sys.executable, "-c", code], check=True)
-    lines = log.read_text().splitlines()
-    assert lines[0].startswith("job start-up: ") and lines[0].endswith(" s from process start to the first line of work")
-    assert 0 < float(lines[0].split()[2]) < 60
-    assert lines[-1] == "job imported: none (of torch, torchvision, pandas, matplotlib)"
-
-
 def test_publish_checkpoint_job_copies_a_checked_checkpoint(tmp_path):
     model = build_model("zf", 1, 4, 16, {"widths": [4], "fc": [8]})
     meta = {"arch": "zf", "params": {"widths": [4], "fc": [8]}, "dataset": "d", "classes": list("abcd"),

@@ -1,7 +1,6 @@
 """Layer discovery and receptive fields, checked by hand and against input gradients."""
 from collections import OrderedDict
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -176,17 +175,3 @@ def test_a_gated_residual_block_output_is_a_default_layer_and_skipped_convs_are_
         ("stem_act", "conv"), ("block.act1", "conv"), ("block", "block"), ("blocks.0", "block")]
     # the gate's own convs are not layers; a linear bottleneck's projection reaches no activation
     assert graph.unanalysed_convs == ["blocks.0.project"]
-
-
-def test_a_field_larger_than_the_image_shows_the_image_side():
-    from convatlas.core.crops import receptive_patch
-    from convatlas.core.geometry import ReceptiveField
-
-    field = ReceptiveField(Axis(403, 32, -170), Axis(5, 2, -1))  # EfficientNet-Lite0's _blocks.11 rows, a small x field
-    assert field.size(224, 224) == (224, 5)
-    box, origin, size = field.unit_geometry(6, 3, 224, 224)
-    assert box == (22, 5, 224, 10) and origin == (0, 5) and size == (224, 5)
-    image = np.arange(224 * 224, dtype=np.int64).reshape(224, 224, 1)
-    patch = receptive_patch(image, box, origin, size, fill=-1)
-    assert (patch[:22] == -1).all()  # above the unit's field: not part of it
-    assert np.array_equal(patch[22:, :, 0], image[22:, 5:10, 0])
