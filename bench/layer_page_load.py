@@ -19,10 +19,11 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from convatlas.analyses.index import build_index, layer_records
+from convatlas.analyses.index import build_index
 from convatlas.data.datasets import load_split
 from convatlas.models import build_model
 from convatlas.nn.graph import ModelGraph
+from convatlas.results.artifacts import LayerRecord
 from convatlas.site.pages.layer import LayerPage, render_layer
 from convatlas.site.render import Renderer
 from convatlas.workflow.config import validate_config
@@ -45,7 +46,7 @@ def main() -> None:
     index, stats, predictions = build_index(model, [layer], probe, [0.2], [0.3], show_progress=False)
     pictures = SimpleNamespace(classes=probe.classes, size=probe.size[0],
                                images=lambda indices: probe.images(torch.as_tensor(np.asarray(indices))).numpy())
-    page = LayerPage("m", 1, layer.name, layer_records([layer])[0], [layer.name], [1], index, stats, predictions, pictures,
+    page = LayerPage("m", 1, layer.name, LayerRecord.of(layer), [layer.name], [1], index, stats, predictions, pictures,
                      probe.classes)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

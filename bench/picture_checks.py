@@ -58,7 +58,7 @@ def main() -> None:
                                        graph=subject.graph, tile=display_tile)
             cells = [f"{v['kind']} {v['tile_correlation']:.2f} / {v['random_correlation']:.2f} "
                      f"{'passes' if v['passes'] else 'fails'}" for v in layer_verdicts(checks)]
-            print(f"{name} {layer.name} ({len(projections['channels'])} channels, {seconds:.0f} s): " + "; ".join(cells),
+            print(f"{name} {layer.name} ({len(projections.channels)} channels, {seconds:.0f} s): " + "; ".join(cells),
                   flush=True)
 
 

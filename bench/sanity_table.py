@@ -10,9 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from convatlas.analyses.sanity import layer_verdicts, lead_picture
+from convatlas.results.artifacts import Projections
 
 
 def rows(workdir: Path) -> list[dict]:
@@ -23,11 +22,10 @@ def rows(workdir: Path) -> list[dict]:
         if not epochs:
             continue
         for path in sorted(epochs[-1].glob("deconv/*.npz")):
-            with np.load(path) as arrays:
-                if "filters" in arrays.files:
-                    table.append({"model": model.name, "layer": path.stem, "kind": "(first layer: its filter)"})
-                    continue
-                checks = {key: arrays[key] for key in arrays.files if key.startswith("check_")}
+            checks, filters = Projections.read_checks(path)
+            if filters:
+                table.append({"model": model.name, "layer": path.stem, "kind": "(first layer: its filter)"})
+                continue
             verdicts = layer_verdicts(checks)
             lead = lead_picture(verdicts)
             for verdict in verdicts:

@@ -169,7 +169,6 @@ def test_feature_map_pages(atlas):
 
 
 def test_occlusion_correspondence_and_invariance_pages(atlas):
-    import numpy as np
     import pandas as pd
 
     from convatlas.core.io import read_npz
@@ -185,11 +184,11 @@ def test_occlusion_correspondence_and_invariance_pages(atlas):
     assert maps["heatmap"].shape == (4, 16, 16, 1)  # gradient x input of the same units, for layers the deconvnet fails
     from convatlas.analyses.sanity import layer_lead
     from convatlas.jobs.analyses import occlusion_picture
+    from convatlas.results.artifacts import Projections
     from convatlas.site.pages.analyses import OCCLUSION_PICTURES
 
     layer = str(maps["layer"])
-    with np.load(workdir / f"results/tiny/epoch-2/deconv/{layer}.npz") as arrays:
-        _, lead = layer_lead({k: arrays[k] for k in arrays.files if k.startswith("check_")}, "filters" in arrays.files)
+    _, lead = layer_lead(*Projections.read_checks(workdir / f"results/tiny/epoch-2/deconv/{layer}.npz"))
     picture = occlusion_picture(layer, [str(workdir / f"results/tiny/epoch-2/deconv/{layer}.npz")])
     assert picture == ("deconvnet" if lead in ("deconvnet", "filter") else picture) and picture != "unchecked"
     first = maps["images"].tolist()[0]

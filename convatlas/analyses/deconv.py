@@ -31,6 +31,7 @@ from ..nn.graph import ModelGraph
 from ..nn.rules import RELU_RULES
 from ..nn.surgery import ancestors, upto_layer
 from ..nn.units import unit_gradient
+from ..results.artifacts import Projections
 from .relevance import RULES, RelevanceProjector
 from .sanity import split_kind
 
@@ -174,13 +175,14 @@ def project_top_k(
     channels: Sequence[int] | None = None,
     tile: Callable[[np.ndarray], np.ndarray] | None = None,
     graph: ModelGraph | None = None,
-) -> dict[str, np.ndarray]:
+) -> Projections:
     """Project every (channel, rank) unit of ``layer`` in the index, in batches of ``batch_size``.
 
-    Returns arrays (len(channels), k, h, w, input channels) cropped to the window around each unit's
-    receptive field (zero where it leaves the image), one per method, row i for ``channels[i]``
-    (default: every channel), and ``channels`` itself; with ``branches`` and a layer ending in a
-    shortcut sum, also ``deconvnet_trunk`` and ``deconvnet_shortcut``. Ranks follow the index.
+    Returns the :class:`~convatlas.results.artifacts.Projections`: per method, arrays
+    (len(channels), k, h, w, input channels) cropped to the window around each unit's receptive
+    field (zero where it leaves the image), a row per channel of ``channels`` (default: every
+    channel); with ``branches`` and a layer ending in a shortcut sum, also ``deconvnet_trunk`` and
+    ``deconvnet_shortcut``. Ranks follow the index.
     ``tile`` turns each cropped (h, w, input channels) float projection into what is kept (e.g. a
     display-ready uint8 picture, :func:`convatlas.site.images.display_tile`), so the full-size
     float projections of a layer are never held at once. ``graph``: the model's, when already traced.
@@ -189,7 +191,7 @@ def project_top_k(
     k = int(rows["rank"].max()) + 1
     chosen_channels = sorted(set(int(c) for c in channels)) if channels is not None else sorted(rows.channel.unique().tolist())
     rows = rows[rows.channel.isin(chosen_channels)]
-    row_of = {c: i for i, c in enumerate(chosen_channels)}
+    rows_of = Projections(np.asarray(chosen_channels, dtype=np.int64))
     graph = graph or ModelGraph(model, input_shape)
     field = graph.layer(layer).receptive_field
     height, width = input_shape[1:]
@@ -211,7 +213,7 @@ def project_top_k(
     images = torch.from_numpy(rows.image.to_numpy(dtype=np.int64, copy=True))
     units = torch.from_numpy(rows[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True))
     ranks = rows["rank"].to_numpy()
-    chans = np.asarray([row_of[int(c)] for c in rows.channel], dtype=np.int64)
+    chans = np.asarray(rows_of.rows(rows.channel), dtype=np.int64)
     steps = range(0, len(rows), batch_size)
     for start in progress(steps, f"project {layer}", enabled=show_progress):
         chosen = slice(start, start + batch_size)
@@ -221,5 +223,5 @@ def project_top_k(
             projected = projector(inputs, units[chosen].to(device)).permute(0, 2, 3, 1).cpu().numpy()
             for i, (box, origin, size) in enumerate(geometry):
                 out[key][chans[start + i], ranks[start + i]] = keep(receptive_patch(projected[i], box, origin, size, fill=0.0))
-    out["channels"] = np.asarray(chosen_channels, dtype=np.int64)
-    return out
+    rows_of.pictures = out
+    return rows_of

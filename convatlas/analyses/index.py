@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -217,7 +216,7 @@ def index_pass(
     batch_size: int = 256,
     device: torch.device | str = "cpu",
     show_progress: bool = True,
-    label_by_prediction: bool = False,
+    predicted_labels: bool = False,
     indices: torch.Tensor | None = None,
 ) -> tuple[dict[str, LayerAccumulator], pd.DataFrame]:
     """One batched pass over ``images`` (or only those at ``indices``, ascending): each layer's
@@ -236,7 +235,7 @@ def index_pass(
     held: dict[str, torch.Tensor] = {}  # by prediction: each layer's output until the batch is classified
 
     def fold(name: str, output: torch.Tensor) -> None:
-        if label_by_prediction:
+        if predicted_labels:
             held[name] = output.detach().clone()  # a later in-place op may change the output
         else:
             accumulators[name].update(output, current["indices"], current["labels"])
@@ -254,11 +253,11 @@ def index_pass(
                 accumulators[name].update(output, batch_indices, top.indices)
             held.clear()
     seen_indices = torch.cat(seen) if seen else torch.zeros(0, dtype=torch.long)
-    predicted_labels = torch.cat(predicted) if predicted else torch.zeros(0, dtype=torch.long)
+    predicted_classes = torch.cat(predicted) if predicted else torch.zeros(0, dtype=torch.long)
     predictions = pd.DataFrame({
         "image": seen_indices.numpy().astype(np.int64),
-        "label": (predicted_labels if label_by_prediction else images.labels[seen_indices]).numpy().astype(np.int32),
-        "predicted": predicted_labels.numpy().astype(np.int32),
+        "label": (predicted_classes if predicted_labels else images.labels[seen_indices]).numpy().astype(np.int32),
+        "predicted": predicted_classes.numpy().astype(np.int32),
         "probability": (torch.cat(probability) if probability else torch.zeros(0)).numpy().astype(np.float32),
     })
     return accumulators, predictions
@@ -282,25 +281,14 @@ def build_index(
     batch_size: int = 256,
     device: torch.device | str = "cpu",
     show_progress: bool = True,
-    label_by_prediction: bool = False,
+    predicted_labels: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One batched pass over ``images``: the top-k index, channel statistics and predictions.
 
     Returns ``(index, channel_stats, predictions)``; see docs/analyses.md for their columns. With
-    ``label_by_prediction`` (images whose classes are not the model's), each image's class is the
+    ``predicted_labels`` (images whose classes are not the model's), each image's class is the
     model's prediction: per-class statistics are over predicted classes, named ``images.classes``.
     """
     accumulators, predictions = index_pass(model, layers, images, mean, std, k, ranking, batch_size, device,
-                                           show_progress, label_by_prediction)
+                                           show_progress, predicted_labels)
     return (*index_tables(accumulators, images.classes), predictions)
-
-
-def layer_records(layers: Sequence[Layer]) -> list[dict[str, Any]]:
-    """Each layer's name, kind, output shape and receptive field (size, jump, start per axis), as
-    ``layers.json`` stores them."""
-    return [{
-        "name": layer.name, "kind": layer.kind, "shape": list(layer.shape),
-        "whole": layer.receptive_field.whole,
-        "rf_y": [layer.receptive_field.y.size, layer.receptive_field.y.jump, layer.receptive_field.y.start],
-        "rf_x": [layer.receptive_field.x.size, layer.receptive_field.x.jump, layer.receptive_field.x.start],
-    } for layer in layers]

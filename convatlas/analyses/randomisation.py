@@ -83,9 +83,9 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
     from ..data.transforms import normalise
     from .deconv import projector_for
 
-    channels = [int(c) for c in projections["channels"]]
-    kinds = [key for key in projections if key not in ("channels", "filters") and not key.startswith("check_")]
-    checks = {f"check_tiles_{kind}": tile_correlations(projections[kind]) for kind in kinds}
+    channels = projections.channels.tolist()
+    kinds = list(projections.pictures)
+    checks = {f"check_tiles_{kind}": tile_correlations(projections.pictures[kind]) for kind in kinds}
     graph = graph or ModelGraph(model, input_shape)
     randomised = randomised_copy(model, graph, layer)
     randomised_graph = same_graph(graph, randomised)
@@ -94,7 +94,6 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
     chosen = [firing[i] for i in spread(len(firing), sample)]
     rows = rows[rows.channel.isin(chosen)].sort_values(["channel", "rank"])
     field = graph.layer(layer).receptive_field
-    row_of = {c: i for i, c in enumerate(channels)}
     batches = []
     for start in range(0, len(rows), batch_size):
         chunk = rows.iloc[start:start + batch_size]
@@ -105,12 +104,12 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
         projector = projector_for(randomised, layer, input_shape, kind, randomised_graph, mean, std)
         scores = []
         for chunk, images, units in batches:
-            trained = [projections[kind][row_of[int(c)], int(r)] for c, r in zip(chunk.channel, chunk["rank"], strict=True)]
+            trained = [projections.pictures[kind][projections.row(c), int(r)] for c, r in zip(chunk.channel, chunk["rank"], strict=True)]
             scores.append(model_dependence(trained, projector, images, units, field, tuple(input_shape[1:]), tile))
         per_channel = np.full(len(channels), np.nan)
         if scores:
             table = pd.DataFrame({"channel": rows.channel.to_numpy(), "score": np.concatenate(scores)})
             for channel, median in table.groupby("channel").score.median().items():
-                per_channel[row_of[int(channel)]] = median
+                per_channel[projections.row(channel)] = median
         checks[f"check_random_{kind}"] = per_channel
     return checks

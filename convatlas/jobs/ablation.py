@@ -82,13 +82,14 @@ def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
     """The ablation page (no torch)."""
     from ..core.io import read_json, read_parquet
     from ..data import Pictures
+    from ..results.artifacts import IndexManifest
     from ..site.pages.ablation import render_ablation
     from . import fresh_page_folder, site_renderer
 
     work_starts()
     fresh_page_folder(outputs.page)
     pictures = Pictures(params.dataset, params.dataset_name)
-    render_ablation(site_renderer(params, read_json(inputs.layers)["provenance"]), params.model, int(params.epoch),
+    render_ablation(site_renderer(params, IndexManifest.read(inputs.layers).provenance), params.model, int(params.epoch),
                     read_json(inputs.experiments),
                     {layer: read_parquet(path) for layer, path in zip(params.layer_names, inputs.layer_tables, strict=True)},
                     pictures.images, pictures.name)

@@ -10,6 +10,8 @@ from ..core.logs import work_starts
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..results.artifacts import IndexManifest
+
 
 def run_occlusion(inputs: Any, outputs: Any, params: Any) -> None:
     """Occlusion maps, projections and attributions of the first images of every class, as .npz."""
@@ -86,30 +88,24 @@ def occlusion_picture(layer: str, deconvs: Sequence[str], forced: str = "auto") 
     sanity checks (stored with its projections among ``deconvs``) decide: the deconvnet projection
     where the layer's pages lead with it (or its filter), else the gradient x input heatmap where that
     passes, else the unit's receptive field; "unchecked" (the deconvnet) for a layer not analysed."""
-    import numpy as np
-
     from ..analyses.sanity import layer_lead
+    from ..results.artifacts import Projections
 
     path = next((p for p in deconvs if Path(p).stem == layer), None)
     if path is None:
         return "unchecked"
-    with np.load(path) as arrays:
-        checks = {key: arrays[key] for key in arrays.files if key.startswith("check_")}
-        verdicts, lead = layer_lead(checks, "filters" in arrays.files, forced)
+    verdicts, lead = layer_lead(*Projections.read_checks(path), forced)
     if lead in ("deconvnet", "filter", None):
         return "deconvnet"
     passing = {v["kind"] for v in verdicts if v["passes"]}
     return "gradient_input" if lead == "gradient_input" or (forced == "auto" and "gradient_input" in passing) else "field"
 
 
-def field_boxes(maps: dict, layers: dict, size: Sequence[int]) -> np.ndarray:
+def field_boxes(maps: dict, manifest: IndexManifest, size: Sequence[int]) -> np.ndarray:
     """(N, 4) the receptive-field box (y0, x0, y1, x1) of each occluded image's strongest unit."""
     import numpy as np
 
-    from ..site.pages.layer import receptive_field
-
-    info = next(entry for entry in layers["layers"] if entry["name"] == str(maps["layer"]))
-    field = receptive_field(info)
+    field = manifest.layer(str(maps["layer"])).receptive_field()
     return np.asarray([field.unit_geometry(int(y), int(x), *size)[0] for _, y, x in maps["units"]], dtype=np.int64)
 
 
@@ -117,13 +113,14 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
     """The occlusion, correspondence and invariance pages (no torch: tables, arrays and pictures)."""
     from ..core.io import read_json, read_npz, read_parquet
     from ..data import Pictures
+    from ..results.artifacts import IndexManifest
     from ..site.pages.analyses import render_analyses
     from . import fresh_page_folder, site_renderer
 
     work_starts()
     fresh_page_folder(outputs.pages[0])
     pictures = Pictures(params.dataset, params.dataset_name)
-    layers = read_json(inputs.layers)
+    manifest = IndexManifest.read(inputs.layers)
     occlusion = correspondence = invariance = None
     picture = "unchecked"
     if "occlusion" in params.analyses:
@@ -131,12 +128,12 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
         occlusion = (maps, pictures.images(maps["images"]), [pictures.name(i) for i in maps["images"]])
         picture = occlusion_picture(str(maps["layer"]), getattr(inputs, "deconvs", []), params.lead)
         if picture == "field":
-            maps["field_boxes"] = field_boxes(maps, layers, occlusion[1].shape[-2:])
+            maps["field_boxes"] = field_boxes(maps, manifest, occlusion[1].shape[-2:])
     if "correspondence" in params.analyses:
         meta = read_json(inputs.correspondence_meta)
         correspondence = (read_parquet(inputs.correspondence_table), meta, pictures.images(meta["images"]),
                           read_parquet(inputs.correspondence_pairs))
     if "invariance" in params.analyses:
         invariance = (read_parquet(inputs.invariance_table), read_npz(inputs.invariance_strips))
-    render_analyses(site_renderer(params, layers["provenance"]), params.model, int(params.epoch), layers["classes"],
+    render_analyses(site_renderer(params, manifest.provenance), params.model, int(params.epoch), manifest.classes,
                     params.layer_names, occlusion, correspondence, invariance, picture)

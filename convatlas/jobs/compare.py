@@ -105,27 +105,23 @@ def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
 
 def projected_channels(pairs: list[list[str]], paths: list[str]) -> dict[str, dict[str, set[int]]]:
     """model -> layer -> the channels with deconvnet projections (``analysis.channels_per_layer``)."""
-    import numpy as np
+    from ..results.artifacts import Projections
 
     covered: dict[str, dict[str, set[int]]] = {}
     for (model, layer), path in zip(pairs, paths, strict=True):
-        with np.load(path) as arrays:  # reads the small ``channels`` array only
-            covered.setdefault(model, {})[layer] = {int(c) for c in arrays["channels"]}
+        covered.setdefault(model, {})[layer] = set(Projections.read_channels(path).tolist())
     return covered
 
 
 def picture_leads(pairs: list[list[str]], paths: list[str], forced: str = "auto") -> dict[str, dict[str, str]]:
     """model -> layer -> the picture its channel pages lead with (as the layer pages choose it from the
     sanity checks stored with the projections; "filter" at the first conv's layer)."""
-    import numpy as np
-
     from ..analyses.sanity import layer_lead
+    from ..results.artifacts import Projections
 
     leads: dict[str, dict[str, str]] = {}
     for (model, layer), path in zip(pairs, paths, strict=True):
-        with np.load(path) as arrays:
-            checks = {key: arrays[key] for key in arrays.files if key.startswith("check_")}
-            _, lead = layer_lead(checks, "filters" in arrays.files, forced)
+        _, lead = layer_lead(*Projections.read_checks(path), forced)
         leads.setdefault(model, {})[layer] = lead or "deconvnet"
     return leads
 

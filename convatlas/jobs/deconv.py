@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..analyses.deconv import project_top_k
-from ..core.io import read_parquet, write_npz
+from ..core.io import read_parquet
 from ..core.logs import work_starts
 from ..site.images import display_tile
 from .subject import load_subject
@@ -27,11 +27,11 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
     if getattr(params, "checks", False):  # whether these pictures depend on the image and on the weights
         from ..analyses.randomisation import projection_checks
 
-        projections.update(projection_checks(
+        projections.checks.update(projection_checks(
             subject.model, params.layer, subject.input_shape, read_parquet(inputs.index), subject.images,
             meta["mean"], meta["std"], projections, params.batch_size, subject.device, graph=subject.graph,
             tile=display_tile))
     first = subject.graph.first_conv()
     if first and first[1] == params.layer and subject.probe is None:
-        projections["filters"] = subject.model.get_submodule(first[0]).weight.detach().cpu().numpy()
-    write_npz(outputs.projections, projections, compress=True)
+        projections.filters = subject.model.get_submodule(first[0]).weight.detach().cpu().numpy()
+    projections.write(outputs.projections)

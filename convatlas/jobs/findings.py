@@ -33,11 +33,11 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
     from ..analyses.findings import findings
     from ..core.io import read_json, read_npz, read_parquet, write_json
     from ..data import Pictures
+    from ..results.artifacts import IndexManifest
     from ..site.pages.findings import render_findings
     from . import site_renderer
 
     work_starts()
-    layers = read_json(inputs.layers)
     correspondence = invariance = occlusion = evolution = variants = None
     if hasattr(inputs, "correspondence_pairs"):
         correspondence = (read_parquet(inputs.correspondence_pairs), read_json(inputs.correspondence_meta)["layers"])
@@ -54,5 +54,5 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
     results = findings(params.model, correspondence, invariance, occlusion, evolution, variants)
     write_json(outputs.findings, {"model": params.model, "epoch": int(params.epoch),
                                   "findings": [finding.as_dict() for finding in results]})
-    render_findings(site_renderer(params, layers["provenance"]), params.model, int(params.epoch), results,
+    render_findings(site_renderer(params, IndexManifest.read(inputs.layers).provenance), params.model, int(params.epoch), results,
                     read_json(inputs.summary), params.sections)

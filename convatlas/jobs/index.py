@@ -7,10 +7,11 @@ import numpy as np
 import torch
 
 from ..analyses.feature_maps import layer_activations
-from ..analyses.index import index_pass, index_tables, layer_records
+from ..analyses.index import index_pass, index_tables
 from ..analyses.summary import provenance
-from ..core.io import write_json, write_npz, write_parquet
+from ..core.io import write_npz, write_parquet
 from ..core.logs import work_starts
+from ..results.artifacts import IndexManifest, LayerRecord
 from .subject import load_subject
 
 
@@ -24,7 +25,7 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     device = "cpu" if shard_files else params.device  # a gather reads files; only feature maps need the model
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, device, params.threads, params.probe)
     images, meta = subject.images, subject.meta
-    by_prediction = subject.labelled_by_prediction
+    by_prediction = subject.predicted_labels
     if shard_files:
         from ..analyses.shards import merge_shards
         from ..core.io import read_npz
@@ -33,16 +34,16 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     else:
         accumulators, predictions = index_pass(subject.model, subject.layers, images, meta["mean"], meta["std"],
                                                params.top_k, params.ranking, params.batch_size, subject.device,
-                                               label_by_prediction=by_prediction)
+                                               predicted_labels=by_prediction)
     index, stats = index_tables(accumulators, images.classes)
-    predicted_labels = by_prediction or meta.get("predicted_labels") is not None
     write_parquet(index, outputs.index)
     write_parquet(stats, outputs.stats)
     write_parquet(predictions, outputs.predictions)
-    write_json(outputs.layers, {"epoch": meta["epoch"], "ranking": params.ranking, "top_k": params.top_k,
-                                "probe_images": len(images), "classes": images.classes, "provenance": provenance(meta),
-                                "dataset": params.probe, "labels": "predicted" if predicted_labels else "true",
-                                "shards": max(1, len(shard_files)), "layers": layer_records(subject.layers)})
+    IndexManifest(epoch=meta["epoch"], ranking=params.ranking, top_k=params.top_k, probe_images=len(images),
+                  classes=images.classes, layers=[LayerRecord.of(layer) for layer in subject.layers],
+                  provenance=provenance(meta), dataset=params.probe,
+                  predicted_labels=by_prediction or meta.get("predicted_labels") is not None,
+                  shards=max(1, len(shard_files))).write(outputs.layers)
     if getattr(outputs, "feature_maps", None):  # empty arrays when the feature_maps section is absent
         write_npz(outputs.feature_maps, feature_maps(subject, params.feature_map_images))
 
@@ -59,7 +60,7 @@ def run_index_shard(inputs: Any, outputs: Any, params: Any) -> None:
     chosen = shard_indices(len(images), shard, shards)
     accumulators, predictions = index_pass(subject.model, subject.layers, images, meta["mean"], meta["std"],
                                            params.top_k, params.ranking, params.batch_size, subject.device,
-                                           label_by_prediction=subject.labelled_by_prediction, indices=chosen)
+                                           predicted_labels=subject.predicted_labels, indices=chosen)
     write_npz(outputs.state, shard_state(accumulators, predictions, shard, shards, len(images)))
 
 

@@ -30,71 +30,65 @@ def run_model_summary(inputs: Any, outputs: Any, params: Any) -> None:
 
 def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     """The layer page and every channel page of one layer."""
-    from ..core.io import read_json, read_npz, read_parquet
+    from ..core.io import read_parquet
     from ..data import Pictures
+    from ..results.artifacts import ChannelArrays, IndexManifest, Projections
     from ..site.pages.layer import LayerPage, render_layer
     from . import fresh_page_folder, site_renderer
 
     work_starts()
     fresh_page_folder(outputs.page)
     layer = params.layer
-    layers = read_json(inputs.layers)
-    info = next(entry for entry in layers["layers"] if entry["name"] == layer)
-    projections = read_npz(inputs.projections)
-    filters = projections.pop("filters", None)
-    covered = projections.pop("channels", None)
-    checks = {key: projections.pop(key) for key in list(projections) if key.startswith("check_")}
+    manifest = IndexManifest.read(inputs.layers)
+    projections = Projections.read(inputs.projections)
     evolution = {}
-    if "deconvnet" in projections:
+    if "deconvnet" in projections.pictures:  # each checkpoint's top-1 projection, rows as this one's
         for e, path in zip(params.evolution_epochs, inputs.evolution, strict=True):
-            at_epoch = read_npz(path)
-            row = {int(c): i for i, c in enumerate(at_epoch["channels"])}
-            evolution[int(e)] = at_epoch["deconvnet"][[row[int(c)] for c in covered], 0]  # rows of ``covered``
+            evolution[int(e)] = Projections.read(path).top("deconvnet", projections.channels)
     probes = [probe_view(name, params.probes[name], *files) for name, *files in zip(
         params.probes, inputs.probe_indexes, inputs.probe_stats, inputs.probe_predictions, inputs.probe_layers,
         inputs.probe_projections, strict=True)]
     page = LayerPage(
-        params.model, int(params.epoch), layer, info, params.layer_names, params.page_epochs,
+        params.model, int(params.epoch), layer, manifest.layer(layer), params.layer_names, params.page_epochs,
         read_parquet(inputs.index), read_parquet(inputs.stats), read_parquet(inputs.predictions),
-        Pictures(params.dataset, params.dataset_name), layers["classes"], projections=projections, evolution=evolution, filters=filters,
+        Pictures(params.dataset, params.dataset_name), manifest.classes, projections=projections, evolution=evolution,
         ablation=read_parquet(inputs.ablation) if "ablation" in inputs.keys() else None,
-        maximised=read_npz(inputs.maximise) if "maximise" in inputs.keys() else None,
+        maximised=ChannelArrays.read(inputs.maximise) if "maximise" in inputs.keys() else None,
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
-        covered=covered.tolist() if covered is not None else None,
-        dataset=params.dataset_name, probe_images=layers["probe_images"], labels=layers.get("labels", "true"), probes=probes,
-        checks=checks, lead=params.lead,
+        dataset=params.dataset_name, probe_images=manifest.probe_images, predicted_labels=manifest.predicted_labels,
+        probes=probes, lead=params.lead,
     )
-    render_layer(page, site_renderer(params, layers["provenance"]))
+    render_layer(page, site_renderer(params, manifest.provenance))
 
 
 def probe_view(name: str, dataset: dict, index: str, stats: str, predictions: str, layers: str, projections: str):
     """What a layer page shows of another probe dataset: its index, statistics, pictures and projections."""
-    from ..core.io import read_json, read_npz, read_parquet
+    from ..core.io import read_parquet
     from ..data import Pictures
+    from ..results.artifacts import IndexManifest, Projections
     from ..site.pages.layer import ProbeView
 
-    recorded = read_json(layers)
-    arrays = {key: value for key, value in read_npz(projections).items() if not key.startswith("check_")}
-    channels = arrays.pop("channels").tolist()
+    manifest = IndexManifest.read(layers)
     return ProbeView(name, read_parquet(index), read_parquet(stats), read_parquet(predictions), Pictures(dataset, name),
-                     recorded["probe_images"], recorded.get("labels", "true"), arrays, channels)
+                     manifest.probe_images, manifest.predicted_labels, Projections.read(projections))
 
 
 def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
     """The feature-map pages, from the maps the index job recorded."""
-    from ..core.io import read_json, read_npz
+    from ..core.io import read_npz
     from ..data import Pictures
+    from ..results.artifacts import IndexManifest
     from ..site.pages.feature_maps import render_feature_maps
     from . import fresh_page_folder, site_renderer
 
     work_starts()
     fresh_page_folder(outputs.page)
     maps = read_npz(inputs.maps)
-    layers = read_json(inputs.layers)
+    manifest = IndexManifest.read(inputs.layers)
     pictures = Pictures(params.dataset, params.dataset_name)  # the maps are of its first images
     names = [pictures.name(i) for i in range(len(maps["images"]))]
-    render_feature_maps(site_renderer(params, layers["provenance"]), params.model, int(params.epoch),
-                        maps, layers["layers"], [str(c) for c in maps["classes"]], names)
+    render_feature_maps(site_renderer(params, manifest.provenance), params.model, int(params.epoch),
+                        maps, manifest.layers, [str(c) for c in maps["classes"]], names)
 
 
 SHOWN_PREDICTIONS = 50  # images listed with their prediction on a model page
@@ -122,6 +116,7 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     """The index page and one page per model, with the model's plots copied in."""
     from ..analyses.findings import verdict_counts
     from ..core.io import read_json, read_npz, read_parquet
+    from ..results.artifacts import IndexManifest
     from ..site import layout
     from ..site.pages.overview import render_overview
     from . import site_renderer
@@ -136,9 +131,9 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     variants = {base: read_parquet(path).to_dict("records") for base, path in zip(params.variant_bases, inputs.variants, strict=True)}
     class_images = {model: [str(name) for name in read_npz(path)["classes"]]
                     for model, path in zip(params.models, inputs.class_names, strict=False)}  # none without maximise
-    recorded = {model: read_json(path) for model, path in zip(params.models, inputs.layers, strict=True)}
-    predictions = {model: prediction_rows(read_parquet(path), recorded[model]["classes"], params.datasets[model],
-                                          recorded[model].get("labels", "true") != "predicted")
+    recorded = {model: IndexManifest.read(path) for model, path in zip(params.models, inputs.layers, strict=True)}
+    predictions = {model: prediction_rows(read_parquet(path), recorded[model].classes, params.datasets[model],
+                                          not recorded[model].predicted_labels)
                    for model, path in zip(params.models, inputs.predictions, strict=True)}
     verdicts = {model: verdict_counts(finding["verdict"] for finding in read_json(path)["findings"])
                 for model, path in zip(params.models, inputs.findings, strict=True)}

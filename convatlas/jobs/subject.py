@@ -59,7 +59,7 @@ class Subject:
         return images
 
     @property
-    def labelled_by_prediction(self) -> bool:
+    def predicted_labels(self) -> bool:
         """Whether the images' classes are the model's predictions (their own classes are not its outputs)."""
         return self.probe is not None and self._probe_labels is None
 

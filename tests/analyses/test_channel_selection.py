@@ -38,9 +38,9 @@ def test_ablation_and_projections_of_chosen_channels_equal_the_full_run(tied_zf,
     everything = project_top_k(tied_zf, "features.relu2", (1, 16, 16), index, tied_probe, mean, std, show_progress=False)
     some = project_top_k(tied_zf, "features.relu2", (1, 16, 16), index, tied_probe, mean, std, show_progress=False,
                          channels=chosen)
-    assert everything["channels"].tolist() == list(range(6)) and some["channels"].tolist() == chosen
-    assert some["deconvnet"].shape == (3, *everything["deconvnet"].shape[1:])  # only the chosen channels are kept
-    assert np.allclose(some["deconvnet"], everything["deconvnet"][chosen], atol=1e-6)
+    assert everything.channels.tolist() == list(range(6)) and some.channels.tolist() == chosen
+    assert some.pictures["deconvnet"].shape == (3, *everything.pictures["deconvnet"].shape[1:])  # only the chosen channels are kept
+    assert np.allclose(some.pictures["deconvnet"], everything.pictures["deconvnet"][chosen], atol=1e-6)
 
 
 def test_maximised_images_of_chosen_channels_equal_the_full_run(tied_zf):

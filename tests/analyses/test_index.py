@@ -120,7 +120,7 @@ def test_classes_by_prediction_equal_an_index_of_the_relabelled_images(tied_zf, 
         predicted = model(normalise(images.data, MEAN, STD)).argmax(1)
     assert len(set(predicted.tolist())) > 1
     unlabelled = images.with_labels(torch.zeros(len(images), dtype=torch.long), images.classes)
-    got = build_index(model, layers, unlabelled, MEAN, STD, k=5, batch_size=16, show_progress=False, label_by_prediction=True)
+    got = build_index(model, layers, unlabelled, MEAN, STD, k=5, batch_size=16, show_progress=False, predicted_labels=True)
     want = build_index(model, layers, images.with_labels(predicted, images.classes), MEAN, STD, k=5, batch_size=16,
                        show_progress=False)
     for got_frame, want_frame in zip(got, want, strict=True):

@@ -78,8 +78,8 @@ def test_every_stage_runs(name):
         alive = stats[stats.layer == layer].sort_values("max", ascending=False).channel.head(2).tolist()
         projections = project_top_k(model, layer, (3, 64, 64), index, images, MEAN, STD, ["deconvnet", "guided"],
                                     show_progress=False, channels=alive)
-        assert np.isfinite(projections["deconvnet"]).all() and np.abs(projections["guided"]).max() > 0, layer
-        assert projections["channels"].tolist() == sorted(alive)
+        assert np.isfinite(projections.pictures["deconvnet"]).all() and np.abs(projections.pictures["guided"]).max() > 0, layer
+        assert projections.channels.tolist() == sorted(alive)
     inputs = normalise(images.images(torch.arange(2)), MEAN, STD)
     maps = occlude(model, inputs, [0, 1], window=16, stride=16, layer=last, graph=graph)
     assert maps.probability.shape == (2, 4, 4) and torch.isfinite(maps.activity).all()

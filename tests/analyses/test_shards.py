@@ -63,9 +63,9 @@ def test_merged_shards_equal_the_single_pass_ties_included(shards, ranking, tied
 def test_shards_classed_by_prediction_merge_alike(tied_zf, tied_probe, tied_normalisation, tmp_path):
     mean, std = tied_normalisation
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
-    want = build_index(tied_zf, layers, tied_probe, mean, std, k=5, batch_size=8, show_progress=False, label_by_prediction=True)
+    want = build_index(tied_zf, layers, tied_probe, mean, std, k=5, batch_size=8, show_progress=False, predicted_labels=True)
     got = sharded(tied_zf, layers, tied_probe, mean, std, 4, tmp_path, order=[2, 0, 3, 1], k=5, batch_size=8,
-                  label_by_prediction=True)
+                  predicted_labels=True)
     pd.testing.assert_frame_equal(got[0], want[0])
     assert_same_stats(got[1], want[1])
     pd.testing.assert_frame_equal(got[2], want[2])

@@ -6,6 +6,7 @@ import pandas as pd
 import torch
 
 from convatlas.core.io import read_json, write_json
+from convatlas.results.artifacts import IndexManifest
 from convatlas.jobs.findings import run_evolution, run_findings
 from convatlas.models import build_model
 from convatlas.models.checkpoint import save_checkpoint
@@ -47,7 +48,7 @@ def test_findings_job_writes_the_json_and_the_page(tmp_path, monkeypatch, tiny_c
     write_json("meta.json", {"class": "disc", "images": list(range(6)), "boxes": {}, "layers": ["features.relu1", "classifier.fc1_relu"]})
     invariance_table(0.8, 0.3, {"translation": 0.8, "scale": 0.7, "rotation": 0.1}).to_parquet("invariance.parquet")
     np.savez("strips.npz", first_layer=np.array("features.relu1"), top_layer=np.array("classifier.fc1_relu"))
-    write_json("layers.json", {"provenance": None})
+    IndexManifest(epoch=3, ranking="max", top_k=9, probe_images=64, classes=["a", "b"], layers=[]).write("layers.json")
     write_json("summary.json", {"name": "tiny", "arch": "zf", "class_name": "ZFNet", "parameters": 100, "input_shape": [1, 16, 16],
                                 "dataset_kind": "synthetic", "classes": ["a", "b"], "epoch": 2, "provenance": None,
                                 "layers": [{"name": "features.relu1"}]})

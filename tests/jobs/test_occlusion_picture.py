@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from convatlas.jobs.analyses import field_boxes, occlusion_picture
+from convatlas.results.artifacts import IndexManifest, LayerRecord
 from convatlas.site.images import MASK_DIM, draw_box
 from convatlas.site.pages.analyses import _unit_picture
 
@@ -31,7 +32,7 @@ def test_the_picture_follows_the_occlusion_layers_checks(tmp_path):
 
 
 def test_the_field_box_and_the_masked_image_are_of_the_strongest_unit():
-    layers = {"layers": [{"name": "top", "rf_y": [6, 4, -1], "rf_x": [6, 4, -1], "whole": False}]}
+    layers = IndexManifest(1, "max", 9, 2, ["a"], [LayerRecord("top", "relu", [4, 3, 3], False, [6, 4, -1], [6, 4, -1])])
     maps = {"layer": np.asarray("top"), "units": np.array([[3, 0, 0], [1, 2, 1]])}
     boxes = field_boxes(maps, layers, (12, 12))
     assert boxes.tolist() == [[0, 0, 5, 5], [7, 3, 12, 9]]  # size 6, jump 4, start -1, clipped to the image

@@ -1,12 +1,14 @@
 """Feature-map pages: for a few probe images, every channel's map at every analysed layer."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import layout
 from ..images import LARGE, display_factor, float_to_uint8, grid, save_png, to_rgb, upscale
+from ...results.artifacts import LayerRecord
 from ..render import Renderer
 
 COLUMNS = 16  # maps per row of a spatial layer's mosaic
@@ -54,12 +56,12 @@ def map_cells(maps: np.ndarray, tile: int = TILE) -> list[dict[str, Any]]:
 
 
 def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: dict[str, np.ndarray],
-                        layers: list[dict[str, Any]], classes: list[str], names: list[str] | None = None) -> None:
+                        layers: Sequence[LayerRecord], classes: list[str], names: list[str] | None = None) -> None:
     """Write ``feature-maps/index.html`` and one page per image (named by ``names``, as every page
     names the analysed split's images; default ``image <i>``).
 
     ``maps`` holds ``images`` (uint8 (N, C, H, W)), ``labels``, ``predicted`` and, as
-    ``map <layer>``, one array (N, ...) per layer; ``layers`` the layers' entries of ``layers.json``."""
+    ``map <layer>``, one array (N, ...) per layer; ``layers`` the layers as the index run recorded them."""
     images = maps["images"]
     factor = display_factor(images.shape[-1], LARGE)
     thumb = display_factor(images.shape[-1], THUMB)
@@ -68,14 +70,14 @@ def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: dict[s
         save_png(upscale(to_rgb(images[i]), factor), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-input")))
         save_png(upscale(to_rgb(images[i]), thumb), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-thumb")))
         for layer in layers:
-            layer_maps = maps[f"map {layer['name']}"][i]
-            save_png(map_mosaic(layer_maps), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-{layer['name']}")))
-            cells[i, layer["name"]] = map_cells(layer_maps)
+            layer_maps = maps[f"map {layer.name}"][i]
+            save_png(map_mosaic(layer_maps), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-{layer.name}")))
+            cells[i, layer.name] = map_cells(layer_maps)
         entries.append({"image": i, "name": names[i] if names else f"image {i}", "label": classes[int(maps["labels"][i])],
                         "predicted": classes[int(maps["predicted"][i])]})
     for entry in entries:
-        shown = [{"name": layer["name"], "shape": layer["shape"], "kind": layer["kind"],
-                  "cells": cells[entry["image"], layer["name"]]} for layer in layers]
+        shown = [{"name": layer.name, "shape": layer.shape, "kind": layer.kind,
+                  "cells": cells[entry["image"], layer.name]} for layer in layers]
         renderer.render("feature_maps.html", layout.feature_maps_page(model, epoch, entry["image"]), model=model,
                         epoch=epoch, entry=entry, entries=entries, layers=shown)
     renderer.render("feature_maps.html", layout.feature_maps_page(model, epoch), model=model, epoch=epoch,

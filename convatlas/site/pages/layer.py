@@ -20,7 +20,7 @@ from ...analyses.statistics import within_noise
 from ...analyses.responses import MIN_ACTIVE_FRACTION, MIN_ACTIVE_IMAGES, magnitude_floor, min_active_images
 from ...analyses.sanity import HEATMAP_METHODS, IMAGE_THRESHOLD, MODEL_THRESHOLD, is_branch, layer_lead
 from ...analyses.channel_selection import spread
-from ...core.geometry import Axis, ReceptiveField
+from ...results.artifacts import ChannelArrays, LayerRecord, Projections
 from .. import layout
 from ..histogram import histogram_chart
 from ..images import (
@@ -58,11 +58,6 @@ PROJECTION_TITLES = {
 }
 
 
-def receptive_field(info: dict[str, Any]) -> ReceptiveField:
-    """The ReceptiveField stored for a layer in ``layers.json``."""
-    return ReceptiveField(Axis(*info["rf_y"]), Axis(*info["rf_x"]), whole=info["whole"])
-
-
 def sample_channels(channels: int, count: int) -> list[int]:
     """Up to ``count`` channel numbers spread evenly over ``range(channels)``."""
     return spread(channels, count)
@@ -78,9 +73,8 @@ class ProbeView:
     predictions: pd.DataFrame
     pictures: Any  # its images fitted to the model's input: .images(indices) -> uint8 (N, C, H, W)
     images: int  # how many images were indexed
-    labels: str = "true"  # "predicted": the images' classes are the model's predictions
-    projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (n, k, h, w, in), rows of ``channels``
-    channels: Sequence[int] = ()  # the channels projected
+    predicted_labels: bool = False  # the images' classes are the model's predictions
+    projections: Projections | None = None  # its projections, one row per channel projected
 
 
 @dataclass
@@ -90,7 +84,7 @@ class LayerPage:
     model: str
     epoch: int
     layer: str
-    info: dict[str, Any]  # the layer's entry in layers.json
+    info: LayerRecord  # the layer as the index run recorded it
     layer_names: Sequence[str]
     page_epochs: Sequence[int]  # epochs whose pages exist (for links)
     index: pd.DataFrame
@@ -98,19 +92,17 @@ class LayerPage:
     predictions: pd.DataFrame
     pictures: Any  # the analysed split: .size, .images(indices) -> uint8 (N, C, H, W)
     classes: Sequence[str]  # the model's output classes (labels and predictions in predictions.parquet)
-    projections: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (n, k, h, w, in), rows of ``covered``
+    projections: Projections | None = None  # pictures, sanity checks and (first conv) filters; its rows cover ``covered``
     evolution: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (n, h, w, in) top-1 projection, rows of ``covered``
-    filters: np.ndarray | None = None  # (C, in, kh, kw) first-layer weights
     ablation: pd.DataFrame | None = None  # per-channel ablation: accuracy, accuracy_drop, class_accuracy
-    maximised: dict[str, np.ndarray] | None = None  # "noise" (and "top1"): (N, H, W, in) images in [0, 1] of "channels"
-    covered: Sequence[int] | None = None  # the channels with projections, maximisation and ablation (None: all)
+    maximised: ChannelArrays | None = None  # "noise" (and "top1"): (N, H, W, in) images in [0, 1], a row per channel
+    covered: Sequence[int] | None = None  # the channels with projections, maximisation and ablation (None: the projected ones, or all)
     overview_channels: int = 16
     evolution_channels: int = 8
     dataset: str = "probe"  # the name of the model's own dataset (the first probe set)
     probe_images: int = 0  # how many of its images were indexed
-    labels: str = "true"  # "predicted": the images have no labels of the model's classes; they are its predictions
+    predicted_labels: bool = False  # the images have no labels of the model's classes: they are its predictions
     probes: Sequence[ProbeView] = ()  # the model's other probe datasets
-    checks: dict[str, np.ndarray] = field(default_factory=dict)  # check_tiles_<kind>, check_random_<kind>: rows of ``covered``
     lead: str = "auto"  # deconv.lead: what channel pages lead with (auto: by the checks)
 
 
@@ -270,24 +262,21 @@ class _LayerWriter:
         self.others = [(probe, _Source(page.layer, probe.index, probe.stats, probe.predictions, probe.pictures))
                        for probe in page.probes]
         self.probe_thumbs: dict[str, list[np.ndarray]] = {probe.name: [] for probe in page.probes}
-        self.probe_rows = {probe.name: {int(c): i for i, c in enumerate(probe.channels)} for probe in page.probes}
         self.classes = list(page.classes)
         self.k = int(self.index["rank"].max()) + 1 if len(self.index) else 0
         height, width = page.pictures.size, page.pictures.size
-        self.geometry = _Geometry(height, width, receptive_field(page.info), int(np.ceil(np.sqrt(self.k))))
+        self.geometry = _Geometry(height, width, page.info.receptive_field(), int(np.ceil(np.sqrt(self.k))))
         self.ext = layout.picture_ext(max(height, width))  # JPEG for photos, PNG for small images
-        self.methods = [m for m in PROJECTION_TITLES if m in page.projections]
-        self.maximised = [kind for kind in ("noise", "top1") if page.maximised and kind in page.maximised]
-        self.covered = list(page.covered) if page.covered is not None else list(range(len(self.stats)))
-        self.covered_set = covered = set(self.covered)
-        self.projection_row = {c: i for i, c in enumerate(self.covered)}
+        self.projections = page.projections or Projections(np.zeros(0, dtype=np.int64))
+        self.methods = [m for m in PROJECTION_TITLES if m in self.projections.pictures]
+        self.maximised = [kind for kind in ("noise", "top1") if page.maximised is not None and kind in page.maximised]
+        self.covered = (list(page.covered) if page.covered is not None
+                        else self.projections.channels.tolist() if page.projections is not None else list(range(len(self.stats))))
+        self.covered_set = set(self.covered)
         self.verdicts, self.lead, self.failing = self._checked_methods()
-        self.maximised_row = {}  # channel -> its row of the maximised images
-        if page.maximised is not None:
-            order = page.maximised.get("channels", np.arange(len(page.maximised.get("noise", []))))
-            self.maximised_row = {int(c): i for i, c in enumerate(order) if int(c) in covered}
         self.ablation = page.ablation.set_index("channel") if page.ablation is not None else None
-        self.filters = _filter_images(page.filters) if page.filters is not None else None
+        filters = self.projections.filters
+        self.filters = _filter_images(filters) if filters is not None else None
 
     def _checked_methods(self) -> tuple[list[dict[str, Any]], str, list[str]]:
         """The sanity-check verdict of each kind of picture, what the channel pages lead with, and the
@@ -297,7 +286,7 @@ class _LayerWriter:
         stored without checks keep the former order."""
         page = self.page
         dead = set(self.stats.channel[self.stats.dead].tolist())
-        verdicts, lead = layer_lead(page.checks, page.filters is not None, page.lead,
+        verdicts, lead = layer_lead(self.projections.checks, self.projections.filters is not None, page.lead,
                                     np.asarray([c not in dead for c in self.covered]))
         if lead == "filter":
             self.methods = []
@@ -314,6 +303,10 @@ class _LayerWriter:
         failing = [m for m in self.methods if m not in passing and not is_branch(m)]
         self.methods = sorted(passing, key=lambda m: m != lead)
         return verdicts, lead, failing
+
+    def _maximised(self, channel: int) -> bool:
+        """Whether the channel is covered and has maximised images."""
+        return self.page.maximised is not None and channel in self.covered_set and self.page.maximised.covers(channel)
 
     def image_path(self, name: str) -> Path:
         page = self.page
@@ -375,14 +368,15 @@ class _LayerWriter:
             stats = source.stats.iloc[channel]
             if not tops:  # it never fires on this dataset
                 self.probe_thumbs[probe.name].append(np.full((THUMB, THUMB, 3), 128, dtype=np.uint8))
-                sections.append({"name": probe.name, "images": probe.images, "labels": probe.labels, "tops": [],
+                sections.append({"name": probe.name, "images": probe.images, "predicted_labels": probe.predicted_labels, "tops": [],
                                  "max": float(stats["max"]), "mean": float(stats["mean"]), "methods": []})
                 continue
             self.probe_thumbs[probe.name].append(resize_nearest(patches[0], THUMB))
-            row = self.probe_rows[probe.name].get(channel)
-            methods = [m for m in self.methods if m in probe.projections] if row is not None else []
-            self.save_grids(f"{channel}-on-{probe.name}", patches, {m: probe.projections[m][row] for m in methods}, methods)
-            sections.append({"name": probe.name, "images": probe.images, "labels": probe.labels, "tops": tops,
+            projected = probe.projections is not None and probe.projections.covers(channel)
+            methods = [m for m in self.methods if m in probe.projections.pictures] if projected else []
+            self.save_grids(f"{channel}-on-{probe.name}", patches,
+                            {m: probe.projections.pictures[m][probe.projections.row(channel)] for m in methods}, methods)
+            sections.append({"name": probe.name, "images": probe.images, "predicted_labels": probe.predicted_labels, "tops": tops,
                              "max": float(stats["max"]), "mean": float(stats["mean"]),
                              "methods": [{"key": m, "title": PROJECTION_TITLES[m]} for m in methods]})
         return sections
@@ -393,16 +387,16 @@ class _LayerWriter:
         tops, patches, contexts = self.top_entries(self.own, rows)
         covered = channel in self.covered_set
         methods = self.methods if covered else []
-        row = self.projection_row.get(channel)
         shown = methods + (self.failing if covered else [])
-        self.save_grids(str(channel), patches, {m: page.projections[m][row] for m in shown}, shown)
+        self.save_grids(str(channel), patches, {m: self.projections.pictures[m][self.projections.row(channel)] for m in shown}, shown)
         save_png(grid(contexts, g.columns, GAP), self.image_path(f"{channel}-context"))
         epochs = sorted(page.evolution) if covered else []
         if epochs:
+            row = self.covered.index(channel)
             strip = [g.patch(tile_rgb(page.evolution[e][row])) for e in epochs]
             save_png(grid(strip, len(strip), GAP), self.image_path(f"{channel}-evolution"))
-        for kind in self.maximised if channel in self.maximised_row else []:
-            image = page.maximised[kind][self.maximised_row[channel]]
+        for kind in self.maximised if self._maximised(channel) else []:
+            image = page.maximised[kind][page.maximised.row(channel)]
             shown = stretched(image) if kind == "noise" else pixels(image)
             save_png(g.whole(shown), self.image_path(f"{channel}-max-{kind}"))
         return tops, patches[0]
@@ -426,9 +420,10 @@ class _LayerWriter:
 
     def reached(self, channel: int) -> dict[str, float] | None:
         """The channel's mean activation on its optimised image and on its top-1 dataset image."""
-        maximised, row = self.page.maximised, self.maximised_row.get(channel)
-        if maximised is None or row is None or "reference" not in maximised:
+        maximised = self.page.maximised
+        if not self._maximised(channel) or "reference" not in maximised:
             return None
+        row = maximised.row(channel)
         after, reference = float(maximised["after"][row]), float(maximised["reference"][row])
         return {"after": after, "reference": reference, "ratio": after / reference if reference > 0 else None}
 
@@ -436,7 +431,7 @@ class _LayerWriter:
         """Over the live channels with a maximised image: how many it excites more than their top-1
         dataset image, and the median ratio of the two mean activations."""
         dead = set(self.stats.channel[self.stats.dead].tolist())
-        ratios = [r["ratio"] for c in self.maximised_row if c not in dead
+        ratios = [r["ratio"] for c in self.covered if self._maximised(c) and c not in dead
                   for r in [self.reached(c)] if r is not None and r["ratio"] is not None]
         if not ratios:
             return None
@@ -455,8 +450,8 @@ class _LayerWriter:
             shown = display_shape(g.height, g.width, SMALL, largest=SMALL)
             dead = set(self.stats.channel[self.stats.dead].tolist())
             grey = np.full((*shown, 3), 128, dtype=np.uint8)
-            mosaic = [grey if c in dead else fit(stretched(page.maximised["noise"][self.maximised_row[c]]), shown)
-                      for c in self.covered if c in self.maximised_row]  # a dead channel's cell stays grey
+            mosaic = [grey if c in dead else fit(stretched(page.maximised["noise"][page.maximised.row(c)]), shown)
+                      for c in self.covered if self._maximised(c)]  # a dead channel's cell stays grey
             save_png(grid(mosaic, min(MOSAIC_COLUMNS, len(mosaic)), GAP), self.image_path("maximised"))
 
     def write(self) -> None:
@@ -490,7 +485,7 @@ class _LayerWriter:
                 channel=card, tops=tops, probes=probes, own={"name": page.dataset, "images": page.probe_images,
                                                           "min_active": min_active_images(page.probe_images)},
                 has_filter=self.filters is not None,
-                maximised=self.maximised if channel in self.maximised_row and not card["dead"] else [],
+                maximised=self.maximised if self._maximised(channel) and not card["dead"] else [],
                 reached=self.reached(channel), least=None if card["dead"] else self.least(channel),
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
@@ -507,7 +502,7 @@ class _LayerWriter:
             min_active=min_active_images(page.probe_images), probe_images=page.probe_images,
             magnitude_floor=magnitude_floor(self.stats["max"].to_numpy()),
             ablation_images=int(page.ablation["images"].iloc[0]) if page.ablation is not None and len(page.ablation) else None,
-            has_maximised=bool(self.maximised), reach=self.reach_summary(), mosaic_columns=min(MOSAIC_COLUMNS, len(self.maximised_row) or 1),
+            has_maximised=bool(self.maximised), reach=self.reach_summary(), mosaic_columns=min(MOSAIC_COLUMNS, sum(map(self._maximised, self.covered)) or 1),
             probe_sets=self.probe_sets(cards),
         )
 
@@ -516,8 +511,8 @@ class _LayerWriter:
         page = self.page
         if not page.probes:
             return []
-        sets = [{"name": page.dataset, "images": page.probe_images, "labels": page.labels, "sprite": "sprite"}]
-        sets += [{"name": p.name, "images": p.images, "labels": p.labels, "sprite": f"sprite-{p.name}"} for p in page.probes]
+        sets = [{"name": page.dataset, "images": page.probe_images, "predicted_labels": page.predicted_labels, "sprite": "sprite"}]
+        sets += [{"name": p.name, "images": p.images, "predicted_labels": p.predicted_labels, "sprite": f"sprite-{p.name}"} for p in page.probes]
         for entry in sets:
             entry["most"] = sum(1 for card in cards if card["excited_most"] == entry["name"])
         return sets

@@ -1,4 +1,6 @@
 """Layer and channel pages: every channel gets a page whose patches are the right crops."""
+from dataclasses import replace
+
 import numpy as np
 import torch
 from PIL import Image
@@ -6,17 +8,15 @@ from PIL import Image
 from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.index import build_index
 from convatlas.nn.graph import ModelGraph
+from convatlas.results.artifacts import ChannelArrays, LayerRecord
 from convatlas.site.images import relevance_masked
 from convatlas.site.linkcheck import broken_references
 from convatlas.site.pages.layer import GAP, LayerPage, render_layer, sample_channels
 from convatlas.site.render import Renderer, number
 
 
-
 def layer_info(layer):
-    field = layer.receptive_field
-    return {"name": layer.name, "kind": layer.kind, "shape": list(layer.shape), "whole": field.whole,
-            "rf_y": [field.y.size, field.y.jump, field.y.start], "rf_x": [field.x.size, field.x.jump, field.x.start]}
+    return LayerRecord.of(layer)
 
 
 def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf, tied_probe, pictures_of, repo, tied_normalisation):
@@ -29,10 +29,10 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf
     for layer in layers:
         projections = project_top_k(model, layer.name, (1, 16, 16), index, images, MEAN, STD,
                                     ["deconvnet", "guided", "gradient_input"], show_progress=False)
-        evolution = {1: projections["deconvnet"][:, 0], 2: projections["deconvnet"][:, 0]}
-        filters = model.features.conv1.weight.detach().numpy() if layer.name == "features.relu1" else None
+        evolution = {1: projections.pictures["deconvnet"][:, 0], 2: projections.pictures["deconvnet"][:, 0]}
+        projections.filters = model.features.conv1.weight.detach().numpy() if layer.name == "features.relu1" else None
         page = LayerPage("tiny", 2, layer.name, layer_info(layer), names, [1, 2], index, stats, predictions,
-                         pictures_of(images), images.classes, projections, evolution, filters, overview_channels=4,
+                         pictures_of(images), images.classes, projections, evolution, overview_channels=4,
                          evolution_channels=2)
         render_layer(page, Renderer(repo / "templates", site))
     folder = site / "models/tiny/epoch-2/features.relu2"
@@ -65,7 +65,7 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf
         assert (folder / "img" / name).is_file()
     # gradient x input: the same patch, masked by the unit's heatmap as zennit-crp masks reference images
     heat = project_top_k(model, "features.relu2", (1, 16, 16), index, images, MEAN, STD, ["gradient_input"],
-                         show_progress=False)["gradient_input"][3, 0]
+                         show_progress=False).pictures["gradient_input"][3, 0]
     masked = relevance_masked(np.repeat(expected[..., None], 3, axis=2), heat)
     cell = np.asarray(Image.open(folder / "img/3-gradient_input.png"))[: size * factor, : size * factor]
     assert np.array_equal(cell[::factor, ::factor], masked)
@@ -105,7 +105,7 @@ def test_projection_crops_match_a_direct_projection(tied_zf, tied_probe, tied_no
     full = project(model, normalise(images.data[[row.image]], MEAN, STD), "features.relu2", [[4, row.y, row.x]])[0, 0]
     field = layers[1].receptive_field
     (y0, x0, y1, x1), (oy, ox), _ = field.unit_geometry(int(row.y), int(row.x), 16, 16)
-    got = cropped["deconvnet"][4, 1, :, :, 0]
+    got = cropped.pictures["deconvnet"][4, 1, :, :, 0]
     assert np.allclose(got[y0 - oy:y1 - oy, x0 - ox:x1 - ox], full[y0:y1, x0:x1].numpy(), atol=1e-6)
     # nothing of the projection lies outside the receptive field, so cropping loses nothing
     assert np.isclose(np.abs(full.numpy()).sum(), np.abs(got).sum(), rtol=1e-5)
@@ -120,9 +120,9 @@ def test_channels_outside_the_selection_show_patches_only(tmp_path, tied_zf, tie
     covered = [0, 5]
     projections = project_top_k(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, ["deconvnet"],
                                 show_progress=False, channels=covered)
-    maximised = {"noise": np.random.default_rng(0).random((2, 16, 16, 1)), "channels": np.array(covered)}
+    maximised = ChannelArrays(np.array(covered), {"noise": np.random.default_rng(0).random((2, 16, 16, 1))})
     page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
-                     pictures_of(tied_probe), tied_probe.classes, projections, {1: projections["deconvnet"][:, 0]},
+                     pictures_of(tied_probe), tied_probe.classes, projections, {1: projections.pictures["deconvnet"][:, 0]},
                      maximised=maximised, covered=covered, overview_channels=4, evolution_channels=4)
     render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
     folder = tmp_path / "site/models/tiny/epoch-1/features.relu2"
@@ -147,10 +147,9 @@ def test_another_probe_dataset_has_its_own_top_k_beside_the_models_own(tmp_path,
     other = tied_probe.subset_indices(torch.arange(40, 70))  # 30 others, a copy of 0-9 among them
     index, stats, predictions = build_index(tied_zf, layers, own, mean, std, k=4, show_progress=False)
     o_index, o_stats, o_predictions = build_index(tied_zf, layers, other, mean, std, k=4, show_progress=False,
-                                                  label_by_prediction=True)
+                                                  predicted_labels=True)
     o_projections = project_top_k(tied_zf, layer.name, (1, 16, 16), o_index, other, mean, std, ["deconvnet"], show_progress=False)
-    probe = ProbeView("others", o_index, o_stats, o_predictions, pictures_of(other), len(other), "predicted", o_projections,
-                      o_projections["channels"].tolist())
+    probe = ProbeView("others", o_index, o_stats, o_predictions, pictures_of(other), len(other), True, o_projections)
     page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
                      pictures_of(own), own.classes, project_top_k(tied_zf, layer.name, (1, 16, 16), index, own, mean, std,
                                                                   ["deconvnet"], show_progress=False),
@@ -182,7 +181,7 @@ def test_a_dead_channel_shows_no_fake_top_images(tmp_path, tied_zf, tied_probe, 
     layer = layers[0]  # features.relu1: channel 2 is never positive (tied_zf)
     index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
     projections = project_top_k(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, ["deconvnet"], show_progress=False)
-    maximised = {"noise": np.random.default_rng(0).random((5, 16, 16, 1)), "channels": np.arange(5)}
+    maximised = ChannelArrays(np.arange(5), {"noise": np.random.default_rng(0).random((5, 16, 16, 1))})
     page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
                      pictures_of(tied_probe), tied_probe.classes, projections, maximised=maximised, overview_channels=5,
                      dataset="shapes", probe_images=len(tied_probe))
@@ -211,7 +210,7 @@ def test_least_activating_images_only_where_the_ranking_allows(tmp_path, tied_zf
     shown = tied = 0
     for layer in (layers[0], layers[-1]):  # features.relu1 and classifier.fc1_relu
         page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
-                         pictures_of(tied_probe), tied_probe.classes, {}, dataset="shapes", probe_images=len(tied_probe))
+                         pictures_of(tied_probe), tied_probe.classes, None, dataset="shapes", probe_images=len(tied_probe))
         render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
         folder = tmp_path / f"site/models/tiny/epoch-1/{layer.name}"
         rows = stats[stats.layer == layer.name].set_index("channel")
@@ -261,17 +260,17 @@ def test_the_sanity_checks_choose_the_lead_picture_and_the_layer_page_tabulates_
                                 show_progress=False)
     checks = projection_checks(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, projections, batch_size=7)
     assert set(checks) == {"check_tiles_deconvnet", "check_tiles_guided", "check_random_deconvnet", "check_random_guided"}
-    assert all(len(values) == len(projections["channels"]) for values in checks.values())
+    assert all(len(values) == len(projections.channels) for values in checks.values())
     assert np.isfinite(checks["check_random_deconvnet"]).sum() <= 8  # sampled channels only
 
     def render(checks, sub):
         page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
-                         pictures_of(tied_probe), tied_probe.classes, projections, overview_channels=2, checks=checks)
+                         pictures_of(tied_probe), tied_probe.classes, replace(projections, checks=checks), overview_channels=2)
         render_layer(page, Renderer(repo / "templates", tmp_path / sub))
         folder = tmp_path / sub / "models/tiny/epoch-1/features.relu2"
         return (folder / "index.html").read_text(), (folder / "channel-0.html").read_text()
 
-    n = len(projections["channels"])
+    n = len(projections.channels)
     failing_deconvnet = {**checks, "check_tiles_deconvnet": np.full(n, 0.99), "check_tiles_guided": np.full(n, 0.3),
                          "check_random_guided": np.full(n, 0.1)}
     layer_page, channel = render(failing_deconvnet, "a")

@@ -1,0 +1,180 @@
+"""Typed result files: each knows its own keys, and reads and writes itself.
+
+- :class:`IndexManifest` — the index run's ``layers.json``: epoch, classes, layers (shape and
+  receptive field), how the images were labelled and where the weights came from;
+- :class:`Projections` — a layer's ``deconv/<layer>.npz``: one array per kind of picture with a row
+  per projected channel, the sanity checks and (first conv only) the filters;
+- :class:`ChannelArrays` — any array file with a row per channel of its ``channels`` array (the
+  maximised images).
+
+No other module reads these files' keys.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.io import read_json, read_npz, write_json, write_npz
+
+CHECK_PREFIX = "check_"
+
+
+class ChannelRows:
+    """Rows in the order of a ``channels`` array: ``row(c)`` is channel ``c``'s row."""
+
+    channels: np.ndarray
+
+    def _rows(self) -> dict[int, int]:
+        if getattr(self, "_row_of", None) is None:
+            self._row_of = {int(c): i for i, c in enumerate(self.channels)}
+        return self._row_of
+
+    def row(self, channel: int) -> int:
+        """The row of ``channel``; KeyError naming it when it has none."""
+        try:
+            return self._rows()[int(channel)]
+        except KeyError:
+            raise KeyError(f"channel {channel} has no row (rows cover {len(self.channels)} channels)") from None
+
+    def rows(self, channels: Iterable[int]) -> list[int]:
+        return [self.row(c) for c in channels]
+
+    def covers(self, channel: int) -> bool:
+        return int(channel) in self._rows()
+
+
+@dataclass
+class Projections(ChannelRows):
+    """A layer's projections: ``pictures[kind]`` is (n, k, h, w, depth), row i for ``channels[i]``."""
+
+    channels: np.ndarray
+    pictures: dict[str, np.ndarray] = field(default_factory=dict)
+    checks: dict[str, np.ndarray] = field(default_factory=dict)  # check_tiles_<kind>, check_random_<kind>: one per row
+    filters: np.ndarray | None = None  # (C, in, kh, kw): the first conv's weights, at its layer
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Projections:
+        arrays = dict(arrays)
+        channels = np.asarray(arrays.pop("channels"), dtype=np.int64)
+        filters = arrays.pop("filters", None)
+        checks = {key: arrays.pop(key) for key in list(arrays) if key.startswith(CHECK_PREFIX)}
+        return cls(channels, arrays, checks, filters)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> Projections:
+        return cls.from_arrays(read_npz(path))
+
+    @staticmethod
+    def read_channels(path: str | os.PathLike) -> np.ndarray:
+        """Only the channels projected (the small array; the pictures stay on disk)."""
+        with np.load(path) as arrays:
+            return arrays["channels"].astype(np.int64)
+
+    @staticmethod
+    def read_checks(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], bool]:
+        """Only the sanity checks, and whether the file holds the filters."""
+        with np.load(path) as arrays:
+            return {key: arrays[key] for key in arrays.files if key.startswith(CHECK_PREFIX)}, "filters" in arrays.files
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {**self.pictures, **self.checks, "channels": np.asarray(self.channels, dtype=np.int64)}
+        if self.filters is not None:
+            arrays["filters"] = self.filters
+        return arrays
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_npz(path, self.to_arrays(), compress=True)
+
+    def top(self, kind: str, channels: Sequence[int], rank: int = 0) -> np.ndarray:
+        """The ``rank``-th picture of ``kind`` for each of ``channels``: (len(channels), h, w, depth)."""
+        return self.pictures[kind][self.rows(channels), rank]
+
+
+@dataclass
+class ChannelArrays(ChannelRows):
+    """Arrays with a row per channel of ``channels`` (e.g. the maximised images: ``noise``, ``top1``)."""
+
+    channels: np.ndarray
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> ChannelArrays:
+        arrays = read_npz(path)
+        channels = arrays.pop("channels", None)
+        if channels is None:  # one row per channel of the layer
+            channels = np.arange(len(next(iter(arrays.values()))) if arrays else 0)
+        return cls(np.asarray(channels, dtype=np.int64), arrays)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.arrays
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.arrays[key]
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """An analysed layer as the index run recorded it: shape and receptive field (size, jump, start per axis)."""
+
+    name: str
+    kind: str
+    shape: list[int]
+    whole: bool
+    rf_y: list[int]
+    rf_x: list[int]
+
+    @classmethod
+    def of(cls, layer: Any) -> LayerRecord:
+        """From a :class:`convatlas.nn.graph.Layer`."""
+        field_ = layer.receptive_field
+        return cls(layer.name, layer.kind, list(layer.shape), field_.whole,
+                   [field_.y.size, field_.y.jump, field_.y.start], [field_.x.size, field_.x.jump, field_.x.start])
+
+    def receptive_field(self):
+        from ..core.geometry import Axis, ReceptiveField
+
+        return ReceptiveField(Axis(*self.rf_y), Axis(*self.rf_x), whole=self.whole)
+
+
+@dataclass
+class IndexManifest:
+    """What one index run covered (``layers.json``): its checkpoint's epoch, the images and how they
+    were labelled, the classes, the layers, and where the weights came from."""
+
+    epoch: int
+    ranking: str
+    top_k: int
+    probe_images: int  # how many images were indexed
+    classes: list[str]
+    layers: list[LayerRecord]
+    provenance: str | None = None  # for a model analysed as loaded: its weights' origin
+    dataset: str | None = None  # the probe dataset indexed (None: the model's own)
+    predicted_labels: bool = False  # the images' classes are the model's predictions
+    shards: int = 1
+
+    def layer(self, name: str) -> LayerRecord:
+        for record in self.layers:
+            if record.name == name:
+                return record
+        raise KeyError(f"layer {name!r} is not in the index run's manifest (it has {[r.name for r in self.layers]})")
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> IndexManifest:
+        data = read_json(path)
+        return cls(
+            epoch=int(data["epoch"]), ranking=data["ranking"], top_k=int(data["top_k"]),
+            probe_images=int(data["probe_images"]), classes=list(data["classes"]),
+            layers=[LayerRecord(**record) for record in data["layers"]], provenance=data.get("provenance"),
+            dataset=data.get("dataset"), predicted_labels=data.get("labels", "true") == "predicted",
+            shards=int(data.get("shards", 1)))
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_json(path, {
+            "epoch": self.epoch, "ranking": self.ranking, "top_k": self.top_k, "probe_images": self.probe_images,
+            "classes": self.classes, "provenance": self.provenance, "dataset": self.dataset,
+            "labels": "predicted" if self.predicted_labels else "true", "shards": self.shards,
+            "layers": [asdict(record) for record in self.layers]})
