@@ -1,10 +1,8 @@
-"""The model registry and the torchvision adapter."""
+"""The model registry: every family builds and classifies, and the fast layout."""
 import pytest
 import torch
 
 from convatlas.models import build_model
-from convatlas.models.tv import build as build_tv
-from convatlas.models.tv import load_weights
 
 
 @pytest.mark.parametrize("arch", ["zf", "lenet", "vgg", "resnet"])
@@ -13,25 +11,6 @@ def test_registry_models_classify(arch, channels, size):
     params = {"width_scale": 0.1} if arch == "vgg" else {}
     model = build_model(arch, channels, 7, size, params).eval()
     assert model(torch.randn(2, channels, size, size)).shape == (2, 7)
-
-
-@pytest.mark.parametrize("name", ["alexnet", "resnet18", "googlenet", "vgg11"])
-def test_torchvision_models_fit_channels_and_classes(name):
-    model = build_tv(name, 1, 5, 64).eval()
-    assert model(torch.randn(1, 1, 64, 64)).shape == (1, 5)
-
-
-def test_local_weights_are_adapted_to_grey_inputs(tmp_path):
-    torch.manual_seed(0)
-    source = build_tv("resnet18", 3, 1000, 64)
-    path = tmp_path / "imagenet.pt"
-    torch.save(source.state_dict(), path)
-    target = build_tv("resnet18", 1, 10, 64)
-    notes = load_weights(target, path)
-    assert torch.allclose(target.conv1.weight, source.conv1.weight.sum(dim=1, keepdim=True))
-    assert torch.equal(target.layer1[0].conv1.weight, source.layer1[0].conv1.weight)
-    assert any("adapted conv1.weight" in n for n in notes)
-    assert any("kept fresh fc.weight" in n for n in notes)
 
 
 @pytest.mark.parametrize("arch", ["zf", "lenet", "vgg", "resnet", "torchvision:resnet18"])

@@ -6,7 +6,7 @@ from torch import nn
 from convatlas.core.errors import ConfigError
 from convatlas.models.registry import build_model, check_arch
 from convatlas.models.user import is_user_arch
-from convatlas.models.weights import file_sha256, load_as_is, weights_record
+from convatlas.models.weights import load_as_is
 
 MODULE = '''
 from torch import nn
@@ -93,12 +93,6 @@ def test_weights_load_exactly_or_the_mismatch_is_listed(user_module, tmp_path):
     assert message.startswith("config key models.mine.weights: weights file")
     assert "missing keys: 4.bias" in message and "unexpected keys: extra.weight" in message
     assert "0.weight (6, 1, 3, 3) vs (4, 1, 3, 3)" in message
-
-
-def test_weights_record_their_hash(tmp_path):
-    (tmp_path / "w.pt").write_bytes(b"abc")
-    assert file_sha256(tmp_path / "w.pt") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    assert weights_record(tmp_path / "w.pt")["sha256"].startswith("ba7816bf")
 
 
 def test_torchvision_as_is_keeps_its_own_head():
