@@ -23,6 +23,7 @@ from convatlas.analyses.maximise import maximise_channels
 from convatlas.core.io import read_parquet
 from convatlas.data.datasets import load_split
 from convatlas.data.transforms import normalise
+from convatlas.jobs.maximise import maximise_settings
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.site.images import grid, save_png, stretched, upscale
 from convatlas.workflow.config import validate_config
@@ -51,7 +52,7 @@ def main() -> None:
     for name, overrides in (item.split("=", 1) for item in args.settings):
         block = {**config.get("maximise", {}), "from_top1": None, **json.loads(overrides)}
         began = time.perf_counter()
-        out = maximise_channels(model, meta, args.layer, chosen, block, reference=top1)
+        out = maximise_channels(model, meta, args.layer, chosen, maximise_settings(block, meta["image_size"]), reference=top1)
         ratio = out["after"] / np.maximum(out["reference"], 1e-12)
         print(f"{name}: median ratio {np.median(ratio):.2f}, {int((ratio > 1).sum())} of {len(ratio)} beyond their "
               f"top-1 image ({time.perf_counter() - began:.1f} s)")

@@ -11,7 +11,8 @@ import time
 
 import torch
 
-from convatlas.analyses.maximise import channel_objective, maximise_settings, noise_start, optimise, pixel_bounds
+from convatlas.analyses.maximise import channel_objective, noise_start, optimise, pixel_bounds
+from convatlas.jobs.maximise import maximise_settings
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.nn.graph import ModelGraph
 

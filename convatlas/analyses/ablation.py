@@ -133,33 +133,40 @@ def switched_off(model: nn.Module, channels: dict[str, Sequence[int]]) -> Iterat
         yield
 
 
-def experiment_channels(spec: dict, stats: pd.DataFrame, layers: Sequence[str], name: str) -> dict[str, list[int]]:
-    """The channels a named experiment switches off, per layer.
-
-    ``spec`` has one of: ``channels`` ({layer: [channel, ...]}), ``top_selectivity`` (N: the most
-    class-selective channels across the analysed layers, among those whose selectivity is defined) or ``random`` (N, with ``seed``).
-    """
+def named_channels(channels: dict[str, Sequence[int]], stats: pd.DataFrame, layers: Sequence[str],
+                   key: str) -> dict[str, list[int]]:
+    """``channels`` ({layer: [channel, ...]}) checked against the analysed ``layers``; a ConfigError
+    names ``key`` (where the caller read them) for an unknown layer or channel."""
     stats = stats[stats.layer.isin(layers)]
-    if "channels" in spec:
-        chosen = {}
-        for layer, channels in spec["channels"].items():
-            known = stats[stats.layer == layer]
-            if known.empty:
-                raise ConfigError(f"ablation.experiments.{name}.channels", f"layer {layer!r} is not analysed ({', '.join(layers)})")
-            bad = [c for c in channels if not 0 <= c < len(known)]
-            if bad:
-                raise ConfigError(f"ablation.experiments.{name}.channels", f"{layer} has no channel {bad[0]} (it has {len(known)})")
-            chosen[layer] = sorted(set(channels))
-        return chosen
-    if "top_selectivity" in spec:
-        # selectivity is undefined (NaN) for channels firing too rarely or too weakly; ranked by the
-        # lower end of its 95% interval where stored, so that noise does not rank high
-        key = "selectivity_low" if "selectivity_low" in stats else "selectivity"
-        picked = stats.dropna(subset=["selectivity"]).sort_values([key, "layer", "channel"],
-                                                                   ascending=[False, True, True])
-        picked = picked.head(spec["top_selectivity"])
-    else:
-        picked = stats.sample(n=min(spec["random"], len(stats)), random_state=spec.get("seed", 0))
+    chosen = {}
+    for layer, numbers in channels.items():
+        known = stats[stats.layer == layer]
+        if known.empty:
+            raise ConfigError(key, f"layer {layer!r} is not analysed ({', '.join(layers)})")
+        bad = [c for c in numbers if not 0 <= c < len(known)]
+        if bad:
+            raise ConfigError(key, f"{layer} has no channel {bad[0]} (it has {len(known)})")
+        chosen[layer] = sorted(set(numbers))
+    return chosen
+
+
+def most_selective_channels(stats: pd.DataFrame, layers: Sequence[str], count: int) -> dict[str, list[int]]:
+    """The ``count`` most class-selective channels across ``layers``, among those whose selectivity is
+    defined (NaN for channels firing too rarely or too weakly), ranked by the lower end of its 95%
+    interval where stored, so that noise does not rank high."""
+    stats = stats[stats.layer.isin(layers)]
+    key = "selectivity_low" if "selectivity_low" in stats else "selectivity"
+    picked = stats.dropna(subset=["selectivity"]).sort_values([key, "layer", "channel"], ascending=[False, True, True])
+    return _per_layer(picked.head(count), layers)
+
+
+def random_channels(stats: pd.DataFrame, layers: Sequence[str], count: int, seed: int = 0) -> dict[str, list[int]]:
+    """``count`` channels drawn uniformly without replacement across ``layers`` (seeded)."""
+    stats = stats[stats.layer.isin(layers)]
+    return _per_layer(stats.sample(n=min(count, len(stats)), random_state=seed), layers)
+
+
+def _per_layer(picked: pd.DataFrame, layers: Sequence[str]) -> dict[str, list[int]]:
     chosen: dict[str, list[int]] = {}
     for row in picked.itertuples():
         chosen.setdefault(row.layer, []).append(int(row.channel))

@@ -21,11 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.schema import with_defaults
 from ..data.transforms import denormalise
 from ..nn.modules import last_linear
 from .deconv import Projector
-from .input_scaling import scaled_step
 
 SCHARR_X = torch.tensor([[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]])
 SCHARR_Y = SCHARR_X.T.contiguous()
@@ -34,7 +32,8 @@ EPS = 1e-8
 
 @dataclass
 class Settings:
-    """How an image is optimised: the ``maximise`` config block (see :func:`maximise_settings`)."""
+    """How an image is optimised (the job builds it from the ``maximise`` config block:
+    :func:`convatlas.jobs.maximise.maximise_settings`)."""
 
     steps: int
     octaves: int
@@ -48,19 +47,6 @@ class Settings:
     fourier: bool
     seed: int
     distance: float = 0.0  # weight of the squared distance to the start image (edits of a top-1 image)
-
-
-_SETTING_KEYS = ("steps", "octaves", "octave_scale", "step_size", "colour", "edge", "jitter", "rotate", "scale",
-                 "fourier", "seed")
-
-
-def maximise_settings(block: dict | None = None, side: int = 28, **overrides) -> Settings:
-    """Settings from the ``maximise`` config block (the schema's defaults for what it leaves out),
-    with ``overrides``; ``auto`` jitter is one pixel per 28 px of the image ``side``."""
-    values = with_defaults(block, "maximise")
-    if values["jitter"] == "auto":
-        values["jitter"] = scaled_step(side)
-    return Settings(**{key: values[key] for key in _SETTING_KEYS} | overrides)
 
 
 def colour_penalty(images: torch.Tensor) -> torch.Tensor:
@@ -207,14 +193,14 @@ def to_pixels(images: torch.Tensor, meta: dict) -> np.ndarray:
     return denormalise(images.detach(), meta["mean"], meta["std"]).clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
 
 
-def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequence[int], block: dict,
-                      start: torch.Tensor | None = None, top1: torch.Tensor | None = None,
+def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequence[int], settings: Settings,
+                      start: torch.Tensor | None = None, top1: torch.Tensor | None = None, edit: Settings | None = None,
                       batch_size: int = 256, reference: torch.Tensor | None = None) -> dict[str, np.ndarray]:
     """One image per channel in ``channels`` of ``layer``, optimised together in batches.
 
     From seeded noise, or from ``start`` (one normalised photo, (1, C, H, W)); with ``top1`` (the
     normalised top-1 dataset image of every channel of the layer) also an edit of it kept close to
-    it. Returns [0, 1] pixels ``noise`` (and ``top1``), the objective ``before`` and ``after``, in
+    it, optimised with ``edit``. Returns [0, 1] pixels ``noise`` (and ``top1``), the objective ``before`` and ``after``, in
     the order of ``channels``, and ``channels``; with ``reference`` (the normalised top-1 dataset
     image of every channel of the layer), the objective on it as ``reference``, the check of
     whether the optimised image excites the channel more than the best dataset image does.
@@ -223,9 +209,10 @@ def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequen
     shape = (meta["in_channels"], size, size)
     device = next(model.parameters()).device
     bounds = pixel_bounds(meta, device)
-    settings = maximise_settings(block, size)
     results: dict[str, list] = {"noise": [], "before": [], "after": []}
     if top1 is not None:
+        if edit is None:
+            raise ValueError("maximise_channels: top1 images need the edit settings")
         results["top1"] = []
     if reference is not None:
         results["reference"] = []
@@ -245,21 +232,18 @@ def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequen
                 results["reference"].append(objective(reference[chosen].to(device)).cpu())
         results["noise"].append(to_pixels(images, meta))
         if top1 is not None:
-            edit = maximise_settings(block, size, steps=block["from_top1"]["steps"],
-                                     distance=block["from_top1"]["distance"], octaves=1)
             results["top1"].append(to_pixels(optimise(objective, top1[chosen], chosen.tolist(), edit, bounds), meta))
     arrays = {key: np.concatenate([np.asarray(v) for v in values]) for key, values in results.items()}
     return {**arrays, "channels": np.asarray(channels, dtype=np.int64)}
 
 
-def maximise_classes(model: nn.Module, meta: dict, block: dict, indices: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+def maximise_classes(model: nn.Module, meta: dict, settings: Settings, indices: Sequence[int] | None = None) -> dict[str, np.ndarray]:
     """One image per class (every class, or the classes ``indices``) maximising its logit: [0, 1]
     pixels ``images``, the ``probability`` each reaches, the class names and ``indices``."""
     size = meta["image_size"]
     shape = (meta["in_channels"], size, size)
     device = next(model.parameters()).device
     classes = torch.as_tensor(list(range(len(meta["classes"]))) if indices is None else list(indices), dtype=torch.long)
-    settings = maximise_settings(block, size, steps=block["class_steps"])
     objective = class_objective(model, classes, shape)
     begin = noise_start(len(classes), shape, (1000 + classes).tolist(), settings).to(device)
     images = optimise(objective, begin, (1000 + classes).tolist(), settings, pixel_bounds(meta, device))

@@ -28,9 +28,22 @@ def run_channel_ablation(inputs: Any, outputs: Any, params: Any) -> None:
     write_parquet(with_base_columns(table), outputs.table)
 
 
+def experiment_channels(spec: dict, stats, layers: list[str], key: str) -> dict[str, list[int]]:
+    """The channels an experiment of the ``ablation.experiments`` block (at ``key``) switches off, per
+    layer: its ``channels`` ({layer: [channel, ...]}), its ``top_selectivity`` most selective
+    channels, or ``random`` channels (with ``seed``)."""
+    from ..analyses.ablation import most_selective_channels, named_channels, random_channels
+
+    if "channels" in spec:
+        return named_channels(spec["channels"], stats, layers, f"{key}.channels")
+    if "top_selectivity" in spec:
+        return most_selective_channels(stats, layers, spec["top_selectivity"])
+    return random_channels(stats, layers, spec["random"], spec.get("seed", 0))
+
+
 def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
     """Every named experiment (channels switched off together), as JSON."""
-    from ..analyses.ablation import CONTROL_DRAWS, experiment_channels, intact_predictions, matched_controls, run_experiment
+    from ..analyses.ablation import CONTROL_DRAWS, intact_predictions, matched_controls, run_experiment
     from ..core.io import read_parquet, write_json
     from .subject import load_subject
 
@@ -43,7 +56,7 @@ def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
     results = {}
     before = intact_predictions(subject.model, images, meta["mean"], meta["std"], settings["batch_size"], subject.device)
     for name, spec in settings["experiments"].items():
-        chosen = experiment_channels(spec, stats, layers, name)
+        chosen = experiment_channels(spec, stats, layers, f"ablation.experiments.{name}")
         results[name] = run_experiment(subject.model, chosen, images, meta["mean"], meta["std"],
                                        settings["batch_size"], subject.device, before)
         draws = spec.get("controls", CONTROL_DRAWS) if "top_selectivity" in spec else 0

@@ -23,6 +23,27 @@ def _photo(path: str, shape: tuple[int, int, int]):
     return torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None]
 
 
+def maximise_settings(block: dict | None = None, side: int = 28, **overrides):
+    """:class:`~convatlas.analyses.maximise.Settings` from the ``maximise`` config block (the schema's
+    defaults for what it leaves out), with ``overrides``; ``auto`` jitter is one pixel per 28 px of
+    the image ``side``."""
+    from ..analyses.input_scaling import scaled_step
+    from ..analyses.maximise import Settings
+    from ..core.schema import with_defaults
+
+    values = with_defaults(block, "maximise")
+    if values["jitter"] == "auto":
+        values["jitter"] = scaled_step(side)
+    keys = ("steps", "octaves", "octave_scale", "step_size", "colour", "edge", "jitter", "rotate", "scale", "fourier", "seed")
+    return Settings(**{key: values[key] for key in keys} | overrides)
+
+
+def top1_edit_settings(block: dict, side: int):
+    """How a channel's top-1 image is edited (``maximise.from_top1``): one octave, kept close to it."""
+    return maximise_settings(block, side, steps=block["from_top1"]["steps"], distance=block["from_top1"]["distance"],
+                             octaves=1)
+
+
 MAX_CLASS_IMAGES = 16  # a model with more classes gets images of its most predicted ones
 
 
@@ -53,8 +74,11 @@ def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
     index = read_parquet(inputs.index)
     rows = index[(index.layer == params.layer) & (index["rank"] == 0)].sort_values("channel")
     top1 = subject.normalise(subject.images.images(torch.as_tensor(rows.image.to_numpy(copy=True))))
-    write_npz(outputs.images, maximise_channels(subject.model, subject.meta, params.layer, channels, block, start,
-                                                top1 if block["from_top1"] else None, params.batch_size, reference=top1))
+    side = subject.meta["image_size"]
+    edit = top1_edit_settings(block, side) if block["from_top1"] else None
+    write_npz(outputs.images, maximise_channels(subject.model, subject.meta, params.layer, channels,
+                                                maximise_settings(block, side), start, top1 if edit else None, edit,
+                                                params.batch_size, reference=top1))
 
 
 def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:
@@ -67,7 +91,8 @@ def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:
 
     work_starts()
     subject = load_subject(inputs.checkpoint, None, None, params.device, params.threads)
-    results = maximise_classes(subject.model, subject.meta, params.settings,
+    settings = maximise_settings(params.settings, subject.meta["image_size"], steps=params.settings["class_steps"])
+    results = maximise_classes(subject.model, subject.meta, settings,
                                class_choice(len(subject.meta["classes"]), read_parquet(inputs.predictions)))
     write_npz(outputs.images, results)
     pictures = [stretched(image).transpose(2, 0, 1) for image in results["images"]]

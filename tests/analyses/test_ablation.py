@@ -76,17 +76,22 @@ def test_resnet_inner_layer_keeps_the_shortcut_input():
 def test_named_experiment_errors_name_the_key():
     import pandas as pd
 
-    from convatlas.analyses.ablation import experiment_channels
+    from convatlas.analyses.ablation import most_selective_channels, named_channels, random_channels
     from convatlas.core.errors import ConfigError
+    from convatlas.jobs.ablation import experiment_channels
 
     stats = pd.DataFrame({"layer": ["a"] * 4 + ["b"] * 2, "channel": [0, 1, 2, 3, 0, 1], "dead": False,
                           "selectivity": [0.1, 0.9, 0.5, float("nan"), 0.8, 0.2]})  # a/3 fires too rarely
     with pytest.raises(ConfigError, match=r"ablation.experiments.mine.channels: layer 'c' is not analysed \(a, b\)"):
-        experiment_channels({"channels": {"c": [0]}}, stats, ["a", "b"], "mine")
+        experiment_channels({"channels": {"c": [0]}}, stats, ["a", "b"], "ablation.experiments.mine")
     with pytest.raises(ConfigError, match="ablation.experiments.mine.channels: b has no channel 5 \\(it has 2\\)"):
-        experiment_channels({"channels": {"b": [5]}}, stats, ["a", "b"], "mine")
+        named_channels({"b": [5]}, stats, ["a", "b"], "ablation.experiments.mine.channels")
+    assert named_channels({"a": [2, 0, 2]}, stats, ["a", "b"], "k") == {"a": [0, 2]}
+    assert most_selective_channels(stats, ["a", "b"], 2) == {"a": [1], "b": [0]}
     assert experiment_channels({"top_selectivity": 2}, stats, ["a", "b"], "top") == {"a": [1], "b": [0]}
-    assert sum(map(len, experiment_channels({"random": 3, "seed": 1}, stats, ["a", "b"], "r").values())) == 3
+    drawn = random_channels(stats, ["a", "b"], 3, seed=1)
+    assert sum(map(len, drawn.values())) == 3 and drawn == random_channels(stats, ["a", "b"], 3, seed=1)
+    assert experiment_channels({"random": 3, "seed": 1}, stats, ["a", "b"], "r") == drawn
 
 
 def test_a_batch_size_read_before_the_layer_does_not_break_batched_channels():
@@ -147,13 +152,13 @@ def test_subtracting_the_next_linear_ops_share_equals_zeroing_the_channel(arch, 
 def test_matched_controls_draw_as_many_channels_per_layer_among_the_others_ranked():
     import pandas as pd
 
-    from convatlas.analyses.ablation import experiment_channels, matched_controls
+    from convatlas.analyses.ablation import matched_controls, most_selective_channels
 
     stats = pd.DataFrame({"layer": ["a"] * 6 + ["b"] * 4, "channel": [0, 1, 2, 3, 4, 5, 0, 1, 2, 3],
                           "dead": [False] * 5 + [True] + [False] * 4,
                           "selectivity": [0.1, 0.9, 0.5, float("nan"), 0.3, float("nan"), 0.8, 0.2, 0.6, float("nan")],
                           "selectivity_low": [0.05, 0.5, 0.45, float("nan"), 0.2, float("nan"), 0.7, 0.1, 0.55, float("nan")]})
-    chosen = experiment_channels({"top_selectivity": 3}, stats, ["a", "b"], "top")
+    chosen = most_selective_channels(stats, ["a", "b"], 3)
     assert chosen == {"a": [1], "b": [0, 2]}  # by the lower end of the interval: a/1 0.5, b/0 0.7, b/2 0.55
     controls = matched_controls(chosen, stats, draws=40, seed=3)
     assert len(controls) == 40

@@ -45,34 +45,24 @@ def test_ablation_and_projections_of_chosen_channels_equal_the_full_run(tied_zf,
 
 def test_maximised_images_of_chosen_channels_equal_the_full_run(tied_zf):
     from convatlas.analyses.maximise import maximise_channels
+    from convatlas.jobs.maximise import maximise_settings
 
     meta = {"image_size": 16, "in_channels": 1, "mean": [0.3], "std": [0.3]}
-    block = {"steps": 3, "octaves": 1, "from_top1": None}
-    full = maximise_channels(tied_zf, meta, "features.relu2", range(6), block)
-    part = maximise_channels(tied_zf, meta, "features.relu2", [1, 4], block)
+    settings = maximise_settings({"steps": 3, "octaves": 1, "from_top1": None}, 16)
+    full = maximise_channels(tied_zf, meta, "features.relu2", range(6), settings)
+    part = maximise_channels(tied_zf, meta, "features.relu2", [1, 4], settings)
     assert part["channels"].tolist() == [1, 4] and np.allclose(part["noise"], full["noise"][[1, 4]], atol=1e-6)
     assert torch.allclose(torch.as_tensor(part["after"]), torch.as_tensor(full["after"][[1, 4]]), atol=1e-5)
 
 
-def test_occlusion_and_jitter_scale_with_the_image():
-    from convatlas.analyses.input_scaling import resolved_occlusion, scaled_windows
-    from convatlas.analyses.maximise import maximise_settings
-
-    assert scaled_windows(28) == [3, 5, 7, 9]  # the defaults tuned on Fashion-MNIST
-    assert scaled_windows(224) == [25, 41, 57, 73] and scaled_windows(8) == [1, 3]
-    assert resolved_occlusion({"windows": "auto", "stride": "auto"}, 224) == {"windows": [25, 41, 57, 73], "stride": 8}
-    assert resolved_occlusion({"windows": [4], "stride": 3}, 224) == {"windows": [4], "stride": 3}
-    assert maximise_settings(side=28).jitter == 1 and maximise_settings(side=224).jitter == 8
-    assert maximise_settings({"jitter": 2}, side=224).jitter == 2
-
-
 def test_the_reference_value_is_the_channel_mean_activation_on_its_top1_image(tied_zf):
     from convatlas.analyses.maximise import maximise_channels
+    from convatlas.jobs.maximise import maximise_settings
 
     meta = {"image_size": 16, "in_channels": 1, "mean": [0.3], "std": [0.3]}
     torch.manual_seed(0)
     reference = torch.randn(6, 1, 16, 16)
-    got = maximise_channels(tied_zf, meta, "features.relu2", [1, 4], {"steps": 2, "octaves": 1, "from_top1": None},
+    got = maximise_channels(tied_zf, meta, "features.relu2", [1, 4], maximise_settings({"steps": 2, "octaves": 1}, 16),
                             reference=reference)
     stored = []
     handle = tied_zf.features.relu2.register_forward_hook(lambda m, i, o: stored.append(o.detach().clone()))

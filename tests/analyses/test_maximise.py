@@ -8,11 +8,11 @@ from convatlas.analyses.maximise import (
     channel_objective,
     class_objective,
     edge_penalty,
-    maximise_settings,
     noise_start,
     normalised_step,
     optimise,
 )
+from convatlas.jobs.maximise import maximise_settings
 from convatlas.models import build_model
 
 
@@ -93,25 +93,3 @@ def test_class_logit_rises_and_distance_keeps_the_edit_close():
     with torch.no_grad():
         assert (objective(free) > objective(photo)).all()
     assert (close - photo).abs().mean() < (free - photo).abs().mean()
-
-
-def test_grad_cam_matches_a_direct_computation():
-    from convatlas.analyses.attribution import attributions
-
-    model = tiny(torch.float64)
-    images = torch.randn(3, 1, 16, 16, dtype=torch.float64)
-    classes = torch.tensor([0, 2, 3])
-    maps = attributions(model, images, classes, "features.relu2")
-    f = model.features
-    for i in range(3):
-        x = images[i:i + 1].clone().requires_grad_(True)
-        a = f.relu2(f.conv2(f.pool1(f.relu1(f.conv1(x)))))
-        a.retain_grad()
-        logits = model.classifier(torch.flatten(f.pool2(a), 1))
-        logits[0, classes[i]].backward()
-        weights = a.grad[0].mean(dim=(1, 2))
-        cam = torch.relu((weights[:, None, None] * a[0]).sum(0)).detach()
-        expected = torch.nn.functional.interpolate(cam[None, None], size=(16, 16), mode="bilinear", align_corners=False)[0, 0]
-        assert torch.allclose(maps["gradcam"][i], expected)
-        assert torch.allclose(maps["saliency"][i], x.grad[0].abs().amax(dim=0))
-    assert maps["guided"].shape == images.shape

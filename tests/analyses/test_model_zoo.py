@@ -19,6 +19,7 @@ from convatlas.analyses.maximise import maximise_channels
 from convatlas.analyses.occlusion import default_layer, occlude
 from convatlas.data.datasets import TensorImageSet
 from convatlas.data.transforms import normalise
+from convatlas.jobs.maximise import maximise_settings
 from convatlas.models import build_model
 from convatlas.nn.graph import ModelGraph
 
@@ -86,7 +87,7 @@ def test_every_stage_runs(name):
     table = channel_ablation(model, last, images, MEAN, STD, channels=[0, 1], graph=graph, show_progress=False)
     assert table.channel.tolist() == [0, 1] and table.accuracy.between(0, 1).all()
     meta = {"image_size": 64, "in_channels": 3, "mean": MEAN, "std": STD}
-    images_max = maximise_channels(model, meta, last, [0, 1], {"steps": 2, "octaves": 1, "from_top1": None})
+    images_max = maximise_channels(model, meta, last, [0, 1], maximise_settings({"steps": 2, "octaves": 1}, 64))
     assert images_max["noise"].shape == (2, 64, 64, 3) and np.isfinite(images_max["after"]).all()
     maps = attributions(model, inputs, torch.tensor([0, 1]), last)
     assert maps["gradcam"].shape == (2, 64, 64) and torch.isfinite(maps["guided"]).all()
