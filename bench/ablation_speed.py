@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from convatlas.analyses.ablation import channel_ablation, switched_off
-from convatlas.data.datasets import analysis_split
+from convatlas.data.datasets import probe_split
 from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.models.registry import in_fast_layout
@@ -47,7 +47,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
     model = in_fast_layout(model, meta["arch"])  # as the jobs load it
-    images = analysis_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"]).subset(args.images)
+    images = probe_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"]).subset(args.images)
     graph = ModelGraph(model, (meta["in_channels"], meta["image_size"], meta["image_size"]))
     print(f"{meta['arch']} epoch {meta['epoch']}, {len(images)} images, {args.threads} threads")
     print(f"{'layer':24s} {'channels':>8s} {'next linear op':>16s} {'workflow':>9s} {'zeroed':>9s} {'naive':>9s}"

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from convatlas.analyses.deconv import project_top_k
-from convatlas.data.datasets import analysis_split
+from convatlas.data.datasets import probe_split
 from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.nn.graph import ModelGraph
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
-    probe = analysis_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"])
+    probe = probe_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"])
     index = pd.read_parquet(args.index)
     shape = (meta["in_channels"], meta["image_size"], meta["image_size"])
     print(f"{meta['arch']} epoch {meta['epoch']}, batch {args.batch_size}, {args.threads} threads")

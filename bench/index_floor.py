@@ -22,7 +22,7 @@ import torchvision
 from PIL import Image
 
 from convatlas.analyses.index import index_pass
-from convatlas.data.datasets import analysis_split
+from convatlas.data.datasets import probe_split
 from convatlas.data.transforms import normalise
 from convatlas.models.registry import in_fast_layout
 from convatlas.nn.graph import ModelGraph
@@ -51,7 +51,7 @@ def main() -> None:
     batch = graph_footprint(graph).batch_within("forward", 4000)
     with tempfile.TemporaryDirectory() as folder:
         write_photos(Path(folder), args.images)
-        images = analysis_split({"kind": "imagefolder", "root": folder, "resize": 256, "crop": 224,
+        images = probe_split({"kind": "imagefolder", "root": folder, "resize": 256, "crop": 224,
                                  "probe_split": "test", "probe_limit": None}, "photos")
         images = images.with_labels([0] * len(images), [str(i) for i in range(1000)])
 

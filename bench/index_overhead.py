@@ -16,7 +16,7 @@ import time
 import torch
 
 from convatlas.analyses.index import build_index
-from convatlas.data.datasets import analysis_split
+from convatlas.data.datasets import probe_split
 from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.nn.graph import ModelGraph
@@ -43,7 +43,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
     config = load_config(args.config)
-    images = analysis_split(config["datasets"][meta["dataset"]], meta["dataset"])
+    images = probe_split(config["datasets"][meta["dataset"]], meta["dataset"])
     size = meta["image_size"]
     layers = ModelGraph(model, (meta["in_channels"], size, size)).layers
     mean, std = meta["mean"], meta["std"]

@@ -14,11 +14,11 @@ from typing import Any
 import torch
 
 from .sources import (
-    analysis_limit,
-    analysis_split_name,
     convert_channels,
     folder_geometry,
     list_image_folder,
+    probe_count,
+    probe_split_name,
     read_picture,
     read_split_arrays,
     resize_arrays,
@@ -170,10 +170,10 @@ def load_split(dataset: dict[str, Any], split: str, name: str = "dataset") -> Im
     return TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, name)
 
 
-def analysis_split(dataset: dict[str, Any], name: str = "dataset") -> ImageSet:
+def probe_split(dataset: dict[str, Any], name: str = "dataset") -> ImageSet:
     """The split the analyses look at (``probe_split``), capped at ``probe_limit`` images."""
-    split = load_split(dataset, analysis_split_name(dataset), name)
-    count = analysis_limit(dataset, len(split))
+    split = load_split(dataset, probe_split_name(dataset), name)
+    count = probe_count(dataset, len(split))
     return split.subset(count) if count < len(split) else split
 
 

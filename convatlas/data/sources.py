@@ -305,12 +305,12 @@ def convert_channels(images: np.ndarray, channels: int | None) -> np.ndarray:
     raise DatasetError(f"cannot convert {images.shape[1]}-channel images to {channels} channels")
 
 
-def analysis_split_name(dataset: dict[str, Any]) -> str:
+def probe_split_name(dataset: dict[str, Any]) -> str:
     """The split the analyses look at (config ``probe_split``)."""
     return with_defaults(dataset, "$defs", "dataset")["probe_split"]
 
 
-def analysis_limit(dataset: dict[str, Any], count: int) -> int:
+def probe_count(dataset: dict[str, Any], count: int) -> int:
     """How many images of a split of ``count`` the analyses look at (config ``probe_limit``)."""
     limit = dataset.get("probe_limit")
     return min(limit, count) if limit else count
@@ -319,12 +319,12 @@ def analysis_limit(dataset: dict[str, Any], count: int) -> int:
 def analysed_count(dataset: dict[str, Any], name: str = "dataset") -> int:
     """How many images the analyses look at in a dataset (its probe split, capped by ``probe_limit``);
     an image folder is listed, not read; other kinds are read whole."""
-    split = analysis_split_name(dataset)
+    split = probe_split_name(dataset)
     if dataset["kind"] == "imagefolder":
         count = len(list_image_folder(Path(dataset["root"]).expanduser(), split, dataset.get("held_out"))[0])
     else:
         count = len(read_split_arrays(dataset, split, name)[1])
-    return analysis_limit(dataset, count)
+    return probe_count(dataset, count)
 
 
 class Pictures:
@@ -334,17 +334,17 @@ class Pictures:
     def __init__(self, dataset: dict[str, Any], name: str = "dataset"):
         self.size = dataset.get("image_size")
         self.channels = dataset.get("channels")
-        split = analysis_split_name(dataset)
+        split = probe_split_name(dataset)
         if dataset["kind"] == "imagefolder":
             self._resize, self.size = folder_geometry(dataset)
             self._root = Path(dataset["root"]).expanduser()
             files, labels, self.classes = list_image_folder(self._root, split,
                                                             dataset.get("held_out"))
-            count = analysis_limit(dataset, len(files))
+            count = probe_count(dataset, len(files))
             self._files, self._data, self.labels = files[:count], None, labels[:count]
         else:
             data, labels, self.classes = read_split_arrays(dataset, split, name)
-            count = analysis_limit(dataset, len(data))
+            count = probe_count(dataset, len(data))
             self._files, self._data, self.labels = None, data[:count], labels[:count]
             self._resized = self.size is not None and data.shape[-2:] != (self.size, self.size)
             self.size = self.size or data.shape[-1]

@@ -97,14 +97,14 @@ SHOWN_PREDICTIONS = 50  # images listed with their prediction on a model page
 def prediction_rows(predictions, classes: list[str], dataset: dict, labelled: bool = True) -> list[dict]:
     """The first analysed images with their true class (if ``labelled``), top-1 prediction and its
     probability; image folders name each image by its file."""
-    from ..data.sources import analysis_split_name, image_file_name, list_image_folder
+    from ..data.sources import image_file_name, list_image_folder, probe_split_name
 
     names = {}
     if dataset["kind"] == "imagefolder":  # named as every page names them (convatlas.data.Pictures.name)
         from pathlib import Path
 
         root = Path(dataset["root"]).expanduser()
-        files, _, _ = list_image_folder(root, analysis_split_name(dataset), dataset.get("held_out"))
+        files, _, _ = list_image_folder(root, probe_split_name(dataset), dataset.get("held_out"))
         names = {i: image_file_name(path, root) for i, path in enumerate(files[:SHOWN_PREDICTIONS])}
     return [{"image": int(row.image), "name": names.get(int(row.image), f"image {int(row.image)}"),
              "predicted": classes[int(row.predicted)], "probability": float(row.probability),

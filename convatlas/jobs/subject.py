@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..core.device import pick_device, set_threads
-from ..data.datasets import ImageSet, analysis_split
+from ..data.datasets import ImageSet, probe_split
 from ..data.transforms import normalise
 from ..models.checkpoint import load_checkpoint
 from ..models.registry import in_fast_layout
@@ -51,7 +51,7 @@ class Subject:
             raise ValueError("this subject was loaded without a dataset")
         if self.probe is not None:
             return self._probe_images()
-        images = analysis_split(self.dataset, self.meta["dataset"])
+        images = probe_split(self.dataset, self.meta["dataset"])
         if self.meta.get("predicted_labels") is not None:  # unlabelled images: the model's own predictions
             return images.with_labels(self.meta["predicted_labels"], self.meta["classes"])
         if self.meta.get("label_map") is not None:  # a pretrained model's own output classes
@@ -70,7 +70,7 @@ class Subject:
         from ..data.sources import unlabelled
         from ..train.pretrained import imagenet_categories, imagenet_wnids, label_map
 
-        classes = self._probe_split.classes
+        classes = self._other_split.classes
         if unlabelled(classes):
             return None
         ids = imagenet_wnids() if len(self.meta["classes"]) == 1000 and self.meta["classes"] == imagenet_categories() else None
@@ -80,12 +80,12 @@ class Subject:
             return None
 
     @cached_property
-    def _probe_split(self) -> ImageSet:
+    def _other_split(self) -> ImageSet:
         """Another probe dataset's analysed split, read once."""
-        return analysis_split(self.dataset, self.probe)
+        return probe_split(self.dataset, self.probe)
 
     def _probe_images(self) -> ImageSet:
-        images = self._probe_split
+        images = self._other_split
         if self._probe_labels is None:  # labelled by the model's predictions in the index pass
             return images.with_labels([0] * len(images), self.meta["classes"])
         return images.relabel(self._probe_labels, self.meta["classes"])

@@ -20,11 +20,11 @@ def run_train(inputs: Any, outputs: Any, params: Any) -> None:
     work_starts()
     set_threads(params.threads)
     if params.model["epochs"] == 0:
-        from ..data.datasets import analysis_split
+        from ..data.datasets import probe_split
         from ..train.pretrained import import_pretrained
 
         import_pretrained(params.model_name, params.model, params.dataset_name, params.dataset,
-                          analysis_split(params.dataset, params.dataset_name), outputs.train_log, params.state_dir,
+                          probe_split(params.dataset, params.dataset_name), outputs.train_log, params.state_dir,
                           pick_device(params.device), params.eval_batch_size)
         return
     train, test = load_dataset(params.dataset, params.dataset_name)

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from convatlas.core.errors import DatasetError
-from convatlas.data.datasets import analysis_split, channel_stats, load_split
+from convatlas.data.datasets import channel_stats, load_split, probe_split
 from convatlas.data.sources import CIFAR10_CLASSES, FASHION_CLASSES
 from tests.data.test_idx import write_idx
 
@@ -129,7 +129,7 @@ def test_imagefolder_unreadable_image_named_by_path(tmp_path):
 
 def test_probe_limit_caps_the_probe_split():
     config = {"kind": "synthetic", "probe_split": "train", "probe_limit": 10, "synthetic": {"train_count": 50}}
-    probe = analysis_split(config)
+    probe = probe_split(config)
     assert len(probe) == 10
     np.testing.assert_array_equal(probe.data.numpy(), load_split(config, "train").data[:10].numpy())
 

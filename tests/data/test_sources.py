@@ -8,7 +8,7 @@ from torchvision.transforms import functional as TF
 
 from convatlas.core.errors import DatasetError
 from convatlas.data import Pictures
-from convatlas.data.datasets import analysis_split, load_split
+from convatlas.data.datasets import load_split, probe_split
 from convatlas.data.sources import list_image_folder, read_picture
 
 
@@ -61,7 +61,7 @@ def test_pictures_equal_the_torch_datasets(tmp_path):
         for i in range(2):
             photo(tmp_path / "photos" / cls / f"{i}.png", (45, 33), seed=hash((cls, i)) % 100)
     folder = {"kind": "imagefolder", "root": str(tmp_path / "photos"), "resize": 20, "crop": 16}
-    pictures, split = Pictures(folder), analysis_split(folder)
+    pictures, split = Pictures(folder), probe_split(folder)
     assert pictures.classes == split.classes == ["cats", "dogs"] and pictures.size == 16
     assert np.array_equal(pictures.images([3, 0]), split.images(torch.tensor([3, 0])).numpy())
     fashion_like = {"kind": "synthetic", "image_size": 20, "probe_limit": 10}
