@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from ..data.datasets import ImageSet
 
-Method = Literal["deconvnet", "guided"]
+BackwardRule = Literal["deconvnet", "guided"]  # how a projection passes a ReLU backwards
 Branch = Literal["both", "trunk", "shortcut"]
 METHODS = ("deconvnet", "guided")  # projections of this module
 PICTURE_METHODS = (*METHODS, *RULES)  # and the relevance heatmaps of :mod:`convatlas.analyses.relevance`
@@ -60,7 +60,7 @@ class Projector:
     """Projects units of one layer to pixel space; build once, call for many batches."""
 
     def __init__(self, model: nn.Module, layer: str, input_shape: tuple[int, int, int],
-                 method: Method = "deconvnet", branch: Branch = "both", graph: ModelGraph | None = None):
+                 method: BackwardRule = "deconvnet", branch: Branch = "both", graph: ModelGraph | None = None):
         if method not in (*METHODS, "redirected"):
             raise ValueError(f"unknown projection method {method!r}; use one of {', '.join(METHODS)}")
         model.eval()
@@ -147,7 +147,7 @@ def projector_for(model: nn.Module, layer: str, input_shape: tuple[int, int, int
 
 
 def project(model: nn.Module, images: torch.Tensor, layer: str, units: Sequence[Sequence[int]] | torch.Tensor,
-            method: Method = "deconvnet", branch: Branch = "both") -> torch.Tensor:
+            method: BackwardRule = "deconvnet", branch: Branch = "both") -> torch.Tensor:
     """Project one unit per image of ``layer`` back to pixel space.
 
     ``images`` (N, C, H, W) are normalised model inputs; ``units`` holds one (channel, y, x) per

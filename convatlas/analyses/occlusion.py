@@ -29,7 +29,7 @@ from .attribution import attributions
 from .deconv import Projector
 from .relevance import RelevanceProjector
 
-Method = Literal["auto", "batched", "incremental"]
+OcclusionAlgorithm = Literal["auto", "batched", "incremental"]  # how the occluded copies are evaluated
 AUTO_MAX_FRACTION = 0.6  # auto uses incremental inference below this share of the convs' work
 
 
@@ -120,7 +120,7 @@ def occlude(
     stride: int = 1,
     layer: str | None = None,
     fill: float = 0.0,
-    method: Method = "auto",
+    method: OcclusionAlgorithm = "auto",
     batch_size: int = 128,
     graph: ModelGraph | None = None,
 ) -> OcclusionMaps:
