@@ -6,7 +6,10 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from .families import register_model
 
+
+@register_model("lenet")
 class LeNet(nn.Module):
     def __init__(self, in_channels: int, num_classes: int, image_size: int, widths=(6, 16), fc=(120, 84)):
         super().__init__()

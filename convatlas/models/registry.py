@@ -9,21 +9,18 @@ import torch
 from torch import nn
 
 from ..core.errors import ConfigError
-from .lenet import LeNet, lenet
-from .resnet import CifarResNet, resnet
+from . import lenet, resnet, vgg, zf  # noqa: F401  (each registers its family)
+from .families import FAMILIES
 from .user import build_user_model, is_user_arch, user_callable
-from .vgg import VGG, vgg
-from .zf import ZFNet, zf
 
-BUILDERS: dict[str, Callable[..., nn.Module]] = {"zf": zf, "lenet": lenet, "vgg": vgg, "resnet": resnet}
-_CLASSES = {"zf": ZFNet, "lenet": LeNet, "vgg": VGG, "resnet": CifarResNet}
+BUILDERS: dict[str, Callable[..., nn.Module]] = FAMILIES  # arch -> class, called as (in_channels, num_classes, image_size, **params)
 
 
 def _builder_parameters(arch: str) -> set[str] | None:
     """Keyword parameters an architecture accepts (None: not checked here, e.g. torchvision's)."""
     if arch.startswith("torchvision:"):
         return None
-    signature = inspect.signature(_CLASSES[arch].__init__)
+    signature = inspect.signature(FAMILIES[arch].__init__)
     return set(signature.parameters) - {"self", "in_channels", "num_classes", "image_size"}
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .families import register_model
+
 
 class BasicBlock(nn.Module):
     """conv-bn-relu-conv-bn, plus a shortcut (identity or 1x1 conv-bn), then relu.
@@ -34,6 +36,7 @@ class BasicBlock(nn.Module):
         return self.relu2(trunk + self.shortcut(x))
 
 
+@register_model("resnet")
 class CifarResNet(nn.Module):
     def __init__(
         self,

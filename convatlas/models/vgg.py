@@ -7,9 +7,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .families import register_model
+
 VGG16_STAGES = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
 
 
+@register_model("vgg")
 class VGG(nn.Module):
     def __init__(
         self,

@@ -12,7 +12,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .families import register_model
 
+
+@register_model("zf")
 class ZFNet(nn.Module):
     """Conv stages (conv - ReLU - overlapping 3x3/2 max pool) followed by ReLU fully connected layers."""
 
