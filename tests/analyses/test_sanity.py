@@ -9,7 +9,6 @@ import torch
 from torch import nn
 
 from convatlas.analyses.deconv import Projector
-from convatlas.analyses.randomisation import model_dependence, randomised_copy
 from convatlas.analyses.sanity import (
     IMAGE_THRESHOLD,
     MODEL_THRESHOLD,
@@ -52,17 +51,6 @@ def top_tiles(net: nn.Module, method: str, size: int = 20, count: int = 9) -> np
     return np.stack(tiles)
 
 
-def trained_tiles(projector, images, units, field, size):
-    """The trained model's tiles of ``units`` as the deconv job crops them, seeded with 1 (the job's
-    are seeded with the units' positive activations: the same up to a positive scale)."""
-    projected = projector(images, units, seed=1.0).detach().numpy()
-    tiles = []
-    for i, (_, y, x) in enumerate(units.tolist()):
-        box, origin, patch = field.unit_geometry(y, x, size, size)
-        tiles.append(receptive_patch(projected[i].transpose(1, 2, 0), box, origin, patch, fill=0.0))
-    return tiles
-
-
 def test_a_deconvnet_without_max_pooling_gives_one_picture_whatever_the_image():
     """Without switches, the deconvnet rectifies the signal by its own sign: a unit's projection is
     its value times a fixed picture, so the tiles correlate perfectly and the check fails."""
@@ -98,67 +86,6 @@ def test_rank_correlation_is_spearmans():
     assert np.isnan(rank_correlation(a, np.ones(5)))
 
 
-def test_without_learned_weights_on_the_way_the_randomised_picture_is_the_same():
-    """Nothing to re-initialise on the way to the layer (a fixed, unlearned filter and a ReLU; the
-    conv after it is re-initialised but not on the way): correlation 1."""
-
-    class FixedFilter(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.register_buffer("kernel", torch.arange(1.0, 10.0, dtype=torch.float64).view(1, 1, 3, 3))
-
-        def forward(self, x):
-            return nn.functional.conv2d(x, self.kernel, padding=1)
-
-    net = nn.Sequential(OrderedDict(fixed=FixedFilter(), relu=nn.ReLU(), conv=nn.Conv2d(1, 1, 1))).double().eval()
-    graph = ModelGraph(net, (1, 8, 8))
-    randomised = randomised_copy(net, graph, "relu")
-    torch.manual_seed(2)
-    images = torch.rand(3, 1, 8, 8, dtype=torch.float64)
-    units = torch.tensor([[0, 1, 1], [0, 2, 3], [0, 3, 0]])
-    field = graph.layer("relu").receptive_field
-    trained = trained_tiles(Projector(net, "relu", (1, 8, 8), "guided", graph=graph), images, units, field, 8)
-    scores = model_dependence(trained, Projector(randomised, "relu", (1, 8, 8), "guided"), images, units, field, (8, 8))
-    assert scores == pytest.approx([1.0, 1.0, 1.0])
-
-
-def test_a_picture_that_randomisation_blanks_scores_zero_not_nan():
-    """A randomised model whose unit no gradient reaches draws a blank heatmap: nothing of the trained
-    picture survived, a rank correlation of 0; a blank trained picture stays undefined (NaN)."""
-    net = two_convs(pool=False)
-    graph = ModelGraph(net, (1, 8, 8))
-    torch.manual_seed(2)
-    images = torch.rand(2, 1, 8, 8, dtype=torch.float64)
-    units = torch.tensor([[0, 1, 1], [1, 2, 2]])
-    field = graph.layer("relu2").receptive_field
-
-    def blank(images, units, seed=None):
-        return torch.zeros_like(images)
-
-    trained = [np.arange(25.0).reshape(5, 5, 1), np.zeros((5, 5, 1))]
-    scores = model_dependence(trained, blank, images, units, field, (8, 8))
-    assert scores[0] == 0.0 and np.isnan(scores[1])
-
-
-def test_a_one_conv_deconvnet_picture_is_its_filter_so_randomising_it_gives_the_filters_rank_correlation():
-    """conv (no bias) - ReLU: the deconvnet picture of a unit seeded with 1 is the unit's filter, so its
-    rank correlation with the randomised model's is that of the two filters."""
-    torch.manual_seed(3)
-    net = nn.Sequential(OrderedDict(conv=nn.Conv2d(1, 2, 3, bias=False), relu=nn.ReLU())).double().eval()
-    graph = ModelGraph(net, (1, 7, 7))
-    randomised = randomised_copy(net, graph, "relu", seed=5)
-    assert not torch.equal(randomised.conv.weight, net.conv.weight) and torch.equal(net.conv.weight, net[0].weight)
-    images = torch.randn(2, 1, 7, 7, dtype=torch.float64)
-    units = torch.tensor([[1, 2, 2], [0, 3, 1]])
-    field = graph.layer("relu").receptive_field
-    trained = trained_tiles(Projector(net, "relu", (1, 7, 7), graph=graph), images, units, field, 7)
-    scores = model_dependence(trained, Projector(randomised, "relu", (1, 7, 7)), images, units, field, (7, 7))
-    for score, (channel, _, _) in zip(scores, units.tolist(), strict=True):
-        expected = rank_correlation(net.conv.weight[channel].detach().numpy(), randomised.conv.weight[channel].detach().numpy())
-        assert score == pytest.approx(expected)
-    assert abs(scores).max() < 0.99
-
-
 def test_the_lead_is_the_deconvnet_where_it_passes_else_the_first_that_does_else_the_patches():
     live = np.array([True, True, True, False])
     checks = {"check_tiles_deconvnet": np.array([0.99, 0.98, 1.0, np.nan]),
@@ -190,15 +117,6 @@ def test_without_the_deconvnet_the_kind_passing_by_the_widest_margin_leads():
     assert lead_picture(layer_verdicts(checks)) == "guided"
     assert split_kind("deconvnet_trunk") == ("deconvnet", "trunk") and split_kind("gradient_input") == ("gradient_input", "both")
     assert is_branch("deconvnet_shortcut") and not is_branch("gradient_input")
-
-
-def test_the_randomised_copy_is_not_the_models_own_initialisation():
-    """Re-initialising from the seed a model was built with would give back its initial weights, and
-    a barely trained model would pass for model-independent: the check's seed is not a usual one."""
-    torch.manual_seed(0)
-    built = nn.Sequential(OrderedDict(conv=nn.Conv2d(1, 4, 3), relu=nn.ReLU()))
-    copy = randomised_copy(built, ModelGraph(built, (1, 8, 8)), "relu")
-    assert abs(rank_correlation(built.conv.weight.detach().numpy(), copy.conv.weight.detach().numpy())) < 0.9
 
 
 def test_the_verdict_is_on_the_scores_as_shown():
