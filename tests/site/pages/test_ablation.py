@@ -33,3 +33,31 @@ def test_ablation_page_lists_experiments_strongest_channels_and_flipped_images(r
     assert gallery.shape[:2] == (cell, 2 * cell + GALLERY_GAP)
     assert f"background-position: -{cell + GALLERY_GAP}px 0" in page
     assert (tmp_path / "site" / layout.ablation_image("tiny", 2, "off2-confusion")).is_file()
+
+
+def test_selective_experiments_are_read_against_their_random_draws(renderer, tmp_path):
+    k = len(CLASSES)
+
+    def experiment(after, controls_after):
+        return {"channels": {"features.relu1": [1]}, "accuracy_before": 0.9, "accuracy_after": after,
+                "class_accuracy_before": [0.9] * k, "class_accuracy_after": [after] * k,
+                "confusion_before": np.eye(k, dtype=int).tolist(), "confusion_after": np.eye(k, dtype=int).tolist(),
+                "flipped": [], "recovered": 0, "images": 100, "change_interval": [after - 0.95, after - 0.85],
+                "controls": [{"accuracy_after": a} for a in controls_after]}
+
+    experiments = {"more": experiment(0.6, [0.8, 0.7, 0.85]),  # -0.3 against -0.1, -0.2, -0.05: costs more than all 3
+                   "less": experiment(0.85, [0.8, 0.7, 0.6]),  # -0.05 against -0.1, -0.2, -0.3: every draw costs more
+                   "within": experiment(0.75, [0.8, 0.7, 0.85])}  # -0.15: one draw (-0.2) costs more
+    render_ablation(renderer, "tiny", 2, {"classes": CLASSES, "images": 100, "experiments": experiments}, {}, pictures)
+    page = (tmp_path / "site" / layout.ablation_page("tiny", 2)).read_text()
+    sections = {part.split("</code>")[0]: part for part in page.split("<h2>Experiment <code>")[1:]}
+    more, less, within = sections["more"], sections["less"], sections["within"]
+    # mean of -0.1, -0.2, -0.05: -0.1167; SD sqrt(0.011667 / 2) = 0.0764
+    assert "3 random draws of as many channels" in more
+    assert "by −11.67 points on average (SD 7.64, from −20.00 points to −5.00 points)" in more
+    assert "costs more than every one of the 3 random draws (permutation p = 0.25" in more  # (1 + 0) / (1 + 3)
+    assert "Every one of the 3 random draws costs at least as much as the selective channels (permutation p = 1.00)" in less
+    assert "1 of the 3 random draws cost at least as much (permutation p = 0.50)" in within
+    assert "costs more than every one" not in less + within and "Every one of the" not in more + within
+    assert not (tmp_path / "site" / layout.ablation_image("tiny", 2, "more-flipped")).exists()  # nothing flipped: no gallery
+    assert (tmp_path / "site" / layout.ablation_image("tiny", 2, "more-confusion")).is_file()

@@ -21,3 +21,20 @@ def test_findings_page_states_each_claim_with_its_test_and_verdict(renderer, tmp
     assert 'href="epoch-2/analyses/correspondence.html"' in page and 'href="epoch-2/analyses/invariance.html"' in page
     assert "e-0" not in page and "e+0" not in page  # fixed notation
     assert "No architecture variants of tiny are configured" in page
+
+
+def test_each_measured_finding_links_the_page_its_numbers_come_from():
+    from convatlas.analyses.findings import Finding
+    from convatlas.site.pages.findings import evidence_page
+
+    def finding(key, verdict="reproduced"):
+        return Finding(key, "Fig. X", "a claim", verdict=verdict)
+
+    assert evidence_page(finding("table1"), "m", 3, "relu1") == layout.analysis_page("m", 3, "correspondence")
+    assert evidence_page(finding("fig5_layers"), "m", 3, "relu1") == layout.analysis_page("m", 3, "invariance")
+    assert evidence_page(finding("fig5_output"), "m", 3, None) == layout.analysis_page("m", 3, "invariance")
+    assert evidence_page(finding("fig7"), "m", 3, "relu1") == layout.analysis_page("m", 3, "occlusion")
+    assert evidence_page(finding("fig4"), "m", 3, "relu1") == layout.layer_page("m", 3, "relu1")  # evolution strips
+    assert evidence_page(finding("fig4"), "m", 3, None) == layout.model_page("m")
+    assert evidence_page(finding("table3"), "m", 3, "relu1") == layout.model_page("m")  # the variants table
+    assert evidence_page(finding("table1", "not measured"), "m", 3, "relu1") is None

@@ -37,3 +37,24 @@ def test_the_run_page_names_snakemakes_log_without_the_machines_paths(tmp_path):
     assert shown_log_path(str(log), tmp_path) == ".snakemake/log/2026-12-03T1.snakemake.log"
     assert shown_log_path("/elsewhere/x.snakemake.log", tmp_path) == "x.snakemake.log"
     assert shown_log_path(None, tmp_path) is None
+
+
+def test_the_plan_made_before_the_run_is_set_beside_what_its_jobs_cost(repo, tmp_path):
+    from convatlas.workflow.plan_file import PLAN_PATH, write_plan
+
+    write_job(tmp_path / "benchmarks", "train", "a", 1000, 100)
+    write_job(tmp_path / "benchmarks", "index", "a-1", 1100, 30)
+    stages = {"train": {"seconds": 50.0, "epochs": 2}, "index": {"seconds": 60.0},
+              "deconv": {"projections": 1200, "seconds": 5.0}, "pages": {"channel_pages": 4, "seconds": 1.0}}
+    write_plan({"device": "cpu", "cores": 2, "cpu_seconds": 116.0, "disk_mb": {"results": 12.0, "site": 3.0},
+                "free_disk_mb": 999.0, "warnings": ["disk is short"],
+                "models": [{"model": "a", "layers": ["x"], "default_layers": 2, "images": 64, "input_side": 16,
+                            "stages": stages, "reasons": ["fewer layers"]}]}, tmp_path / PLAN_PATH)
+    html = write_run_page(tmp_path, repo / "rules", repo / "templates", "t", since=990).read_text()
+    assert "<h2>The plan</h2>" in html and "1.9 min of CPU time on cpu" in html and "disk is short" in html
+    assert "1,200" in html and "1 of 2" in html and "fewer layers" in html
+    rows = {re.sub("<.*?>", "", row.split("</td>")[0]): [re.sub("<.*?>", "", c).strip() for c in row.split("</td>")[1:-1]]
+            for row in html.split("<th>estimate / measured</th></tr>")[1].split("</table>")[0].split("<tr><td>")[1:]}
+    assert rows["train"] == ["50.0 s", "1", "1.7 min", "1.7 min", "0.50"]  # 50 s planned, 100 s measured
+    assert rows["index"] == ["60.0 s", "1", "30.0 s", "30.0 s", "2.00"]
+    assert rows["deconv"] == ["5.0 s", "0", "–", "0.0 s", "–"]  # planned, but no job of the run measured
