@@ -70,7 +70,7 @@ rule variants:
         variants=variant_names,
         dataset=dataset_config,
         device=config["device"],
-    threads: HEAVY_THREADS
+    threads: EXTRA_TRAINING_THREADS
     resources:
         gpu=GPU,
         mem_mb=training_memory,

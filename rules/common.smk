@@ -14,7 +14,7 @@ from convatlas.core.failures import DEBUG_VARIABLE
 from convatlas import results
 from convatlas.site import layout
 from convatlas.workflow.config import SCHEMA_PATH, checkpoint_epochs, expand_variants, validate_config
-from convatlas.workflow.machine import alone_job_threads, gpu_request, heavy_job_threads
+from convatlas.workflow.machine import gpu_request, job_threads
 from convatlas.workflow.memory import resolve_batch
 from convatlas.workflow.plan import (
     check_analyses, fitted_probe, index_shards, model_footprint, model_plan, page_epochs, probe_names,
@@ -50,14 +50,16 @@ SECTIONS = sections(config)  # the optional parts this configuration runs (absen
 ANALYSES = [name for name in layout.ANALYSES if SECTIONS[name]]  # occlusion, correspondence, invariance
 SITE = layout.SITE_ROOT
 # The machine: heavy (torch) jobs hold a GPU token only when they will run on a GPU (GPU, above), so
-# without one they run side by side, each with a share of the cores (profiles may set-threads / set-resources).
-HEAVY_THREADS = heavy_job_threads(workflow.global_resources["_cores"].value, GPU)
-# A run of one analysed model with one checkpoint, trained elsewhere (the own-model case): its training
-# job (an evaluation) and its index pass run alone, one after the other, and every other job waits for
-# them, so they get every core.
+# without one they run side by side, each with a share of the cores. A run of one analysed model with
+# one checkpoint, trained elsewhere (the own-model case): its training job (an evaluation) and its
+# index pass run alone, one after the other, and every other job waits for them, so they get every
+# core. Submitting to a cluster, Snakemake has no core count: each job asks for cluster_*_threads.
 ONE_PASS = (len(TRAINED_MODELS) == 1 and all(len(checkpoint_epochs(config["models"][m])) == 1 for m in ANALYSED_MODELS)
             and not any(config["models"][m].get("probe") for m in ANALYSED_MODELS))
-CRITICAL_THREADS = alone_job_threads(workflow.global_resources["_cores"].value, GPU) if ONE_PASS else HEAVY_THREADS
+THREADS = job_threads(workflow.global_resources["_cores"].value, GPU, ONE_PASS, config["cluster_training_threads"],
+                      config["cluster_analysis_threads"])
+HEAVY_THREADS, CRITICAL_THREADS = THREADS.analysis, THREADS.critical
+TRAINING_THREADS, EXTRA_TRAINING_THREADS = THREADS.training, THREADS.extra_training
 # The order ready jobs start in when they outnumber the cores (convatlas/workflow/scheduling.py):
 # results of saved checkpoints first, then training, models with the most analysed layers first.
 TRAINING_PRIORITY = training_priorities(TRAINED_MODELS, LAYERS)

@@ -44,7 +44,7 @@ rule transfer_source:
         state_dir=transfer_state_dir,
         tracked=model_tracking,
         device=config["device"],
-    threads: HEAVY_THREADS
+    threads: EXTRA_TRAINING_THREADS
     resources:
         gpu=GPU,
         mem_mb=training_memory,

@@ -22,7 +22,7 @@ rule train:
         eval_batch_size=job_batch("index"),
         state_dir=train_state_dir,
         tracked=model_tracking,
-    threads: CRITICAL_THREADS
+    threads: TRAINING_THREADS
     resources:
         gpu=GPU,
         mem_mb=training_memory,

@@ -13,6 +13,7 @@ CONFIG = {
     "datasets": {"shapes": {"kind": "synthetic", "synthetic": {"size": 16, "classes": 4, "train_count": 64, "test_count": 48}}},
     "models": {"mini": {"arch": "zf", "dataset": "shapes", "epochs": 1, "batch_size": 32, "params": {"widths": [4, 8], "fc": [8]}}},
     "analysis": {"batch_size": 8, "shards": 3},
+    "cluster_training_threads": 1, "cluster_analysis_threads": 1,  # the stand-in cluster is this 2-core machine
 }
 
 

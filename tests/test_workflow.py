@@ -363,7 +363,8 @@ def test_slurm_profile_plans_every_rule_with_cluster_resources(write_config, tin
     config = tiny_config()
     config["analysis"]["shards"] = 2
     workdir = write_config(config)
-    # a dry run clips threads to --cores (1 when not given); a real run with the slurm executor does not
+    # a dry run needs a core count (1 when not given); without one, as on the cluster, jobs ask for
+    # cluster_*_threads (tests/workflow/test_machine.py)
     result = run_snakemake(workdir, "-n", "--cores", "256", "--profile", str(repo / "profiles/slurm"), "--workflow-profile", "none")
     out = result.stdout + result.stderr
     blocks = {}

@@ -6,6 +6,7 @@ the presence of a CUDA device is judged from the device files its driver creates
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 GPU_DEVICE_FILES = ("nvidia[0-9]*", "kfd")  # NVIDIA's per-GPU files; AMD ROCm's compute device
@@ -51,3 +52,27 @@ def heavy_job_threads(cores: int | None, gpu: int, side_by_side: int = 4, fallba
     if gpu:
         return max(1, cores // 2)
     return max(1, cores // side_by_side)
+
+
+@dataclass(frozen=True)
+class JobThreads:
+    """Threads of the heavy (torch) jobs: ``analysis`` for most, ``critical`` for the index pass
+    every later job waits for, ``training`` for the rule train and ``extra_training`` for the models
+    trained beside the analyses (variants, transfer_source)."""
+
+    analysis: int
+    critical: int
+    training: int
+    extra_training: int
+
+
+def job_threads(cores: int | None, gpu: int, one_pass: bool, cluster_training: int, cluster_analysis: int) -> JobThreads:
+    """The threads of every kind of heavy job. With a core count (one machine) they share out the
+    cores (:func:`heavy_job_threads`; a ``one_pass`` run's training and index jobs run alone and get
+    every core, :func:`alone_job_threads`). Without one (Snakemake submitting to a cluster) each job
+    asks for ``cluster_training`` or ``cluster_analysis`` CPUs."""
+    if not cores:
+        return JobThreads(cluster_analysis, cluster_analysis, cluster_training, cluster_training)
+    analysis = heavy_job_threads(cores, gpu)
+    critical = alone_job_threads(cores, gpu) if one_pass else analysis
+    return JobThreads(analysis, critical, critical, analysis)

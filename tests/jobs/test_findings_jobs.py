@@ -6,10 +6,10 @@ import pandas as pd
 import torch
 
 from convatlas.core.io import read_json, write_json
-from convatlas.results.artifacts import IndexManifest
 from convatlas.jobs.findings import run_evolution, run_findings
 from convatlas.models import build_model
 from convatlas.models.checkpoint import save_checkpoint
+from convatlas.results.artifacts import IndexManifest
 from convatlas.workflow.config import validate_config
 
 from ..analyses.test_findings import invariance_table, pairs_table

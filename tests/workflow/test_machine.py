@@ -30,3 +30,12 @@ def test_threads_share_the_cores_between_jobs():
     assert [heavy_job_threads(c, gpu=0) for c in (1, 2, 4, 8, 16, 64)] == [1, 1, 1, 2, 4, 16]
     assert [heavy_job_threads(c, gpu=1) for c in (1, 2, 8)] == [1, 1, 4]
     assert heavy_job_threads(None, gpu=0) == 2 and heavy_job_threads(None, gpu=1, fallback=6) == 6
+
+
+def test_job_threads_share_the_cores_on_one_machine_and_ask_the_cluster_settings_without_a_core_count():
+    from convatlas.workflow.machine import JobThreads, job_threads
+
+    assert job_threads(8, 0, False, 8, 4) == JobThreads(2, 2, 2, 2)  # 4 heavy jobs side by side
+    assert job_threads(8, 0, True, 8, 4) == JobThreads(2, 8, 8, 2)  # the own-model run's alone jobs get all 8
+    assert job_threads(8, 1, True, 8, 4) == JobThreads(4, 4, 4, 4)  # with a GPU: half the cores
+    assert job_threads(None, 1, False, 8, 4) == JobThreads(4, 4, 8, 8)  # a cluster: the profile's numbers
