@@ -70,7 +70,7 @@ rule variants:
         variants=variant_names,
         dataset=dataset_config,
         device=config["device"],
-    threads: EXTRA_TRAINING_THREADS
+    threads: HEAVY_THREADS
     resources:
         gpu=GPU,
         mem_mb=training_memory,

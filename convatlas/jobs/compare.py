@@ -41,7 +41,7 @@ def run_transfer_source(inputs: Any, outputs: Any, params: Any) -> None:
     from ..core.device import pick_device, set_threads
     from ..data.datasets import load_dataset
     from ..models.checkpoint import publish_checkpoint
-    from ..train.loop import train_model
+    from .train import train_and_save
 
     work_starts()
     set_threads(params.threads)
@@ -51,9 +51,9 @@ def run_transfer_source(inputs: Any, outputs: Any, params: Any) -> None:
     source_config.update(epochs=epochs, checkpoints=[epochs])
     state_dir = Path(params.state_dir)
     source = settings["source_classes"]
-    train_model(f"{params.model_name}-source", source_config, params.dataset_name, params.dataset,
-                train.select_classes(source), test.select_classes(source), [epochs],
-                state_dir / "train_log.tsv", state_dir, pick_device(params.device), tracked=params.tracked)
+    train_and_save(f"{params.model_name}-source", source_config, params.dataset_name, params.dataset,
+                   train.select_classes(source), test.select_classes(source), [epochs],
+                   state_dir / "train_log.tsv", state_dir, pick_device(params.device), tracked=params.tracked)
     publish_checkpoint(state_dir / f"epoch-{epochs}.pt", outputs.checkpoint)
 
 

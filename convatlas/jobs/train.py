@@ -1,9 +1,57 @@
 """Jobs of the train stage: train a model, publish its checkpoints."""
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from ..core.logs import work_starts
+
+log = logging.getLogger(__name__)
+
+
+def train_and_save(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
+                   train, test, epochs: list[int], log_path: str | Path, state_dir: str | Path, device="cpu",
+                   eval_batch_size: int = 256, until: int | None = None,
+                   tracked: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Train ``name`` up to epoch ``until`` (all its epochs when None); write ``state_dir/epoch-{E}.pt``
+    for every E in ``epochs`` up to ``until`` and the log of epochs 1 to ``until``.
+
+    The state after each epoch goes to ``state_dir`` too; a later call with the same configuration
+    resumes from it, so training in segments (``until`` = 2, then 5) equals training in one go; a
+    state saved for other ``tracked`` fingerprints (code, weights, data) is not resumed. Returns the
+    training log rows.
+    """
+    from ..models.checkpoint import save_checkpoint
+    from ..train.log import write_train_log
+    from ..train.loop import begin_training, checkpoint_meta, train_epochs
+    from ..train.state import fingerprint, resumable_state, save_state
+
+    state_dir = Path(state_dir)
+    expected = fingerprint(model_config, dataset_config, tracked)
+    epochs = sorted(set(epochs))
+    if not epochs or epochs[-1] > model_config["epochs"]:
+        raise ValueError(f"checkpoint epochs {epochs} do not fit the {model_config['epochs']} epochs of {name}")
+    until = model_config["epochs"] if until is None else until
+    if not 1 <= until <= model_config["epochs"]:
+        raise ValueError(f"cannot train {name} until epoch {until}: it trains for {model_config['epochs']} epochs")
+    epochs = [epoch for epoch in epochs if epoch <= until]
+    state = resumable_state(name, model_config, state_dir, expected, epochs)
+    if state is not None and state["epoch"] >= until:
+        log.info("%s: epochs 1 to %d were trained before (%s)", name, until, state_dir / "train_state.pt")
+        history = state["history"][:until]
+        write_train_log(log_path, history)
+        return history
+    if state is not None:
+        log.info("%s: resuming after epoch %d from %s", name, state["epoch"], state_dir / "train_state.pt")
+    training = begin_training(name, model_config, train, device, resume=state)
+    for _ in train_epochs(name, training, model_config, train, test, until, device, eval_batch_size):
+        if training.epoch in epochs:
+            meta = checkpoint_meta(name, model_config, dataset_name, dataset_config, train, test, training)
+            save_checkpoint(state_dir / f"epoch-{training.epoch}.pt", training.model, meta)
+        save_state(state_dir / "train_state.pt", expected, training.state())
+    write_train_log(log_path, training.history)
+    return training.history
 
 
 def run_train(inputs: Any, outputs: Any, params: Any) -> None:
@@ -14,7 +62,6 @@ def run_train(inputs: Any, outputs: Any, params: Any) -> None:
     with an empty log."""
     from ..core.device import pick_device, set_threads
     from ..data.datasets import load_dataset
-    from ..train.loop import train_model
     from ..workflow.config import checkpoint_epochs
 
     work_starts()
@@ -28,10 +75,10 @@ def run_train(inputs: Any, outputs: Any, params: Any) -> None:
                           pick_device(params.device), params.eval_batch_size)
         return
     train, test = load_dataset(params.dataset, params.dataset_name)
-    train_model(params.model_name, params.model, params.dataset_name, params.dataset, train, test,
-                checkpoint_epochs(params.model), log_path=outputs.train_log, state_dir=params.state_dir,
-                device=pick_device(params.device), eval_batch_size=params.eval_batch_size, until=int(params.until),
-                tracked=params.tracked)
+    train_and_save(params.model_name, params.model, params.dataset_name, params.dataset, train, test,
+                   checkpoint_epochs(params.model), log_path=outputs.train_log, state_dir=params.state_dir,
+                   device=pick_device(params.device), eval_batch_size=params.eval_batch_size, until=int(params.until),
+                   tracked=params.tracked)
 
 
 def run_publish_checkpoint(inputs: Any, outputs: Any, params: Any) -> None:

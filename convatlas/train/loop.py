@@ -1,4 +1,5 @@
-"""Checkpoint training: train a configured model, saving checkpoints at the chosen epochs.
+"""Checkpoint training: train a configured model epoch by epoch; the caller keeps what it wants
+(the train job saves checkpoints, the resumable state and the log: :mod:`convatlas.jobs.train`).
 
 Training is deterministic for a seed on the CPU: the initial weights come from the seed, and every
 epoch reseeds its own shuffling, augmentation and dropout from (seed, epoch). So an interrupted run
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -20,12 +22,9 @@ from ..core.logs import progress
 from ..data.datasets import ImageSet, channel_stats
 from ..data.transforms import augment_batch, normalise
 from ..models import build_model
-from ..models.checkpoint import save_checkpoint
 from ..models.registry import in_fast_layout
 from ..models.tv import load_weights
-from .log import write_train_log
 from .optim import learning_rate, make_optimizer
-from .state import fingerprint, load_state, save_state
 
 log = logging.getLogger(__name__)
 
@@ -72,91 +71,69 @@ def _initial_model(name: str, model_config: dict[str, Any], train: ImageSet, dev
     return in_fast_layout(model.to(device), model_config["arch"])
 
 
-def _resumable_state(name: str, model_config: dict[str, Any], state_dir: Path, expected: str,
-                     epochs: list[int]) -> dict[str, Any] | None:
-    """The saved state to resume from, if it fits this run (else None: start over): every checkpoint
-    in ``epochs`` that it has passed must be saved. It may be past this run's last epoch (a later
-    training segment ran): the caller then has nothing to train."""
-    state = load_state(state_dir / "train_state.pt", expected)
-    if state is not None and state["epoch"] > model_config["epochs"]:
-        log.warning("%s: saved state is past the %d epochs asked for; starting over", name, model_config["epochs"])
-        return None
-    if state is not None and any(
-        epoch <= state["epoch"] and not (state_dir / f"epoch-{epoch}.pt").is_file() for epoch in epochs
-    ):
-        log.warning("%s: saved state lacks checkpoints now asked for; starting over", name)
-        return None
-    return state
+@dataclass
+class Training:
+    """A model in training: its weights and optimiser, the normalisation of its inputs, the log rows
+    of the epochs trained so far and the last of them (0: none)."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    mean: list[float]
+    std: list[float]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    epoch: int = 0
+
+    def state(self) -> dict[str, Any]:
+        """Everything needed to continue after :attr:`epoch` (tensors and plain values)."""
+        return {"epoch": self.epoch, "history": self.history, "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "mean": self.mean, "std": self.std}
 
 
-def train_model(
-    name: str,
-    model_config: dict[str, Any],
-    dataset_name: str,
-    dataset_config: dict[str, Any],
-    train: ImageSet,
-    test: ImageSet,
-    epochs: list[int],
-    log_path: str | Path,
-    state_dir: str | Path,
-    device: torch.device | str = "cpu",
-    eval_batch_size: int = 256,
-    until: int | None = None,
-    tracked: dict[str, Any] | None = None,
-) -> list[dict[str, Any]]:
-    """Train ``name`` up to epoch ``until`` (all its epochs when None); write ``state_dir/epoch-{E}.pt``
-    for every E in ``epochs`` up to ``until`` and the log of epochs 1 to ``until``.
-
-    The state after each epoch goes to ``state_dir`` too; a later call with the same configuration
-    resumes from it, so training in segments (``until`` = 2, then 5) equals training in one go; a
-    state saved for other ``tracked`` fingerprints (code, weights, data) is not resumed. Returns the
-    training log rows.
-    """
+def begin_training(name: str, model_config: dict[str, Any], train: ImageSet, device: torch.device | str = "cpu",
+                   resume: dict[str, Any] | None = None) -> Training:
+    """The seeded untrained model (normalised by ``train``'s channel statistics) or, with ``resume``
+    (a :meth:`Training.state`), the model as it was after that state's epoch."""
     device = torch.device(device)
-    state_dir = Path(state_dir)
-    expected = fingerprint(model_config, dataset_config, tracked)
-    epochs = sorted(set(epochs))
-    if not epochs or epochs[-1] > model_config["epochs"]:
-        raise ValueError(f"checkpoint epochs {epochs} do not fit the {model_config['epochs']} epochs of {name}")
-    until = model_config["epochs"] if until is None else until
-    if not 1 <= until <= model_config["epochs"]:
-        raise ValueError(f"cannot train {name} until epoch {until}: it trains for {model_config['epochs']} epochs")
-    epochs = [epoch for epoch in epochs if epoch <= until]
     model = _initial_model(name, model_config, train, device)
     optimizer = make_optimizer(model, model_config["optimizer"])
-    mean, std = channel_stats(train)
-    history: list[dict[str, Any]] = []
-    start = 0
-    state = _resumable_state(name, model_config, state_dir, expected, epochs)
-    if state is not None and state["epoch"] >= until:
-        log.info("%s: epochs 1 to %d were trained before (%s)", name, until, state_dir / "train_state.pt")
-        history = state["history"][:until]
-        write_train_log(log_path, history)
-        return history
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, start, mean, std = state["history"], state["epoch"], state["mean"], state["std"]
-        log.info("%s: resuming after epoch %d from %s", name, start, state_dir / "train_state.pt")
-    meta_base = {
+    if resume is None:
+        mean, std = channel_stats(train)
+        return Training(model, optimizer, mean, std)
+    model.load_state_dict(resume["model"])
+    optimizer.load_state_dict(resume["optimizer"])
+    return Training(model, optimizer, resume["mean"], resume["std"], list(resume["history"]), resume["epoch"])
+
+
+def train_epochs(name: str, training: Training, model_config: dict[str, Any], train: ImageSet, test: ImageSet,
+                 until: int, device: torch.device | str = "cpu", eval_batch_size: int = 256) -> Iterator[dict[str, Any]]:
+    """Train the epochs after ``training.epoch`` up to ``until``, each at its scheduled learning rate
+    and then evaluated on ``test``; after each, ``training`` holds it and its log row is yielded (the
+    caller saves what it wants to keep). Deterministic for the model's seed: training in segments
+    equals training in one go."""
+    device = torch.device(device)
+    for epoch in range(training.epoch + 1, until + 1):
+        row = _train_and_evaluate(name, training.model, training.optimizer, train, test, training.mean, training.std,
+                                  model_config, epoch, device, eval_batch_size)
+        training.history.append(row)
+        training.epoch = epoch
+        yield row
+
+
+def checkpoint_meta(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
+                    train: ImageSet, test: ImageSet, training: Training) -> dict[str, Any]:
+    """The meta of a checkpoint of ``training`` at its last epoch: what rebuilds the model, its data and
+    normalisation, and its test metrics."""
+    row = training.history[-1]
+    return {
         "model": name, "arch": model_config["arch"], "params": model_config["params"],
         "dataset": dataset_name, "dataset_kind": dataset_config["kind"], "classes": train.classes,
-        "in_channels": train.channels, "image_size": train.size[0], "mean": mean, "std": std,
+        "in_channels": train.channels, "image_size": train.size[0], "mean": training.mean, "std": training.std,
         "seed": model_config["seed"], "test_images": len(test), "test_split": test_split_note(dataset_config),
         "per_class_images": torch.bincount(torch.as_tensor(test.labels), minlength=len(train.classes)).tolist(),
+        "epoch": training.epoch, "test_accuracy": row["test_accuracy"], "test_loss": row["test_loss"],
+        "test_top5_accuracy": row["test_top5_accuracy"], "train_accuracy": row["train_accuracy"],
+        "train_loss": row["train_loss"], "per_class_accuracy": row["per_class_accuracy"],
     }
-    for epoch in range(start + 1, until + 1):
-        row = _train_and_evaluate(name, model, optimizer, train, test, mean, std, model_config, epoch, device,
-                                  eval_batch_size)
-        history.append(row)
-        if epoch in epochs:
-            meta = dict(meta_base, epoch=epoch, test_accuracy=row["test_accuracy"], test_loss=row["test_loss"],
-                        test_top5_accuracy=row["test_top5_accuracy"], train_accuracy=row["train_accuracy"],
-                        train_loss=row["train_loss"], per_class_accuracy=row["per_class_accuracy"])
-            save_checkpoint(state_dir / f"epoch-{epoch}.pt", model, meta)
-        save_state(state_dir / "train_state.pt", expected, epoch, history, model, optimizer, mean, std)
-    write_train_log(log_path, history)
-    return history
 
 
 def test_split_note(dataset: dict[str, Any]) -> str | None:

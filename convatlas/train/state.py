@@ -39,10 +39,25 @@ def load_state(path: Path, expected: str) -> dict[str, Any] | None:
     return state
 
 
-def save_state(path: Path, expected: str, epoch: int, history: list, model, optimizer, mean, std) -> None:
-    """Save everything needed to continue after ``epoch``, atomically."""
+def save_state(path: Path, expected: str, state: dict[str, Any]) -> None:
+    """Save a training's state (:meth:`convatlas.train.loop.Training.state`: epoch, history, model,
+    optimizer, mean, std) for the configuration ``expected``, atomically."""
     with atomic_path(path) as tmp:
-        torch.save({
-            "format": STATE_FORMAT, "fingerprint": expected, "epoch": epoch, "history": history,
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "mean": mean, "std": std,
-        }, tmp)
+        torch.save({"format": STATE_FORMAT, "fingerprint": expected, **state}, tmp)
+
+
+def resumable_state(name: str, model_config: dict[str, Any], state_dir: Path, expected: str,
+                    epochs: list[int]) -> dict[str, Any] | None:
+    """The state saved in ``state_dir`` to resume from, if it fits this run (else None: start over):
+    every checkpoint in ``epochs`` that it has passed must be saved. It may be past this run's last
+    epoch (a later training segment ran): the caller then has nothing to train."""
+    state = load_state(state_dir / "train_state.pt", expected)
+    if state is not None and state["epoch"] > model_config["epochs"]:
+        log.warning("%s: saved state is past the %d epochs asked for; starting over", name, model_config["epochs"])
+        return None
+    if state is not None and any(
+        epoch <= state["epoch"] and not (state_dir / f"epoch-{epoch}.pt").is_file() for epoch in epochs
+    ):
+        log.warning("%s: saved state lacks checkpoints now asked for; starting over", name)
+        return None
+    return state

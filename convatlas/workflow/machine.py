@@ -58,7 +58,7 @@ def heavy_job_threads(cores: int | None, gpu: int, side_by_side: int = 4, fallba
 class JobThreads:
     """Threads of the heavy (torch) jobs: ``analysis`` for most, ``critical`` for the index pass
     every later job waits for, ``training`` for the rule train and ``extra_training`` for the models
-    trained beside the analyses (variants, transfer_source)."""
+    trained beside the analyses (transfer_source)."""
 
     analysis: int
     critical: int

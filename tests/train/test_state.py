@@ -26,7 +26,8 @@ def saved(tmp_path, expected="abc"):
     model(torch.ones(1, 3)).sum().backward()
     optimizer.step()
     path = tmp_path / "state.pt"
-    save_state(path, expected, 3, [{"epoch": 1}], model, optimizer, [0.5], [0.25])
+    save_state(path, expected, {"epoch": 3, "history": [{"epoch": 1}], "model": model.state_dict(),
+                                "optimizer": optimizer.state_dict(), "mean": [0.5], "std": [0.25]})
     return path, model, optimizer
 
 
