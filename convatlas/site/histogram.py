@@ -12,7 +12,8 @@ WIDTH, HEIGHT = 480, 110  # plot area in px; labels go below
 
 
 def _value(x: float) -> str:
-    return f"{x:.3g}"
+    """Three significant digits, never in exponent form: 0.000244, 0.5, 181, 4,096."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def histogram_chart(counts: np.ndarray) -> dict[str, Any] | None:

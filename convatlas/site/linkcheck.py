@@ -1,6 +1,6 @@
 """Checking a generated site: every local link and image resolves, and nothing points off-site.
 
-Run as ``python -m convatlas.linkcheck site``.
+Run as ``python -m convatlas.site.linkcheck site``.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ class _References(HTMLParser):
 
 
 def broken_references(site_dir: str | Path) -> list[str]:
-    """Problems in the site: ``page: reference`` for each missing target or off-site reference."""
+    """Problems in the site: ``page: reference`` for each missing target, folder (not a page) or
+    off-site reference."""
     site_dir = Path(site_dir)
     problems = []
     for page in sorted(site_dir.rglob("*.html")):
@@ -38,6 +39,8 @@ def broken_references(site_dir: str | Path) -> list[str]:
             target = (page.parent / unquote(parts.path)).resolve()
             if not target.exists():
                 problems.append(f"{page.relative_to(site_dir)}: missing {ref}")
+            elif target.is_dir():  # opened from file://, a folder shows a file listing, not its index.html
+                problems.append(f"{page.relative_to(site_dir)}: link to a folder {ref} (link its index.html)")
     return problems
 
 

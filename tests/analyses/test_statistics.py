@@ -47,7 +47,6 @@ def test_a_paired_difference_counts_only_the_discordant_images():
         paired_difference([True], [True, False])
 
 
-
 def test_interval_by_hand():
     # 2x2 table + 0.5 per cell: lost 10.5, gained 2.5, n 1002
     low, high = change_interval(10, 2, 1000)

@@ -51,7 +51,7 @@ def test_a_wide_range_keeps_to_about_eight_ticks_on_evenly_spaced_octaves():
     chart = histogram_chart(counts_of(responses))
     assert chart["bars"][0]["low"] == "0" and chart["bars"][-1]["high"] == "∞"
     assert sum(bar["count"] for bar in chart["bars"]) == 3
-    exponents = [round(math.log2(float(tick["label"])), 2) for tick in chart["ticks"]]  # labels carry 3 digits
+    exponents = [round(math.log2(float(tick["label"].replace(",", ""))), 2) for tick in chart["ticks"]]  # labels carry 3 digits
     assert 3 <= len(exponents) <= 9
     assert all(e == round(e) for e in exponents)
     assert len(set(np.diff(exponents))) == 1  # evenly spaced octaves
@@ -63,3 +63,12 @@ def test_a_wide_range_keeps_to_about_eight_ticks_on_evenly_spaced_octaves():
 def test_a_channel_that_never_fires_has_no_chart():
     assert histogram_chart(counts_of([0.0, -2.0, 0.0])) is None
     assert histogram_chart(np.zeros(10, dtype=np.int64)) is None
+
+
+def test_labels_keep_three_significant_digits_without_exponents():
+    counts = np.zeros(len(counts_of(torch.zeros(1))), dtype=np.int64)
+    counts[-40], counts[-2] = 1, 1  # responses around 64 and beyond 8,000
+    chart = histogram_chart(counts)
+    labels = [tick["label"] for tick in chart["ticks"]] + [bar["low"] for bar in chart["bars"]]
+    assert not any("e" in label for label in labels)
+    assert [tick["label"] for tick in chart["ticks"]] == ["64", "256", "1,024", "4,096"]  # 2 ** 6, 8, 10, 12

@@ -44,3 +44,11 @@ def test_each_missing_target_and_off_site_reference_is_named_with_its_page(tmp_p
 
 def test_a_folder_without_pages_has_nothing_to_check(tmp_path):
     assert broken_references(tmp_path) == []
+
+
+def test_a_link_to_a_folder_is_reported_even_with_an_index_inside(tmp_path):
+    """Opened from file://, a folder shows a file listing, not its index.html."""
+    site = tiny_site(tmp_path / "site")
+    write(site, "models/m/layer 1/channel-1.html", "<p>the second channel</p>")
+    write(site, "about.html", '<a href="models/">models</a> <a href="models/m/index.html">m</a>')
+    assert broken_references(site) == ["about.html: link to a folder models/ (link its index.html)"]

@@ -7,8 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...analyses.statistics import within_noise
-from ...analyses.statistics import control_summary
+from ...analyses.statistics import control_summary, within_noise
 from .. import layout
 from ..images import SMALL, display_factor, picture_row, save_png
 from ..plots import confusion_difference
@@ -67,7 +66,7 @@ def render_ablation(
             "layers": [{"layer": layer, "channels": channels} for layer, channels in result["channels"].items()],
             "count": sum(len(c) for c in result["channels"].values()),
             "class_rows": [{"name": c, "before": b, "after": a} for c, b, a in
-                           zip(classes, result["class_accuracy_before"], result["class_accuracy_after"])],
+                           zip(classes, result["class_accuracy_before"], result["class_accuracy_after"], strict=True)],
         })
     strongest = []
     for layer, table in layer_tables.items():

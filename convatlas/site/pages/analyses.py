@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...analyses.findings import correspondence_finding, invariance_layer_finding, invariance_output_finding, too_few
 from .. import layout
 from ..images import (
     LARGE,
@@ -22,7 +23,6 @@ from ..images import (
     to_rgb,
     upscale,
 )
-from ...analyses.findings import correspondence_finding, invariance_layer_finding, invariance_output_finding, too_few
 from ..plots import attribution_figure, invariance_figure, occlusion_figure
 from ..render import Renderer
 
@@ -121,7 +121,7 @@ def _correspondence_page(renderer: Renderer, table: pd.DataFrame, meta: dict[str
             hit = table[(table.part == part) & (table.layer == layer)]
             row["cells"].append({"delta": float(hit.delta.iloc[0]), "std": float(hit["std"].iloc[0])} if len(hit) else None)
         rows.append(row)
-    legend = [{"part": part, "colour": "#%02x%02x%02x" % PART_COLOURS[p % 5], "box": meta["boxes"][part]}
+    legend = [{"part": part, "colour": "#{:02x}{:02x}{:02x}".format(*PART_COLOURS[p % 5]), "box": meta["boxes"][part]}
               for p, part in enumerate(parts)]
     draws = int(table[table.part == "random"].draws.max()) if (table.part == "random").any() else 0
     finding = too_few(correspondence_finding(pairs, meta["layers"])) if pairs is not None else None

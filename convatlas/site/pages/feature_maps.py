@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from ...results.artifacts import LayerRecord
 from .. import layout
 from ..images import LARGE, display_factor, float_to_uint8, grid, save_png, to_rgb, upscale
-from ...results.artifacts import LayerRecord
 from ..render import Renderer
 
 COLUMNS = 16  # maps per row of a spatial layer's mosaic

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...analyses.statistics import within_noise
+from ...analyses.channel_selection import spread
 from ...analyses.responses import MIN_ACTIVE_FRACTION, MIN_ACTIVE_IMAGES, magnitude_floor, min_active_images
 from ...analyses.sanity import HEATMAP_METHODS, IMAGE_THRESHOLD, MODEL_THRESHOLD, is_branch, layer_lead
-from ...analyses.channel_selection import spread
+from ...analyses.statistics import within_noise
+from ...core.geometry import ReceptiveField
 from ...results.artifacts import ChannelArrays, LayerRecord, Projections
 from .. import layout
 from ..histogram import histogram_chart
