@@ -22,10 +22,12 @@ def saliency(model: nn.Module, images: torch.Tensor, classes: torch.Tensor) -> t
 
 
 def guided_backprop(model: nn.Module, images: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W): guided backpropagation of each image's class logit."""
+    """(N, C, H, W): guided backpropagation of d logit[class] / d pixel, started from 1 at the logit
+    (not from the logit's value: a negative logit would turn the guided rule towards evidence
+    against the class)."""
     projector = Projector(model, last_linear(model)[0], tuple(images.shape[1:]), method="guided")
     units = torch.stack([classes, torch.zeros_like(classes), torch.zeros_like(classes)], dim=1)
-    return projector(images, units)
+    return projector(images, units, seed=1.0)
 
 
 def grad_cam(model: nn.Module, images: torch.Tensor, classes: torch.Tensor, layer: str) -> torch.Tensor:
