@@ -17,7 +17,8 @@ from ..data.datasets import ImageSet
 from ..data.transforms import normalise
 from ..models import build_model
 from ..models.registry import in_fast_layout
-from ..nn.modules import last_linear
+from ..nn.hooks import input_hooks
+from ..nn.modules import first_linear, last_linear
 from .evaluate import predict
 from .linear_probes import fit_softmax
 
@@ -32,14 +33,6 @@ def few_shot_indices(labels: torch.Tensor, shots: int, classes: int, seed: int) 
     return torch.cat(chosen)
 
 
-def first_linear(model: nn.Module) -> nn.Linear:
-    """The network's first ``Linear``: it receives the (flattened or pooled) output of the conv stack."""
-    for module in model.modules():
-        if isinstance(module, nn.Linear):
-            return module
-    raise ValueError(f"{type(model).__name__} has no Linear layer")
-
-
 @torch.no_grad()
 def classifier_inputs(model: nn.Module, images: ImageSet, mean, std, batch_size: int = 256,
                       at: str = "first") -> torch.Tensor:
@@ -49,14 +42,11 @@ def classifier_inputs(model: nn.Module, images: ImageSet, mean, std, batch_size:
         raise ValueError(f"at must be 'first' or 'last', not {at!r}")
     model.eval()
     captured, chunks = {}, []
-    layer = first_linear(model) if at == "first" else last_linear(model)[1]
-    handle = layer.register_forward_pre_hook(lambda m, inputs: captured.__setitem__("x", inputs[0]))
-    try:
+    layer = (first_linear(model) if at == "first" else last_linear(model))[0]
+    with input_hooks(model, [layer], captured.__setitem__):
         for _, batch, _ in images.batches(batch_size):
             model(normalise(batch, mean, std))
-            chunks.append(captured["x"].double().cpu())
-    finally:
-        handle.remove()
+            chunks.append(captured[layer].double().cpu())
     return torch.cat(chunks)
 
 
@@ -102,7 +92,7 @@ def transfer_table(model: nn.Module, meta: dict, target_train: ImageSet, target_
     torch.manual_seed(settings["seed"])  # the baseline: the same architecture, untrained
     untrained = build_model(arch, target_train.channels, len(meta["classes"]), target_train.size[0], params).eval()
     frozen = {"transfer": (model, "first"), "random": (untrained, "first")}
-    if first_linear(model) is not last_linear(model)[1]:
+    if first_linear(model)[0] != last_linear(model)[0]:
         frozen["last_hidden"] = (model, "last")
     test_x = {method: classifier_inputs(net, target_test, mean, std, at=at) for method, (net, at) in frozen.items()}
     rows = []

@@ -1,4 +1,5 @@
-"""Hooking layers by module path: the one place forward hooks are registered."""
+"""Hooking layers by module path: the one place forward hooks (on a layer's output or its input) are
+registered."""
 from __future__ import annotations
 
 import contextlib
@@ -31,6 +32,23 @@ def forward_hooks(
         for name in names:
             handles.append(module(model, name).register_forward_hook(
                 lambda _module, _inputs, output, name=name: handle_output(name, output)))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@contextlib.contextmanager
+def input_hooks(
+    model: nn.Module, names: Sequence[str], handle_input: Callable[[str, torch.Tensor], None]
+) -> Iterator[None]:
+    """Call ``handle_input(name, input)`` with the (first) input each named layer receives, during the
+    ``with`` block."""
+    handles = []
+    try:
+        for name in names:
+            handles.append(module(model, name).register_forward_pre_hook(
+                lambda _module, inputs, name=name: handle_input(name, inputs[0])))
         yield
     finally:
         for handle in handles:

@@ -12,6 +12,15 @@ def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
     raise ValueError(f"{type(model).__name__} has no Conv2d")
 
 
+def first_linear(model: nn.Module) -> tuple[str, nn.Linear]:
+    """The path and module of the network's first ``Linear``: it receives the (flattened or pooled)
+    output of the conv stack."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Linear):
+            return name, module
+    raise ValueError(f"{type(model).__name__} has no Linear layer")
+
+
 def last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
     """The path and module of the network's last ``Linear`` (its classifier)."""
     found = None

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from convatlas.analyses.linear_probes import pooled_features
-from convatlas.analyses.transfer import classifier_inputs, few_shot_indices, first_linear
+from convatlas.analyses.transfer import classifier_inputs, few_shot_indices
 from convatlas.data.datasets import TensorImageSet
 from convatlas.data.synthetic import make_synthetic
 from convatlas.models import build_model
@@ -56,15 +56,6 @@ def test_transfer_accuracy_survives_features_silent_on_the_few_images():
     test_x = torch.cat([signal[test_labels] + 0.5 * torch.randn(60, 3, dtype=torch.float64),
                         torch.rand(60, 1, dtype=torch.float64) * 3], dim=1)  # ... and noisy on the test images
     assert transfer_accuracy(train_x, labels, test_x, test_labels, 3) > 0.9
-
-
-def test_first_linear_is_the_first_in_module_order_and_a_conv_only_net_is_named():
-    from torch import nn
-
-    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2))
-    assert first_linear(net) is net[2]
-    with pytest.raises(ValueError, match="Sequential has no Linear layer"):
-        first_linear(nn.Sequential(nn.Conv2d(1, 2, 3)))
 
 
 @pytest.mark.parametrize(("fc", "methods"), [([8], {"transfer", "last_hidden", "random", "scratch"}),

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from convatlas.core.errors import LayerError
-from convatlas.nn.hooks import capture_outputs, forward_hooks, module
+from convatlas.nn.hooks import capture_outputs, forward_hooks, input_hooks, module
 
 
 def net():
@@ -54,3 +54,14 @@ def test_the_latest_output_wins():
         model(torch.zeros(1, 3))
         model(torch.ones(2, 3))
     assert outputs["0"].shape == (2, 4)
+
+
+def test_input_hooks_see_what_each_named_layer_receives_and_are_removed():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = torch.randn(5, 3)
+    seen = {}
+    with input_hooks(net, ["2"], seen.__setitem__):
+        net(x)
+    assert torch.equal(seen["2"], torch.relu(net[0](x)))  # the classifier's input, computed directly
+    assert not net[2]._forward_pre_hooks

@@ -2,7 +2,7 @@
 import pytest
 from torch import nn
 
-from convatlas.nn.modules import first_conv, last_linear, replace_module
+from convatlas.nn.modules import first_conv, first_linear, last_linear, replace_module
 
 
 def net():
@@ -42,3 +42,10 @@ def test_replace_module_on_an_attribute():
     model = Net()
     replace_module(model, "fc", nn.Linear(2, 5))
     assert model.fc.out_features == 5 and dict(model.named_modules())["fc"] is model.fc
+
+
+def test_first_linear_is_the_first_in_module_order_and_a_conv_only_net_is_named():
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2))
+    assert first_linear(net) == ("2", net[2])
+    with pytest.raises(ValueError, match="Sequential has no Linear layer"):
+        first_linear(nn.Sequential(nn.Conv2d(1, 2, 3)))
