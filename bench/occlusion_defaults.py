@@ -57,7 +57,8 @@ def main() -> None:
         settings = resolved_occlusion(block, 224, light)
         passes = args.images * len(settings["windows"]) * occlusion_positions(224, settings["stride"])
         start = time.perf_counter()
-        occlusion_study(model, graph, images, labels, settings)
+        occlusion_study(model, graph, images, labels, settings["windows"], settings["stride"], settings["layer"],
+                        settings["fill"], settings["method"], settings["batch_size"])
         seconds[name] = time.perf_counter() - start
         print(f"{name}: windows {settings['windows']} stride {settings['stride']}: {passes:,} forward passes, "
               f"{seconds[name]:.1f} s")

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..results.artifacts import OcclusionStudy
 from .statistics import bootstrap_interval, direction_verdict, mean_interval, paired_difference
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not measured")
@@ -310,22 +311,21 @@ def window_coverage(mask: np.ndarray, window: int, stride: int) -> np.ndarray:
     return total / np.maximum(area, 1)
 
 
-def occlusion_finding(maps: dict | None, pictures: np.ndarray | None, seed: int = 0) -> Finding:
+def occlusion_finding(study: OcclusionStudy | None, pictures: np.ndarray | None, seed: int = 0) -> Finding:
     """Fig. 7: per image, the mean drop of the true-class probability over squares at least half on
     the object minus that over squares wholly on the background, with the largest window,
     bootstrapped over images. The object is found only on uniform backgrounds (:func:`object_mask`)."""
-    if maps is None:
+    if study is None:
         return not_measured("fig7", "The occlusion analysis is not in this configuration (add an occlusion: section).")
-    window = int(max(int(w) for w in maps["windows"]))
-    stride = int(maps["stride"])
+    window, stride = max(study.windows), study.stride
     differences, object_drops, background_drops, skipped = [], [], [], 0
-    for m in range(len(maps["images"])):
+    for m in range(len(study.images)):
         mask = object_mask(pictures[m])
         if mask is None:
             skipped += 1
             continue
         coverage = window_coverage(mask, window, stride)
-        drop = float(maps["probability"][m]) - maps[f"probability_{window}"][m]
+        drop = float(study.probability[m]) - study.map("probability", window, m)
         on, off = coverage >= 0.5, coverage == 0
         if not on.any() or not off.any():
             skipped += 1
@@ -334,7 +334,7 @@ def occlusion_finding(maps: dict | None, pictures: np.ndarray | None, seed: int 
         background_drops.append(float(drop[off].mean()))
         differences.append(object_drops[-1] - background_drops[-1])
     if len(differences) < 3:
-        return not_measured("fig7", f"Only {len(differences)} of {len(maps['images'])} occluded images have a uniform "
+        return not_measured("fig7", f"Only {len(differences)} of {len(study.images)} occluded images have a uniform "
                             "background, where object and background can be told apart without masks (at least 3 needed).")
     estimate, low, high = mean_interval(differences, seed=seed)
     larger = sum(d > 0 for d in differences)

@@ -25,6 +25,7 @@ from ..core.errors import LayerError
 from ..nn.graph import ModelGraph, pair
 from ..nn.hooks import forward_hooks
 from ..nn.surgery import tail_from
+from ..results.artifacts import OCCLUSION_MAPS, OcclusionStudy
 from .attribution import attributions
 from .deconv import Projector
 from .relevance import RelevanceProjector
@@ -367,21 +368,22 @@ def first_per_class(labels: torch.Tensor, per_class: int) -> torch.Tensor:
 
 
 def occlusion_study(model: nn.Module, graph: ModelGraph, images: torch.Tensor, labels: torch.Tensor,
-                    settings: dict) -> dict[str, np.ndarray]:
-    """Everything the occlusion pages show for normalised ``images`` and their ``labels``: the maps
-    for every window of ``settings`` (the ``occlusion`` config block), the deconvnet projection and
-    the gradient x input heatmap of each image's strongest feature map at its top activation, and
-    gradient attributions for the true and the predicted class."""
-    layer = settings["layer"] or default_layer(graph)
-    results: dict[str, np.ndarray] = {}
+                    windows: Sequence[int], stride: int, layer: str | None = None, fill: float = 0.0,
+                    method: OcclusionAlgorithm = "auto", batch_size: int = 256,
+                    indices: np.ndarray | None = None) -> OcclusionStudy:
+    """Everything the occlusion pages show for normalised ``images`` (the probe images ``indices``)
+    and their ``labels``: the maps for every window, the deconvnet projection and the gradient x
+    input heatmap of each image's strongest feature map at ``layer`` (default: the last spatial one)
+    at its top activation, and gradient attributions for the true and the predicted class."""
+    layer = layer or default_layer(graph)
+    maps: dict[str, dict[int, np.ndarray]] = {kind: {} for kind in OCCLUSION_MAPS}
     channels = None
-    for window in settings["windows"]:
-        maps = occlude(model, images, labels, window, settings["stride"], layer, settings["fill"],
-                       settings["method"], settings["batch_size"], graph)
-        channels = maps.channel
-        results[f"activity_{window}"] = maps.activity.cpu().numpy()
-        results[f"probability_{window}"] = maps.probability.cpu().numpy()
-        results[f"predicted_{window}"] = maps.predicted.cpu().numpy()
+    for window in windows:
+        occluded = occlude(model, images, labels, window, stride, layer, fill, method, batch_size, graph)
+        channels = occluded.channel
+        maps["activity"][window] = occluded.activity.cpu().numpy()
+        maps["probability"][window] = occluded.probability.cpu().numpy()
+        maps["predicted"][window] = occluded.predicted.cpu().numpy()
     with torch.no_grad():
         probs = model(images).float().softmax(dim=1).cpu()
     projector = Projector(model, layer, graph.input_shape, graph=graph)
@@ -392,15 +394,15 @@ def occlusion_study(model: nn.Module, graph: ModelGraph, images: torch.Tensor, l
     heatmap = RelevanceProjector(model, layer, graph.input_shape, "gradient_input", graph)(
         images, units.to(images.device)).permute(0, 2, 3, 1).cpu().numpy()
     predicted_clean = probs.argmax(1)
+    attributed = {}
     for kind, classes in (("true", labels), ("predicted", predicted_clean)):
-        maps = attributions(model, images, classes.to(images.device), layer)
-        results[f"saliency_{kind}"] = maps["saliency"].cpu().numpy()
-        results[f"guided_{kind}"] = maps["guided"].permute(0, 2, 3, 1).cpu().numpy()
-        results[f"gradcam_{kind}"] = maps["gradcam"].cpu().numpy()
-    results.update(
-        labels=labels.cpu().numpy(), channels=channels.cpu().numpy(), units=units.numpy(),
-        windows=np.asarray(settings["windows"]), stride=np.asarray(settings["stride"]),
-        probability=probs.gather(1, labels.cpu().view(-1, 1)).squeeze(1).numpy(), predicted=predicted_clean.numpy(),
-        projection=projection, heatmap=heatmap, layer=np.asarray(layer),
-    )
-    return results
+        found = attributions(model, images, classes.to(images.device), layer)
+        attributed[kind] = {"saliency": found["saliency"].cpu().numpy(),
+                            "guided": found["guided"].permute(0, 2, 3, 1).cpu().numpy(),
+                            "gradcam": found["gradcam"].cpu().numpy()}
+    return OcclusionStudy(
+        layer=layer, windows=[int(w) for w in windows], stride=int(stride),
+        images=np.arange(len(images)) if indices is None else np.asarray(indices), labels=labels.cpu().numpy(),
+        predicted=predicted_clean.numpy(), probability=probs.gather(1, labels.cpu().view(-1, 1)).squeeze(1).numpy(),
+        channels=channels.cpu().numpy(), units=units.numpy(), projection=projection, heatmap=heatmap, maps=maps,
+        attributions=attributed)

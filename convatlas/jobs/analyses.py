@@ -10,14 +10,13 @@ from ..core.logs import work_starts
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..results.artifacts import IndexManifest
+    from ..results.artifacts import IndexManifest, OcclusionStudy
 
 
 def run_occlusion(inputs: Any, outputs: Any, params: Any) -> None:
     """Occlusion maps, projections and attributions of the first images of every class, as .npz."""
     from ..analyses.input_scaling import resolved_occlusion
     from ..analyses.occlusion import first_per_class, occlusion_study
-    from ..core.io import write_npz
     from .subject import load_subject
 
     work_starts()
@@ -25,8 +24,10 @@ def run_occlusion(inputs: Any, outputs: Any, params: Any) -> None:
     indices = first_per_class(subject.images.labels, params.settings["images_per_class"])
     images = subject.normalise(subject.images.images(indices))
     settings = resolved_occlusion(params.settings, subject.meta["image_size"])
-    results = occlusion_study(subject.model, subject.graph, images, subject.images.labels[indices], settings)
-    write_npz(outputs.maps, {**results, "images": indices.numpy()})
+    study = occlusion_study(subject.model, subject.graph, images, subject.images.labels[indices], settings["windows"],
+                            settings["stride"], settings["layer"], settings["fill"], settings["method"],
+                            settings["batch_size"], indices=indices.numpy())
+    study.write(outputs.maps)
 
 
 def run_correspondence(inputs: Any, outputs: Any, params: Any) -> None:
@@ -101,19 +102,19 @@ def occlusion_picture(layer: str, deconvs: Sequence[str], forced: str = "auto") 
     return "gradient_input" if lead == "gradient_input" or (forced == "auto" and "gradient_input" in passing) else "field"
 
 
-def field_boxes(maps: dict, manifest: IndexManifest, size: Sequence[int]) -> np.ndarray:
+def field_boxes(study: OcclusionStudy, manifest: IndexManifest, size: Sequence[int]) -> np.ndarray:
     """(N, 4) the receptive-field box (y0, x0, y1, x1) of each occluded image's strongest unit."""
     import numpy as np
 
-    field = manifest.layer(str(maps["layer"])).receptive_field()
-    return np.asarray([field.unit_geometry(int(y), int(x), *size)[0] for _, y, x in maps["units"]], dtype=np.int64)
+    field = manifest.layer(study.layer).receptive_field()
+    return np.asarray([field.unit_geometry(int(y), int(x), *size)[0] for _, y, x in study.units], dtype=np.int64)
 
 
 def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
     """The occlusion, correspondence and invariance pages (no torch: tables, arrays and pictures)."""
     from ..core.io import read_json, read_npz, read_parquet
     from ..data import Pictures
-    from ..results.artifacts import IndexManifest
+    from ..results.artifacts import IndexManifest, OcclusionStudy
     from ..site.pages.analyses import render_analyses
     from . import fresh_page_folder, site_renderer
 
@@ -124,11 +125,11 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
     occlusion = correspondence = invariance = None
     picture = "unchecked"
     if "occlusion" in params.analyses:
-        maps = read_npz(inputs.occlusion)
-        occlusion = (maps, pictures.images(maps["images"]), [pictures.name(i) for i in maps["images"]])
-        picture = occlusion_picture(str(maps["layer"]), getattr(inputs, "deconvs", []), params.lead)
+        study = OcclusionStudy.read(inputs.occlusion)
+        occlusion = (study, pictures.images(study.images), [pictures.name(int(i)) for i in study.images])
+        picture = occlusion_picture(study.layer, getattr(inputs, "deconvs", []), params.lead)
         if picture == "field":
-            maps["field_boxes"] = field_boxes(maps, manifest, occlusion[1].shape[-2:])
+            study.field_boxes = field_boxes(study, manifest, occlusion[1].shape[-2:])
     if "correspondence" in params.analyses:
         meta = read_json(inputs.correspondence_meta)
         correspondence = (read_parquet(inputs.correspondence_table), meta, pictures.images(meta["images"]),

@@ -82,7 +82,8 @@ def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
 
 def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
     """The comparison page (no torch)."""
-    from ..core.io import read_json, read_npz, read_parquet
+    from ..core.io import read_json, read_parquet
+    from ..results.artifacts import OcclusionStudy
     from ..site.pages.compare import render_comparison
     from . import site_renderer
 
@@ -93,7 +94,7 @@ def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
         {m: read_json(path) for m, path in zip(models, inputs.summaries, strict=True)},
         {m: read_parquet(path) for m, path in zip(models, inputs.stats, strict=True)},
         {m: read_parquet(path) for m, path in zip(models, inputs.probes, strict=True)} if params.sections["linear_probes"] else {},
-        {m: [int(i) for i in read_npz(path)["images"]] for m, path in zip(models, inputs.occlusions, strict=True)}
+        {m: OcclusionStudy.read_images(path) for m, path in zip(models, inputs.occlusions, strict=True)}
         if params.sections["occlusion"] else {},
         {m: read_parquet(path) for m, path in zip(params.transfer_models, inputs.transfers, strict=True)},
         probe_stats(params.own_datasets, params.probe_pairs, inputs.probe_stats),

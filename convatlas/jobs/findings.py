@@ -33,7 +33,7 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
     from ..analyses.findings import findings
     from ..core.io import read_json, read_npz, read_parquet, write_json
     from ..data import Pictures
-    from ..results.artifacts import IndexManifest
+    from ..results.artifacts import IndexManifest, OcclusionStudy
     from ..site.pages.findings import render_findings
     from . import site_renderer
 
@@ -45,8 +45,8 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
         strips = read_npz(inputs.invariance_strips)
         invariance = (read_parquet(inputs.invariance_table), str(strips["first_layer"]), str(strips["top_layer"]))
     if hasattr(inputs, "occlusion"):
-        maps = read_npz(inputs.occlusion)
-        occlusion = (maps, Pictures(params.dataset, params.dataset_name).images(maps["images"]))
+        study = OcclusionStudy.read(inputs.occlusion)
+        occlusion = (study, Pictures(params.dataset, params.dataset_name).images(study.images))
     if hasattr(inputs, "evolution"):
         evolution = read_parquet(inputs.evolution)
     if hasattr(inputs, "variants"):

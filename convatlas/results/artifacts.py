@@ -5,7 +5,9 @@
 - :class:`Projections` — a layer's ``deconv/<layer>.npz``: one array per kind of picture with a row
   per projected channel, the sanity checks and (first conv only) the filters;
 - :class:`ChannelArrays` — any array file with a row per channel of its ``channels`` array (the
-  maximised images).
+  maximised images);
+- :class:`OcclusionStudy` — a checkpoint's ``occlusion.npz``: the occlusion maps per window, each
+  image's strongest unit with its pictures, and the gradient attributions.
 
 No other module reads these files' keys.
 """
@@ -178,3 +180,75 @@ class IndexManifest:
             "classes": self.classes, "provenance": self.provenance, "dataset": self.dataset,
             "labels": "predicted" if self.predicted_labels else "true", "shards": self.shards,
             "layers": [asdict(record) for record in self.layers]})
+
+
+OCCLUSION_MAPS = ("activity", "probability", "predicted")  # per window: the feature map, true-class probability, class
+ATTRIBUTION_KINDS = ("saliency", "guided", "gradcam")  # per class (true, predicted)
+
+
+@dataclass
+class OcclusionStudy:
+    """The occlusion analysis of one checkpoint (``occlusion.npz``): for each occluded image (its
+    index among the probe images, class, prediction and clean true-class probability), its strongest
+    feature map at ``layer`` and that map's top unit (channel, y, x) with its deconvnet projection and
+    gradient x input heatmap; per window, the maps of the feature's activity, the true-class
+    probability and the predicted class over the square's positions; and, per class (true,
+    predicted), the gradient attributions."""
+
+    layer: str
+    windows: list[int]
+    stride: int
+    images: np.ndarray
+    labels: np.ndarray
+    predicted: np.ndarray
+    probability: np.ndarray
+    channels: np.ndarray
+    units: np.ndarray  # (N, 3)
+    projection: np.ndarray  # (N, H, W, C)
+    heatmap: np.ndarray  # (N, H, W, 1)
+    maps: dict[str, dict[int, np.ndarray]]  # activity | probability | predicted -> window -> (N, h, w)
+    attributions: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # true | predicted -> kind -> maps
+    field_boxes: np.ndarray | None = None  # (N, 4) the top unit's receptive field, added for the pages
+
+    def map(self, kind: str, window: int, image: int) -> np.ndarray:
+        """Image ``image``'s (row's) map of ``kind`` under squares of ``window`` px."""
+        return self.maps[kind][window][image]
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> OcclusionStudy:
+        windows = [int(w) for w in arrays["windows"]]
+        attributions = {cls_kind: {kind: arrays[f"{kind}_{cls_kind}"] for kind in ATTRIBUTION_KINDS}
+                        for cls_kind in ("true", "predicted") if f"saliency_{cls_kind}" in arrays}
+        return cls(
+            layer=str(arrays["layer"]), windows=windows, stride=int(arrays["stride"]), images=np.asarray(arrays["images"]),
+            labels=np.asarray(arrays["labels"]), predicted=np.asarray(arrays["predicted"]),
+            probability=np.asarray(arrays["probability"]), channels=np.asarray(arrays["channels"]),
+            units=np.asarray(arrays["units"]), projection=arrays["projection"], heatmap=arrays["heatmap"],
+            maps={kind: {w: arrays[f"{kind}_{w}"] for w in windows} for kind in OCCLUSION_MAPS},
+            attributions=attributions, field_boxes=arrays.get("field_boxes"))
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> OcclusionStudy:
+        return cls.from_arrays(read_npz(path))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {
+            "layer": np.asarray(self.layer), "windows": np.asarray(self.windows), "stride": np.asarray(self.stride),
+            "images": self.images, "labels": self.labels, "predicted": self.predicted, "probability": self.probability,
+            "channels": self.channels, "units": self.units, "projection": self.projection, "heatmap": self.heatmap,
+            **{f"{kind}_{w}": values for kind, by_window in self.maps.items() for w, values in by_window.items()},
+            **{f"{kind}_{cls_kind}": values for cls_kind, by_kind in self.attributions.items()
+               for kind, values in by_kind.items()},
+        }
+        if self.field_boxes is not None:
+            arrays["field_boxes"] = self.field_boxes
+        return arrays
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_npz(path, self.to_arrays())
+
+    @staticmethod
+    def read_images(path: str | os.PathLike) -> list[int]:
+        """Only the occluded images' indices."""
+        with np.load(path) as arrays:
+            return [int(i) for i in arrays["images"]]

@@ -20,6 +20,8 @@ from convatlas.analyses.findings import (
 )
 from convatlas.analyses.statistics import bootstrap_interval, direction_verdict, mean_interval, t_interval
 
+from ..artifacts import small_study
+
 
 def test_bootstrap_and_t_intervals_by_hand():
     assert bootstrap_interval(lambda idx: 3.0, 5) == (3.0, 3.0)
@@ -107,21 +109,20 @@ def test_object_mask_and_window_coverage_against_brute_force():
                 assert coverage[a, b] == pytest.approx(mask[y0:y1, x0:x1].mean())
 
 
-def occlusion_maps(object_drop: float, images: int = 6) -> tuple[dict, np.ndarray]:
+def occlusion_maps(object_drop: float, images: int = 6):
     pictures = np.zeros((images, 1, 12, 12), np.uint8)
     pictures[:, :, 2:8, 2:8] = 255
     coverage = window_coverage(pictures[0, 0] > 0, 3, 1)
     probability = np.where(coverage >= 0.5, 0.9 - object_drop, 0.88)[None].repeat(images, 0)
     probability = probability + np.linspace(0, 0.01, images)[:, None, None]
-    maps = {"windows": np.array([1, 3]), "stride": np.array(1), "images": np.arange(images),
-            "probability": np.full(images, 0.9), "probability_3": probability, "probability_1": probability}
-    return maps, pictures
+    maps = {kind: {1: probability, 3: probability} for kind in ("activity", "probability", "predicted")}
+    return small_study(np.arange(images), windows=[1, 3], stride=1, probability=np.full(images, 0.9), maps=maps), pictures
 
 
 def test_occlusion_finding_compares_object_and_background_squares():
     maps, pictures = occlusion_maps(0.5)
     finding = occlusion_finding(maps, pictures)
-    drops = 0.9 - maps["probability_3"]
+    drops = 0.9 - maps.maps["probability"][3]
     coverage = window_coverage(pictures[0, 0] > 0, 3, 1)
     expected = np.mean([d[coverage >= 0.5].mean() - d[coverage == 0].mean() for d in drops])
     assert finding.estimate == pytest.approx(expected) and finding.verdict == "reproduced" and finding.n == 6

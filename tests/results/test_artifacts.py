@@ -93,3 +93,34 @@ def test_a_manifest_written_before_labels_and_shards_were_recorded_reads_as_true
                                 "provenance": None, "layers": []}))
     manifest = IndexManifest.read(path)
     assert manifest.predicted_labels is False and manifest.shards == 1 and manifest.dataset is None
+
+
+def test_an_occlusion_study_round_trips_through_the_file_keys_it_always_had(tmp_path):
+    import torch
+
+    from convatlas.analyses.occlusion import occlusion_study
+    from convatlas.results.artifacts import OcclusionStudy
+
+    torch.manual_seed(0)
+    model = build_model("zf", 1, 4, 16, {"widths": [4, 8], "fc": [16]}).eval()
+    graph = ModelGraph(model, (1, 16, 16))
+    images, labels = torch.randn(2, 1, 16, 16), torch.tensor([0, 3])
+    study = occlusion_study(model, graph, images, labels, [3, 5], 4, indices=np.array([10, 20]))
+    assert study.images.tolist() == [10, 20] and study.windows == [3, 5] and set(study.attributions) == {"true", "predicted"}
+    path = tmp_path / "occlusion.npz"
+    study.write(path)
+    with np.load(path) as arrays:
+        assert set(arrays.files) == {
+            "layer", "windows", "stride", "images", "labels", "predicted", "probability", "channels", "units",
+            "projection", "heatmap", *(f"{k}_{w}" for k in ("activity", "probability", "predicted") for w in (3, 5)),
+            *(f"{k}_{c}" for k in ("saliency", "guided", "gradcam") for c in ("true", "predicted"))}
+    read = OcclusionStudy.read(path)
+    assert read.layer == study.layer and read.stride == 4 and OcclusionStudy.read_images(path) == [10, 20]
+    for kind in study.maps:
+        for window in study.windows:
+            assert np.array_equal(read.map(kind, window, 1), study.maps[kind][window][1])
+    assert np.array_equal(read.attributions["true"]["guided"], study.attributions["true"]["guided"])
+    # the clean true-class probability, computed directly
+    with torch.no_grad():
+        expected = model(images).softmax(dim=1)[torch.arange(2), labels].numpy()
+    assert np.allclose(read.probability, expected, atol=1e-6)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...analyses.findings import correspondence_finding, invariance_layer_finding, invariance_output_finding, too_few
+from ...results.artifacts import OcclusionStudy
 from .. import layout
 from ..images import (
     LARGE,
@@ -48,37 +49,37 @@ OCCLUSION_PICTURES = {  # what the occlusion figure shows of the strongest featu
 }
 
 
-def _unit_picture(image: np.ndarray, occlusion: dict[str, np.ndarray], m: int, picture: str) -> tuple[np.ndarray, str]:
+def _unit_picture(image: np.ndarray, occlusion: OcclusionStudy, m: int, picture: str) -> tuple[np.ndarray, str]:
     """The occlusion figure's picture of image ``m``'s strongest unit, as ``picture`` (a key of
     :data:`OCCLUSION_PICTURES`) says, and its title."""
     if picture == "gradient_input":
-        shown = relevance_masked(image, occlusion["heatmap"][m])
+        shown = relevance_masked(image, occlusion.heatmap[m])
     elif picture == "field":
-        shown = draw_box(image, tuple(int(v) for v in occlusion["field_boxes"][m]), thickness=max(1, image.shape[0] // 56))
+        shown = draw_box(image, tuple(int(v) for v in occlusion.field_boxes[m]), thickness=max(1, image.shape[0] // 56))
     else:
-        shown = signed_to_rgb(occlusion["projection"][m])
+        shown = signed_to_rgb(occlusion.projection[m])
     return shown, OCCLUSION_PICTURES[picture][0]
 
 
-def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictures: np.ndarray,
+def _occlusion_pages(renderer: Renderer, occlusion: OcclusionStudy, pictures: np.ndarray,
                      classes: list[str], common: dict, layer_names, names: Sequence[str] | None = None,
                      picture: str = "unchecked") -> None:
     model, epoch = common["model"], common["epoch"]
-    windows = [int(w) for w in occlusion["windows"]]
+    windows = occlusion.windows
     factor = display_factor(pictures.shape[-1], MEDIUM)
     entries = []
-    for m, image_index in enumerate(occlusion["images"].tolist()):
+    for m, image_index in enumerate(occlusion.images.tolist()):
         name = names[m] if names is not None else f"image {image_index}"
         image = to_rgb(pictures[m])
         shown, shown_title = _unit_picture(image, occlusion, m, picture)
-        maps = {key: {w: occlusion[f"{key}_{w}"][m] for w in windows} for key in ("activity", "probability", "predicted")}
-        label = int(occlusion["labels"][m])
+        maps = {kind: {w: occlusion.map(kind, w, m) for w in windows} for kind in occlusion.maps}
+        label = int(occlusion.labels[m])
         occlusion_figure(image, shown, windows, maps, classes, label, renderer.path(layout.analysis_image(model, epoch, f"occlusion-{image_index}")),
                          picture_title=shown_title, title=f"{name}: occlusion with windows of {', '.join(map(str, windows))} px")
         save_png(upscale(image, factor), renderer.path(layout.analysis_image(model, epoch, f"input-{image_index}")))
-        predicted_index = int(occlusion["predicted"][m])
-        if "saliency_true" in occlusion:
-            rows = {f"{kind} ({classes[c]})": {key: occlusion[f"{key}_{kind}"][m] for key in ("saliency", "guided", "gradcam")}
+        predicted_index = int(occlusion.predicted[m])
+        if occlusion.attributions:
+            rows = {f"{kind} ({classes[c]})": {key: values[m] for key, values in occlusion.attributions[kind].items()}
                     for kind, c in (("true", label), ("predicted", predicted_index))}
             attribution_figure(image, maps["probability"][windows[-1]], windows[-1], rows,
                                renderer.path(layout.analysis_image(model, epoch, f"attribution-{image_index}")),
@@ -86,20 +87,20 @@ def _occlusion_pages(renderer: Renderer, occlusion: dict[str, np.ndarray], pictu
         lowest = {w: float(maps["probability"][w].min()) for w in windows}
         worst = min(lowest, key=lowest.get)
         entries.append({
-            "image": image_index, "name": name, "label": classes[label], "predicted": classes[int(occlusion["predicted"][m])],
-            "probability": float(occlusion["probability"][m]), "channel": int(occlusion["channels"][m]),
-            "lowest": lowest, "worst_window": worst, "drop": float(occlusion["probability"][m]) - lowest[worst],
+            "image": image_index, "name": name, "label": classes[label], "predicted": classes[predicted_index],
+            "probability": float(occlusion.probability[m]), "channel": int(occlusion.channels[m]),
+            "lowest": lowest, "worst_window": worst, "drop": float(occlusion.probability[m]) - lowest[worst],
         })
     entries.sort(key=lambda e: e["drop"], reverse=True)
     for position, entry in enumerate(entries):
         renderer.render("occlusion_image.html", layout.analysis_page(model, epoch, "occlusion", entry["image"]), **common, entry=entry,
-                        windows=windows, layer=str(occlusion["layer"]), stride=int(occlusion["stride"]),
-                        layer_has_pages=str(occlusion["layer"]) in layer_names, picture_text=OCCLUSION_PICTURES[picture][1],
-                        attributions="saliency_true" in occlusion, explanations=EXPLANATIONS,
+                        windows=windows, layer=occlusion.layer, stride=occlusion.stride,
+                        layer_has_pages=occlusion.layer in layer_names, picture_text=OCCLUSION_PICTURES[picture][1],
+                        attributions=bool(occlusion.attributions), explanations=EXPLANATIONS,
                         previous=entries[position - 1] if position else None,
                         next=entries[position + 1] if position + 1 < len(entries) else None)
     renderer.render("occlusion.html", layout.analysis_page(model, epoch, "occlusion"), **common, entries=entries, windows=windows,
-                    layer=str(occlusion["layer"]), stride=int(occlusion["stride"]))
+                    layer=occlusion.layer, stride=occlusion.stride)
 
 
 def _correspondence_page(renderer: Renderer, table: pd.DataFrame, meta: dict[str, Any], pictures: np.ndarray,
@@ -157,12 +158,12 @@ def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, 
 
 
 def render_analyses(renderer: Renderer, model: str, epoch: int, classes: list[str], layer_names: Sequence[str],
-                    occlusion: tuple[dict[str, np.ndarray], np.ndarray] | tuple[dict[str, np.ndarray], np.ndarray, Sequence[str]] | None = None,
+                    occlusion: tuple[OcclusionStudy, np.ndarray] | tuple[OcclusionStudy, np.ndarray, Sequence[str]] | None = None,
                     correspondence: tuple[pd.DataFrame, dict[str, Any], np.ndarray, pd.DataFrame | None] | None = None,
                     invariance: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = None,
                     occlusion_picture: str = "unchecked") -> None:
     """Write the pages of the analyses given (None: left out of the configuration): the occlusion
-    summary and image pages from ``(maps, pictures)`` or ``(maps, pictures, names)`` (how pages name
+    summary and image pages from ``(study, pictures)`` or ``(study, pictures, names)`` (how pages name
     the images, :meth:`convatlas.data.Pictures.name`), the correspondence page from ``(table, meta,
     pictures, pairs)`` (pairs: every pair's distance, for the verdict; None: no verdict) and the invariance page from ``(table, strips)``. ``occlusion_picture``: what the
     occlusion figures show of each image's strongest unit (:data:`OCCLUSION_PICTURES`, as
@@ -171,8 +172,8 @@ def render_analyses(renderer: Renderer, model: str, epoch: int, classes: list[st
     Pictures are the uint8 (N, C, H, W) images the analyses used, in their order."""
     common = {"model": model, "epoch": epoch}
     if occlusion is not None:
-        maps, pictures, *names = occlusion
-        _occlusion_pages(renderer, maps, pictures, classes, common, layer_names, names[0] if names else None,
+        study, pictures, *names = occlusion
+        _occlusion_pages(renderer, study, pictures, classes, common, layer_names, names[0] if names else None,
                          occlusion_picture)
     if correspondence is not None:
         table, meta, pictures, *pairs = correspondence

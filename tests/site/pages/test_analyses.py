@@ -5,6 +5,7 @@ import pandas as pd
 from convatlas.site import layout
 from convatlas.site.pages.analyses import render_analyses
 
+from ...artifacts import small_study
 from .synthetic import CLASSES, missing_targets, pictures
 
 
@@ -20,14 +21,11 @@ def test_analysis_pages_render_only_the_analyses_given(renderer, tmp_path):
 
 def test_analysis_pages_from_small_arrays(renderer, tmp_path):
     n, windows = 2, [3, 5]
-    occlusion = {"windows": np.array(windows), "stride": np.array(2), "layer": np.array("features.relu1"),
-                 "images": np.array([4, 7]), "labels": np.array([0, 1]), "predicted": np.array([0, 2]),
-                 "probability": np.array([0.9, 0.4]), "channels": np.array([1, 3]),
-                 "projection": np.zeros((n, 12, 12, 1), np.float32)}
-    for w in windows:
-        occlusion[f"activity_{w}"] = np.ones((n, 6, 6), np.float32)
-        occlusion[f"probability_{w}"] = np.full((n, 6, 6), 0.5, np.float32)
-        occlusion[f"predicted_{w}"] = np.zeros((n, 6, 6), np.int64)
+    maps = {"activity": {w: np.ones((n, 6, 6), np.float32) for w in windows},
+            "probability": {w: np.full((n, 6, 6), 0.5, np.float32) for w in windows},
+            "predicted": {w: np.zeros((n, 6, 6), np.int64) for w in windows}}
+    occlusion = small_study([4, 7], windows, stride=2, labels=np.array([0, 1]), predicted=np.array([0, 2]),
+                            probability=np.array([0.9, 0.4]), channels=np.array([1, 3]), maps=maps)
     table = pd.DataFrame({"part": ["top", "random"], "layer": ["features.relu1"] * 2, "delta": [0.2, 0.4],
                           "std": [0.01, 0.02], "draws": [1, 3]})
     meta = {"class": "disc", "images": [0, 3], "boxes": {"top": [0, 2, 5, 10]}, "layers": ["features.relu1"]}
