@@ -46,21 +46,21 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
-    model = in_fast_layout(model, meta["arch"])  # as the jobs load it
-    images = probe_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"]).subset(args.images)
-    graph = ModelGraph(model, (meta["in_channels"], meta["image_size"], meta["image_size"]))
-    print(f"{meta['arch']} epoch {meta['epoch']}, {len(images)} images, {args.threads} threads")
+    model = in_fast_layout(model, meta.arch)  # as the jobs load it
+    images = probe_split(load_config(args.config)["datasets"][meta.dataset], meta.dataset).subset(args.images)
+    graph = ModelGraph(model, (meta.in_channels, meta.image_size, meta.image_size))
+    print(f"{meta.arch} epoch {meta.epoch}, {len(images)} images, {args.threads} threads")
     print(f"{'layer':24s} {'channels':>8s} {'next linear op':>16s} {'workflow':>9s} {'zeroed':>9s} {'naive':>9s}"
           "  naive/workflow")
     for layer in graph.layers:
         seconds = []
         for subtract in (True, False):
             start = time.perf_counter()
-            channel_ablation(model, layer.name, images, meta["mean"], meta["std"], graph=graph, show_progress=False,
+            channel_ablation(model, layer.name, images, meta.mean, meta.std, graph=graph, show_progress=False,
                              subtract_shares=subtract)
             seconds.append(time.perf_counter() - start)
         start = time.perf_counter()
-        naive(model, layer.name, layer.channels, images, meta["mean"], meta["std"], 256)
+        naive(model, layer.name, layer.channels, images, meta.mean, meta.std, 256)
         seconds.append(time.perf_counter() - start)
         linear = next_linear(graph, layer.name)
         print(f"{layer.name:24s} {layer.channels:8d} {linear.node.target if linear else '-':>16s} "

@@ -32,20 +32,20 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
-    probe = probe_split(load_config(args.config)["datasets"][meta["dataset"]], meta["dataset"])
+    probe = probe_split(load_config(args.config)["datasets"][meta.dataset], meta.dataset)
     index = pd.read_parquet(args.index)
-    shape = (meta["in_channels"], meta["image_size"], meta["image_size"])
-    print(f"{meta['arch']} epoch {meta['epoch']}, batch {args.batch_size}, {args.threads} threads")
+    shape = (meta.in_channels, meta.image_size, meta.image_size)
+    print(f"{meta.arch} epoch {meta.epoch}, batch {args.batch_size}, {args.threads} threads")
     for layer in ModelGraph(model, shape).layers:
         rows = index[index.layer == layer.name].sort_values(["channel", "rank"])
         start = time.perf_counter()
-        project_top_k(model, layer.name, shape, index, probe, meta["mean"], meta["std"], ["deconvnet"],
+        project_top_k(model, layer.name, shape, index, probe, meta.mean, meta.std, ["deconvnet"],
                       batch_size=args.batch_size, show_progress=False)
         projecting = time.perf_counter() - start
         images = torch.as_tensor(rows.image.to_numpy(copy=True))
         start = time.perf_counter()
         for begin in range(0, len(images), args.batch_size):
-            batch = normalise(probe.images(images[begin:begin + args.batch_size]), meta["mean"], meta["std"])
+            batch = normalise(probe.images(images[begin:begin + args.batch_size]), meta.mean, meta.std)
             batch.requires_grad_(True)
             model(batch).sum().backward()
         baseline = time.perf_counter() - start

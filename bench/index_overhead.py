@@ -43,10 +43,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
     config = load_config(args.config)
-    images = probe_split(config["datasets"][meta["dataset"]], meta["dataset"])
-    size = meta["image_size"]
-    layers = ModelGraph(model, (meta["in_channels"], size, size)).layers
-    mean, std = meta["mean"], meta["std"]
+    images = probe_split(config["datasets"][meta.dataset], meta.dataset)
+    size = meta.image_size
+    layers = ModelGraph(model, (meta.in_channels, size, size)).layers
+    mean, std = meta.mean, meta.std
 
     @torch.no_grad()
     def plain():
@@ -83,7 +83,7 @@ def main() -> None:
     t_index = best_of(3, index)
     t_naive = best_of(1, naive) * len(images) / len(subset)
     channels = sum(l.channels for l in layers)
-    print(f"model {meta['arch']} epoch {meta['epoch']}: {len(images)} probe images, {len(layers)} layers, "
+    print(f"model {meta.arch} epoch {meta.epoch}: {len(images)} probe images, {len(layers)} layers, "
           f"{channels} channels, batch {args.batch_size}, {args.threads} threads")
     print(f"plain forward pass : {t_plain:7.2f} s")
     print(f"index pass         : {t_index:7.2f} s  ({t_index / t_plain:.2f}x the plain pass)")

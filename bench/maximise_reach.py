@@ -43,8 +43,8 @@ def main() -> None:
     config = validate_config(yaml.safe_load(Path("config.yaml").read_text()))
     index = read_parquet(epoch_dir / "index.parquet")
     rows = index[(index.layer == args.layer) & (index["rank"] == 0)].sort_values("channel")
-    images = load_split(config["datasets"][meta["dataset"]], "test", meta["dataset"])
-    top1 = normalise(images.images(torch.as_tensor(rows.image.to_numpy(copy=True))), meta["mean"], meta["std"])
+    images = load_split(config["datasets"][meta.dataset], "test", meta.dataset)
+    top1 = normalise(images.images(torch.as_tensor(rows.image.to_numpy(copy=True))), meta.mean, meta.std)
     live = [int(c) for c, value in zip(rows.channel, rows.value, strict=True) if value > 0]
     chosen = live[:: max(1, len(live) // args.channels)][: args.channels]
     mosaics = []
@@ -52,7 +52,7 @@ def main() -> None:
     for name, overrides in (item.split("=", 1) for item in args.settings):
         block = {**config.get("maximise", {}), "from_top1": None, **json.loads(overrides)}
         began = time.perf_counter()
-        out = maximise_channels(model, meta, args.layer, chosen, maximise_settings(block, meta["image_size"]), reference=top1)
+        out = maximise_channels(model, meta, args.layer, chosen, maximise_settings(block, meta.image_size), reference=top1)
         ratio = out["after"] / np.maximum(out["reference"], 1e-12)
         print(f"{name}: median ratio {np.median(ratio):.2f}, {int((ratio > 1).sum())} of {len(ratio)} beyond their "
               f"top-1 image ({time.perf_counter() - began:.1f} s)")

@@ -25,10 +25,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
-    shape = (meta["in_channels"], meta["image_size"], meta["image_size"])
+    shape = (meta.in_channels, meta.image_size, meta.image_size)
     settings = maximise_settings()  # the config's defaults
     bounds = pixel_bounds(meta, "cpu")
-    print(f"{meta['arch']} epoch {meta['epoch']}: {settings.steps} steps x {settings.octaves} octaves, {args.threads} threads")
+    print(f"{meta.arch} epoch {meta.epoch}: {settings.steps} steps x {settings.octaves} octaves, {args.threads} threads")
     for layer in ModelGraph(model, shape).layers:
         channels = torch.arange(layer.channels)
         start = time.perf_counter()

@@ -48,13 +48,13 @@ def main() -> None:
                 continue
             start = time.perf_counter()
             projections = project_top_k(
-                subject.model, layer.name, subject.input_shape, index, subject.images, subject.meta["mean"],
-                subject.meta["std"], methods, False, 64, subject.device,
+                subject.model, layer.name, subject.input_shape, index, subject.images, subject.meta.mean,
+                subject.meta.std, methods, False, 64, subject.device,
                 show_progress=False, tile=display_tile, graph=subject.graph,
                 channels=subject.selected_channels(layer.name, config["analysis"]["channels_per_layer"]))
             seconds = time.perf_counter() - start
             checks = projection_checks(subject.model, layer.name, subject.input_shape, index, subject.images,
-                                       subject.meta["mean"], subject.meta["std"], projections, 64, subject.device,
+                                       subject.meta.mean, subject.meta.std, projections, 64, subject.device,
                                        graph=subject.graph, tile=display_tile)
             cells = [f"{v['kind']} {v['tile_correlation']:.2f} / {v['random_correlation']:.2f} "
                      f"{'passes' if v['passes'] else 'fails'}" for v in layer_verdicts(checks)]

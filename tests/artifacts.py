@@ -1,6 +1,7 @@
 """Small typed result files for tests that need one without running the analysis."""
 import numpy as np
 
+from convatlas.models.checkpoint import CheckpointMeta
 from convatlas.results.artifacts import OcclusionStudy
 
 
@@ -17,3 +18,10 @@ def small_study(images, windows=(3,), side=12, map_side=6, layer="features.relu1
                  for kind in ("activity", "probability", "predicted")},
     }
     return OcclusionStudy(**{**values, **fields})
+
+
+def small_meta(**fields) -> CheckpointMeta:
+    """A checkpoint meta of a 1-channel 16 px model of 4 classes, epoch 1; ``fields`` replace any value."""
+    values = {"arch": "zf", "params": {}, "dataset": "shapes", "classes": ["disc", "square", "hstripes", "vstripes"],
+              "in_channels": 1, "image_size": 16, "epoch": 1, "mean": [0.3], "std": [0.3]}
+    return CheckpointMeta(**{**values, **fields})

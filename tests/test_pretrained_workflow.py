@@ -85,8 +85,8 @@ def test_checkpoint_zero_records_the_weights(pretrained_atlas, monkeypatch):
 
     monkeypatch.chdir(pretrained_atlas)
     model, meta = load_checkpoint(pretrained_atlas / "results/mine/checkpoints/epoch-0.pt")
-    assert meta["epoch"] == 0 and meta["arch"] == "mynets_e2e:SmallNet" and meta["params"] == {"width": 3}
-    assert meta["weights"]["sha256"] == file_sha256(pretrained_atlas / "weights.pt")
+    assert meta.epoch == 0 and meta.arch == "mynets_e2e:SmallNet" and meta.params == {"width": 3}
+    assert meta.weights["sha256"] == file_sha256(pretrained_atlas / "weights.pt")
     saved = torch.load(pretrained_atlas / "weights.pt", weights_only=True)
     assert all(torch.equal(saved[k], v) for k, v in model.state_dict().items())
     assert not (pretrained_atlas / "results/mine/train/train_state.pt").exists()  # nothing was trained
@@ -114,9 +114,9 @@ def test_unlabelled_photos_are_analysed_by_their_predicted_class(pretrained_atla
 
     monkeypatch.chdir(pretrained_atlas)
     _, meta = load_checkpoint(pretrained_atlas / "results/flat/checkpoints/epoch-0.pt")
-    assert meta["classes"] == ["apple", "banana", "cherry", "date"] and meta["weights"] is None
+    assert meta.classes == ["apple", "banana", "cherry", "date"] and meta.weights is None
     predictions = pd.read_parquet(pretrained_atlas / "results/flat/epoch-0/predictions.parquet")
-    assert predictions.label.tolist() == predictions.predicted.tolist() == meta["predicted_labels"]
+    assert predictions.label.tolist() == predictions.predicted.tolist() == meta.predicted_labels
     page = (pretrained_atlas / "site/models/flat/epoch-0/features.relu2/index.html").read_text()
     assert "weights as mynets_e2e:SmallNet builds them (its own initialisation, no file loaded), not trained here" in page
     assert "the images have no labels" in page
@@ -160,10 +160,10 @@ def test_class_folders_map_onto_the_named_outputs(pretrained_atlas, monkeypatch)
 
     monkeypatch.chdir(pretrained_atlas)
     _, meta = load_checkpoint(pretrained_atlas / "results/fruity/checkpoints/epoch-0.pt")
-    assert meta["label_map"] == [0, 2] and meta["in_channels"] == 1  # Apple -> apple, cherry -> cherry; grey by `channels`
+    assert meta.label_map == [0, 2] and meta.in_channels == 1  # Apple -> apple, cherry -> cherry; grey by `channels`
     predictions = pd.read_parquet(pretrained_atlas / "results/fruity/epoch-0/predictions.parquet")
     assert predictions.label.tolist() == [0] * 4 + [2] * 4
-    assert meta["test_accuracy"] == (predictions.label == predictions.predicted).mean()
+    assert meta.test_accuracy == (predictions.label == predictions.predicted).mean()
     assert (pretrained_atlas / "site/models/fruity/index.html").is_file()
 
 

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.transforms import denormalise
+from ..models.checkpoint import CheckpointMeta
 from ..nn.modules import last_linear
 from .deconv import Projector
 
@@ -181,19 +182,19 @@ def noise_start(count: int, shape: tuple[int, int, int], seeds: Sequence[int], s
                         for s in seeds[:count]])
 
 
-def pixel_bounds(meta: dict, device) -> tuple[torch.Tensor, torch.Tensor]:
+def pixel_bounds(meta: CheckpointMeta, device) -> tuple[torch.Tensor, torch.Tensor]:
     """The normalised values of pixel 0 and pixel 1 per channel, shaped (1, C, 1, 1)."""
-    mean = torch.as_tensor(meta["mean"], device=device).view(1, -1, 1, 1)
-    std = torch.as_tensor(meta["std"], device=device).view(1, -1, 1, 1)
+    mean = torch.as_tensor(meta.mean, device=device).view(1, -1, 1, 1)
+    std = torch.as_tensor(meta.std, device=device).view(1, -1, 1, 1)
     return (0 - mean) / std, (1 - mean) / std
 
 
-def to_pixels(images: torch.Tensor, meta: dict) -> np.ndarray:
+def to_pixels(images: torch.Tensor, meta: CheckpointMeta) -> np.ndarray:
     """Normalised images as (N, H, W, C) pixels in [0, 1]."""
-    return denormalise(images.detach(), meta["mean"], meta["std"]).clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
+    return denormalise(images.detach(), meta.mean, meta.std).clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
 
 
-def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequence[int], settings: Settings,
+def maximise_channels(model: nn.Module, meta: CheckpointMeta, layer: str, channels: Sequence[int], settings: Settings,
                       start: torch.Tensor | None = None, top1: torch.Tensor | None = None, edit: Settings | None = None,
                       batch_size: int = 256, reference: torch.Tensor | None = None) -> dict[str, np.ndarray]:
     """One image per channel in ``channels`` of ``layer``, optimised together in batches.
@@ -205,8 +206,8 @@ def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequen
     image of every channel of the layer), the objective on it as ``reference``, the check of
     whether the optimised image excites the channel more than the best dataset image does.
     """
-    size = meta["image_size"]
-    shape = (meta["in_channels"], size, size)
+    size = meta.image_size
+    shape = (meta.in_channels, size, size)
     device = next(model.parameters()).device
     bounds = pixel_bounds(meta, device)
     results: dict[str, list] = {"noise": [], "before": [], "after": []}
@@ -237,17 +238,17 @@ def maximise_channels(model: nn.Module, meta: dict, layer: str, channels: Sequen
     return {**arrays, "channels": np.asarray(channels, dtype=np.int64)}
 
 
-def maximise_classes(model: nn.Module, meta: dict, settings: Settings, indices: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+def maximise_classes(model: nn.Module, meta: CheckpointMeta, settings: Settings, indices: Sequence[int] | None = None) -> dict[str, np.ndarray]:
     """One image per class (every class, or the classes ``indices``) maximising its logit: [0, 1]
     pixels ``images``, the ``probability`` each reaches, the class names and ``indices``."""
-    size = meta["image_size"]
-    shape = (meta["in_channels"], size, size)
+    size = meta.image_size
+    shape = (meta.in_channels, size, size)
     device = next(model.parameters()).device
-    classes = torch.as_tensor(list(range(len(meta["classes"]))) if indices is None else list(indices), dtype=torch.long)
+    classes = torch.as_tensor(list(range(len(meta.classes))) if indices is None else list(indices), dtype=torch.long)
     objective = class_objective(model, classes, shape)
     begin = noise_start(len(classes), shape, (1000 + classes).tolist(), settings).to(device)
     images = optimise(objective, begin, (1000 + classes).tolist(), settings, pixel_bounds(meta, device))
     with torch.no_grad():
         probabilities = model(images).softmax(dim=1)[torch.arange(len(classes)), classes].cpu().numpy()
     return {"images": to_pixels(images, meta), "probability": probabilities, "indices": classes.numpy(),
-            "classes": np.asarray([meta["classes"][int(c)] for c in classes])}
+            "classes": np.asarray([meta.classes[int(c)] for c in classes])}

@@ -5,46 +5,47 @@ from typing import Any
 
 from torch import nn
 
+from ..models.checkpoint import CheckpointMeta
 from ..nn.graph import Layer, receptive_field_size
 
 
-def provenance(meta: dict[str, Any]) -> str | None:
+def provenance(meta: CheckpointMeta) -> str | None:
     """For a model analysed as loaded: where its weights came from (None for a model trained here)."""
-    if not meta.get("pretrained"):
+    if not meta.pretrained:
         return None
-    weights = meta.get("weights")
+    weights = meta.weights
     source = f"weights loaded from {weights['file']} (SHA-256 {weights['sha256'][:12]}…)" if weights \
-        else f"weights as {meta['arch']} builds them (its own initialisation, no file loaded)"
+        else f"weights as {meta.arch} builds them (its own initialisation, no file loaded)"
     note = f"{source}, not trained here"
-    if meta.get("predicted_labels") is not None:
+    if meta.predicted_labels is not None:
         note += "; the images have no labels, so every analysis that needs a class uses the predicted one"
     return note
 
 
-def summarise_model(name: str, model: nn.Module, meta: dict[str, Any], layers: list[Layer],
+def summarise_model(name: str, model: nn.Module, meta: CheckpointMeta, layers: list[Layer],
                     train_log: list[dict[str, Any]]) -> dict[str, Any]:
     """Everything the index and model pages show about one model, from its last checkpoint."""
-    size = meta["image_size"]
+    size = meta.image_size
     return {
         "name": name,
-        "arch": meta["arch"],
-        "params": meta["params"],
+        "arch": meta.arch,
+        "params": meta.params,
         "class_name": type(model).__name__,
-        "dataset": meta["dataset"],
-        "dataset_kind": meta.get("dataset_kind"),
-        "classes": meta["classes"],
-        "input_shape": [meta["in_channels"], size, size],
+        "dataset": meta.dataset,
+        "dataset_kind": meta.dataset_kind,
+        "classes": meta.classes,
+        "input_shape": [meta.in_channels, size, size],
         "parameters": sum(p.numel() for p in model.parameters()),
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "epoch": meta["epoch"],
+        "epoch": meta.epoch,
         "provenance": provenance(meta),
-        "test_accuracy": meta["test_accuracy"],
-        "test_images": meta.get("test_images"),
-        "test_split": meta.get("test_split"),
-        "test_top5_accuracy": meta.get("test_top5_accuracy"),
-        "test_loss": meta["test_loss"],
-        "per_class_accuracy": meta["per_class_accuracy"],
-        "per_class_images": meta.get("per_class_images"),  # each class accuracy's n
+        "test_accuracy": meta.test_accuracy,
+        "test_images": meta.test_images,
+        "test_split": meta.test_split,
+        "test_top5_accuracy": meta.test_top5_accuracy,
+        "test_loss": meta.test_loss,
+        "per_class_accuracy": meta.per_class_accuracy,
+        "per_class_images": meta.per_class_images,  # each class accuracy's n
         "train_log": train_log,
         "layers": [
             {

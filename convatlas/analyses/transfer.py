@@ -16,6 +16,7 @@ from torch import nn
 from ..data.datasets import ImageSet
 from ..data.transforms import normalise
 from ..models import build_model
+from ..models.checkpoint import CheckpointMeta
 from ..models.registry import in_fast_layout
 from ..nn.hooks import input_hooks
 from ..nn.modules import first_linear, last_linear
@@ -79,7 +80,7 @@ def scratch_accuracy(arch: str, params: dict, few: ImageSet, test: ImageSet, mea
     return float((logits.argmax(1) == test.labels).double().mean())
 
 
-def transfer_table(model: nn.Module, meta: dict, target_train: ImageSet, target_test: ImageSet,
+def transfer_table(model: nn.Module, meta: CheckpointMeta, target_train: ImageSet, target_test: ImageSet,
                    settings: dict, arch: str, params: dict) -> pd.DataFrame:
     """Few-shot transfer of ``model`` (trained on the source classes) to the target classes, one row per
     (method, shots, draw): a new softmax on its frozen conv features (``transfer``) and, when the
@@ -88,9 +89,9 @@ def transfer_table(model: nn.Module, meta: dict, target_train: ImageSet, target_
     scratch on the same few images (``scratch``)."""
     classes = len(target_train.classes)
     target_test = target_test.spread(settings["test_images"])
-    mean, std = meta["mean"], meta["std"]
+    mean, std = meta.mean, meta.std
     torch.manual_seed(settings["seed"])  # the baseline: the same architecture, untrained
-    untrained = build_model(arch, target_train.channels, len(meta["classes"]), target_train.size[0], params).eval()
+    untrained = build_model(arch, target_train.channels, len(meta.classes), target_train.size[0], params).eval()
     frozen = {"transfer": (model, "first"), "random": (untrained, "first")}
     if first_linear(model)[0] != last_linear(model)[0]:
         frozen["last_hidden"] = (model, "last")
@@ -108,6 +109,6 @@ def transfer_table(model: nn.Module, meta: dict, target_train: ImageSet, target_
                          "accuracy": scratch_accuracy(arch, params, few, target_test, mean, std,
                                                       settings["scratch_steps"], seed)})
     table = pd.DataFrame(rows)
-    table["source_accuracy"] = meta["test_accuracy"]
+    table["source_accuracy"] = meta.test_accuracy
     table["test_images"] = len(target_test)
     return table

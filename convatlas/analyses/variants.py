@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..data.datasets import ImageSet
+from ..models.checkpoint import CheckpointMeta
 from .evaluate import classification_metrics, predict
 
 TRAIN_IMAGES = 10_000  # training images (spread over the split, no augmentation) the train error is measured on
@@ -19,14 +20,14 @@ def weight_layers(model: nn.Module) -> int:
     return sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in model.modules())
 
 
-def variant_errors(name: str, model: nn.Module, meta: dict, train: ImageSet, test: ImageSet,
+def variant_errors(name: str, model: nn.Module, meta: CheckpointMeta, train: ImageSet, test: ImageSet,
                    batch_size: int = 256, device: torch.device | str = "cpu") -> dict:
     """One row of the variants table: train and test top-1 error (and top-5 with more than 5
     classes) of a trained model, with its builder parameters, size and depth."""
-    row = {"model": name, "params": json.dumps(meta["params"], sort_keys=True), "epoch": meta["epoch"],
+    row = {"model": name, "params": json.dumps(meta.params, sort_keys=True), "epoch": meta.epoch,
            "parameters": sum(p.numel() for p in model.parameters()), "weight_layers": weight_layers(model)}
     for split, images in (("train", train), ("test", test)):
-        logits = predict(model, images, meta["mean"], meta["std"], batch_size, device)
+        logits = predict(model, images, meta.mean, meta.std, batch_size, device)
         metrics = classification_metrics(logits, images.labels, len(images.classes))
         row[f"{split}_error"] = 1 - metrics["accuracy"]
         row[f"{split}_top5_error"] = 1 - metrics["top5_accuracy"] if len(images.classes) > 5 else float("nan")

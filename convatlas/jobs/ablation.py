@@ -23,7 +23,7 @@ def run_channel_ablation(inputs: Any, outputs: Any, params: Any) -> None:
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
     meta, settings = subject.meta, params.settings
     table = channel_ablation(subject.model, params.layer, _ablation_images(subject, settings["images"]),
-                             meta["mean"], meta["std"], settings["batch_size"], device=subject.device,
+                             meta.mean, meta.std, settings["batch_size"], device=subject.device,
                              graph=subject.graph, channels=subject.selected_channels(params.layer, params.channels))
     write_parquet(with_base_columns(table), outputs.table)
 
@@ -54,15 +54,15 @@ def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
     layers = [layer.name for layer in subject.layers]
     stats = read_parquet(inputs.stats)
     results = {}
-    before = intact_predictions(subject.model, images, meta["mean"], meta["std"], settings["batch_size"], subject.device)
+    before = intact_predictions(subject.model, images, meta.mean, meta.std, settings["batch_size"], subject.device)
     for name, spec in settings["experiments"].items():
         chosen = experiment_channels(spec, stats, layers, f"ablation.experiments.{name}")
-        results[name] = run_experiment(subject.model, chosen, images, meta["mean"], meta["std"],
+        results[name] = run_experiment(subject.model, chosen, images, meta.mean, meta.std,
                                        settings["batch_size"], subject.device, before)
         draws = spec.get("controls", CONTROL_DRAWS) if "top_selectivity" in spec else 0
         controls = []
         for draw in progress(matched_controls(chosen, stats, draws), f"{name}: matched random draws", enabled=draws > 0):
-            control = run_experiment(subject.model, draw, images, meta["mean"], meta["std"], settings["batch_size"],
+            control = run_experiment(subject.model, draw, images, meta.mean, meta.std, settings["batch_size"],
                                      subject.device, before)
             controls.append({key: control[key] for key in ("channels", "accuracy_after", "change_interval")})
         if controls:
@@ -86,7 +86,7 @@ def run_variants(inputs: Any, outputs: Any, params: Any) -> None:
     for name, path in checkpoints.items():
         subject = load_subject(path, params.dataset, None, params.device, params.threads)
         if train is None:
-            train = load_split(params.dataset, "train", subject.meta["dataset"]).spread(TRAIN_IMAGES)
+            train = load_split(params.dataset, "train", subject.meta.dataset).spread(TRAIN_IMAGES)
         rows.append(variant_errors(name, subject.model, subject.meta, train, subject.images, device=subject.device))
     write_parquet(variant_table(rows), outputs.table)
 

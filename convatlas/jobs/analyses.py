@@ -23,7 +23,7 @@ def run_occlusion(inputs: Any, outputs: Any, params: Any) -> None:
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
     indices = first_per_class(subject.images.labels, params.settings["images_per_class"])
     images = subject.normalise(subject.images.images(indices))
-    settings = resolved_occlusion(params.settings, subject.meta["image_size"])
+    settings = resolved_occlusion(params.settings, subject.meta.image_size)
     study = occlusion_study(subject.model, subject.graph, images, subject.images.labels[indices], settings["windows"],
                             settings["stride"], settings["layer"], settings["fill"], settings["method"],
                             settings["batch_size"], indices=indices.numpy())
@@ -42,11 +42,11 @@ def run_correspondence(inputs: Any, outputs: Any, params: Any) -> None:
     work_starts()
     settings = params.settings
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
-    probe, size = subject.images, subject.meta["image_size"]
+    probe, size = subject.images, subject.meta.image_size
     layers = [layer.name for layer in subject.layers]
     if settings["class"] is not None and settings["class"] not in probe.classes:
         raise ValueError(f"correspondence.class: {settings['class']!r} is not a class of the model "
-                         f"{subject.meta['model']} ({', '.join(probe.classes[:20])}{', ...' if len(probe.classes) > 20 else ''})")
+                         f"{subject.meta.model} ({', '.join(probe.classes[:20])}{', ...' if len(probe.classes) > 20 else ''})")
     # default: the class with the most analysed images (the first such, so balanced data gives class 0)
     name = settings["class"] or probe.classes[int(torch.bincount(probe.labels, minlength=len(probe.classes)).argmax())]
     members = torch.nonzero(probe.labels == probe.classes.index(name)).flatten()[: settings["images"]]
@@ -77,7 +77,7 @@ def run_invariance(inputs: Any, outputs: Any, params: Any) -> None:
     indices = torch.arange(min(settings["images"], len(probe)))
     steps = {kind: settings[kind] for kind in TRANSFORMS}
     table, strips = invariance(subject.model, probe.images(indices).to(subject.device), probe.labels[indices],
-                               meta["mean"], meta["std"], (first, top), steps, settings["fill"], params.batch_size)
+                               meta.mean, meta.std, (first, top), steps, settings["fill"], params.batch_size)
     table["label"] = [probe.classes[int(probe.labels[i])] for i in table["image"]]
     write_parquet(table, outputs.table)
     write_npz(outputs.strips, {kind: strip.cpu().numpy() for kind, strip in strips.items()}
@@ -131,8 +131,8 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
         if picture == "field":
             study.field_boxes = field_boxes(study, manifest, occlusion[1].shape[-2:])
     if "correspondence" in params.analyses:
-        meta = read_json(inputs.correspondence_meta)
-        correspondence = (read_parquet(inputs.correspondence_table), meta, pictures.images(meta["images"]),
+        chosen = read_json(inputs.correspondence_meta)  # class, images, boxes, layers
+        correspondence = (read_parquet(inputs.correspondence_table), chosen, pictures.images(chosen["images"]),
                           read_parquet(inputs.correspondence_pairs))
     if "invariance" in params.analyses:
         invariance = (read_parquet(inputs.invariance_table), read_npz(inputs.invariance_strips))

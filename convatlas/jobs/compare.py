@@ -19,18 +19,18 @@ def run_linear_probes(inputs: Any, outputs: Any, params: Any) -> None:
     settings = params.settings
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
     meta = subject.meta
-    if meta.get("predicted_labels") is not None:  # unlabelled images: nothing to fit a probe to
+    if meta.predicted_labels is not None:  # unlabelled images: nothing to fit a probe to
         import pandas as pd
 
         write_parquet(pd.DataFrame(columns=["layer", "features", "train_accuracy", "accuracy"]), outputs.table)
         return
-    train = load_split(params.dataset, "train", meta["dataset"])
-    if meta.get("label_map") is not None:
-        train = train.relabel(meta["label_map"], meta["classes"])
+    train = load_split(params.dataset, "train", meta.dataset)
+    if meta.label_map is not None:
+        train = train.relabel(meta.label_map, meta.classes)
     train = train.spread(settings["train_images"])
     test = subject.images.subset(min(settings["test_images"], len(subject.images)))
     layers = [layer.name for layer in subject.layers]
-    write_parquet(probe_layers(subject.model, layers, train, test, meta["mean"], meta["std"], params.batch_size,
+    write_parquet(probe_layers(subject.model, layers, train, test, meta.mean, meta.std, params.batch_size,
                                subject.device),
                   outputs.table)
 

@@ -23,7 +23,7 @@ def run_evolution(inputs: Any, outputs: Any, params: Any) -> None:
         subject = load_subject(path, params.dataset, params.layers, params.device, params.threads)
         indices = torch.arange(min(params.images, len(subject.images)))
         responses[int(epoch)] = channel_responses(subject.model, [layer.name for layer in subject.layers], subject.images,
-                                                  indices, subject.meta["mean"], subject.meta["std"], params.batch_size,
+                                                  indices, subject.meta.mean, subject.meta.std, params.batch_size,
                                                   subject.device)
     write_parquet(settling(responses), outputs.table)
 

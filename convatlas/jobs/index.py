@@ -32,17 +32,17 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
 
         accumulators, predictions = merge_shards([read_npz(path) for path in shard_files], shard_files, len(images))
     else:
-        accumulators, predictions = index_pass(subject.model, subject.layers, images, meta["mean"], meta["std"],
+        accumulators, predictions = index_pass(subject.model, subject.layers, images, meta.mean, meta.std,
                                                params.top_k, params.ranking, params.batch_size, subject.device,
                                                predicted_labels=by_prediction)
     index, stats = index_tables(accumulators, images.classes)
     write_parquet(index, outputs.index)
     write_parquet(stats, outputs.stats)
     write_parquet(predictions, outputs.predictions)
-    IndexManifest(epoch=meta["epoch"], ranking=params.ranking, top_k=params.top_k, probe_images=len(images),
+    IndexManifest(epoch=meta.epoch, ranking=params.ranking, top_k=params.top_k, probe_images=len(images),
                   classes=images.classes, layers=[LayerRecord.of(layer) for layer in subject.layers],
                   provenance=provenance(meta), dataset=params.probe,
-                  predicted_labels=by_prediction or meta.get("predicted_labels") is not None,
+                  predicted_labels=by_prediction or meta.predicted_labels is not None,
                   shards=max(1, len(shard_files))).write(outputs.layers)
     if getattr(outputs, "feature_maps", None):  # empty arrays when the feature_maps section is absent
         write_npz(outputs.feature_maps, feature_maps(subject, params.feature_map_images))
@@ -58,7 +58,7 @@ def run_index_shard(inputs: Any, outputs: Any, params: Any) -> None:
     images, meta = subject.images, subject.meta
     shard, shards = int(params.shard), int(params.shards)
     chosen = shard_indices(len(images), shard, shards)
-    accumulators, predictions = index_pass(subject.model, subject.layers, images, meta["mean"], meta["std"],
+    accumulators, predictions = index_pass(subject.model, subject.layers, images, meta.mean, meta.std,
                                            params.top_k, params.ranking, params.batch_size, subject.device,
                                            predicted_labels=subject.predicted_labels, indices=chosen)
     write_npz(outputs.state, shard_state(accumulators, predictions, shard, shards, len(images)))

@@ -74,7 +74,7 @@ def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
     index = read_parquet(inputs.index)
     rows = index[(index.layer == params.layer) & (index["rank"] == 0)].sort_values("channel")
     top1 = subject.normalise(subject.images.images(torch.as_tensor(rows.image.to_numpy(copy=True))))
-    side = subject.meta["image_size"]
+    side = subject.meta.image_size
     edit = top1_edit_settings(block, side) if block["from_top1"] else None
     write_npz(outputs.images, maximise_channels(subject.model, subject.meta, params.layer, channels,
                                                 maximise_settings(block, side), start, top1 if edit else None, edit,
@@ -91,9 +91,9 @@ def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:
 
     work_starts()
     subject = load_subject(inputs.checkpoint, None, None, params.device, params.threads)
-    settings = maximise_settings(params.settings, subject.meta["image_size"], steps=params.settings["class_steps"])
+    settings = maximise_settings(params.settings, subject.meta.image_size, steps=params.settings["class_steps"])
     results = maximise_classes(subject.model, subject.meta, settings,
-                               class_choice(len(subject.meta["classes"]), read_parquet(inputs.predictions)))
+                               class_choice(len(subject.meta.classes), read_parquet(inputs.predictions)))
     write_npz(outputs.images, results)
     pictures = [stretched(image).transpose(2, 0, 1) for image in results["images"]]
     save_png(picture_row(pictures, MEDIUM, gap=4), outputs.png)

@@ -14,7 +14,7 @@ from torch import nn
 from ..core.device import pick_device, set_threads
 from ..data.datasets import ImageSet, probe_split
 from ..data.transforms import normalise
-from ..models.checkpoint import load_checkpoint
+from ..models.checkpoint import CheckpointMeta, load_checkpoint
 from ..models.registry import in_fast_layout
 from ..nn.graph import Layer, ModelGraph
 
@@ -24,7 +24,7 @@ class Subject:
     """What a model job works on; ``graph``, ``layers`` and ``images`` are built when first used."""
 
     model: nn.Module
-    meta: dict[str, Any]
+    meta: CheckpointMeta
     device: torch.device
     dataset: dict[str, Any] | None = None
     layer_names: Sequence[str] | None = None
@@ -32,8 +32,8 @@ class Subject:
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        size = self.meta["image_size"]
-        return self.meta["in_channels"], size, size
+        size = self.meta.image_size
+        return self.meta.in_channels, size, size
 
     @cached_property
     def graph(self) -> ModelGraph:
@@ -51,11 +51,11 @@ class Subject:
             raise ValueError("this subject was loaded without a dataset")
         if self.probe is not None:
             return self._probe_images()
-        images = probe_split(self.dataset, self.meta["dataset"])
-        if self.meta.get("predicted_labels") is not None:  # unlabelled images: the model's own predictions
-            return images.with_labels(self.meta["predicted_labels"], self.meta["classes"])
-        if self.meta.get("label_map") is not None:  # a pretrained model's own output classes
-            return images.relabel(self.meta["label_map"], self.meta["classes"])
+        images = probe_split(self.dataset, self.meta.dataset)
+        if self.meta.predicted_labels is not None:  # unlabelled images: the model's own predictions
+            return images.with_labels(self.meta.predicted_labels, self.meta.classes)
+        if self.meta.label_map is not None:  # a pretrained model's own output classes
+            return images.relabel(self.meta.label_map, self.meta.classes)
         return images
 
     @property
@@ -73,9 +73,9 @@ class Subject:
         classes = self._other_split.classes
         if unlabelled(classes):
             return None
-        ids = imagenet_wnids() if len(self.meta["classes"]) == 1000 and self.meta["classes"] == imagenet_categories() else None
+        ids = imagenet_wnids() if len(self.meta.classes) == 1000 and self.meta.classes == imagenet_categories() else None
         try:
-            return label_map(classes, self.meta["classes"], f"models.{self.meta['model']}.probe", ids)
+            return label_map(classes, self.meta.classes, f"models.{self.meta.model}.probe", ids)
         except ConfigError:
             return None
 
@@ -87,19 +87,19 @@ class Subject:
     def _probe_images(self) -> ImageSet:
         images = self._other_split
         if self._probe_labels is None:  # labelled by the model's predictions in the index pass
-            return images.with_labels([0] * len(images), self.meta["classes"])
-        return images.relabel(self._probe_labels, self.meta["classes"])
+            return images.with_labels([0] * len(images), self.meta.classes)
+        return images.relabel(self._probe_labels, self.meta.classes)
 
     def selected_channels(self, layer: str, setting: int | str) -> list[int]:
         """The channels of ``layer`` the per-channel stages cover (``analysis.channels_per_layer``)."""
         from ..analyses.channel_selection import selected_channels
 
-        return selected_channels(self.graph.layer(layer).channels, setting, self.meta["image_size"],
+        return selected_channels(self.graph.layer(layer).channels, setting, self.meta.image_size,
                                  self.device.type == "cuda")
 
     def normalise(self, batch: torch.Tensor) -> torch.Tensor:
         """A uint8 batch as the normalised float batch the model sees, on its device."""
-        return normalise(batch.to(self.device), self.meta["mean"], self.meta["std"])
+        return normalise(batch.to(self.device), self.meta.mean, self.meta.std)
 
 
 def load_subject(checkpoint: str | os.PathLike, dataset: dict[str, Any] | None = None,
@@ -111,5 +111,5 @@ def load_subject(checkpoint: str | os.PathLike, dataset: dict[str, Any] | None =
     set_threads(threads)
     chosen = pick_device(device)
     model, meta = load_checkpoint(checkpoint, chosen)
-    model = in_fast_layout(model, meta["arch"])
-    return Subject(model, meta, chosen, dataset, layers, None if probe == meta["dataset"] else probe)
+    model = in_fast_layout(model, meta.arch)
+    return Subject(model, meta, chosen, dataset, layers, None if probe == meta.dataset else probe)

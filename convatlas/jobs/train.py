@@ -54,6 +54,20 @@ def train_and_save(name: str, model_config: dict[str, Any], dataset_name: str, d
     return training.history
 
 
+def import_and_save(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
+                    images, log_path: str | Path, state_dir: str | Path, device="cpu", eval_batch_size: int = 256):
+    """A model analysed as it is (``epochs: 0``): save it as ``state_dir/epoch-0.pt`` with its accuracy
+    on ``images`` (the probe split) and an empty training log; return its checkpoint meta."""
+    from ..models.checkpoint import save_checkpoint
+    from ..train.log import write_train_log
+    from ..train.pretrained import import_pretrained
+
+    model, meta = import_pretrained(name, model_config, dataset_name, dataset_config, images, device, eval_batch_size)
+    save_checkpoint(Path(state_dir) / "epoch-0.pt", model, meta)
+    write_train_log(log_path, [])
+    return meta
+
+
 def run_train(inputs: Any, outputs: Any, params: Any) -> None:
     """One segment of training: train ``params.model`` on its dataset up to epoch ``params.until`` (a
     checkpoint epoch), resuming from the state the previous segment left in ``params.state_dir``;
@@ -68,11 +82,10 @@ def run_train(inputs: Any, outputs: Any, params: Any) -> None:
     set_threads(params.threads)
     if params.model["epochs"] == 0:
         from ..data.datasets import probe_split
-        from ..train.pretrained import import_pretrained
 
-        import_pretrained(params.model_name, params.model, params.dataset_name, params.dataset,
-                          probe_split(params.dataset, params.dataset_name), outputs.train_log, params.state_dir,
-                          pick_device(params.device), params.eval_batch_size)
+        import_and_save(params.model_name, params.model, params.dataset_name, params.dataset,
+                        probe_split(params.dataset, params.dataset_name), outputs.train_log, params.state_dir,
+                        pick_device(params.device), params.eval_batch_size)
         return
     train, test = load_dataset(params.dataset, params.dataset_name)
     train_and_save(params.model_name, params.model, params.dataset_name, params.dataset, train, test,

@@ -22,6 +22,7 @@ from ..core.logs import progress
 from ..data.datasets import ImageSet, channel_stats
 from ..data.transforms import augment_batch, normalise
 from ..models import build_model
+from ..models.checkpoint import CheckpointMeta
 from ..models.registry import in_fast_layout
 from ..models.tv import load_weights
 from .optim import learning_rate, make_optimizer
@@ -120,20 +121,19 @@ def train_epochs(name: str, training: Training, model_config: dict[str, Any], tr
 
 
 def checkpoint_meta(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
-                    train: ImageSet, test: ImageSet, training: Training) -> dict[str, Any]:
+                    train: ImageSet, test: ImageSet, training: Training) -> CheckpointMeta:
     """The meta of a checkpoint of ``training`` at its last epoch: what rebuilds the model, its data and
     normalisation, and its test metrics."""
     row = training.history[-1]
-    return {
-        "model": name, "arch": model_config["arch"], "params": model_config["params"],
-        "dataset": dataset_name, "dataset_kind": dataset_config["kind"], "classes": train.classes,
-        "in_channels": train.channels, "image_size": train.size[0], "mean": training.mean, "std": training.std,
-        "seed": model_config["seed"], "test_images": len(test), "test_split": test_split_note(dataset_config),
-        "per_class_images": torch.bincount(torch.as_tensor(test.labels), minlength=len(train.classes)).tolist(),
-        "epoch": training.epoch, "test_accuracy": row["test_accuracy"], "test_loss": row["test_loss"],
-        "test_top5_accuracy": row["test_top5_accuracy"], "train_accuracy": row["train_accuracy"],
-        "train_loss": row["train_loss"], "per_class_accuracy": row["per_class_accuracy"],
-    }
+    return CheckpointMeta(
+        model=name, arch=model_config["arch"], params=model_config["params"],
+        dataset=dataset_name, dataset_kind=dataset_config["kind"], classes=train.classes,
+        in_channels=train.channels, image_size=train.size[0], mean=training.mean, std=training.std,
+        seed=model_config["seed"], test_images=len(test), test_split=test_split_note(dataset_config),
+        per_class_images=torch.bincount(torch.as_tensor(test.labels), minlength=len(train.classes)).tolist(),
+        epoch=training.epoch, test_accuracy=row["test_accuracy"], test_loss=row["test_loss"],
+        test_top5_accuracy=row["test_top5_accuracy"], train_accuracy=row["train_accuracy"],
+        train_loss=row["train_loss"], per_class_accuracy=row["per_class_accuracy"])
 
 
 def test_split_note(dataset: dict[str, Any]) -> str | None:

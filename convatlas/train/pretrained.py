@@ -20,10 +20,9 @@ from ..analyses.evaluate import evaluate, predict
 from ..core.errors import ConfigError
 from ..data.datasets import ImageSet, channel_stats
 from ..data.sources import unlabelled
-from ..models.checkpoint import save_checkpoint
+from ..models.checkpoint import CheckpointMeta
 from ..models.registry import build_model
 from ..models.weights import load_as_is, weights_record
-from .log import write_train_log
 
 log = logging.getLogger(__name__)
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -118,10 +117,10 @@ def count_outputs(model: nn.Module, shape: tuple[int, int, int], key: str) -> in
 
 
 def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
-                      images: ImageSet, log_path: str | Path, state_dir: str | Path,
-                      device: torch.device | str = "cpu", eval_batch_size: int = 256) -> dict[str, Any]:
-    """Build, load and name a model as it is; save it as ``state_dir/epoch-0.pt`` with its accuracy
-    on ``images`` (the analysed split) and an empty training log. Returns the checkpoint's meta."""
+                      images: ImageSet, device: torch.device | str = "cpu",
+                      eval_batch_size: int = 256) -> tuple[nn.Module, CheckpointMeta]:
+    """Build, load and name a model as it is, with its accuracy on ``images`` (the probe split):
+    the model and the meta of its checkpoint 0 (the train job saves them)."""
     key = f"models.{name}"
     arch, params, weights = model_config["arch"], model_config["params"], model_config["weights"]
     model = build_model(arch, images.channels, len(images.classes), images.size[0], params, as_is=True)
@@ -140,18 +139,16 @@ def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str
         ids = imagenet_wnids() if model_config["classes"] == "imagenet" else None
         mapping = label_map(images.classes, classes, f"{key}.classes", ids)
         metrics = evaluate(model, images.relabel(mapping, classes), mean, std, eval_batch_size, device)
-    meta = {
-        "model": name, "arch": arch, "params": params, "as_is": True, "pretrained": True,
-        "weights": weights_record(weights) if weights else None,
-        "dataset": dataset_name, "dataset_kind": dataset_config["kind"], "classes": classes,
-        "label_map": mapping, "predicted_labels": predicted, "in_channels": images.channels, "image_size": images.size[0],
-        "mean": mean, "std": std, "seed": model_config["seed"], "epoch": 0,
-        "test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"], "test_images": len(images),
-        "test_top5_accuracy": metrics["top5_accuracy"], "per_class_accuracy": metrics["per_class_accuracy"],
-        "per_class_images": metrics["per_class_images"],
-    }
-    save_checkpoint(Path(state_dir) / "epoch-0.pt", model, meta)
-    write_train_log(log_path, [])
+    meta = CheckpointMeta(
+        model=name, arch=arch, params=params, as_is=True, pretrained=True,
+        weights=weights_record(weights) if weights else None,
+        dataset=dataset_name, dataset_kind=dataset_config["kind"], classes=classes,
+        label_map=mapping, predicted_labels=predicted, in_channels=images.channels, image_size=images.size[0],
+        mean=mean, std=std, seed=model_config["seed"], epoch=0,
+        test_accuracy=metrics["accuracy"], test_loss=metrics["loss"], test_images=len(images),
+        test_top5_accuracy=metrics["top5_accuracy"], per_class_accuracy=metrics["per_class_accuracy"],
+        per_class_images=metrics["per_class_images"],
+    )
     log.info("%s: %s analysed as loaded (%s), accuracy %s on %d images", name, arch,
              f"weights {weights}" if weights else "weights as built", metrics["accuracy"], len(images))
-    return meta
+    return model, meta

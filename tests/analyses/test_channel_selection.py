@@ -9,6 +9,8 @@ from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.index import build_index
 from convatlas.nn.graph import ModelGraph
 
+from ..artifacts import small_meta
+
 
 def test_spread_keeps_first_and_last_and_never_repeats():
     assert spread(10, 4) == [0, 3, 6, 9] and spread(3, 8) == [0, 1, 2] and spread(5, 1) == [0] and spread(0, 3) == []
@@ -47,7 +49,7 @@ def test_maximised_images_of_chosen_channels_equal_the_full_run(tied_zf):
     from convatlas.analyses.maximise import maximise_channels
     from convatlas.jobs.maximise import maximise_settings
 
-    meta = {"image_size": 16, "in_channels": 1, "mean": [0.3], "std": [0.3]}
+    meta = small_meta(image_size=16, in_channels=1, mean=[0.3], std=[0.3])
     settings = maximise_settings({"steps": 3, "octaves": 1, "from_top1": None}, 16)
     full = maximise_channels(tied_zf, meta, "features.relu2", range(6), settings)
     part = maximise_channels(tied_zf, meta, "features.relu2", [1, 4], settings)
@@ -59,7 +61,7 @@ def test_the_reference_value_is_the_channel_mean_activation_on_its_top1_image(ti
     from convatlas.analyses.maximise import maximise_channels
     from convatlas.jobs.maximise import maximise_settings
 
-    meta = {"image_size": 16, "in_channels": 1, "mean": [0.3], "std": [0.3]}
+    meta = small_meta(image_size=16, in_channels=1, mean=[0.3], std=[0.3])
     torch.manual_seed(0)
     reference = torch.randn(6, 1, 16, 16)
     got = maximise_channels(tied_zf, meta, "features.relu2", [1, 4], maximise_settings({"steps": 2, "octaves": 1}, 16),

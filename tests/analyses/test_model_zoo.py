@@ -23,6 +23,8 @@ from convatlas.jobs.maximise import maximise_settings
 from convatlas.models import build_model
 from convatlas.nn.graph import ModelGraph
 
+from ..artifacts import small_meta
+
 MEAN, STD = [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]
 
 
@@ -86,7 +88,7 @@ def test_every_stage_runs(name):
     assert maps.probability.shape == (2, 4, 4) and torch.isfinite(maps.activity).all()
     table = channel_ablation(model, last, images, MEAN, STD, channels=[0, 1], graph=graph, show_progress=False)
     assert table.channel.tolist() == [0, 1] and table.accuracy.between(0, 1).all()
-    meta = {"image_size": 64, "in_channels": 3, "mean": MEAN, "std": STD}
+    meta = small_meta(image_size=64, in_channels=3, mean=MEAN, std=STD)
     images_max = maximise_channels(model, meta, last, [0, 1], maximise_settings({"steps": 2, "octaves": 1}, 64))
     assert images_max["noise"].shape == (2, 64, 64, 3) and np.isfinite(images_max["after"]).all()
     maps = attributions(model, inputs, torch.tensor([0, 1]), last)

@@ -3,13 +3,19 @@ import pytest
 
 from convatlas.analyses.summary import provenance, summarise_model
 from convatlas.models import build_model
+from convatlas.models.checkpoint import CheckpointMeta
 from convatlas.nn.graph import ModelGraph
 
 
-def meta(**changes):
+def stored(**changes):
     return {"arch": "zf", "params": {"widths": [2], "fc": [3]}, "dataset": "shapes", "dataset_kind": "synthetic",
-            "classes": ["a", "b"], "in_channels": 1, "image_size": 8, "epoch": 2, "test_accuracy": 0.75,
-            "test_loss": 0.5, "per_class_accuracy": [1.0, 0.5], "per_class_images": [2, 2], **changes}
+            "classes": ["a", "b"], "in_channels": 1, "image_size": 8, "epoch": 2, "mean": [0.5], "std": [0.5],
+            "test_accuracy": 0.75, "test_loss": 0.5, "per_class_accuracy": [1.0, 0.5], "per_class_images": [2, 2],
+            **changes}
+
+
+def meta(**changes):
+    return CheckpointMeta.from_dict(stored(**changes))
 
 
 def test_a_model_trained_here_has_no_provenance():
@@ -43,8 +49,7 @@ def test_the_summary_counts_parameters_and_lists_layers():
 
 
 def test_required_meta_keys_are_required():
-    model = build_model("zf", 1, 2, 8, {"widths": [2], "fc": [3]})
-    broken = meta()
-    del broken["test_loss"]
-    with pytest.raises(KeyError, match="test_loss"):
-        summarise_model("tiny", model, broken, [], [])
+    broken = stored()
+    del broken["mean"]
+    with pytest.raises(ValueError, match=r"checkpoint meta lacks \['mean'\]"):
+        CheckpointMeta.from_dict(broken)

@@ -8,6 +8,8 @@ from convatlas.data.datasets import TensorImageSet
 from convatlas.data.synthetic import make_synthetic
 from convatlas.models import build_model
 
+from ..artifacts import small_meta
+
 
 def test_few_shot_indices_take_n_per_class_and_are_seeded():
     labels = torch.tensor([0, 1, 2] * 10)
@@ -68,7 +70,7 @@ def test_transfer_table_freezes_the_conv_features_and_a_hidden_layer_only_where_
     params = {"widths": [4, 6], "fc": fc}
     torch.manual_seed(0)
     model = build_model("zf", 1, 4, 16, params).eval()
-    meta = {"mean": [0.3], "std": [0.3], "classes": classes, "test_accuracy": 0.9}
+    meta = small_meta(mean=[0.3], std=[0.3], classes=classes, test_accuracy=0.9)
     settings = {"test_images": 20, "shots": [2], "draws": 2, "seed": 1, "scratch_steps": 2}
     table = transfer_table(model, meta, data, data, settings, "zf", params)
     assert set(table.method) == methods and len(table) == 2 * len(methods)

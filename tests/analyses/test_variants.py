@@ -13,6 +13,8 @@ from convatlas.data.datasets import TensorImageSet
 from convatlas.data.transforms import normalise
 from convatlas.models import build_model
 
+from ..artifacts import small_meta
+
 
 def test_weight_layers_count_convs_and_linears_only():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.BatchNorm2d(2), nn.Sequential(nn.Conv2d(2, 2, 1)),
@@ -30,7 +32,7 @@ def images(count, classes, seed):
 def test_errors_are_one_minus_the_accuracies_by_hand():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 7)).eval()
-    meta = {"params": {"b": 2, "a": [1]}, "epoch": 3, "mean": [0.5], "std": [0.25]}
+    meta = small_meta(params={"b": 2, "a": [1]}, epoch=3, mean=[0.5], std=[0.25])
     train, test = images(20, 7, 1), images(9, 7, 2)
     row = variant_errors("wide", model, meta, train, test, batch_size=4)
     with torch.no_grad():
@@ -47,7 +49,7 @@ def test_errors_are_one_minus_the_accuracies_by_hand():
 
 def test_five_classes_or_fewer_have_no_top5_error_and_the_table_keeps_the_order():
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 3)).eval()
-    meta = {"params": {}, "epoch": 1, "mean": [0.5], "std": [0.25]}
+    meta = small_meta(params={}, epoch=1, mean=[0.5], std=[0.25])
     rows = [variant_errors(name, model, meta, images(6, 3, 1), images(6, 3, 2)) for name in ("base", "other")]
     assert math.isnan(rows[0]["train_top5_error"]) and math.isnan(rows[0]["test_top5_error"])
     table = variant_table(rows)

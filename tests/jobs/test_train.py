@@ -49,8 +49,8 @@ def test_training_writes_checkpoints_and_log(tmp_path, setup):
     assert (folder / "state" / "epoch-1.pt").is_file() and (folder / "state" / "epoch-3.pt").is_file()
     assert not (folder / "state" / "epoch-2.pt").exists()
     _, meta = load_checkpoint(folder / "state" / "epoch-3.pt")
-    assert meta["epoch"] == 3 and meta["classes"] == train.classes and len(meta["per_class_accuracy"]) == 4
-    assert meta["test_accuracy"] == pytest.approx(history[-1]["test_accuracy"])
+    assert meta.epoch == 3 and meta.classes == train.classes and len(meta.per_class_accuracy) == 4
+    assert meta.test_accuracy == pytest.approx(history[-1]["test_accuracy"])
     rows = read_train_log(folder / "train_log.tsv")
     assert list(rows[0]) == ["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"]
     assert [r["epoch"] for r in rows] == [1, 2, 3]

@@ -24,7 +24,7 @@ def test_round_trip(tmp_path):
     model, path = saved(tmp_path)
     loaded, info = load_checkpoint(path)
     assert not loaded.training
-    assert info["epoch"] == 3 and info["classes"] == ["a", "b", "c"] and info["mean"] == [0.2]
+    assert info.epoch == 3 and info.classes == ["a", "b", "c"] and info.mean == [0.2] and info.test_accuracy == 0.5
     x = torch.randn(2, 1, 16, 16)
     assert torch.equal(model(x), loaded(x))
     assert not list(tmp_path.glob(".*part"))
@@ -77,3 +77,16 @@ def test_publish_refuses_a_corrupt_source(tmp_path):
     with pytest.raises(CheckpointError, match="bad.pt"):
         publish_checkpoint(bad, tmp_path / "out" / "epoch-1.pt")
     assert not (tmp_path / "out" / "epoch-1.pt").exists()
+
+
+def test_the_meta_is_stored_as_a_plain_dict_with_unknown_keys_kept(tmp_path):
+    from convatlas.models.checkpoint import CheckpointMeta, read_checkpoint
+
+    model = build_model("zf", 1, 3, 16, {"widths": [4, 8], "fc": [16]})
+    save_checkpoint(tmp_path / "ck.pt", model, meta(note="kept"))
+    stored = read_checkpoint(tmp_path / "ck.pt")["meta"]
+    assert type(stored) is dict and stored["note"] == "kept" and stored["epoch"] == 3 and stored["as_is"] is False
+    loaded = CheckpointMeta.from_dict(stored)
+    assert loaded.extra == {"note": "kept"} and loaded.input_shape == (1, 16, 16) and loaded.to_dict() == stored
+    with pytest.raises(ValueError, match=r"lacks \['std'\]"):
+        save_checkpoint(tmp_path / "bad.pt", model, {k: v for k, v in meta().items() if k != "std"})

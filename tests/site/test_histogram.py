@@ -66,7 +66,7 @@ def test_a_channel_that_never_fires_has_no_chart():
 
 
 def test_labels_keep_three_significant_digits_without_exponents():
-    counts = np.zeros(len(counts_of(torch.zeros(1))), dtype=np.int64)
+    counts = np.zeros(len(counts_of([0.0])), dtype=np.int64)
     counts[-40], counts[-2] = 1, 1  # responses around 64 and beyond 8,000
     chart = histogram_chart(counts)
     labels = [tick["label"] for tick in chart["ticks"]] + [bar["low"] for bar in chart["bars"]]

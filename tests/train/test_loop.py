@@ -24,8 +24,8 @@ def test_the_loop_yields_a_row_per_epoch_and_holds_the_last(tiny):
     rows = list(train_epochs("tiny", training, model, train, test, until=2))
     assert [row["epoch"] for row in rows] == [1, 2] and training.epoch == 2 and training.history == rows
     meta = checkpoint_meta("tiny", model, "shapes", dataset, train, test, training)
-    assert meta["epoch"] == 2 and meta["test_accuracy"] == rows[-1]["test_accuracy"] and meta["classes"] == train.classes
-    assert meta["mean"] == training.mean and meta["image_size"] == train.size[0]
+    assert meta.epoch == 2 and meta.test_accuracy == rows[-1]["test_accuracy"] and meta.classes == train.classes
+    assert meta.mean == training.mean and meta.image_size == train.size[0]
     # the normalisation is the training images' channel statistics, as computed directly
     images = train.images(torch.arange(len(train))).float() / 255
     assert training.mean == pytest.approx(images.mean(dim=(0, 2, 3)).tolist(), abs=1e-5)

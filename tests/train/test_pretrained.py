@@ -5,6 +5,7 @@ import torch
 from convatlas.analyses.summary import provenance
 from convatlas.core.errors import ConfigError
 from convatlas.data.datasets import load_split
+from convatlas.jobs.train import import_and_save
 from convatlas.models import build_model
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.models.weights import file_sha256
@@ -64,15 +65,15 @@ def test_import_saves_checkpoint_zero_that_rebuilds_from_user_code(tmp_path, mon
     dataset = {"kind": "synthetic", "synthetic": {"test_count": 40}, "normalise": {"mean": [0.2], "std": [0.3]}}
     config = {"arch": "mynets_pre:build_net", "params": {"width": 3}, "weights": "weights.pt", "classes": None, "seed": 0}
     images = load_split(dataset, "test", "shapes")
-    meta = import_pretrained("mine", config, "shapes", dataset, images, tmp_path / "train_log.tsv", tmp_path / "state")
+    meta = import_and_save("mine", config, "shapes", dataset, images, tmp_path / "train_log.tsv", tmp_path / "state")
     model, loaded = load_checkpoint(tmp_path / "state" / "epoch-0.pt")
-    assert loaded["epoch"] == 0 and loaded["as_is"] and loaded["classes"] == images.classes
-    assert loaded["weights"] == {"file": "weights.pt", "sha256": file_sha256(tmp_path / "weights.pt")}
-    assert loaded["mean"] == [0.2] and loaded["std"] == [0.3] and loaded["label_map"] == [0, 1, 2, 3]
+    assert loaded.epoch == 0 and loaded.as_is and loaded.classes == images.classes
+    assert loaded.weights == {"file": "weights.pt", "sha256": file_sha256(tmp_path / "weights.pt")}
+    assert loaded.mean == [0.2] and loaded.std == [0.3] and loaded.label_map == [0, 1, 2, 3]
     assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), model.state_dict().values(), strict=True))
     with torch.no_grad():
         logits = net.eval()((images.images(torch.arange(40)).float() / 255 - 0.2) / 0.3)
-    assert meta["test_accuracy"] == pytest.approx(float((logits.argmax(1) == images.labels).double().mean()))
+    assert meta.test_accuracy == pytest.approx(float((logits.argmax(1) == images.labels).double().mean()))
     assert (tmp_path / "train_log.tsv").read_text().startswith("epoch\t")
     assert provenance(loaded).startswith("weights loaded from weights.pt (SHA-256 ")
     assert provenance(loaded).endswith(", not trained here")
@@ -85,7 +86,7 @@ def test_a_model_that_refuses_the_images_is_named(tmp_path, monkeypatch):
     dataset = {"kind": "synthetic"}
     config = {"arch": "mynets_rgb:build_net", "params": {}, "weights": None, "classes": None, "seed": 0}
     with pytest.raises(ConfigError, match=r"models.mine.arch: the model does not take the dataset's 1x16x16 images"):
-        import_pretrained("mine", config, "shapes", dataset, load_split(dataset, "test"), tmp_path / "log.tsv", tmp_path)
+        import_pretrained("mine", config, "shapes", dataset, load_split(dataset, "test"))
 
 
 def test_unlabelled_images_take_the_predicted_class(tmp_path, monkeypatch):
@@ -103,17 +104,17 @@ def test_unlabelled_images_take_the_predicted_class(tmp_path, monkeypatch):
     config = {"arch": "mynets_flat:build_net", "params": {}, "weights": None, "classes": "names.txt", "seed": 0}
     images = load_split(dataset, "test", "photos")
     assert images.classes == [] and images.labels.tolist() == [-1] * 5
-    meta = import_pretrained("mine", config, "photos", dataset, images, tmp_path / "log.tsv", tmp_path / "state")
+    meta = import_and_save("mine", config, "photos", dataset, images, tmp_path / "train_log.tsv", tmp_path / "state")
     model, _ = load_checkpoint(tmp_path / "state" / "epoch-0.pt")
     with torch.no_grad():
         mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
         std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
         expected = model((images.images(torch.arange(5)).float() / 255 - mean) / std).argmax(1)
-    assert meta["predicted_labels"] == expected.tolist() and meta["test_accuracy"] is None
-    assert meta["classes"] == ["w", "x", "y", "z"] and meta["mean"] == [0.485, 0.456, 0.406]
+    assert meta.predicted_labels == expected.tolist() and meta.test_accuracy is None
+    assert meta.classes == ["w", "x", "y", "z"] and meta.mean == [0.485, 0.456, 0.406]
     assert "the images have no labels" in provenance(meta)
     with pytest.raises(ConfigError, match="models.mine.classes: the images have no labels: name the model's outputs"):
-        import_pretrained("mine", {**config, "classes": None}, "photos", dataset, images, tmp_path / "l.tsv", tmp_path)
+        import_pretrained("mine", {**config, "classes": None}, "photos", dataset, images)
 
 
 def test_a_torchvision_resnet18_with_saved_weights_is_analysed_as_pretrained(tmp_path, monkeypatch):
@@ -135,14 +136,14 @@ def test_a_torchvision_resnet18_with_saved_weights_is_analysed_as_pretrained(tmp
     dataset = {"kind": "imagefolder", "root": str(tmp_path / "val"), "resize": 36, "crop": 32, "normalise": "imagenet"}
     config = {"arch": "torchvision:resnet18", "params": {}, "weights": "resnet18.pt", "classes": "imagenet", "seed": 0}
     images = load_split(dataset, "test", "val")
-    meta = import_pretrained("r18", config, "val", dataset, images, tmp_path / "log.tsv", tmp_path / "state")
+    meta = import_and_save("r18", config, "val", dataset, images, tmp_path / "train_log.tsv", tmp_path / "state")
     model, loaded = load_checkpoint(tmp_path / "state" / "epoch-0.pt")
-    assert len(loaded["classes"]) == 1000 and loaded["label_map"] == [0, 1]  # WordNet ids -> tench, goldfish
-    assert model.fc.out_features == 1000 and loaded["weights"]["sha256"] == file_sha256(tmp_path / "resnet18.pt")
+    assert len(loaded.classes) == 1000 and loaded.label_map == [0, 1]  # WordNet ids -> tench, goldfish
+    assert model.fc.out_features == 1000 and loaded.weights["sha256"] == file_sha256(tmp_path / "resnet18.pt")
     assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), model.state_dict().values(), strict=True))
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     with torch.no_grad():
         logits = net((images.images(torch.arange(6)).float() / 255 - mean) / std)
     expected = (logits.argmax(1) == torch.tensor([0, 0, 0, 1, 1, 1])).double().mean()
-    assert meta["test_accuracy"] == pytest.approx(float(expected))
+    assert meta.test_accuracy == pytest.approx(float(expected))
