@@ -19,6 +19,7 @@ from torch import nn
 
 from convatlas.analyses.ablation import channel_ablation, switched_off
 from convatlas.data.datasets import probe_split
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.models.registry import in_fast_layout
@@ -56,8 +57,7 @@ def main() -> None:
         seconds = []
         for subtract in (True, False):
             start = time.perf_counter()
-            channel_ablation(model, layer.name, images, meta.mean, meta.std, graph=graph, show_progress=False,
-                             subtract_shares=subtract)
+            channel_ablation(model, layer.name, ModelInputs(images, meta.mean, meta.std, show_progress=False), graph=graph, subtract_shares=subtract)
             seconds.append(time.perf_counter() - start)
         start = time.perf_counter()
         naive(model, layer.name, layer.channels, images, meta.mean, meta.std, 256)

@@ -16,6 +16,7 @@ import torch
 
 from convatlas.analyses.deconv import project_top_k
 from convatlas.data.datasets import probe_split
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.nn.graph import ModelGraph
@@ -39,8 +40,7 @@ def main() -> None:
     for layer in ModelGraph(model, shape).layers:
         rows = index[index.layer == layer.name].sort_values(["channel", "rank"])
         start = time.perf_counter()
-        project_top_k(model, layer.name, shape, index, probe, meta.mean, meta.std, ["deconvnet"],
-                      batch_size=args.batch_size, show_progress=False)
+        project_top_k(model, layer.name, index, ModelInputs(probe, meta.mean, meta.std, batch_size=args.batch_size, show_progress=False), methods=['deconvnet'])
         projecting = time.perf_counter() - start
         images = torch.as_tensor(rows.image.to_numpy(copy=True))
         start = time.perf_counter()

@@ -23,6 +23,7 @@ from PIL import Image
 
 from convatlas.analyses.index import index_pass
 from convatlas.data.datasets import probe_split
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 from convatlas.models.registry import in_fast_layout
 from convatlas.nn.graph import ModelGraph
@@ -61,7 +62,7 @@ def main() -> None:
                     model(normalise(pictures, MEAN, STD))
 
         def index() -> None:
-            index_pass(model, graph.layers, images, MEAN, STD, 9, "max", batch, "cpu", show_progress=False)
+            index_pass(model, graph.layers, ModelInputs(images, MEAN, STD, batch_size=batch, device='cpu', show_progress=False), k=9, ranking='max')
 
         times: dict[str, list[float]] = {"floor": [], "index": []}
         for _ in range(2):

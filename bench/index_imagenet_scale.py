@@ -19,6 +19,7 @@ import torchvision
 
 from convatlas.analyses.index import index_pass
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.nn.graph import ModelGraph
 
 IMAGENET_VAL = 50_000
@@ -39,9 +40,9 @@ def main() -> None:
     images = TensorImageSet(pictures, torch.randint(0, 1000, (args.images,)), [str(i) for i in range(1000)], "random")
     mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
     warm = torch.arange(args.batch_size)
-    index_pass(model, layers, images, mean, std, 9, "max", args.batch_size, args.device, show_progress=False, indices=warm)
+    index_pass(model, layers, ModelInputs(images, mean, std, batch_size=args.batch_size, device=args.device, show_progress=False), k=9, ranking='max', indices=warm)
     start = time.perf_counter()
-    index_pass(model, layers, images, mean, std, 9, "max", args.batch_size, args.device, show_progress=False)
+    index_pass(model, layers, ModelInputs(images, mean, std, batch_size=args.batch_size, device=args.device, show_progress=False), k=9, ranking='max')
     seconds = time.perf_counter() - start
     rate = args.images / seconds
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -17,6 +17,7 @@ import torch
 
 from convatlas.analyses.index import build_index
 from convatlas.data.datasets import probe_split
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.nn.graph import ModelGraph
@@ -54,7 +55,7 @@ def main() -> None:
             model(normalise(batch, mean, std))
 
     def index():
-        build_index(model, layers, images, mean, std, k=9, batch_size=args.batch_size, show_progress=False)
+        build_index(model, layers, ModelInputs(images, mean, std, batch_size=args.batch_size, show_progress=False), k=9)
 
     subset = images.subset(args.naive_images)
 

@@ -21,6 +21,7 @@ import torch
 
 from convatlas.analyses.index import build_index
 from convatlas.data.datasets import load_split
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.models import build_model
 from convatlas.nn.graph import ModelGraph
 from convatlas.results.artifacts import LayerRecord
@@ -43,7 +44,7 @@ def main() -> None:
     probe = load_split(config["datasets"]["s"], "test")
     model = build_model("zf", 1, 4, 28, {"widths": [512], "fc": [16]}).eval()
     layer = ModelGraph(model, (1, 28, 28)).layers[0]
-    index, stats, predictions = build_index(model, [layer], probe, [0.2], [0.3], show_progress=False)
+    index, stats, predictions = build_index(model, [layer], ModelInputs(probe, [0.2], [0.3], show_progress=False))
     pictures = SimpleNamespace(classes=probe.classes, size=probe.size[0],
                                images=lambda indices: probe.images(torch.as_tensor(np.asarray(indices))).numpy())
     page = LayerPage("m", 1, layer.name, LayerRecord.of(layer), [layer.name], [1], index, stats, predictions, pictures,

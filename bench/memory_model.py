@@ -27,6 +27,7 @@ import torch
 from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.index import index_tables, index_pass
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.models import build_model
 from convatlas.models.registry import in_fast_layout
 from convatlas.nn.graph import ModelGraph
@@ -41,15 +42,15 @@ images = TensorImageSet(torch.randint(0, 256, (count, channels, side, side), dty
 mean, std = [0.5] * channels, [0.25] * channels
 start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 if kind == "forward":
-    index_pass(model, graph.layers, images, mean, std, 9, "max", batch, "cpu", show_progress=False)
+    index_pass(model, graph.layers, ModelInputs(images, mean, std, batch, show_progress=False), 9, "max")
 else:
     last = graph.layers[-1]
     small = TensorImageSet(images.data[:9], images.labels[:9], images.classes, "bench")
-    accumulators, _ = index_pass(model, [last], small, mean, std, 9, "max", 9, "cpu", show_progress=False)
+    accumulators, _ = index_pass(model, [last], ModelInputs(small, mean, std, 9, show_progress=False), 9, "max")
     index, _ = index_tables(accumulators, images.classes)
     chosen = sorted(index.channel.unique().tolist())[: max(1, count // 9)]
-    project_top_k(model, last.name, (channels, side, side), index, small, mean, std, ("deconvnet", "guided"),
-                  False, batch, "cpu", show_progress=False, channels=chosen)
+    project_top_k(model, last.name, index, ModelInputs(small, mean, std, batch, show_progress=False),
+                  ("deconvnet", "guided"), False, channels=chosen)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"after_imports_mb": start, "peak_mb": peak}))
 """

@@ -19,6 +19,7 @@ from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.randomisation import projection_checks
 from convatlas.analyses.sanity import layer_verdicts
 from convatlas.core.io import read_parquet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.jobs.subject import load_subject
 from convatlas.site.images import display_tile
 from convatlas.workflow.config import checkpoint_epochs, load_config
@@ -47,15 +48,9 @@ def main() -> None:
             if layer.name == first:
                 continue
             start = time.perf_counter()
-            projections = project_top_k(
-                subject.model, layer.name, subject.input_shape, index, subject.images, subject.meta.mean,
-                subject.meta.std, methods, False, 64, subject.device,
-                show_progress=False, tile=display_tile, graph=subject.graph,
-                channels=subject.selected_channels(layer.name, config["analysis"]["channels_per_layer"]))
+            projections = project_top_k(subject.model, layer.name, index, ModelInputs(subject.images, subject.meta.mean, subject.meta.std, batch_size=64, device=subject.device, show_progress=False), methods=methods, branches=False, channels=subject.selected_channels(layer.name, config['analysis']['channels_per_layer']), tile=display_tile, graph=subject.graph)
             seconds = time.perf_counter() - start
-            checks = projection_checks(subject.model, layer.name, subject.input_shape, index, subject.images,
-                                       subject.meta.mean, subject.meta.std, projections, 64, subject.device,
-                                       graph=subject.graph, tile=display_tile)
+            checks = projection_checks(subject.model, layer.name, index, ModelInputs(subject.images, subject.meta.mean, subject.meta.std, batch_size=64, device=subject.device), projections=projections, graph=subject.graph, tile=display_tile)
             cells = [f"{v['kind']} {v['tile_correlation']:.2f} / {v['random_correlation']:.2f} "
                      f"{'passes' if v['passes'] else 'fails'}" for v in layer_verdicts(checks)]
             print(f"{name} {layer.name} ({len(projections.channels)} channels, {seconds:.0f} s): " + "; ".join(cells),

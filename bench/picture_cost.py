@@ -23,6 +23,7 @@ from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.index import build_index
 from convatlas.analyses.randomisation import projection_checks
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.synthetic import make_synthetic
 from convatlas.models import build_model
 from convatlas.nn.graph import ModelGraph
@@ -45,17 +46,14 @@ def main() -> None:
         torch.manual_seed(0)
         model = build_model(arch, 1, 4, 28, params).eval()
         graph = ModelGraph(model, (1, 28, 28))
-        index, _, _ = build_index(model, graph.layers, probe, mean, std, k=9, show_progress=False)
+        index, _, _ = build_index(model, graph.layers, ModelInputs(probe, mean, std, show_progress=False), k=9)
         for layer in graph.layers:
             for method in METHODS:
                 start = time.perf_counter()
-                projections = project_top_k(model, layer.name, (1, 28, 28), index, probe, mean, std, [method],
-                                            branches=method == "deconvnet", batch_size=256, show_progress=False,
-                                            tile=display_tile, graph=graph)
+                projections = project_top_k(model, layer.name, index, ModelInputs(probe, mean, std, batch_size=256, show_progress=False), methods=[method], branches=method == 'deconvnet', tile=display_tile, graph=graph)
                 seconds[method] += time.perf_counter() - start
                 start = time.perf_counter()
-                projection_checks(model, layer.name, (1, 28, 28), index, probe, mean, std, projections, batch_size=256,
-                                  graph=graph, tile=display_tile)
+                projection_checks(model, layer.name, index, ModelInputs(probe, mean, std, batch_size=256), projections=projections, graph=graph, tile=display_tile)
                 seconds[f"check {method}"] += time.perf_counter() - start
     for key, value in seconds.items():
         print(f"{key}: {value:.1f} s")

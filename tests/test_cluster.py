@@ -7,6 +7,8 @@ import sys
 import pandas as pd
 import pytest
 
+from convatlas.data.model_inputs import ModelInputs
+
 pytestmark = pytest.mark.e2e
 
 CONFIG = {
@@ -51,8 +53,7 @@ def test_a_run_through_a_cluster_executor_completes_in_separate_processes(write_
 
     config = validate_config({**CONFIG, "analysis": dict(CONFIG["analysis"])})
     subject = load_subject(workdir / "results/mini/checkpoints/epoch-1.pt", config["datasets"]["shapes"], None, "cpu", 1)
-    index, _, predictions = build_index(subject.model, subject.layers, subject.images, subject.meta.mean,
-                                        subject.meta.std, k=9, batch_size=8, show_progress=False)
+    index, _, predictions = build_index(subject.model, subject.layers, ModelInputs(subject.images, subject.meta.mean, subject.meta.std, batch_size=8, show_progress=False), k=9)
     pd.testing.assert_frame_equal(pd.read_parquet(workdir / "results/mini/epoch-1/index.parquet"), index)
     pd.testing.assert_frame_equal(pd.read_parquet(workdir / "results/mini/epoch-1/predictions.parquet"), predictions)
 

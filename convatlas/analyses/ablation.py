@@ -19,9 +19,7 @@ import torch
 from torch import nn
 
 from ..core.errors import ConfigError
-from ..core.logs import progress
-from ..data.datasets import ImageSet
-from ..data.transforms import normalise
+from ..data.model_inputs import ModelInputs
 from ..nn.graph import ModelGraph
 from ..nn.hooks import forward_hooks
 from ..nn.surgery import LayerSplit, next_linear
@@ -34,14 +32,9 @@ MAX_PASS_VALUES = 4_000_000  # activation values in one batched pass of ablated 
 def channel_ablation(
     model: nn.Module,
     layer: str,
-    images: ImageSet,
-    mean: Sequence[float],
-    std: Sequence[float],
-    batch_size: int = 256,
+    inputs: ModelInputs,
     channels_per_pass: int = 16,
-    device: torch.device | str = "cpu",
     graph: ModelGraph | None = None,
-    show_progress: bool = True,
     channels: Sequence[int] | None = None,
     subtract_shares: bool = True,
 ) -> pd.DataFrame:
@@ -58,23 +51,22 @@ def channel_ablation(
     and ``class_accuracy`` (an array: the accuracy on each class); the unablated accuracies are in ``DataFrame.attrs``.
     """
     model.eval()
-    graph = graph or ModelGraph(model, (images.channels, *images.size))
+    graph = graph or ModelGraph(model, inputs.shape)
     linear = next_linear(graph, layer) if subtract_shares else None
     if linear is None:  # zero the channel at the layer and run the rest
         split = LayerSplit(model, graph, layer)
     else:  # cut after the next linear op: its output less the channel's share, then the rest
         split = LayerSplit(model, graph, layer, at=linear.node, also=(linear.input_node,))
-    classes = len(images.classes)
+    classes = len(inputs.classes)
     chosen_channels = list(range(graph.layer(layer).channels)) if channels is None else list(channels)
     correct = torch.zeros(len(chosen_channels), classes, dtype=torch.long)
     base_correct = torch.zeros(classes, dtype=torch.long)
     lost = torch.zeros(len(chosen_channels), dtype=torch.long)
     gained = torch.zeros(len(chosen_channels), dtype=torch.long)
-    counts = torch.bincount(images.labels, minlength=classes)
-    steps = -(-len(images) // batch_size)
-    for _, batch, labels in progress(images.batches(batch_size), f"ablate {layer}", total=steps, enabled=show_progress):
-        labels = labels.to(device)
-        outputs = split.head(normalise(batch.to(device), mean, std))
+    counts = torch.bincount(inputs.labels, minlength=classes)
+    for batch in inputs.batches(f"ablate {layer}"):
+        labels = batch.labels.to(batch.inputs.device)
+        outputs = split.head(batch.inputs)
         if linear is None:
             activation, others = outputs[0], outputs[1:]
         else:
@@ -105,16 +97,16 @@ def channel_ablation(
                 correct[start + j] += torch.bincount(labels[hits[j]].cpu(), minlength=classes)
             lost[start:start + k] += (base & ~hits).sum(dim=1).cpu()
             gained[start:start + k] += (~base & hits).sum(dim=1).cpu()
-    base_accuracy = float(base_correct.sum()) / len(images)
+    base_accuracy = float(base_correct.sum()) / len(inputs)
     per_class = correct.double() / counts.clamp(min=1).double()
     table = pd.DataFrame({
         "channel": np.asarray(chosen_channels, dtype=np.int32),
-        "accuracy": (correct.sum(dim=1).double() / len(images)).numpy(),
+        "accuracy": (correct.sum(dim=1).double() / len(inputs)).numpy(),
     })
     table["accuracy_drop"] = base_accuracy - table["accuracy"]
-    table["images"] = len(images)
+    table["images"] = len(inputs)
     table["lost"], table["gained"] = lost.numpy(), gained.numpy()
-    change_low, change_high = change_interval(table["lost"], table["gained"], len(images))
+    change_low, change_high = change_interval(table["lost"], table["gained"], len(inputs))
     table["drop_low"], table["drop_high"] = -change_high, -change_low
     table["class_accuracy"] = list(per_class.numpy())  # one array per channel, indexed by class
     table.attrs["base_accuracy"] = base_accuracy
@@ -202,16 +194,15 @@ def matched_controls(chosen: dict[str, Sequence[int]], stats: pd.DataFrame, draw
 
 
 @torch.no_grad()
-def intact_predictions(model: nn.Module, images: ImageSet, mean, std, batch_size: int = 256,
-                       device: torch.device | str = "cpu") -> torch.Tensor:
+def intact_predictions(model: nn.Module, inputs: ModelInputs) -> torch.Tensor:
     """The unablated model's predicted class of every image, in order."""
     model.eval()
-    return torch.cat([model(normalise(batch.to(device), mean, std)).argmax(1).cpu() for _, batch, _ in images.batches(batch_size)])
+    return torch.cat([model(batch.inputs).argmax(1).cpu() for batch in inputs.batches()])
 
 
 @torch.no_grad()
-def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], images: ImageSet, mean, std,
-                   batch_size: int = 256, device: torch.device | str = "cpu", before: torch.Tensor | None = None) -> dict:
+def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], inputs: ModelInputs,
+                   before: torch.Tensor | None = None) -> dict:
     """Predictions before and after switching ``channels`` off together, with per-class accuracy,
     confusion matrices (rows: true class, columns: predicted) and the images that flip; ``before``:
     the intact model's predictions when already known (:func:`intact_predictions`), so that only
@@ -219,14 +210,13 @@ def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], images:
     model.eval()
     known = before
     before, after = [], []
-    for _, batch, _ in images.batches(batch_size):
-        inputs = normalise(batch.to(device), mean, std)
+    for batch in inputs.batches():
         if known is None:
-            before.append(model(inputs).argmax(1).cpu())
+            before.append(model(batch.inputs).argmax(1).cpu())
         with switched_off(model, channels):
-            after.append(model(inputs).argmax(1).cpu())
-    before, after, labels = (torch.cat(before) if known is None else known), torch.cat(after), images.labels
-    k = len(images.classes)
+            after.append(model(batch.inputs).argmax(1).cpu())
+    before, after, labels = (torch.cat(before) if known is None else known), torch.cat(after), inputs.labels
+    k = len(inputs.classes)
 
     def confusion(predicted: torch.Tensor) -> np.ndarray:
         return torch.bincount(labels * k + predicted, minlength=k * k).view(k, k).numpy()

@@ -26,7 +26,6 @@ from torch import nn
 from ..core.crops import receptive_patch
 from ..core.errors import LayerError
 from ..core.logs import progress
-from ..data.transforms import normalise
 from ..nn.graph import ModelGraph
 from ..nn.rules import RELU_RULES
 from ..nn.surgery import ancestors, upto_layer
@@ -38,7 +37,7 @@ from .sanity import split_kind
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..data.datasets import ImageSet
+    from ..data.model_inputs import ModelInputs
 
 BackwardRule = Literal["deconvnet", "guided"]  # how a projection passes a ReLU backwards
 Branch = Literal["both", "trunk", "shortcut"]
@@ -162,21 +161,16 @@ def project(model: nn.Module, images: torch.Tensor, layer: str, units: Sequence[
 def project_top_k(
     model: nn.Module,
     layer: str,
-    input_shape: tuple[int, int, int],
     index: pd.DataFrame,
-    probe: ImageSet,
-    mean: Sequence[float],
-    std: Sequence[float],
+    inputs: ModelInputs,
     methods: Sequence[str] = ("deconvnet",),
     branches: bool = False,
-    batch_size: int = 256,
-    device: torch.device | str = "cpu",
-    show_progress: bool = True,
     channels: Sequence[int] | None = None,
     tile: Callable[[np.ndarray], np.ndarray] | None = None,
     graph: ModelGraph | None = None,
 ) -> Projections:
-    """Project every (channel, rank) unit of ``layer`` in the index, in batches of ``batch_size``.
+    """Project every (channel, rank) unit of ``layer`` in the index (over the images of ``inputs``), a
+    batch of units at a time.
 
     Returns the :class:`~convatlas.results.artifacts.Projections`: per method, arrays
     (len(channels), k, h, w, input channels) cropped to the window around each unit's receptive
@@ -192,6 +186,7 @@ def project_top_k(
     chosen_channels = sorted(set(int(c) for c in channels)) if channels is not None else sorted(rows.channel.unique().tolist())
     rows = rows[rows.channel.isin(chosen_channels)]
     rows_of = Projections(np.asarray(chosen_channels, dtype=np.int64))
+    input_shape = inputs.shape
     graph = graph or ModelGraph(model, input_shape)
     field = graph.layer(layer).receptive_field
     height, width = input_shape[1:]
@@ -203,7 +198,7 @@ def project_top_k(
             kinds += ["deconvnet_trunk", "deconvnet_shortcut"]
         except LayerError:
             pass  # the layer has no shortcut sum of its own
-    projectors = {kind: projector_for(model, layer, input_shape, kind, graph, mean, std) for kind in kinds}
+    projectors = {kind: projector_for(model, layer, input_shape, kind, graph, inputs.mean, inputs.std) for kind in kinds}
     keep = tile or (lambda patch: patch.astype(np.float32, copy=False))
     out = {}
     for key, projector in projectors.items():
@@ -214,13 +209,13 @@ def project_top_k(
     units = torch.from_numpy(rows[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True))
     ranks = rows["rank"].to_numpy()
     chans = np.asarray(rows_of.rows(rows.channel), dtype=np.int64)
-    steps = range(0, len(rows), batch_size)
-    for start in progress(steps, f"project {layer}", enabled=show_progress):
-        chosen = slice(start, start + batch_size)
-        inputs = normalise(probe.images(images[chosen]).to(device), mean, std)
+    steps = range(0, len(rows), inputs.batch_size)
+    for start in progress(steps, f"project {layer}", enabled=inputs.show_progress):
+        chosen = slice(start, start + inputs.batch_size)
+        batch = inputs.take(images[chosen])
         geometry = [field.unit_geometry(y, x, height, width) for _, y, x in units[chosen].tolist()]
         for key, projector in projectors.items():
-            projected = projector(inputs, units[chosen].to(device)).permute(0, 2, 3, 1).cpu().numpy()
+            projected = projector(batch, units[chosen].to(batch.device)).permute(0, 2, 3, 1).cpu().numpy()
             for i, (box, origin, size) in enumerate(geometry):
                 out[key][chans[start + i], ranks[start + i]] = keep(receptive_patch(projected[i], box, origin, size, fill=0.0))
     rows_of.pictures = out

@@ -1,28 +1,20 @@
 """Evaluating a classifier on an ImageSet: loss, accuracy, per-class accuracy, in batches."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.datasets import ImageSet
-from ..data.transforms import normalise
+from ..data.model_inputs import ModelInputs
 
 
 @torch.no_grad()
-def predict(
-    model: nn.Module, images: ImageSet, mean: Sequence[float], std: Sequence[float],
-    batch_size: int = 256, device: torch.device | str = "cpu",
-) -> torch.Tensor:
+def predict(model: nn.Module, inputs: ModelInputs) -> torch.Tensor:
     """Logits (N, classes) for every image, in order."""
     model.eval()
-    outputs = []
-    for _, batch, _ in images.batches(batch_size):
-        outputs.append(model(normalise(batch.to(device), mean, std)).float().cpu())
-    return torch.cat(outputs)
+    return torch.cat([model(batch.inputs).float().cpu() for batch in inputs.batches()])
 
 
 def classification_metrics(logits: torch.Tensor, labels: torch.Tensor, num_classes: int) -> dict[str, Any]:
@@ -45,10 +37,6 @@ def classification_metrics(logits: torch.Tensor, labels: torch.Tensor, num_class
     }
 
 
-def evaluate(
-    model: nn.Module, images: ImageSet, mean: Sequence[float], std: Sequence[float],
-    batch_size: int = 256, device: torch.device | str = "cpu",
-) -> dict[str, Any]:
-    """:func:`classification_metrics` of ``model`` on ``images``."""
-    logits = predict(model, images, mean, std, batch_size, device)
-    return classification_metrics(logits, images.labels, len(images.classes))
+def evaluate(model: nn.Module, inputs: ModelInputs) -> dict[str, Any]:
+    """:func:`classification_metrics` of ``model`` on the images of ``inputs``."""
+    return classification_metrics(predict(model, inputs), inputs.labels, len(inputs.classes))

@@ -11,22 +11,20 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..data.datasets import ImageSet
-from ..data.transforms import normalise
+from ..data.model_inputs import ModelInputs
 from ..nn.hooks import capture_outputs
 
 
 @torch.no_grad()
-def channel_responses(model: nn.Module, layers: Sequence[str], images: ImageSet, indices: torch.Tensor,
-                      mean: Sequence[float], std: Sequence[float], batch_size: int = 256,
-                      device: torch.device | str = "cpu") -> dict[str, np.ndarray]:
+def channel_responses(model: nn.Module, layers: Sequence[str], inputs: ModelInputs,
+                      indices: torch.Tensor) -> dict[str, np.ndarray]:
     """Each layer's (images, channels) responses on the images at ``indices``: a channel's largest
     activation on the image (its value, for a linear layer), as the index ranks images."""
     model.eval()
     out: dict[str, list[np.ndarray]] = {name: [] for name in layers}
-    for _, batch, _ in images.batches(batch_size, indices):
+    for batch in inputs.batches(indices=indices):
         with capture_outputs(model, layers) as outputs:
-            model(normalise(batch.to(device), mean, std))
+            model(batch.inputs)
         for name in layers:
             output = outputs[name]
             peak = output.flatten(2).amax(dim=2) if output.dim() > 2 else output

@@ -18,9 +18,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..core.logs import progress
-from ..data.datasets import ImageSet
-from ..data.transforms import normalise
+from ..data.model_inputs import ModelInputs
 from ..nn.graph import Layer
 from ..nn.hooks import forward_hooks
 from .responses import (
@@ -208,28 +206,23 @@ def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) 
 def index_pass(
     model: nn.Module,
     layers: Sequence[Layer],
-    images: ImageSet,
-    mean: Sequence[float],
-    std: Sequence[float],
+    inputs: ModelInputs,
     k: int = 9,
     ranking: str = "max",
-    batch_size: int = 256,
-    device: torch.device | str = "cpu",
-    show_progress: bool = True,
     predicted_labels: bool = False,
     indices: torch.Tensor | None = None,
 ) -> tuple[dict[str, LayerAccumulator], pd.DataFrame]:
-    """One batched pass over ``images`` (or only those at ``indices``, ascending): each layer's
-    accumulated top-k and statistics, and the predictions of the images seen."""
+    """One batched pass over the images (or only those at ``indices``, ascending): each layer's
+    accumulated top-k and statistics, and the predictions of the images seen. With
+    ``predicted_labels`` (images whose classes are not the model's), each image's class is the
+    model's prediction."""
     if ranking not in RANKINGS:
         raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
     model.eval()
-    classes = len(images.classes)
+    classes = len(inputs.classes)
     accumulators = {layer.name: LayerAccumulator(layer.channels, k, classes, ranking) for layer in layers}
-    order = torch.arange(len(images)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
+    order = torch.arange(len(inputs)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
     seen, predicted, probability = [], [], []
-    steps = -(-len(order) // batch_size)
-    batches = progress(images.batches(batch_size, order), "index", total=steps, enabled=show_progress)
     current: dict[str, torch.Tensor] = {}
 
     held: dict[str, torch.Tensor] = {}  # by prediction: each layer's output until the batch is classified
@@ -241,9 +234,10 @@ def index_pass(
             accumulators[name].update(output, current["indices"], current["labels"])
 
     with forward_hooks(model, list(accumulators), fold):
-        for batch_indices, batch, labels in batches:
-            current.update(indices=batch_indices, labels=labels)
-            logits = model(normalise(batch.to(device), mean, std))
+        for batch in inputs.batches("index", order):
+            batch_indices = batch.indices
+            current.update(indices=batch_indices, labels=batch.labels)
+            logits = model(batch.inputs)
             probs = logits.float().softmax(dim=1)
             top = probs.max(dim=1)
             seen.append(batch_indices)
@@ -256,7 +250,7 @@ def index_pass(
     predicted_classes = torch.cat(predicted) if predicted else torch.zeros(0, dtype=torch.long)
     predictions = pd.DataFrame({
         "image": seen_indices.numpy().astype(np.int64),
-        "label": (predicted_classes if predicted_labels else images.labels[seen_indices]).numpy().astype(np.int32),
+        "label": (predicted_classes if predicted_labels else inputs.labels[seen_indices]).numpy().astype(np.int32),
         "predicted": predicted_classes.numpy().astype(np.int32),
         "probability": (torch.cat(probability) if probability else torch.zeros(0)).numpy().astype(np.float32),
     })
@@ -273,22 +267,16 @@ def index_tables(accumulators: dict[str, LayerAccumulator], classes: Sequence[st
 def build_index(
     model: nn.Module,
     layers: Sequence[Layer],
-    images: ImageSet,
-    mean: Sequence[float],
-    std: Sequence[float],
+    inputs: ModelInputs,
     k: int = 9,
     ranking: str = "max",
-    batch_size: int = 256,
-    device: torch.device | str = "cpu",
-    show_progress: bool = True,
     predicted_labels: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """One batched pass over ``images``: the top-k index, channel statistics and predictions.
+    """One batched pass over the images: the top-k index, channel statistics and predictions.
 
     Returns ``(index, channel_stats, predictions)``; see docs/analyses.md for their columns. With
     ``predicted_labels`` (images whose classes are not the model's), each image's class is the
-    model's prediction: per-class statistics are over predicted classes, named ``images.classes``.
+    model's prediction: per-class statistics are over predicted classes, named ``inputs.classes``.
     """
-    accumulators, predictions = index_pass(model, layers, images, mean, std, k, ranking, batch_size, device,
-                                           show_progress, predicted_labels)
-    return (*index_tables(accumulators, images.classes), predictions)
+    accumulators, predictions = index_pass(model, layers, inputs, k, ranking, predicted_labels)
+    return (*index_tables(accumulators, inputs.classes), predictions)

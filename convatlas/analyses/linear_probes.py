@@ -13,20 +13,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.datasets import ImageSet
-from ..data.transforms import normalise
+from ..data.model_inputs import ModelInputs
 from ..nn.hooks import capture_outputs
 
 
 @torch.no_grad()
-def pooled_features(model: nn.Module, layers: Sequence[str], images: ImageSet, mean, std,
-                    batch_size: int = 256, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+def pooled_features(model: nn.Module, layers: Sequence[str], inputs: ModelInputs) -> dict[str, torch.Tensor]:
     """Per layer, (N, C) features: spatial maps averaged over positions."""
     model.eval()
     chunks: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
-    for _, batch, _ in images.batches(batch_size):
+    for batch in inputs.batches():
         with capture_outputs(model, layers) as outputs:
-            model(normalise(batch.to(device), mean, std))
+            model(batch.inputs)
         for layer in layers:
             out = outputs[layer]
             chunks[layer].append((out.mean(dim=(2, 3)) if out.ndim == 4 else out).double().cpu())
@@ -63,11 +61,10 @@ def linear_probe(train_features: torch.Tensor, train_labels: torch.Tensor, test_
     return train_acc, test_acc
 
 
-def probe_layers(model: nn.Module, layers: Sequence[str], train: ImageSet, test: ImageSet, mean, std,
-                 batch_size: int = 256, device: torch.device | str = "cpu") -> pd.DataFrame:
+def probe_layers(model: nn.Module, layers: Sequence[str], train: ModelInputs, test: ModelInputs) -> pd.DataFrame:
     """A linear probe per layer: columns layer, features, train_accuracy, accuracy, test_images."""
-    train_features = pooled_features(model, layers, train, mean, std, batch_size, device)
-    test_features = pooled_features(model, layers, test, mean, std, batch_size, device)
+    train_features = pooled_features(model, layers, train)
+    test_features = pooled_features(model, layers, test)
     rows = []
     for layer in layers:
         train_acc, test_acc = linear_probe(train_features[layer], train.labels, test_features[layer], test.labels,

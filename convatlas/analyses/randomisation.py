@@ -12,8 +12,10 @@ import torch
 from torch import nn
 
 from ..core.crops import receptive_patch
+from ..data.model_inputs import ModelInputs
 from ..nn.graph import ModelGraph
 from ..nn.surgery import ancestors
+from ..results.artifacts import Projections
 from .channel_selection import spread
 from .sanity import SAMPLED_CHANNELS, rank_correlation, tile_correlations
 
@@ -70,9 +72,7 @@ def model_dependence(trained: Sequence[np.ndarray], randomised, images: torch.Te
     return np.asarray(scores, dtype=np.float64)
 
 
-def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int, int], index: pd.DataFrame, probe,
-                      mean: Sequence[float], std: Sequence[float], projections: dict[str, np.ndarray],
-                      batch_size: int = 64, device: torch.device | str = "cpu",
+def projection_checks(model: nn.Module, layer: str, index: pd.DataFrame, inputs: ModelInputs, projections: Projections,
                       sample: int = SAMPLED_CHANNELS, graph: ModelGraph | None = None,
                       tile: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Both checks for every picture kind in ``projections`` (a :func:`project_top_k` result with its
@@ -80,12 +80,12 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
     channel's median tile correlation) and ``check_random_<kind>`` (the median rank correlation of its
     tiles with the randomised model's, over the top-k units of ``sample`` of the channels that fire
     (spread evenly, :func:`convatlas.analyses.channel_selection.spread`); NaN for the others)."""
-    from ..data.transforms import normalise
     from .deconv import projector_for
 
     channels = projections.channels.tolist()
     kinds = list(projections.pictures)
     checks = {f"check_tiles_{kind}": tile_correlations(projections.pictures[kind]) for kind in kinds}
+    input_shape = inputs.shape
     graph = graph or ModelGraph(model, input_shape)
     randomised = randomised_copy(model, graph, layer)
     randomised_graph = same_graph(graph, randomised)
@@ -95,13 +95,13 @@ def projection_checks(model: nn.Module, layer: str, input_shape: tuple[int, int,
     rows = rows[rows.channel.isin(chosen)].sort_values(["channel", "rank"])
     field = graph.layer(layer).receptive_field
     batches = []
-    for start in range(0, len(rows), batch_size):
-        chunk = rows.iloc[start:start + batch_size]
-        images = normalise(probe.images(torch.as_tensor(chunk.image.to_numpy(dtype=np.int64, copy=True))).to(device), mean, std)
-        units = torch.as_tensor(chunk[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True), device=device)
+    for start in range(0, len(rows), inputs.batch_size):
+        chunk = rows.iloc[start:start + inputs.batch_size]
+        images = inputs.take(chunk.image.to_numpy(dtype=np.int64, copy=True))
+        units = torch.as_tensor(chunk[["channel", "y", "x"]].to_numpy(dtype=np.int64, copy=True), device=images.device)
         batches.append((chunk, images, units))
     for kind in kinds:
-        projector = projector_for(randomised, layer, input_shape, kind, randomised_graph, mean, std)
+        projector = projector_for(randomised, layer, input_shape, kind, randomised_graph, inputs.mean, inputs.std)
         scores = []
         for chunk, images, units in batches:
             trained = [projections.pictures[kind][projections.row(c), int(r)] for c, r in zip(chunk.channel, chunk["rank"], strict=True)]

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.datasets import ImageSet
-from ..data.transforms import normalise
+from ..data.model_inputs import ModelInputs
 from ..models import build_model
 from ..models.checkpoint import CheckpointMeta
 from ..models.registry import in_fast_layout
@@ -35,8 +35,7 @@ def few_shot_indices(labels: torch.Tensor, shots: int, classes: int, seed: int) 
 
 
 @torch.no_grad()
-def classifier_inputs(model: nn.Module, images: ImageSet, mean, std, batch_size: int = 256,
-                      at: str = "first") -> torch.Tensor:
+def classifier_inputs(model: nn.Module, inputs: ModelInputs, at: str = "first") -> torch.Tensor:
     """The frozen features for every image: what the model's first linear layer receives (the conv
     features) or, with ``at="last"``, what its final linear layer receives (the last hidden layer)."""
     if at not in ("first", "last"):
@@ -45,8 +44,8 @@ def classifier_inputs(model: nn.Module, images: ImageSet, mean, std, batch_size:
     captured, chunks = {}, []
     layer = (first_linear(model) if at == "first" else last_linear(model))[0]
     with input_hooks(model, [layer], captured.__setitem__):
-        for _, batch, _ in images.batches(batch_size):
-            model(normalise(batch, mean, std))
+        for batch in inputs.batches():
+            model(batch.inputs)
             chunks.append(captured[layer].double().cpu())
     return torch.cat(chunks)
 
@@ -65,23 +64,24 @@ def transfer_accuracy(train_x, train_y, test_x, test_y, classes: int) -> float:
         return float((linear((test_x - centre) / scale).argmax(1) == test_y).double().mean())
 
 
-def scratch_accuracy(arch: str, params: dict, few: ImageSet, test: ImageSet, mean, std, steps: int, seed: int) -> float:
+def scratch_accuracy(arch: str, params: dict, few: ModelInputs, test: ModelInputs, steps: int, seed: int) -> float:
     """Accuracy of the same architecture trained from scratch on the few images (full batch, Adam)."""
     torch.manual_seed(seed)
-    model = in_fast_layout(build_model(arch, few.channels, len(few.classes), few.size[0], params), arch)
+    channels, height, _ = few.shape
+    model = in_fast_layout(build_model(arch, channels, len(few.classes), height, params).to(few.device), arch)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    inputs = normalise(few.images(torch.arange(len(few))), mean, std)
+    inputs = few.take(torch.arange(len(few)))
     model.train()
     for _ in range(steps):
         optimizer.zero_grad()
-        F.cross_entropy(model(inputs), few.labels).backward()
+        F.cross_entropy(model(inputs), few.labels.to(inputs.device)).backward()
         optimizer.step()
-    logits = predict(model, test, mean, std)
+    logits = predict(model, test)
     return float((logits.argmax(1) == test.labels).double().mean())
 
 
 def transfer_table(model: nn.Module, meta: CheckpointMeta, target_train: ImageSet, target_test: ImageSet,
-                   settings: dict, arch: str, params: dict) -> pd.DataFrame:
+                   settings: dict, arch: str, params: dict, device: torch.device | str = "cpu") -> pd.DataFrame:
     """Few-shot transfer of ``model`` (trained on the source classes) to the target classes, one row per
     (method, shots, draw): a new softmax on its frozen conv features (``transfer``) and, when the
     model has a hidden linear layer, on its last hidden layer (``last_hidden``); on the conv features
@@ -89,24 +89,24 @@ def transfer_table(model: nn.Module, meta: CheckpointMeta, target_train: ImageSe
     scratch on the same few images (``scratch``)."""
     classes = len(target_train.classes)
     target_test = target_test.spread(settings["test_images"])
-    mean, std = meta.mean, meta.std
+    as_inputs = ModelInputs(target_test, meta.mean, meta.std, device=device, show_progress=False).with_images
     torch.manual_seed(settings["seed"])  # the baseline: the same architecture, untrained
-    untrained = build_model(arch, target_train.channels, len(meta.classes), target_train.size[0], params).eval()
+    untrained = build_model(arch, target_train.channels, len(meta.classes), target_train.size[0], params).to(device).eval()
     frozen = {"transfer": (model, "first"), "random": (untrained, "first")}
     if first_linear(model)[0] != last_linear(model)[0]:
         frozen["last_hidden"] = (model, "last")
-    test_x = {method: classifier_inputs(net, target_test, mean, std, at=at) for method, (net, at) in frozen.items()}
+    test_x = {method: classifier_inputs(net, as_inputs(target_test), at=at) for method, (net, at) in frozen.items()}
     rows = []
     for shots in settings["shots"]:
         for draw in range(settings["draws"]):
             seed = settings["seed"] * 100_003 + draw * 1_009 + shots
             few = target_train.subset_indices(few_shot_indices(target_train.labels, shots, classes, seed))
             for method, (net, at) in frozen.items():
-                train_x = classifier_inputs(net, few, mean, std, at=at)
+                train_x = classifier_inputs(net, as_inputs(few), at=at)
                 rows.append({"method": method, "shots": shots, "draw": draw,
                              "accuracy": transfer_accuracy(train_x, few.labels, test_x[method], target_test.labels, classes)})
             rows.append({"method": "scratch", "shots": shots, "draw": draw,
-                         "accuracy": scratch_accuracy(arch, params, few, target_test, mean, std,
+                         "accuracy": scratch_accuracy(arch, params, as_inputs(few), as_inputs(target_test),
                                                       settings["scratch_steps"], seed)})
     table = pd.DataFrame(rows)
     table["source_accuracy"] = meta.test_accuracy

@@ -5,10 +5,9 @@ import json
 from collections.abc import Sequence
 
 import pandas as pd
-import torch
 from torch import nn
 
-from ..data.datasets import ImageSet
+from ..data.model_inputs import ModelInputs
 from ..models.checkpoint import CheckpointMeta
 from .evaluate import classification_metrics, predict
 
@@ -20,14 +19,13 @@ def weight_layers(model: nn.Module) -> int:
     return sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in model.modules())
 
 
-def variant_errors(name: str, model: nn.Module, meta: CheckpointMeta, train: ImageSet, test: ImageSet,
-                   batch_size: int = 256, device: torch.device | str = "cpu") -> dict:
+def variant_errors(name: str, model: nn.Module, meta: CheckpointMeta, train: ModelInputs, test: ModelInputs) -> dict:
     """One row of the variants table: train and test top-1 error (and top-5 with more than 5
     classes) of a trained model, with its builder parameters, size and depth."""
     row = {"model": name, "params": json.dumps(meta.params, sort_keys=True), "epoch": meta.epoch,
            "parameters": sum(p.numel() for p in model.parameters()), "weight_layers": weight_layers(model)}
     for split, images in (("train", train), ("test", test)):
-        logits = predict(model, images, meta.mean, meta.std, batch_size, device)
+        logits = predict(model, images)
         metrics = classification_metrics(logits, images.labels, len(images.classes))
         row[f"{split}_error"] = 1 - metrics["accuracy"]
         row[f"{split}_top5_error"] = 1 - metrics["top5_accuracy"] if len(images.classes) > 5 else float("nan")

@@ -21,9 +21,9 @@ def run_channel_ablation(inputs: Any, outputs: Any, params: Any) -> None:
 
     work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads)
-    meta, settings = subject.meta, params.settings
-    table = channel_ablation(subject.model, params.layer, _ablation_images(subject, settings["images"]),
-                             meta.mean, meta.std, settings["batch_size"], device=subject.device,
+    settings = params.settings
+    table = channel_ablation(subject.model, params.layer,
+                             subject.inputs(settings["batch_size"], _ablation_images(subject, settings["images"])),
                              graph=subject.graph, channels=subject.selected_channels(params.layer, params.channels))
     write_parquet(with_base_columns(table), outputs.table)
 
@@ -49,21 +49,20 @@ def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
 
     work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads)
-    meta, settings = subject.meta, params.settings
+    settings = params.settings
     images = _ablation_images(subject, settings["images"])
     layers = [layer.name for layer in subject.layers]
     stats = read_parquet(inputs.stats)
     results = {}
-    before = intact_predictions(subject.model, images, meta.mean, meta.std, settings["batch_size"], subject.device)
+    ablated = subject.inputs(settings["batch_size"], images)
+    before = intact_predictions(subject.model, ablated)
     for name, spec in settings["experiments"].items():
         chosen = experiment_channels(spec, stats, layers, f"ablation.experiments.{name}")
-        results[name] = run_experiment(subject.model, chosen, images, meta.mean, meta.std,
-                                       settings["batch_size"], subject.device, before)
+        results[name] = run_experiment(subject.model, chosen, ablated, before)
         draws = spec.get("controls", CONTROL_DRAWS) if "top_selectivity" in spec else 0
         controls = []
         for draw in progress(matched_controls(chosen, stats, draws), f"{name}: matched random draws", enabled=draws > 0):
-            control = run_experiment(subject.model, draw, images, meta.mean, meta.std, settings["batch_size"],
-                                     subject.device, before)
+            control = run_experiment(subject.model, draw, ablated, before)
             controls.append({key: control[key] for key in ("channels", "accuracy_after", "change_interval")})
         if controls:
             results[name]["controls"] = controls
@@ -71,6 +70,9 @@ def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
              for name, spec in settings["experiments"].items()}
     write_json(outputs.experiments, {"classes": images.classes, "images": len(images), "experiments": results,
                                      "kinds": kinds})
+
+
+EVALUATION_BATCH = 256  # images per batch when the variants are evaluated
 
 
 def run_variants(inputs: Any, outputs: Any, params: Any) -> None:
@@ -87,7 +89,8 @@ def run_variants(inputs: Any, outputs: Any, params: Any) -> None:
         subject = load_subject(path, params.dataset, None, params.device, params.threads)
         if train is None:
             train = load_split(params.dataset, "train", subject.meta.dataset).spread(TRAIN_IMAGES)
-        rows.append(variant_errors(name, subject.model, subject.meta, train, subject.images, device=subject.device))
+        rows.append(variant_errors(name, subject.model, subject.meta, subject.inputs(EVALUATION_BATCH, train),
+                                   subject.inputs(EVALUATION_BATCH)))
     write_parquet(variant_table(rows), outputs.table)
 
 

@@ -30,8 +30,8 @@ def run_linear_probes(inputs: Any, outputs: Any, params: Any) -> None:
     train = train.spread(settings["train_images"])
     test = subject.images.subset(min(settings["test_images"], len(subject.images)))
     layers = [layer.name for layer in subject.layers]
-    write_parquet(probe_layers(subject.model, layers, train, test, meta.mean, meta.std, params.batch_size,
-                               subject.device),
+    write_parquet(probe_layers(subject.model, layers, subject.inputs(params.batch_size, train),
+                               subject.inputs(params.batch_size, test)),
                   outputs.table)
 
 
@@ -70,10 +70,11 @@ def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
     set_threads(params.threads)
     settings, model_config = params.settings, params.model
     train, test = load_dataset(params.dataset, params.dataset_name)
-    model, meta = load_checkpoint(inputs.source, pick_device(params.device))
+    device = pick_device(params.device)
+    model, meta = load_checkpoint(inputs.source, device)
     target = settings["target_classes"]
     table = transfer_table(model, meta, train.select_classes(target), test.select_classes(target), settings,
-                           model_config["arch"], model_config["params"])
+                           model_config["arch"], model_config["params"], device)
     table["source_classes"] = ", ".join(train.classes[c] for c in settings["source_classes"])
     table["source_class_count"] = len(settings["source_classes"])
     table["target_classes"] = ", ".join(train.classes[c] for c in target)

@@ -18,19 +18,15 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
     rectified output also the conv's ``filters`` (C, in, kh, kw)."""
     work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, None, params.device, params.threads, params.probe)
-    meta = subject.meta
     channels = subject.selected_channels(params.layer, params.channels)
-    projections = project_top_k(
-        subject.model, params.layer, subject.input_shape, read_parquet(inputs.index), subject.images,
-        meta.mean, meta.std, params.methods, params.branches, params.batch_size, subject.device,
-        channels=channels, tile=display_tile, graph=subject.graph)
+    probe, index = subject.inputs(params.batch_size), read_parquet(inputs.index)
+    projections = project_top_k(subject.model, params.layer, index, probe, params.methods, params.branches,
+                                channels=channels, tile=display_tile, graph=subject.graph)
     if getattr(params, "checks", False):  # whether these pictures depend on the image and on the weights
         from ..analyses.randomisation import projection_checks
 
-        projections.checks.update(projection_checks(
-            subject.model, params.layer, subject.input_shape, read_parquet(inputs.index), subject.images,
-            meta.mean, meta.std, projections, params.batch_size, subject.device, graph=subject.graph,
-            tile=display_tile))
+        projections.checks.update(projection_checks(subject.model, params.layer, index, probe, projections,
+                                                    graph=subject.graph, tile=display_tile))
     first = subject.graph.first_conv()
     if first and first[1] == params.layer and subject.probe is None:
         projections.filters = subject.model.get_submodule(first[0]).weight.detach().cpu().numpy()

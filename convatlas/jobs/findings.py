@@ -22,9 +22,7 @@ def run_evolution(inputs: Any, outputs: Any, params: Any) -> None:
     for epoch, path in progress(list(zip(params.epochs, inputs.checkpoints, strict=True)), "checkpoints"):
         subject = load_subject(path, params.dataset, params.layers, params.device, params.threads)
         indices = torch.arange(min(params.images, len(subject.images)))
-        responses[int(epoch)] = channel_responses(subject.model, [layer.name for layer in subject.layers], subject.images,
-                                                  indices, subject.meta.mean, subject.meta.std, params.batch_size,
-                                                  subject.device)
+        responses[int(epoch)] = channel_responses(subject.model, [layer.name for layer in subject.layers], subject.inputs(params.batch_size), indices)
     write_parquet(settling(responses), outputs.table)
 
 

@@ -32,9 +32,8 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
 
         accumulators, predictions = merge_shards([read_npz(path) for path in shard_files], shard_files, len(images))
     else:
-        accumulators, predictions = index_pass(subject.model, subject.layers, images, meta.mean, meta.std,
-                                               params.top_k, params.ranking, params.batch_size, subject.device,
-                                               predicted_labels=by_prediction)
+        accumulators, predictions = index_pass(subject.model, subject.layers, subject.inputs(params.batch_size),
+                                               params.top_k, params.ranking, by_prediction)
     index, stats = index_tables(accumulators, images.classes)
     write_parquet(index, outputs.index)
     write_parquet(stats, outputs.stats)
@@ -55,12 +54,11 @@ def run_index_shard(inputs: Any, outputs: Any, params: Any) -> None:
 
     work_starts()
     subject = load_subject(inputs.checkpoint, params.dataset, params.layers, params.device, params.threads, params.probe)
-    images, meta = subject.images, subject.meta
+    images = subject.images
     shard, shards = int(params.shard), int(params.shards)
     chosen = shard_indices(len(images), shard, shards)
-    accumulators, predictions = index_pass(subject.model, subject.layers, images, meta.mean, meta.std,
-                                           params.top_k, params.ranking, params.batch_size, subject.device,
-                                           predicted_labels=subject.predicted_labels, indices=chosen)
+    accumulators, predictions = index_pass(subject.model, subject.layers, subject.inputs(params.batch_size), params.top_k,
+                                           params.ranking, subject.predicted_labels, indices=chosen)
     write_npz(outputs.state, shard_state(accumulators, predictions, shard, shards, len(images)))
 
 

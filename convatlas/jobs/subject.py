@@ -13,6 +13,7 @@ from torch import nn
 
 from ..core.device import pick_device, set_threads
 from ..data.datasets import ImageSet, probe_split
+from ..data.model_inputs import ModelInputs
 from ..data.transforms import normalise
 from ..models.checkpoint import CheckpointMeta, load_checkpoint
 from ..models.registry import in_fast_layout
@@ -96,6 +97,12 @@ class Subject:
 
         return selected_channels(self.graph.layer(layer).channels, setting, self.meta.image_size,
                                  self.device.type == "cuda")
+
+    def inputs(self, batch_size: int, images: ImageSet | None = None) -> ModelInputs:
+        """The analysed images (or ``images``) as the model takes them: normalised, on its device,
+        ``batch_size`` at a time (the one loop of every analysis)."""
+        return ModelInputs(self.images if images is None else images, self.meta.mean, self.meta.std, batch_size,
+                           self.device)
 
     def normalise(self, batch: torch.Tensor) -> torch.Tensor:
         """A uint8 batch as the normalised float batch the model sees, on its device."""

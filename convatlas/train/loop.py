@@ -20,6 +20,7 @@ from torch import nn
 from ..analyses.evaluate import evaluate
 from ..core.logs import progress
 from ..data.datasets import ImageSet, channel_stats
+from ..data.model_inputs import ModelInputs
 from ..data.transforms import augment_batch, normalise
 from ..models import build_model
 from ..models.checkpoint import CheckpointMeta
@@ -149,7 +150,7 @@ def _train_and_evaluate(name, model, optimizer, train, test, mean, std, model_co
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(model_config["optimizer"]["lr"], model_config["schedule"], epoch)
     train_loss, train_accuracy = train_epoch(model, optimizer, train, mean, std, model_config, epoch, device)
-    metrics = evaluate(model, test, mean, std, eval_batch_size, device)
+    metrics = evaluate(model, ModelInputs(test, mean, std, eval_batch_size, device, show_progress=False))
     row = {
         "epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
         "test_loss": metrics["loss"], "test_accuracy": metrics["accuracy"],

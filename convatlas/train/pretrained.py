@@ -19,6 +19,7 @@ from torch import nn
 from ..analyses.evaluate import evaluate, predict
 from ..core.errors import ConfigError
 from ..data.datasets import ImageSet, channel_stats
+from ..data.model_inputs import ModelInputs
 from ..data.sources import unlabelled
 from ..models.checkpoint import CheckpointMeta
 from ..models.registry import build_model
@@ -132,13 +133,13 @@ def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str
     model.to(device)
     mapping, predicted = None, None
     if unlabelled(images.classes):  # no labels: measure nothing; analyses use the predicted classes
-        predicted = predict(model, images, mean, std, eval_batch_size, device).argmax(dim=1).tolist()
+        predicted = predict(model, ModelInputs(images, mean, std, eval_batch_size, device)).argmax(dim=1).tolist()
         metrics = {"accuracy": None, "loss": None, "top5_accuracy": None, "per_class_accuracy": [float("nan")] * outputs,
                    "per_class_images": [0] * outputs}
     else:
         ids = imagenet_wnids() if model_config["classes"] == "imagenet" else None
         mapping = label_map(images.classes, classes, f"{key}.classes", ids)
-        metrics = evaluate(model, images.relabel(mapping, classes), mean, std, eval_batch_size, device)
+        metrics = evaluate(model, ModelInputs(images.relabel(mapping, classes), mean, std, eval_batch_size, device))
     meta = CheckpointMeta(
         model=name, arch=arch, params=params, as_is=True, pretrained=True,
         weights=weights_record(weights) if weights else None,

@@ -8,6 +8,7 @@ from torch import nn
 
 from convatlas.analyses.ablation import channel_ablation, switched_off
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.synthetic import make_synthetic
 from convatlas.data.transforms import normalise
 from convatlas.models import build_model
@@ -39,7 +40,7 @@ def test_per_channel_ablation_equals_zeroed_weights(layer, producer):
     torch.manual_seed(0)
     model = build_model("zf", 1, 4, 16, {"widths": [5, 6], "fc": [7]}).eval()
     images = probe()
-    table = channel_ablation(model, layer, images, MEAN, STD, batch_size=17, channels_per_pass=3, show_progress=False)
+    table = channel_ablation(model, layer, ModelInputs(images, MEAN, STD, batch_size=17, show_progress=False), channels_per_pass=3)
     with torch.no_grad():
         base_hits = model(normalise(images.data, MEAN, STD)).argmax(1) == images.labels
     base = base_hits.double().mean().item()
@@ -67,7 +68,7 @@ def test_resnet_inner_layer_keeps_the_shortcut_input():
     with torch.no_grad():
         outputs = split.head(x)
         assert torch.allclose(split.tail(*outputs), model(x), atol=1e-6)
-    table = channel_ablation(model, "layer2.0.relu1", images, MEAN, STD, show_progress=False)
+    table = channel_ablation(model, 'layer2.0.relu1', ModelInputs(images, MEAN, STD, show_progress=False))
     with torch.no_grad(), switched_off(model, {"layer2.0.relu1": [2]}):
         hits = model(x).argmax(1) == images.labels
     assert table.iloc[2].accuracy == pytest.approx(hits.double().mean().item())
@@ -111,7 +112,7 @@ def test_a_batch_size_read_before_the_layer_does_not_break_batched_channels():
     model = SizedNet().eval()
     images, labels, classes = make_synthetic(20, 16, 1, 4, seed=1)
     data = TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, "s")
-    table = channel_ablation(model, "relu", data, [0.3], [0.3], show_progress=False)
+    table = channel_ablation(model, 'relu', ModelInputs(data, [0.3], [0.3], show_progress=False))
     for channel in range(6):
         ablated = copy.deepcopy(model)
         with torch.no_grad():
@@ -137,10 +138,8 @@ def test_subtracting_the_next_linear_ops_share_equals_zeroing_the_channel(arch, 
     graph = ModelGraph(model, (1, 16, 16))
     images = probe(50)
     for layer in graph.layers:
-        shares = channel_ablation(model, layer.name, images, MEAN, STD, batch_size=23, channels_per_pass=4,
-                                  graph=graph, show_progress=False)
-        zeroed = channel_ablation(model, layer.name, images, MEAN, STD, batch_size=23, channels_per_pass=4,
-                                  graph=graph, show_progress=False, subtract_shares=False)
+        shares = channel_ablation(model, layer.name, ModelInputs(images, MEAN, STD, batch_size=23, show_progress=False), channels_per_pass=4, graph=graph)
+        zeroed = channel_ablation(model, layer.name, ModelInputs(images, MEAN, STD, batch_size=23, show_progress=False), channels_per_pass=4, graph=graph, subtract_shares=False)
         pd.testing.assert_frame_equal(shares, zeroed)
         x = normalise(images.data, MEAN, STD)
         for channel in (0, layer.channels - 1):  # and against hooks on the whole model
@@ -185,8 +184,8 @@ def test_an_experiment_given_the_intact_predictions_matches_one_that_computes_th
     model = build_model("zf", 1, 4, 16, {"widths": [4, 8], "fc": [16]}).eval()
     images = probe()
     channels = {"features.relu2": [1, 3]}
-    fresh = run_experiment(model, channels, images, MEAN, STD, batch_size=16)
-    before = intact_predictions(model, images, MEAN, STD, batch_size=16)
-    assert run_experiment(model, channels, images, MEAN, STD, batch_size=16, before=before) == fresh
+    fresh = run_experiment(model, channels, ModelInputs(images, MEAN, STD, batch_size=16))
+    before = intact_predictions(model, ModelInputs(images, MEAN, STD, batch_size=16))
+    assert run_experiment(model, channels, ModelInputs(images, MEAN, STD, batch_size=16), before=before) == fresh
     direct_accuracy = float((model(normalise(images.data, MEAN, STD)).argmax(1) == images.labels).double().mean())
     assert fresh["accuracy_before"] == pytest.approx(direct_accuracy)

@@ -7,6 +7,7 @@ from convatlas.analyses.ablation import channel_ablation
 from convatlas.analyses.channel_selection import AUTO_CAP, selected_channels, spread
 from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.index import build_index
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.nn.graph import ModelGraph
 
 from ..artifacts import small_meta
@@ -28,18 +29,17 @@ def test_selected_channels(setting, side, gpu, expected):
 def test_ablation_and_projections_of_chosen_channels_equal_the_full_run(tied_zf, tied_probe, tied_normalisation):
     mean, std = tied_normalisation
     chosen = [0, 3, 5]
-    full = channel_ablation(tied_zf, "features.relu2", tied_probe, mean, std, show_progress=False)
-    part = channel_ablation(tied_zf, "features.relu2", tied_probe, mean, std, show_progress=False, channels=chosen)
+    full = channel_ablation(tied_zf, 'features.relu2', ModelInputs(tied_probe, mean, std, show_progress=False))
+    part = channel_ablation(tied_zf, 'features.relu2', ModelInputs(tied_probe, mean, std, show_progress=False), channels=chosen)
     assert part.channel.tolist() == chosen
     same = full.set_index("channel").loc[chosen]
     scalars = part.drop(columns=["channel", "class_accuracy"])
     assert np.allclose(scalars.to_numpy(), same[scalars.columns].to_numpy())
     assert np.allclose(np.stack(part.class_accuracy), np.stack(same.class_accuracy))
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
-    index, _, _ = build_index(tied_zf, layers, tied_probe, mean, std, k=3, show_progress=False)
-    everything = project_top_k(tied_zf, "features.relu2", (1, 16, 16), index, tied_probe, mean, std, show_progress=False)
-    some = project_top_k(tied_zf, "features.relu2", (1, 16, 16), index, tied_probe, mean, std, show_progress=False,
-                         channels=chosen)
+    index, _, _ = build_index(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=3)
+    everything = project_top_k(tied_zf, 'features.relu2', index, ModelInputs(tied_probe, mean, std, show_progress=False))
+    some = project_top_k(tied_zf, 'features.relu2', index, ModelInputs(tied_probe, mean, std, show_progress=False), channels=chosen)
     assert everything.channels.tolist() == list(range(6)) and some.channels.tolist() == chosen
     assert some.pictures["deconvnet"].shape == (3, *everything.pictures["deconvnet"].shape[1:])  # only the chosen channels are kept
     assert np.allclose(some.pictures["deconvnet"], everything.pictures["deconvnet"][chosen], atol=1e-6)

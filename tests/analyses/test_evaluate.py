@@ -8,6 +8,7 @@ from torch import nn
 
 from convatlas.analyses.evaluate import classification_metrics, evaluate, predict
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 
 
@@ -47,7 +48,7 @@ def model():
 
 def test_predictions_in_batches_equal_one_pass_in_eval_mode():
     images, net = tiny_set(), model()
-    logits = predict(net, images, [0.5], [0.2], batch_size=4)
+    logits = predict(net, ModelInputs(images, [0.5], [0.2], batch_size=4))
     assert not net.training  # dropout off
     with torch.no_grad():
         expected = net(normalise(images.data, [0.5], [0.2]))
@@ -56,7 +57,7 @@ def test_predictions_in_batches_equal_one_pass_in_eval_mode():
 
 def test_evaluate_is_the_metrics_of_the_predictions():
     images, net = tiny_set(), model()
-    metrics = evaluate(net, images, [0.5], [0.2], batch_size=3)
+    metrics = evaluate(net, ModelInputs(images, [0.5], [0.2], batch_size=3))
     with torch.no_grad():
         logits = net.eval()(normalise(images.data, [0.5], [0.2]))
     assert metrics["loss"] == pytest.approx(F.cross_entropy(logits, images.labels).item(), rel=1e-5)

@@ -5,6 +5,7 @@ import torch
 
 from convatlas.analyses.evolution import channel_responses, settling
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 from convatlas.models import build_model
 
@@ -30,7 +31,7 @@ def test_channel_responses_are_each_images_largest_activation():
     model = build_model("zf", 1, 3, 16, {"widths": [4, 6], "fc": [8]}).eval()
     pixels = torch.randint(0, 256, (7, 1, 16, 16), dtype=torch.uint8)
     images = TensorImageSet(pixels, torch.zeros(7, dtype=torch.long), ["a", "b", "c"], "tiny")
-    responses = channel_responses(model, ["features.relu1", "classifier.fc1_relu"], images, torch.arange(7), [0.5], [0.5], batch_size=3)
+    responses = channel_responses(model, ['features.relu1', 'classifier.fc1_relu'], ModelInputs(images, [0.5], [0.5], batch_size=3), indices=torch.arange(7))
     with torch.no_grad():
         x = normalise(pixels, [0.5], [0.5])
         relu1 = model.features.relu1(model.features.conv1(x))
@@ -60,7 +61,7 @@ def test_responses_of_chosen_images_in_batches():
     pixels = torch.randint(0, 256, (6, 1, 16, 16), dtype=torch.uint8)
     images = TensorImageSet(pixels, torch.zeros(6, dtype=torch.long), ["a", "b", "c"], "tiny")
     chosen = torch.tensor([4, 0, 2])
-    responses = channel_responses(model, ["classifier.fc1_relu"], images, chosen, [0.5], [0.5], batch_size=2)
+    responses = channel_responses(model, ['classifier.fc1_relu'], ModelInputs(images, [0.5], [0.5], batch_size=2), indices=chosen)
     with torch.no_grad():
         x = normalise(pixels[chosen], [0.5], [0.5])
         fc1 = model.classifier.fc1_relu(model.classifier.fc1(model.features(x).flatten(1)))

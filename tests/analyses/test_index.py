@@ -8,6 +8,7 @@ import torch
 
 from convatlas.analyses.index import build_index
 from convatlas.analyses.responses import HISTOGRAM_EDGES
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 from convatlas.nn.graph import ModelGraph
 
@@ -61,8 +62,7 @@ def test_index_equals_brute_force(ranking, batch_size, tied_zf, tied_probe, tied
     layers = ModelGraph(model, (1, 16, 16)).layers
     names = [l.name for l in layers]
     assert names == ["features.relu1", "features.relu2", "classifier.fc1_relu"]
-    index, stats, predictions = build_index(model, layers, images, MEAN, STD, k=9, ranking=ranking,
-                                            batch_size=batch_size, show_progress=False)
+    index, stats, predictions = build_index(model, layers, ModelInputs(images, MEAN, STD, batch_size=batch_size, show_progress=False), k=9, ranking=ranking)
     expected_rows, expected_stats = brute_force(model, names, images, 9, ranking, MEAN, STD)
     for (name, ch), expected in expected_rows.items():
         got = index[(index.layer == name) & (index.channel == ch)].sort_values("rank")
@@ -94,7 +94,7 @@ def test_duplicated_images_tie_to_the_lower_index(tied_zf, tied_probe, tied_norm
     MEAN, STD = tied_normalisation
     model, images = tied_zf, tied_probe
     layers = ModelGraph(model, (1, 16, 16)).layers
-    index, _, _ = build_index(model, layers, images, MEAN, STD, k=70, batch_size=16, show_progress=False)
+    index, _, _ = build_index(model, layers, ModelInputs(images, MEAN, STD, batch_size=16, show_progress=False), k=70)
     for (_, _), group in index.groupby(["layer", "channel"]):
         group = group.sort_values("rank")
         position = {img: r for r, img in enumerate(group["image"])}
@@ -120,9 +120,8 @@ def test_classes_by_prediction_equal_an_index_of_the_relabelled_images(tied_zf, 
         predicted = model(normalise(images.data, MEAN, STD)).argmax(1)
     assert len(set(predicted.tolist())) > 1
     unlabelled = images.with_labels(torch.zeros(len(images), dtype=torch.long), images.classes)
-    got = build_index(model, layers, unlabelled, MEAN, STD, k=5, batch_size=16, show_progress=False, predicted_labels=True)
-    want = build_index(model, layers, images.with_labels(predicted, images.classes), MEAN, STD, k=5, batch_size=16,
-                       show_progress=False)
+    got = build_index(model, layers, ModelInputs(unlabelled, MEAN, STD, batch_size=16, show_progress=False), k=5, predicted_labels=True)
+    want = build_index(model, layers, ModelInputs(images.with_labels(predicted, images.classes), MEAN, STD, batch_size=16, show_progress=False), k=5)
     for got_frame, want_frame in zip(got, want, strict=True):
         pd.testing.assert_frame_equal(got_frame, want_frame)
     assert got[2]["label"].tolist() == predicted.tolist()

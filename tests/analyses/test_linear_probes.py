@@ -5,6 +5,7 @@ from torch import nn
 
 from convatlas.analyses.linear_probes import fit_softmax, linear_probe, pooled_features, probe_layers
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 
 
@@ -31,7 +32,7 @@ def net():
 
 def test_pooled_features_average_maps_and_keep_vectors():
     model, images = net(), images_set()
-    features = pooled_features(model, ["1", "4"], images, [0.5], [0.25], batch_size=5)
+    features = pooled_features(model, ['1', '4'], ModelInputs(images, [0.5], [0.25], batch_size=5))
     with torch.no_grad():
         x = normalise(images.data, [0.5], [0.25])
         maps = model[1](model[0](x))
@@ -64,7 +65,7 @@ def test_fit_softmax_minimises_the_penalised_cross_entropy():
 
 def test_probe_layers_gives_a_row_per_layer():
     model, train, test = net(), images_set(16, 1), images_set(6, 2)
-    table = probe_layers(model, ["1", "4"], train, test, [0.5], [0.25])
+    table = probe_layers(model, ['1', '4'], ModelInputs(train, [0.5], [0.25]), ModelInputs(test, [0.5], [0.25]))
     assert list(table.layer) == ["1", "4"] and list(table.features) == [3, 4] and set(table.test_images) == {6}
     assert table.train_accuracy.between(0, 1).all() and table.accuracy.between(0, 1).all()
     # accuracies are multiples of 1/6 on six test images

@@ -18,6 +18,7 @@ from convatlas.analyses.linear_probes import pooled_features
 from convatlas.analyses.maximise import maximise_channels
 from convatlas.analyses.occlusion import default_layer, occlude
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 from convatlas.jobs.maximise import maximise_settings
 from convatlas.models import build_model
@@ -75,18 +76,17 @@ def test_every_stage_runs(name):
     layers = graph.layers
     assert len(layers) >= 2, [layer.name for layer in layers]
     first, last = layers[0].name, default_layer(graph)
-    index, stats, _ = build_index(model, layers, images, MEAN, STD, k=2, show_progress=False)
+    index, stats, _ = build_index(model, layers, ModelInputs(images, MEAN, STD, show_progress=False), k=2)
     assert set(index.layer) == {layer.name for layer in layers} and len(stats) == sum(layer.channels for layer in layers)
     for layer in (first, last):
         alive = stats[stats.layer == layer].sort_values("max", ascending=False).channel.head(2).tolist()
-        projections = project_top_k(model, layer, (3, 64, 64), index, images, MEAN, STD, ["deconvnet", "guided"],
-                                    show_progress=False, channels=alive)
+        projections = project_top_k(model, layer, index, ModelInputs(images, MEAN, STD, show_progress=False), methods=['deconvnet', 'guided'], channels=alive)
         assert np.isfinite(projections.pictures["deconvnet"]).all() and np.abs(projections.pictures["guided"]).max() > 0, layer
         assert projections.channels.tolist() == sorted(alive)
     inputs = normalise(images.images(torch.arange(2)), MEAN, STD)
     maps = occlude(model, inputs, [0, 1], window=16, stride=16, layer=last, graph=graph)
     assert maps.probability.shape == (2, 4, 4) and torch.isfinite(maps.activity).all()
-    table = channel_ablation(model, last, images, MEAN, STD, channels=[0, 1], graph=graph, show_progress=False)
+    table = channel_ablation(model, last, ModelInputs(images, MEAN, STD, show_progress=False), graph=graph, channels=[0, 1])
     assert table.channel.tolist() == [0, 1] and table.accuracy.between(0, 1).all()
     meta = small_meta(image_size=64, in_channels=3, mean=MEAN, std=STD)
     images_max = maximise_channels(model, meta, last, [0, 1], maximise_settings({"steps": 2, "octaves": 1}, 64))
@@ -97,5 +97,5 @@ def test_every_stage_runs(name):
     assert delta.delta.between(0, 1).all()
     table, _ = invariance(model, images.images(torch.arange(2)), [0, 1], MEAN, STD, (first, last), {"rotation": [0, 30]})
     assert table.probability.between(0, 1).all()
-    features = pooled_features(model, [first, last], images, MEAN, STD)
+    features = pooled_features(model, [first, last], ModelInputs(images, MEAN, STD))
     assert features[last].shape == (6, graph.layer(last).channels)

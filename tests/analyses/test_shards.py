@@ -7,17 +7,19 @@ import torch
 from convatlas.analyses.index import build_index, index_pass, index_tables
 from convatlas.analyses.shards import merge_shards, shard_indices, shard_state
 from convatlas.core.io import read_npz, write_npz
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.nn.graph import ModelGraph
 
 ARRAY_COLUMNS = ["histogram", "lowest_values", "lowest_images"]
 
 
-def sharded(model, layers, images, mean, std, shards, tmp_path, order=None, **options):
+def sharded(model, layers, images, mean, std, shards, tmp_path, order=None, batch_size=256, **options):
     """Index ``images`` in ``shards`` shard passes, each saved to and read back from an .npz, merged."""
     paths = []
+    inputs = ModelInputs(images, mean, std, batch_size, show_progress=False)
     for shard in order or range(shards):
-        accumulators, predictions = index_pass(model, layers, images, mean, std, indices=shard_indices(len(images), shard, shards),
-                                               show_progress=False, **options)
+        accumulators, predictions = index_pass(model, layers, inputs, indices=shard_indices(len(images), shard, shards),
+                                               **options)
         path = tmp_path / f"shard-{shard}.npz"
         write_npz(path, shard_state(accumulators, predictions, shard, shards, len(images)))
         paths.append(path)
@@ -51,7 +53,7 @@ def test_merged_shards_equal_the_single_pass_ties_included(shards, ranking, tied
     mean, std = tied_normalisation
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     # k=45 keeps both copies of the duplicated images 0-9 / 40-49 (in different shards) and the dead channel's all-zero ties
-    want = build_index(tied_zf, layers, tied_probe, mean, std, k=45, ranking=ranking, batch_size=16, show_progress=False)
+    want = build_index(tied_zf, layers, ModelInputs(tied_probe, mean, std, batch_size=16, show_progress=False), k=45, ranking=ranking)
     got = sharded(tied_zf, layers, tied_probe, mean, std, shards, tmp_path, k=45, ranking=ranking, batch_size=16)
     pd.testing.assert_frame_equal(got[0], want[0])  # the top-k index: exactly
     assert_same_stats(got[1], want[1])
@@ -63,7 +65,7 @@ def test_merged_shards_equal_the_single_pass_ties_included(shards, ranking, tied
 def test_shards_classed_by_prediction_merge_alike(tied_zf, tied_probe, tied_normalisation, tmp_path):
     mean, std = tied_normalisation
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
-    want = build_index(tied_zf, layers, tied_probe, mean, std, k=5, batch_size=8, show_progress=False, predicted_labels=True)
+    want = build_index(tied_zf, layers, ModelInputs(tied_probe, mean, std, batch_size=8, show_progress=False), k=5, predicted_labels=True)
     got = sharded(tied_zf, layers, tied_probe, mean, std, 4, tmp_path, order=[2, 0, 3, 1], k=5, batch_size=8,
                   predicted_labels=True)
     pd.testing.assert_frame_equal(got[0], want[0])
@@ -76,7 +78,7 @@ def test_a_missing_or_foreign_shard_is_named(tied_zf, tied_probe, tied_normalisa
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     states = []
     for shard in range(3):
-        acc, pred = index_pass(tied_zf, layers, tied_probe, mean, std, k=3, indices=shard_indices(70, shard, 3), show_progress=False)
+        acc, pred = index_pass(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=3, indices=shard_indices(70, shard, 3))
         states.append(shard_state(acc, pred, shard, 3, 70))
     with pytest.raises(ValueError, match="2 shard files for 3 shards"):
         merge_shards(states[:2])

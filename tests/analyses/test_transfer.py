@@ -5,6 +5,7 @@ import torch
 from convatlas.analyses.linear_probes import pooled_features
 from convatlas.analyses.transfer import classifier_inputs, few_shot_indices
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.synthetic import make_synthetic
 from convatlas.models import build_model
 
@@ -24,15 +25,15 @@ def test_frozen_features_are_the_conv_features_or_the_last_hidden_layer_and_pool
     images, labels, classes = make_synthetic(12, 16, 1, 4, seed=2)
     data = TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, "s")
     model = build_model("zf", 1, 4, 16, {"widths": [4, 6], "fc": [8]}).eval()
-    conv = classifier_inputs(model, data, [0.3], [0.3], batch_size=5)
-    last = classifier_inputs(model, data, [0.3], [0.3], batch_size=5, at="last")
+    conv = classifier_inputs(model, ModelInputs(data, [0.3], [0.3], batch_size=5))
+    last = classifier_inputs(model, ModelInputs(data, [0.3], [0.3], batch_size=5), at='last')
     x = (data.data.float() / 255 - 0.3) / 0.3
     with torch.no_grad():
         flattened = torch.flatten(model.features(x), 1)
         hidden = model.classifier.fc1_relu(model.classifier.fc1(flattened))
     assert torch.allclose(conv.float(), flattened, atol=1e-6)
     assert torch.allclose(last.float(), hidden, atol=1e-6)
-    pooled = pooled_features(model, ["features.relu2"], data, [0.3], [0.3])
+    pooled = pooled_features(model, ['features.relu2'], ModelInputs(data, [0.3], [0.3]))
     with torch.no_grad():
         maps = model.features.relu2(model.features.conv2(model.features.pool1(model.features.relu1(model.features.conv1(x)))))
     assert torch.allclose(pooled["features.relu2"].float(), maps.mean(dim=(2, 3)), atol=1e-6)
@@ -77,6 +78,6 @@ def test_transfer_table_freezes_the_conv_features_and_a_hidden_layer_only_where_
     first = table[(table.method == "transfer") & (table.draw == 0)].accuracy.item()  # recomputed by hand
     test = data.spread(20)
     few = data.subset_indices(few_shot_indices(data.labels, 2, 4, 1 * 100_003 + 0 * 1_009 + 2))
-    expected = transfer_accuracy(classifier_inputs(model, few, [0.3], [0.3]), few.labels,
-                                 classifier_inputs(model, test, [0.3], [0.3]), test.labels, 4)
+    expected = transfer_accuracy(classifier_inputs(model, ModelInputs(few, [0.3], [0.3])), few.labels,
+                                 classifier_inputs(model, ModelInputs(test, [0.3], [0.3])), test.labels, 4)
     assert first == expected

@@ -10,6 +10,7 @@ from torch import nn
 
 from convatlas.analyses.variants import variant_errors, variant_table, weight_layers
 from convatlas.data.datasets import TensorImageSet
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 from convatlas.models import build_model
 
@@ -34,7 +35,7 @@ def test_errors_are_one_minus_the_accuracies_by_hand():
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 7)).eval()
     meta = small_meta(params={"b": 2, "a": [1]}, epoch=3, mean=[0.5], std=[0.25])
     train, test = images(20, 7, 1), images(9, 7, 2)
-    row = variant_errors("wide", model, meta, train, test, batch_size=4)
+    row = variant_errors('wide', model, meta, ModelInputs(train, meta.mean, meta.std, batch_size=4), ModelInputs(test, meta.mean, meta.std, batch_size=4))
     with torch.no_grad():
         logits = {name: model(normalise(split.data, [0.5], [0.25])) for name, split in (("train", train), ("test", test))}
     for name, split in (("train", train), ("test", test)):
@@ -50,7 +51,7 @@ def test_errors_are_one_minus_the_accuracies_by_hand():
 def test_five_classes_or_fewer_have_no_top5_error_and_the_table_keeps_the_order():
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 3)).eval()
     meta = small_meta(params={}, epoch=1, mean=[0.5], std=[0.25])
-    rows = [variant_errors(name, model, meta, images(6, 3, 1), images(6, 3, 2)) for name in ("base", "other")]
+    rows = [variant_errors(name, model, meta, ModelInputs(images(6, 3, 1), meta.mean, meta.std), ModelInputs(images(6, 3, 2), meta.mean, meta.std)) for name in ("base", "other")]
     assert math.isnan(rows[0]["train_top5_error"]) and math.isnan(rows[0]["test_top5_error"])
     table = variant_table(rows)
     assert isinstance(table, pd.DataFrame) and list(table.model) == ["base", "other"]

@@ -7,6 +7,7 @@ from PIL import Image
 
 from convatlas.analyses.deconv import project_top_k
 from convatlas.analyses.index import build_index
+from convatlas.data.model_inputs import ModelInputs
 from convatlas.nn.graph import ModelGraph
 from convatlas.results.artifacts import ChannelArrays, LayerRecord
 from convatlas.site.images import relevance_masked
@@ -23,12 +24,11 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf
     MEAN, STD = tied_normalisation
     model, images = tied_zf, tied_probe
     layers = ModelGraph(model, (1, 16, 16)).layers
-    index, stats, predictions = build_index(model, layers, images, MEAN, STD, k=9, show_progress=False)
+    index, stats, predictions = build_index(model, layers, ModelInputs(images, MEAN, STD, show_progress=False), k=9)
     names = [l.name for l in layers]
     site = tmp_path / "site"
     for layer in layers:
-        projections = project_top_k(model, layer.name, (1, 16, 16), index, images, MEAN, STD,
-                                    ["deconvnet", "guided", "gradient_input"], show_progress=False)
+        projections = project_top_k(model, layer.name, index, ModelInputs(images, MEAN, STD, show_progress=False), methods=['deconvnet', 'guided', 'gradient_input'])
         evolution = {1: projections.pictures["deconvnet"][:, 0], 2: projections.pictures["deconvnet"][:, 0]}
         projections.filters = model.features.conv1.weight.detach().numpy() if layer.name == "features.relu1" else None
         page = LayerPage("tiny", 2, layer.name, layer_info(layer), names, [1, 2], index, stats, predictions,
@@ -64,8 +64,7 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf
     for name in ("3-deconvnet.png", "3-guided.png", "3-evolution.png"):
         assert (folder / "img" / name).is_file()
     # gradient x input: the same patch, masked by the unit's heatmap as zennit-crp masks reference images
-    heat = project_top_k(model, "features.relu2", (1, 16, 16), index, images, MEAN, STD, ["gradient_input"],
-                         show_progress=False).pictures["gradient_input"][3, 0]
+    heat = project_top_k(model, 'features.relu2', index, ModelInputs(images, MEAN, STD, show_progress=False), methods=['gradient_input']).pictures["gradient_input"][3, 0]
     masked = relevance_masked(np.repeat(expected[..., None], 3, axis=2), heat)
     cell = np.asarray(Image.open(folder / "img/3-gradient_input.png"))[: size * factor, : size * factor]
     assert np.array_equal(cell[::factor, ::factor], masked)
@@ -99,8 +98,8 @@ def test_projection_crops_match_a_direct_projection(tied_zf, tied_probe, tied_no
 
     model, images = tied_zf, tied_probe
     layers = ModelGraph(model, (1, 16, 16)).layers
-    index, _, _ = build_index(model, layers, images, MEAN, STD, k=3, show_progress=False)
-    cropped = project_top_k(model, "features.relu2", (1, 16, 16), index, images, MEAN, STD, show_progress=False, batch_size=5)
+    index, _, _ = build_index(model, layers, ModelInputs(images, MEAN, STD, show_progress=False), k=3)
+    cropped = project_top_k(model, 'features.relu2', index, ModelInputs(images, MEAN, STD, batch_size=5, show_progress=False))
     row = index[(index.layer == "features.relu2") & (index.channel == 4) & (index["rank"] == 1)].iloc[0]
     full = project(model, normalise(images.data[[row.image]], MEAN, STD), "features.relu2", [[4, row.y, row.x]])[0, 0]
     field = layers[1].receptive_field
@@ -116,10 +115,9 @@ def test_channels_outside_the_selection_show_patches_only(tmp_path, tied_zf, tie
     mean, std = tied_normalisation
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     layer = layers[1]
-    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
+    index, stats, predictions = build_index(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=4)
     covered = [0, 5]
-    projections = project_top_k(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, ["deconvnet"],
-                                show_progress=False, channels=covered)
+    projections = project_top_k(tied_zf, layer.name, index, ModelInputs(tied_probe, mean, std, show_progress=False), methods=['deconvnet'], channels=covered)
     maximised = ChannelArrays(np.array(covered), {"noise": np.random.default_rng(0).random((2, 16, 16, 1))})
     page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
                      pictures_of(tied_probe), tied_probe.classes, projections, {1: projections.pictures["deconvnet"][:, 0]},
@@ -145,14 +143,12 @@ def test_another_probe_dataset_has_its_own_top_k_beside_the_models_own(tmp_path,
     layer = layers[1]
     own = tied_probe.subset(40)  # images 0-39 as the model's own dataset
     other = tied_probe.subset_indices(torch.arange(40, 70))  # 30 others, a copy of 0-9 among them
-    index, stats, predictions = build_index(tied_zf, layers, own, mean, std, k=4, show_progress=False)
-    o_index, o_stats, o_predictions = build_index(tied_zf, layers, other, mean, std, k=4, show_progress=False,
-                                                  predicted_labels=True)
-    o_projections = project_top_k(tied_zf, layer.name, (1, 16, 16), o_index, other, mean, std, ["deconvnet"], show_progress=False)
+    index, stats, predictions = build_index(tied_zf, layers, ModelInputs(own, mean, std, show_progress=False), k=4)
+    o_index, o_stats, o_predictions = build_index(tied_zf, layers, ModelInputs(other, mean, std, show_progress=False), k=4, predicted_labels=True)
+    o_projections = project_top_k(tied_zf, layer.name, o_index, ModelInputs(other, mean, std, show_progress=False), methods=['deconvnet'])
     probe = ProbeView("others", o_index, o_stats, o_predictions, pictures_of(other), len(other), True, o_projections)
     page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
-                     pictures_of(own), own.classes, project_top_k(tied_zf, layer.name, (1, 16, 16), index, own, mean, std,
-                                                                  ["deconvnet"], show_progress=False),
+                     pictures_of(own), own.classes, project_top_k(tied_zf, layer.name, index, ModelInputs(own, mean, std, show_progress=False), methods=['deconvnet']),
                      dataset="shapes", probe_images=len(own), probes=[probe])
     render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
     folder = tmp_path / "site/models/tiny/epoch-1/features.relu2"
@@ -179,8 +175,8 @@ def test_a_dead_channel_shows_no_fake_top_images(tmp_path, tied_zf, tied_probe, 
     mean, std = tied_normalisation
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     layer = layers[0]  # features.relu1: channel 2 is never positive (tied_zf)
-    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
-    projections = project_top_k(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, ["deconvnet"], show_progress=False)
+    index, stats, predictions = build_index(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=4)
+    projections = project_top_k(tied_zf, layer.name, index, ModelInputs(tied_probe, mean, std, show_progress=False), methods=['deconvnet'])
     maximised = ChannelArrays(np.arange(5), {"noise": np.random.default_rng(0).random((5, 16, 16, 1))})
     page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
                      pictures_of(tied_probe), tied_probe.classes, projections, maximised=maximised, overview_channels=5,
@@ -206,7 +202,7 @@ def test_least_activating_images_only_where_the_ranking_allows(tmp_path, tied_zf
                                                                 tied_normalisation, repo):
     mean, std = tied_normalisation
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
-    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
+    index, stats, predictions = build_index(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=4)
     shown = tied = 0
     for layer in (layers[0], layers[-1]):  # features.relu1 and classifier.fc1_relu
         page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
@@ -233,7 +229,7 @@ def test_a_channel_firing_on_fewer_than_k_images_shows_only_those(tmp_path, tied
     mean, std = tied_normalisation
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     layer = layers[0]
-    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
+    index, stats, predictions = build_index(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=4)
     nearly_dead = (index.layer == layer.name) & (index.channel == 1) & (index["rank"] >= 2)
     index.loc[nearly_dead, "value"] = 0.0  # channel 1 now fires on two images only: ranks 2-3 are silent ties
     page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
@@ -255,10 +251,9 @@ def test_the_sanity_checks_choose_the_lead_picture_and_the_layer_page_tabulates_
     mean, std = tied_normalisation
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     layer = layers[1]
-    index, stats, predictions = build_index(tied_zf, layers, tied_probe, mean, std, k=4, show_progress=False)
-    projections = project_top_k(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, ["deconvnet", "guided"],
-                                show_progress=False)
-    checks = projection_checks(tied_zf, layer.name, (1, 16, 16), index, tied_probe, mean, std, projections, batch_size=7)
+    index, stats, predictions = build_index(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=4)
+    projections = project_top_k(tied_zf, layer.name, index, ModelInputs(tied_probe, mean, std, show_progress=False), methods=['deconvnet', 'guided'])
+    checks = projection_checks(tied_zf, layer.name, index, ModelInputs(tied_probe, mean, std, batch_size=7), projections=projections)
     assert set(checks) == {"check_tiles_deconvnet", "check_tiles_guided", "check_random_deconvnet", "check_random_guided"}
     assert all(len(values) == len(projections.channels) for values in checks.values())
     assert np.isfinite(checks["check_random_deconvnet"]).sum() <= 8  # sampled channels only
