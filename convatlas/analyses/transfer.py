@@ -8,6 +8,8 @@ source task had 1,000 classes). With a source task of a few classes the last hid
 specialises to tell those apart, and the conv features are the ones that transfer."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -80,26 +82,39 @@ def scratch_accuracy(arch: str, params: dict, few: ModelInputs, test: ModelInput
     return float((logits.argmax(1) == test.labels).double().mean())
 
 
+@dataclass(frozen=True)
+class TransferDesign:
+    """The few-shot experiment: ``shots`` images per target class, ``draws`` random draws of them
+    (seeded), measured on ``test_images`` target images; the from-scratch baseline trains
+    ``scratch_steps`` full-batch steps."""
+
+    shots: tuple[int, ...]
+    draws: int
+    seed: int
+    test_images: int
+    scratch_steps: int
+
+
 def transfer_table(model: nn.Module, meta: CheckpointMeta, target_train: ImageSet, target_test: ImageSet,
-                   settings: dict, arch: str, params: dict, device: torch.device | str = "cpu") -> pd.DataFrame:
+                   design: TransferDesign, arch: str, params: dict, device: torch.device | str = "cpu") -> pd.DataFrame:
     """Few-shot transfer of ``model`` (trained on the source classes) to the target classes, one row per
     (method, shots, draw): a new softmax on its frozen conv features (``transfer``) and, when the
     model has a hidden linear layer, on its last hidden layer (``last_hidden``); on the conv features
     of ``arch`` untrained (``random``: what the source training adds); and ``arch`` trained from
     scratch on the same few images (``scratch``)."""
     classes = len(target_train.classes)
-    target_test = target_test.spread(settings["test_images"])
+    target_test = target_test.spread(design.test_images)
     as_inputs = ModelInputs(target_test, meta.mean, meta.std, device=device, show_progress=False).with_images
-    torch.manual_seed(settings["seed"])  # the baseline: the same architecture, untrained
+    torch.manual_seed(design.seed)  # the baseline: the same architecture, untrained
     untrained = build_model(arch, target_train.channels, len(meta.classes), target_train.size[0], params).to(device).eval()
     frozen = {"transfer": (model, "first"), "random": (untrained, "first")}
     if first_linear(model)[0] != last_linear(model)[0]:
         frozen["last_hidden"] = (model, "last")
     test_x = {method: classifier_inputs(net, as_inputs(target_test), at=at) for method, (net, at) in frozen.items()}
     rows = []
-    for shots in settings["shots"]:
-        for draw in range(settings["draws"]):
-            seed = settings["seed"] * 100_003 + draw * 1_009 + shots
+    for shots in design.shots:
+        for draw in range(design.draws):
+            seed = design.seed * 100_003 + draw * 1_009 + shots
             few = target_train.subset_indices(few_shot_indices(target_train.labels, shots, classes, seed))
             for method, (net, at) in frozen.items():
                 train_x = classifier_inputs(net, as_inputs(few), at=at)
@@ -107,7 +122,7 @@ def transfer_table(model: nn.Module, meta: CheckpointMeta, target_train: ImageSe
                              "accuracy": transfer_accuracy(train_x, few.labels, test_x[method], target_test.labels, classes)})
             rows.append({"method": "scratch", "shots": shots, "draw": draw,
                          "accuracy": scratch_accuracy(arch, params, as_inputs(few), as_inputs(target_test),
-                                                      settings["scratch_steps"], seed)})
+                                                      design.scratch_steps, seed)})
     table = pd.DataFrame(rows)
     table["source_accuracy"] = meta.test_accuracy
     table["test_images"] = len(target_test)

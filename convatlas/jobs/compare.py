@@ -60,7 +60,7 @@ def run_transfer_source(inputs: Any, outputs: Any, params: Any) -> None:
 def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
     """Few-shot transfer of the source-class model (``inputs.source``) to the target classes
     against training from scratch, as Parquet."""
-    from ..analyses.transfer import transfer_table
+    from ..analyses.transfer import TransferDesign, transfer_table
     from ..core.device import pick_device, set_threads
     from ..core.io import write_parquet
     from ..data.datasets import load_dataset
@@ -73,7 +73,9 @@ def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
     device = pick_device(params.device)
     model, meta = load_checkpoint(inputs.source, device)
     target = settings["target_classes"]
-    table = transfer_table(model, meta, train.select_classes(target), test.select_classes(target), settings,
+    design = TransferDesign(tuple(settings["shots"]), settings["draws"], settings["seed"], settings["test_images"],
+                            settings["scratch_steps"])
+    table = transfer_table(model, meta, train.select_classes(target), test.select_classes(target), design,
                            model_config["arch"], model_config["params"], device)
     table["source_classes"] = ", ".join(train.classes[c] for c in settings["source_classes"])
     table["source_class_count"] = len(settings["source_classes"])

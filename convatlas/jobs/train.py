@@ -10,6 +10,27 @@ from ..core.logs import work_starts
 log = logging.getLogger(__name__)
 
 
+def training_settings(model_config: dict[str, Any]):
+    """:class:`~convatlas.train.settings.TrainingSettings` from a model's (validated) config block."""
+    from ..train.settings import OptimizerSettings, StepSchedule, TrainingSettings
+
+    optimizer = model_config["optimizer"]
+    schedule = model_config.get("schedule")
+    return TrainingSettings(
+        arch=model_config["arch"], params=dict(model_config["params"]), seed=model_config["seed"],
+        batch_size=model_config["batch_size"], augment=tuple(model_config.get("augment") or ()),
+        optimizer=OptimizerSettings(optimizer["name"], optimizer["lr"], optimizer["momentum"], optimizer["nesterov"],
+                                    tuple(optimizer["betas"]), optimizer["eps"], optimizer["weight_decay"]),
+        schedule=StepSchedule(schedule["step_epochs"], schedule["gamma"]) if schedule else None,
+        weights=model_config.get("weights"))
+
+
+def test_split_note(dataset: dict[str, Any]) -> str | None:
+    """How the test split was made, when it is not the dataset's own (an image folder's held-out share)."""
+    share = dataset.get("held_out") if dataset.get("kind") == "imagefolder" else None
+    return f"held out: {share:.0%} of each class folder, not trained on" if share else None
+
+
 def train_and_save(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
                    train, test, epochs: list[int], log_path: str | Path, state_dir: str | Path, device="cpu",
                    eval_batch_size: int = 256, until: int | None = None,
@@ -44,10 +65,12 @@ def train_and_save(name: str, model_config: dict[str, Any], dataset_name: str, d
         return history
     if state is not None:
         log.info("%s: resuming after epoch %d from %s", name, state["epoch"], state_dir / "train_state.pt")
-    training = begin_training(name, model_config, train, device, resume=state)
-    for _ in train_epochs(name, training, model_config, train, test, until, device, eval_batch_size):
+    settings = training_settings(model_config)
+    training = begin_training(name, settings, train, device, resume=state)
+    for _ in train_epochs(name, training, settings, train, test, until, device, eval_batch_size):
         if training.epoch in epochs:
-            meta = checkpoint_meta(name, model_config, dataset_name, dataset_config, train, test, training)
+            meta = checkpoint_meta(name, settings, dataset_name, dataset_config["kind"], train, test, training,
+                                   test_split_note(dataset_config))
             save_checkpoint(state_dir / f"epoch-{training.epoch}.pt", training.model, meta)
         save_state(state_dir / "train_state.pt", expected, training.state())
     write_train_log(log_path, training.history)

@@ -27,6 +27,7 @@ from ..models.checkpoint import CheckpointMeta
 from ..models.registry import in_fast_layout
 from ..models.tv import load_weights
 from .optim import learning_rate, make_optimizer
+from .settings import TrainingSettings
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +38,19 @@ def _epoch_seed(seed: int, epoch: int) -> int:
 
 def train_epoch(
     model: nn.Module, optimizer: torch.optim.Optimizer, train: ImageSet, mean, std,
-    settings: dict[str, Any], epoch: int, device: torch.device,
+    settings: TrainingSettings, epoch: int, device: torch.device,
 ) -> tuple[float, float]:
     """One pass over ``train`` in a seeded order; returns (mean loss, accuracy)."""
-    seed = _epoch_seed(settings["seed"], epoch)
+    seed = _epoch_seed(settings.seed, epoch)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(train), generator=generator)
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
-    batches = train.batches(settings["batch_size"], order)
-    steps = -(-len(train) // settings["batch_size"])
+    batches = train.batches(settings.batch_size, order)
+    steps = -(-len(train) // settings.batch_size)
     for _, images, labels in progress(batches, f"epoch {epoch}", total=steps):
-        images = augment_batch(images, settings["augment"], generator)
+        images = augment_batch(images, list(settings.augment), generator)
         inputs = normalise(images.to(device), mean, std)
         labels = labels.to(device)
         logits = model(inputs)
@@ -63,14 +64,14 @@ def train_epoch(
     return total_loss / seen, correct / seen
 
 
-def _initial_model(name: str, model_config: dict[str, Any], train: ImageSet, device: torch.device) -> nn.Module:
-    """The seeded untrained model for ``train``'s images and classes, with any configured weights."""
-    torch.manual_seed(model_config["seed"])
-    model = build_model(model_config["arch"], train.channels, len(train.classes), train.size[0], model_config["params"])
-    if model_config.get("weights"):
-        for note in load_weights(model, model_config["weights"]):
+def _initial_model(name: str, settings: TrainingSettings, train: ImageSet, device: torch.device) -> nn.Module:
+    """The seeded untrained model for ``train``'s images and classes, with any initial weights."""
+    torch.manual_seed(settings.seed)
+    model = build_model(settings.arch, train.channels, len(train.classes), train.size[0], settings.params)
+    if settings.weights:
+        for note in load_weights(model, settings.weights):
             log.info("%s: %s", name, note)
-    return in_fast_layout(model.to(device), model_config["arch"])
+    return in_fast_layout(model.to(device), settings.arch)
 
 
 @dataclass
@@ -91,13 +92,13 @@ class Training:
                 "optimizer": self.optimizer.state_dict(), "mean": self.mean, "std": self.std}
 
 
-def begin_training(name: str, model_config: dict[str, Any], train: ImageSet, device: torch.device | str = "cpu",
+def begin_training(name: str, settings: TrainingSettings, train: ImageSet, device: torch.device | str = "cpu",
                    resume: dict[str, Any] | None = None) -> Training:
     """The seeded untrained model (normalised by ``train``'s channel statistics) or, with ``resume``
     (a :meth:`Training.state`), the model as it was after that state's epoch."""
     device = torch.device(device)
-    model = _initial_model(name, model_config, train, device)
-    optimizer = make_optimizer(model, model_config["optimizer"])
+    model = _initial_model(name, settings, train, device)
+    optimizer = make_optimizer(model, settings.optimizer)
     if resume is None:
         mean, std = channel_stats(train)
         return Training(model, optimizer, mean, std)
@@ -106,50 +107,45 @@ def begin_training(name: str, model_config: dict[str, Any], train: ImageSet, dev
     return Training(model, optimizer, resume["mean"], resume["std"], list(resume["history"]), resume["epoch"])
 
 
-def train_epochs(name: str, training: Training, model_config: dict[str, Any], train: ImageSet, test: ImageSet,
+def train_epochs(name: str, training: Training, settings: TrainingSettings, train: ImageSet, test: ImageSet,
                  until: int, device: torch.device | str = "cpu", eval_batch_size: int = 256) -> Iterator[dict[str, Any]]:
     """Train the epochs after ``training.epoch`` up to ``until``, each at its scheduled learning rate
     and then evaluated on ``test``; after each, ``training`` holds it and its log row is yielded (the
-    caller saves what it wants to keep). Deterministic for the model's seed: training in segments
-    equals training in one go."""
+    caller saves what it wants to keep). Deterministic for the seed: training in segments equals
+    training in one go."""
     device = torch.device(device)
     for epoch in range(training.epoch + 1, until + 1):
         row = _train_and_evaluate(name, training.model, training.optimizer, train, test, training.mean, training.std,
-                                  model_config, epoch, device, eval_batch_size)
+                                  settings, epoch, device, eval_batch_size)
         training.history.append(row)
         training.epoch = epoch
         yield row
 
 
-def checkpoint_meta(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
-                    train: ImageSet, test: ImageSet, training: Training) -> CheckpointMeta:
+def checkpoint_meta(name: str, settings: TrainingSettings, dataset_name: str, dataset_kind: str, train: ImageSet,
+                    test: ImageSet, training: Training, test_split: str | None = None) -> CheckpointMeta:
     """The meta of a checkpoint of ``training`` at its last epoch: what rebuilds the model, its data and
-    normalisation, and its test metrics."""
+    normalisation, and its test metrics (``test_split``: how the test split was made, when it is not
+    the dataset's own)."""
     row = training.history[-1]
     return CheckpointMeta(
-        model=name, arch=model_config["arch"], params=model_config["params"],
-        dataset=dataset_name, dataset_kind=dataset_config["kind"], classes=train.classes,
+        model=name, arch=settings.arch, params=settings.params,
+        dataset=dataset_name, dataset_kind=dataset_kind, classes=train.classes,
         in_channels=train.channels, image_size=train.size[0], mean=training.mean, std=training.std,
-        seed=model_config["seed"], test_images=len(test), test_split=test_split_note(dataset_config),
+        seed=settings.seed, test_images=len(test), test_split=test_split,
         per_class_images=torch.bincount(torch.as_tensor(test.labels), minlength=len(train.classes)).tolist(),
         epoch=training.epoch, test_accuracy=row["test_accuracy"], test_loss=row["test_loss"],
         test_top5_accuracy=row["test_top5_accuracy"], train_accuracy=row["train_accuracy"],
         train_loss=row["train_loss"], per_class_accuracy=row["per_class_accuracy"])
 
 
-def test_split_note(dataset: dict[str, Any]) -> str | None:
-    """How the test split was made, when it is not the dataset's own (an image folder's held-out share)."""
-    share = dataset.get("held_out") if dataset.get("kind") == "imagefolder" else None
-    return f"held out: {share:.0%} of each class folder, not trained on" if share else None
-
-
-def _train_and_evaluate(name, model, optimizer, train, test, mean, std, model_config, epoch, device,
+def _train_and_evaluate(name, model, optimizer, train, test, mean, std, settings: TrainingSettings, epoch, device,
                         eval_batch_size) -> dict[str, Any]:
     """One epoch of training at the scheduled learning rate, then the test metrics: the log row."""
     began = time.perf_counter()
     for group in optimizer.param_groups:
-        group["lr"] = learning_rate(model_config["optimizer"]["lr"], model_config["schedule"], epoch)
-    train_loss, train_accuracy = train_epoch(model, optimizer, train, mean, std, model_config, epoch, device)
+        group["lr"] = learning_rate(settings.optimizer.lr, settings.schedule, epoch)
+    train_loss, train_accuracy = train_epoch(model, optimizer, train, mean, std, settings, epoch, device)
     metrics = evaluate(model, ModelInputs(test, mean, std, eval_batch_size, device, show_progress=False))
     row = {
         "epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,

@@ -64,7 +64,7 @@ def test_transfer_accuracy_survives_features_silent_on_the_few_images():
 @pytest.mark.parametrize(("fc", "methods"), [([8], {"transfer", "last_hidden", "random", "scratch"}),
                                              ([], {"transfer", "random", "scratch"})])
 def test_transfer_table_freezes_the_conv_features_and_a_hidden_layer_only_where_there_is_one(fc, methods):
-    from convatlas.analyses.transfer import transfer_accuracy, transfer_table
+    from convatlas.analyses.transfer import TransferDesign, transfer_accuracy, transfer_table
 
     images, labels, classes = make_synthetic(40, 16, 1, 4, seed=3)
     data = TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, "s")
@@ -72,8 +72,8 @@ def test_transfer_table_freezes_the_conv_features_and_a_hidden_layer_only_where_
     torch.manual_seed(0)
     model = build_model("zf", 1, 4, 16, params).eval()
     meta = small_meta(mean=[0.3], std=[0.3], classes=classes, test_accuracy=0.9)
-    settings = {"test_images": 20, "shots": [2], "draws": 2, "seed": 1, "scratch_steps": 2}
-    table = transfer_table(model, meta, data, data, settings, "zf", params)
+    design = TransferDesign(shots=(2,), draws=2, seed=1, test_images=20, scratch_steps=2)
+    table = transfer_table(model, meta, data, data, design, "zf", params)
     assert set(table.method) == methods and len(table) == 2 * len(methods)
     first = table[(table.method == "transfer") & (table.draw == 0)].accuracy.item()  # recomputed by hand
     test = data.spread(20)

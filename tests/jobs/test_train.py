@@ -157,3 +157,19 @@ def test_adam_trains(tmp_path, tiny_config, setup):
     model, dataset, train, test = setup(epochs=2, optimizer={**validate_config(tiny_config())["models"]["tiny"]["optimizer"], "name": "adam", "lr": 0.003})
     _, history = run(tmp_path, model, dataset, train, test)
     assert history[-1]["train_loss"] < history[0]["train_loss"]
+
+
+def test_training_settings_carry_every_key_of_the_model_block(tiny_config):
+    config = validate_config(tiny_config())
+    block = dict(config["models"]["tiny"], augment=["hflip"], schedule={"step_epochs": 2, "gamma": 0.1},
+                 optimizer=dict(config["models"]["tiny"]["optimizer"], name="adam", betas=[0.8, 0.99]))
+    from convatlas.jobs.train import test_split_note, training_settings
+
+    settings = training_settings(block)
+    assert (settings.arch, settings.params, settings.seed, settings.batch_size) == (
+        block["arch"], block["params"], block["seed"], block["batch_size"])
+    assert settings.augment == ("hflip",) and settings.schedule.step_epochs == 2 and settings.schedule.gamma == 0.1
+    assert settings.optimizer.name == "adam" and settings.optimizer.betas == (0.8, 0.99)
+    assert settings.optimizer.lr == block["optimizer"]["lr"] and settings.weights == block.get("weights")
+    assert test_split_note({"kind": "imagefolder", "held_out": 0.2}) == "held out: 20% of each class folder, not trained on"
+    assert test_split_note({"kind": "synthetic"}) is None

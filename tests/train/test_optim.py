@@ -1,28 +1,31 @@
-"""The optimiser and the step schedule from a model's config block."""
+"""The optimiser and the step schedule, from the training settings the train job builds from a model's config block."""
 import pytest
 import torch
 
+from convatlas.jobs.train import training_settings
 from convatlas.train.optim import learning_rate, make_optimizer
+from convatlas.train.settings import OptimizerSettings, StepSchedule
 from convatlas.workflow.config import validate_config
 
 
 def test_step_schedule_halves_every_n_epochs():
-    schedule = {"step_epochs": 2, "gamma": 0.5}
+    schedule = StepSchedule(step_epochs=2, gamma=0.5)
     assert [learning_rate(0.1, schedule, e) for e in (1, 2, 3, 4, 5)] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
     assert learning_rate(0.1, None, 7) == 0.1
 
 
 def test_adam_optimizer_settings(tiny_config):
     config = validate_config(tiny_config())
-    settings = dict(config["models"]["tiny"]["optimizer"], name="adam", lr=0.001, betas=[0.8, 0.99], eps=1e-6)
-    optimizer = make_optimizer(torch.nn.Linear(2, 2), settings)
+    block = dict(config["models"]["tiny"], optimizer=dict(config["models"]["tiny"]["optimizer"], name="adam", lr=0.001,
+                                                          betas=[0.8, 0.99], eps=1e-6))
+    optimizer = make_optimizer(torch.nn.Linear(2, 2), training_settings(block).optimizer)
     assert isinstance(optimizer, torch.optim.Adam)
     group = optimizer.param_groups[0]
     assert group["betas"] == (0.8, 0.99) and group["eps"] == 1e-6 and group["weight_decay"] == 0.0005
 
 
 def sgd_settings(**changes):
-    return {"name": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.0, **changes}
+    return OptimizerSettings(**{"name": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.0, **changes})
 
 
 def test_sgd_nesterov_only_with_momentum():
@@ -49,7 +52,7 @@ def test_one_sgd_step_with_momentum_and_weight_decay_by_hand():
 
 
 def test_step_schedule_with_gamma_a_tenth_every_three_epochs():
-    schedule = {"step_epochs": 3, "gamma": 0.1}
+    schedule = StepSchedule(step_epochs=3, gamma=0.1)
     expected = [1.0 * 0.1 ** ((e - 1) // 3) for e in range(1, 8)]
     assert [learning_rate(1.0, schedule, e) for e in range(1, 8)] == pytest.approx(expected)
-    assert learning_rate(0.5, {}, 4) == 0.5  # an empty schedule keeps the base rate
+    assert learning_rate(0.5, None, 4) == 0.5  # no schedule keeps the base rate
