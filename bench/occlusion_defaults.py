@@ -15,10 +15,10 @@ import time
 import torch
 from torch import nn
 
-from convatlas.analyses.input_scaling import occlusion_positions, resolved_occlusion
 from convatlas.analyses.occlusion import occlusion_study
 from convatlas.core.schema import with_defaults
 from convatlas.nn.graph import ModelGraph
+from convatlas.workflow.input_scaling import occlusion_positions, resolved_occlusion
 
 
 class Gated(nn.Module):

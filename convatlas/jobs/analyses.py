@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 def run_occlusion(inputs: Any, outputs: Any, params: Any) -> None:
     """Occlusion maps, projections and attributions of the first images of every class, as .npz."""
-    from ..analyses.input_scaling import resolved_occlusion
     from ..analyses.occlusion import first_per_class, occlusion_study
+    from ..workflow.input_scaling import resolved_occlusion
     from .subject import load_subject
 
     work_starts()

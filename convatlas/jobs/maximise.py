@@ -27,9 +27,9 @@ def maximise_settings(block: dict | None = None, side: int = 28, **overrides):
     """:class:`~convatlas.analyses.maximise.Settings` from the ``maximise`` config block (the schema's
     defaults for what it leaves out), with ``overrides``; ``auto`` jitter is one pixel per 28 px of
     the image ``side``."""
-    from ..analyses.input_scaling import scaled_step
     from ..analyses.maximise import Settings
     from ..core.schema import with_defaults
+    from ..workflow.input_scaling import scaled_step
 
     values = with_defaults(block, "maximise")
     if values["jitter"] == "auto":

@@ -12,11 +12,11 @@ from typing import Any
 
 import yaml
 
-from ..analyses.input_scaling import occlusion_positions, resolved_occlusion, scaled_windows
 from ..analyses.part_boxes import part_box
 from ..core.errors import ConfigError, LayerError
 from ..data.sources import analysed_count, dataset_classes, synthetic_settings
 from .config import checkpoint_epochs
+from .input_scaling import occlusion_positions, resolved_occlusion, scaled_windows
 
 
 def dataset_shape(dataset: dict[str, Any]) -> tuple[int, int, int]:

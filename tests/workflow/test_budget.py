@@ -110,8 +110,8 @@ def test_occlusion_on_a_cpu_at_photo_sizes_takes_two_windows_at_14_by_14_positio
     stride the config sets are kept; the estimate counts every pass, and thinning layers ignores it."""
     from PIL import Image
 
-    from convatlas.analyses.input_scaling import occlusion_positions
     from convatlas.workflow.config import validate_config
+    from convatlas.workflow.input_scaling import occlusion_positions
     from convatlas.workflow.plan import model_plan
 
     for i in range(4):

@@ -1,7 +1,7 @@
 """Settings that scale with the image side, against the fractions worked out by hand."""
 import pytest
 
-from convatlas.analyses.input_scaling import (
+from convatlas.workflow.input_scaling import (
     LIGHT_WINDOW_FRACTIONS,
     WINDOW_FRACTIONS,
     occlusion_positions,
