@@ -57,7 +57,7 @@ def train_and_save(name: str, model_config: dict[str, Any], dataset_name: str, d
     if not 1 <= until <= model_config["epochs"]:
         raise ValueError(f"cannot train {name} until epoch {until}: it trains for {model_config['epochs']} epochs")
     epochs = [epoch for epoch in epochs if epoch <= until]
-    state = resumable_state(name, model_config, state_dir, expected, epochs)
+    state = resumable_state(name, model_config["epochs"], state_dir, expected, epochs)
     if state is not None and state["epoch"] >= until:
         log.info("%s: epochs 1 to %d were trained before (%s)", name, until, state_dir / "train_state.pt")
         history = state["history"][:until]

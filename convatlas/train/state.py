@@ -46,14 +46,15 @@ def save_state(path: Path, expected: str, state: dict[str, Any]) -> None:
         torch.save({"format": STATE_FORMAT, "fingerprint": expected, **state}, tmp)
 
 
-def resumable_state(name: str, model_config: dict[str, Any], state_dir: Path, expected: str,
+def resumable_state(name: str, total_epochs: int, state_dir: Path, expected: str,
                     epochs: list[int]) -> dict[str, Any] | None:
-    """The state saved in ``state_dir`` to resume from, if it fits this run (else None: start over):
-    every checkpoint in ``epochs`` that it has passed must be saved. It may be past this run's last
-    epoch (a later training segment ran): the caller then has nothing to train."""
+    """The state saved in ``state_dir`` to resume from, if it fits this run of ``total_epochs``
+    (else None: start over): every checkpoint in ``epochs`` that it has passed must be saved. It may
+    be past this segment's last epoch (a later training segment ran): the caller then has nothing
+    to train."""
     state = load_state(state_dir / "train_state.pt", expected)
-    if state is not None and state["epoch"] > model_config["epochs"]:
-        log.warning("%s: saved state is past the %d epochs asked for; starting over", name, model_config["epochs"])
+    if state is not None and state["epoch"] > total_epochs:
+        log.warning("%s: saved state is past the %d epochs asked for; starting over", name, total_epochs)
         return None
     if state is not None and any(
         epoch <= state["epoch"] and not (state_dir / f"epoch-{epoch}.pt").is_file() for epoch in epochs
