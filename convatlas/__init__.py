@@ -4,7 +4,8 @@ Packages by concern: ``core`` (errors, files, logs, device), ``data``, ``models`
 families, checkpoints), ``nn`` (module graph, hooks, backward rules, graph surgery), ``analyses``
 (tensors in, tables out), ``train``, ``jobs`` (one entry point per workflow rule: the only code that
 reads and writes a stage's files), ``site`` (URL layout, rendering, images, plots, pages) and
-``workflow`` (the configuration and what it plans).
+``workflow`` (the configuration and what it plans); ``results`` knows where every result file lives
+and reads and writes the typed ones.
 """
 from __future__ import annotations
 
