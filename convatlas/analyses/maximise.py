@@ -24,6 +24,7 @@ from torch import nn
 from ..data.transforms import denormalise
 from ..models.checkpoint import CheckpointMeta
 from ..nn.modules import last_linear
+from ..results.artifacts import ChannelArrays
 from .deconv import Projector
 
 SCHARR_X = torch.tensor([[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]])
@@ -196,13 +197,13 @@ def to_pixels(images: torch.Tensor, meta: CheckpointMeta) -> np.ndarray:
 
 def maximise_channels(model: nn.Module, meta: CheckpointMeta, layer: str, channels: Sequence[int], settings: Settings,
                       start: torch.Tensor | None = None, top1: torch.Tensor | None = None, edit: Settings | None = None,
-                      batch_size: int = 256, reference: torch.Tensor | None = None) -> dict[str, np.ndarray]:
+                      batch_size: int = 256, reference: torch.Tensor | None = None) -> ChannelArrays:
     """One image per channel in ``channels`` of ``layer``, optimised together in batches.
 
     From seeded noise, or from ``start`` (one normalised photo, (1, C, H, W)); with ``top1`` (the
     normalised top-1 dataset image of every channel of the layer) also an edit of it kept close to
-    it, optimised with ``edit``. Returns [0, 1] pixels ``noise`` (and ``top1``), the objective ``before`` and ``after``, in
-    the order of ``channels``, and ``channels``; with ``reference`` (the normalised top-1 dataset
+    it, optimised with ``edit``. Returns, a row per channel of ``channels``, [0, 1] pixels ``noise``
+    (and ``top1``) and the objective ``before`` and ``after``; with ``reference`` (the normalised top-1 dataset
     image of every channel of the layer), the objective on it as ``reference``, the check of
     whether the optimised image excites the channel more than the best dataset image does.
     """
@@ -235,7 +236,7 @@ def maximise_channels(model: nn.Module, meta: CheckpointMeta, layer: str, channe
         if top1 is not None:
             results["top1"].append(to_pixels(optimise(objective, top1[chosen], chosen.tolist(), edit, bounds), meta))
     arrays = {key: np.concatenate([np.asarray(v) for v in values]) for key, values in results.items()}
-    return {**arrays, "channels": np.asarray(channels, dtype=np.int64)}
+    return ChannelArrays(np.asarray(channels, dtype=np.int64), arrays)
 
 
 def maximise_classes(model: nn.Module, meta: CheckpointMeta, settings: Settings, indices: Sequence[int] | None = None) -> dict[str, np.ndarray]:

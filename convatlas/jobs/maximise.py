@@ -63,7 +63,7 @@ def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
     import torch
 
     from ..analyses.maximise import maximise_channels
-    from ..core.io import read_parquet, write_npz
+    from ..core.io import read_parquet
     from .subject import load_subject
 
     work_starts()
@@ -76,9 +76,8 @@ def run_maximise(inputs: Any, outputs: Any, params: Any) -> None:
     top1 = subject.normalise(subject.images.images(torch.as_tensor(rows.image.to_numpy(copy=True))))
     side = subject.meta.image_size
     edit = top1_edit_settings(block, side) if block["from_top1"] else None
-    write_npz(outputs.images, maximise_channels(subject.model, subject.meta, params.layer, channels,
-                                                maximise_settings(block, side), start, top1 if edit else None, edit,
-                                                params.batch_size, reference=top1))
+    maximise_channels(subject.model, subject.meta, params.layer, channels, maximise_settings(block, side), start,
+                      top1 if edit else None, edit, params.batch_size, reference=top1).write(outputs.images)
 
 
 def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:

@@ -111,6 +111,9 @@ class ChannelArrays(ChannelRows):
             channels = np.arange(len(next(iter(arrays.values()))) if arrays else 0)
         return cls(np.asarray(channels, dtype=np.int64), arrays)
 
+    def write(self, path: str | os.PathLike) -> None:
+        write_npz(path, {**self.arrays, "channels": np.asarray(self.channels, dtype=np.int64)})
+
     def __contains__(self, key: str) -> bool:
         return key in self.arrays
 

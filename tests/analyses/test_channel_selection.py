@@ -53,7 +53,7 @@ def test_maximised_images_of_chosen_channels_equal_the_full_run(tied_zf):
     settings = maximise_settings({"steps": 3, "octaves": 1, "from_top1": None}, 16)
     full = maximise_channels(tied_zf, meta, "features.relu2", range(6), settings)
     part = maximise_channels(tied_zf, meta, "features.relu2", [1, 4], settings)
-    assert part["channels"].tolist() == [1, 4] and np.allclose(part["noise"], full["noise"][[1, 4]], atol=1e-6)
+    assert part.channels.tolist() == [1, 4] and np.allclose(part["noise"], full["noise"][[1, 4]], atol=1e-6)
     assert torch.allclose(torch.as_tensor(part["after"]), torch.as_tensor(full["after"][[1, 4]]), atol=1e-5)
 
 
