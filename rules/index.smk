@@ -11,6 +11,7 @@ rule index:
         stats=results.channel_stats("{model}", "{epoch}"),
         predictions=results.predictions("{model}", "{epoch}"),
         layers=results.manifest("{model}", "{epoch}"),
+        levels=results.levels("{model}", "{epoch}"),
         feature_maps=results.feature_maps("{model}", "{epoch}"),
     log:
         "logs/index/{model}-{epoch}.log",

@@ -36,6 +36,7 @@ rule layer_pages:
         stats=results.channel_stats("{model}", "{epoch}"),
         predictions=results.predictions("{model}", "{epoch}"),
         layers=results.manifest("{model}", "{epoch}"),
+        levels=results.levels("{model}", "{epoch}"),
         projections=results.projections("{model}", "{epoch}", "{layer}"),
         evolution=layer_projections_all_epochs,
     output:

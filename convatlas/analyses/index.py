@@ -21,9 +21,11 @@ from torch import nn
 from ..data.model_inputs import ModelInputs
 from ..nn.graph import Layer
 from ..nn.hooks import forward_hooks
+from .levels import LevelSamples, image_keys, level_examples
 from .responses import (
     HISTOGRAM_BINS,
-    count_responses,
+    count_bins,
+    histogram_bins,
     magnitude_floor,
     ranked_channels,
     selectivity_index,
@@ -53,6 +55,7 @@ class LayerAccumulator:
     k: int
     classes: int
     ranking: str = "max"
+    keys: torch.Tensor | None = None  # every probe image's sampling key (levels.image_keys); None: no level samples
     values: torch.Tensor = field(init=False)
     images: torch.Tensor = field(init=False)
     ys: torch.Tensor = field(init=False)
@@ -76,6 +79,7 @@ class LayerAccumulator:
         self.images_seen = 0
         self.low_values = torch.empty((c, 0))  # the k lowest scores, ascending, and their images
         self.low_images = torch.empty((c, 0), dtype=torch.long)
+        self.samples = LevelSamples(c) if self.keys is not None else None  # examples across the range
 
     def update(self, activations: torch.Tensor, image_indices: torch.Tensor, labels: torch.Tensor) -> None:
         """Fold one batch (N, C, H, W) or (N, C) of activations into the running state."""
@@ -96,8 +100,12 @@ class LayerAccumulator:
         self.class_squares.index_add_(0, labels, rectified * rectified)
         self.class_counts += torch.bincount(labels, minlength=self.classes).double()
         self.active += (scores > 0).sum(dim=0)
-        self.histogram += count_responses(scores)
+        bins = histogram_bins(scores)
+        self.histogram += count_bins(bins)
         self.images_seen += n
+        if self.samples is not None:
+            image_indices = image_indices.cpu()
+            self.samples.update(bins, scores, self.keys[image_indices], image_indices, flat, width)
         self._merge(scores.T, flat, width, image_indices.cpu())
         self._merge_lowest(scores.T, image_indices.cpu())
 
@@ -220,7 +228,8 @@ def index_pass(
         raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
     model.eval()
     classes = len(inputs.classes)
-    accumulators = {layer.name: LayerAccumulator(layer.channels, k, classes, ranking) for layer in layers}
+    keys = image_keys(len(inputs))  # for each channel's examples across its range (analyses.levels)
+    accumulators = {layer.name: LayerAccumulator(layer.channels, k, classes, ranking, keys) for layer in layers}
     order = torch.arange(len(inputs)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
     seen, predicted, probability = [], [], []
     current: dict[str, torch.Tensor] = {}
@@ -255,6 +264,13 @@ def index_pass(
         "probability": (torch.cat(probability) if probability else torch.zeros(0)).numpy().astype(np.float32),
     })
     return accumulators, predictions
+
+
+def level_table(accumulators: dict[str, LayerAccumulator]) -> pd.DataFrame:
+    """Every channel's examples at the levels of its positive responses (``levels.parquet``; see
+    :mod:`convatlas.analyses.levels`)."""
+    return pd.concat([level_examples(name, acc.samples, acc.histogram.numpy()) for name, acc in accumulators.items()
+                      if acc.samples is not None], ignore_index=True)
 
 
 def index_tables(accumulators: dict[str, LayerAccumulator], classes: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -58,10 +58,15 @@ def histogram_bins(scores: torch.Tensor) -> torch.Tensor:
 
 def count_responses(scores: torch.Tensor) -> torch.Tensor:
     """(C, HISTOGRAM_BINS) counts of a batch's responses ``scores`` (N, C)."""
+    return count_bins(histogram_bins(scores))
+
+
+def count_bins(bins: torch.Tensor) -> torch.Tensor:
+    """(C, HISTOGRAM_BINS) counts of a batch's response bins ``bins`` (N, C)."""
     import torch
 
-    n, c = scores.shape
-    flat = histogram_bins(scores) + torch.arange(c, device=scores.device).view(1, c) * HISTOGRAM_BINS
+    n, c = bins.shape
+    flat = bins + torch.arange(c, device=bins.device).view(1, c) * HISTOGRAM_BINS
     return torch.bincount(flat.reshape(-1), minlength=c * HISTOGRAM_BINS).view(c, HISTOGRAM_BINS)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from .index import LayerAccumulator
+from .levels import LevelSamples
 
 TENSORS = ("values", "images", "ys", "xs", "total", "positive", "peak", "class_sums", "class_squares", "class_counts", "active",
            "histogram", "low_values", "low_images")
@@ -41,6 +42,9 @@ def shard_state(accumulators: dict[str, LayerAccumulator], predictions: pd.DataF
         state[f"channels::{i}"] = acc.channels
         for name in TENSORS:
             state[f"{name}::{i}"] = getattr(acc, name).numpy()
+        if acc.samples is not None:
+            for name, array in acc.samples.state().items():
+                state[f"samples_{name}::{i}"] = array
         for name in COUNTS:
             state[f"{name}::{i}"] = getattr(acc, name)
     for column in PREDICTIONS:
@@ -54,6 +58,9 @@ def _accumulators(state: dict[str, np.ndarray]) -> dict[str, LayerAccumulator]:
         acc = LayerAccumulator(int(state[f"channels::{i}"]), int(state["k"]), int(state["classes"]), str(state["ranking"]))
         for field in TENSORS:
             setattr(acc, field, torch.from_numpy(np.array(state[f"{field}::{i}"])))
+        if f"samples_keys::{i}" in state:
+            acc.samples = LevelSamples.from_state(acc.channels, {name: state[f"samples_{name}::{i}"]
+                                                                 for name in ("keys", "images", "values", "ys", "xs")})
         for field in COUNTS:
             setattr(acc, field, int(state[f"{field}::{i}"]))
         accumulators[name] = acc
@@ -78,6 +85,8 @@ def merge_accumulators(parts: Sequence[LayerAccumulator]) -> LayerAccumulator:
     for field in ("total", "positive", "class_sums", "class_squares", "class_counts", "active", "histogram"):
         setattr(merged, field, sum((getattr(p, field) for p in parts[1:]), getattr(first, field).clone()))
     merged.peak = torch.stack([p.peak for p in parts]).amax(dim=0)
+    if all(p.samples is not None for p in parts):
+        merged.samples = LevelSamples.merged([p.samples for p in parts])
     merged.count = sum(p.count for p in parts)
     merged.images_seen = sum(p.images_seen for p in parts)
     return merged

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..analyses.feature_maps import layer_activations
-from ..analyses.index import index_pass, index_tables
+from ..analyses.index import index_pass, index_tables, level_table
 from ..analyses.summary import provenance
 from ..core.io import write_npz, write_parquet
 from ..core.logs import work_starts
@@ -38,6 +38,8 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     write_parquet(index, outputs.index)
     write_parquet(stats, outputs.stats)
     write_parquet(predictions, outputs.predictions)
+    if getattr(outputs, "levels", None):  # the model's own dataset: examples across each channel's range
+        write_parquet(level_table(accumulators), outputs.levels)
     IndexManifest(epoch=meta.epoch, ranking=params.ranking, top_k=params.top_k, probe_images=len(images),
                   classes=images.classes, layers=[LayerRecord.of(layer) for layer in subject.layers],
                   provenance=provenance(meta), dataset=params.probe,

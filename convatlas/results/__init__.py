@@ -85,6 +85,11 @@ def predictions(model: str, epoch: Epoch, probe: str | None = None) -> str:
     return f"{epoch_dir(model, epoch, probe)}/predictions.parquet"
 
 
+def levels(model: str, epoch: Epoch) -> str:
+    """Each channel's examples at several levels of its positive responses."""
+    return f"{epoch_dir(model, epoch)}/levels.parquet"
+
+
 def manifest(model: str, epoch: Epoch, probe: str | None = None) -> str:
     """The index run's manifest: its layers, classes, label mode and provenance."""
     return f"{epoch_dir(model, epoch, probe)}/layers.json"

@@ -105,6 +105,7 @@ class LayerPage:
     predicted_labels: bool = False  # the images have no labels of the model's classes: they are its predictions
     probes: Sequence[ProbeView] = ()  # the model's other probe datasets
     lead: str = "auto"  # deconv.lead: what channel pages lead with (auto: by the checks)
+    levels: pd.DataFrame | None = None  # examples at several levels of each channel's responses (analyses.levels)
 
 
 def _score(value: float) -> str:
@@ -241,11 +242,15 @@ def _excited_most(own: str, own_max: float, probes: Sequence[dict[str, Any]]) ->
 class _Source:
     """One probe dataset's top-k rows of the layer with the pictures and classes they show."""
 
-    def __init__(self, layer: str, index: pd.DataFrame, stats: pd.DataFrame, predictions: pd.DataFrame, pictures: Any):
+    def __init__(self, layer: str, index: pd.DataFrame, stats: pd.DataFrame, predictions: pd.DataFrame, pictures: Any,
+                 levels: pd.DataFrame | None = None):
         self.index = index[index.layer == layer].sort_values(["channel", "rank"])
         self.stats = stats[stats.layer == layer].sort_values("channel").reset_index(drop=True)
+        self.levels = (levels[levels.layer == layer].sort_values(["channel", "level", "rank"], ascending=[True, False, True])
+                       if levels is not None else None)
         lowest = [np.asarray(v) for v in self.stats["lowest_images"]] if "lowest_images" in self.stats else []
-        needed = np.unique(np.concatenate([self.index["image"].to_numpy(), *lowest]).astype(np.int64))
+        level_images = [self.levels["image"].to_numpy()] if self.levels is not None else []
+        needed = np.unique(np.concatenate([self.index["image"].to_numpy(), *lowest, *level_images]).astype(np.int64))
         self.pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in pictures.images(needed)), strict=True))
         self.names = {int(i): pictures.name(int(i)) for i in needed}  # as every page names the image
         by_image = predictions.set_index("image")
@@ -258,7 +263,7 @@ class _LayerWriter:
 
     def __init__(self, page: LayerPage, renderer: Renderer):
         self.page, self.renderer = page, renderer
-        self.own = _Source(page.layer, page.index, page.stats, page.predictions, page.pictures)
+        self.own = _Source(page.layer, page.index, page.stats, page.predictions, page.pictures, page.levels)
         self.index, self.stats = self.own.index, self.own.stats
         self.others = [(probe, _Source(page.layer, probe.index, probe.stats, probe.predictions, probe.pictures))
                        for probe in page.probes]
@@ -402,6 +407,41 @@ class _LayerWriter:
             save_png(g.whole(shown), self.image_path(f"{channel}-max-{kind}"))
         return tops, patches[0]
 
+    def across_range(self, channel: int) -> list[dict[str, Any]]:
+        """The channel's examples at each level of its positive responses (highest level first), their
+        patches written as one grid: a row per level."""
+        levels = self.own.levels
+        if levels is None:
+            return []
+        rows = levels[levels.channel == channel]
+        if rows.empty:
+            return []
+        g = self.geometry
+        h, w = g.cell()
+        out, patches, columns = [], [], int(rows["rank"].max()) + 1
+        for row_number, (level, group) in enumerate(rows.groupby("level", sort=False)):
+            entries = []
+            for row in group.itertuples():
+                image = self.own.pictures[int(row.image)]
+                box, origin, size = g.field.unit_geometry(int(row.y), int(row.x), g.height, g.width)
+                patches.append((row_number, int(row.rank), g.patch(receptive_patch(image, box, origin, size))))
+                label, predicted = int(self.own.label[int(row.image)]), int(self.own.predicted[int(row.image)])
+                entries.append({"value": float(row.value), "image": int(row.image), "name": self.own.names[int(row.image)],
+                                "label": self.classes[label], "predicted": self.classes[predicted], "correct": label == predicted,
+                                "offset": (int(row.rank) * (w + GAP), row_number * (h + GAP))})
+            first = group.iloc[0]
+            low, high = float(first.bin_low), float(first.bin_high)
+            top = float(self.own.rows[channel].value.iloc[0]) if channel in self.own.rows else 0.0  # the strongest response
+            out.append({"level": float(level), "percentile": round(float(level) * 100), "low": low, "high": min(high, top),
+                        "share": (low / top, min(high, top) / top) if top > 0 else None,
+                        "positives": int(first.positives), "entries": entries})
+        sheet = np.full((len(out) * (h + GAP) - GAP, columns * (w + GAP) - GAP, 3), 255, dtype=np.uint8)
+        for row_number, rank, picture in patches:
+            y, x = row_number * (h + GAP), rank * (w + GAP)
+            sheet[y:y + h, x:x + w] = picture
+        save_png(sheet, self.image_path(f"{channel}-levels"))
+        return out
+
     def least(self, channel: int) -> dict[str, Any] | None:
         """The images the channel responds to least, written as one grid, where the ranking allows:
         not when they all tie (a ReLU channel silent on many images has no least-activating ones)."""
@@ -488,6 +528,7 @@ class _LayerWriter:
                 has_filter=self.filters is not None,
                 maximised=self.maximised if self._maximised(channel) and not card["dead"] else [],
                 reached=self.reached(channel), least=None if card["dead"] else self.least(channel),
+                across=[] if card["dead"] else self.across_range(channel), top_value=float(tops[0]["value"]) if tops else 0.0,
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
         self.layer_images(thumbs)

@@ -292,3 +292,40 @@ def test_ablation_effect_per_class_carries_each_class_images():
                      "base_class_accuracy": [1.0, 0.25, float("nan")]})
     effect = _ablation_effect(row, ["a", "b", "c"], counts)
     assert [c["images"] for c in effect["classes"]] == [2, 4, 0] and effect["noise"]
+
+
+def test_channel_pages_show_examples_across_the_range_with_the_right_patches(tmp_path, tied_zf, tied_probe, pictures_of, repo):
+    from convatlas.analyses.index import index_pass, index_tables, level_table
+
+    mean, std = [0.3], [0.3]
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    layer = layers[1]  # features.relu2
+    accumulators, predictions = index_pass(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=4)
+    index, stats = index_tables(accumulators, tied_probe.classes)
+    levels = level_table(accumulators)
+    page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
+                     pictures_of(tied_probe), tied_probe.classes, dataset="shapes", probe_images=len(tied_probe), levels=levels)
+    folder = render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
+    rows = levels[(levels.layer == layer.name) & (levels.channel == 3)]
+    html = (folder / "channel-3.html").read_text()
+    assert "Across its range" in html
+    for percentile in (99, 90, 50):
+        assert f"<b>{percentile}th percentile</b>" in html
+    assert html.index("<b>99th percentile") < html.index("<b>90th percentile") < html.index("<b>50th percentile")
+    # the first example of the 50th percentile's row: the receptive-field crop at its (y, x)
+    row = rows[(rows.level == np.float32(0.5)) & (rows["rank"] == 0)].iloc[0]
+    field, size = layer.receptive_field, layer.receptive_field.y.size
+    y0, x0 = field.y.start + row.y * field.y.jump, field.x.start + row.x * field.x.jump
+    expected = np.full((size, size), 128, dtype=np.uint8)
+    image = tied_probe.data[row.image, 0].numpy()
+    for dy in range(size):
+        for dx in range(size):
+            if 0 <= y0 + dy < 16 and 0 <= x0 + dx < 16:
+                expected[dy, dx] = image[y0 + dy, x0 + dx]
+    sheet = np.asarray(Image.open(folder / "img/3-levels.png"))
+    factor = 96 // size
+    top = 2 * (size * factor + GAP)  # the third row: levels run 99th, 90th, 50th
+    assert np.array_equal(sheet[top:top + size * factor:factor, : size * factor:factor, 0], expected)
+    assert f"{number(float(row.value))} · image {row.image}<" in html
+    dead = (folder / "channel-2.html").read_text() if stats[stats.layer == layer.name].dead.iloc[2] else ""
+    assert "Across its range" not in dead
