@@ -37,6 +37,7 @@ rule layer_pages:
         predictions=results.predictions("{model}", "{epoch}"),
         layers=results.manifest("{model}", "{epoch}"),
         levels=results.levels("{model}", "{epoch}"),
+        facets=results.facets("{model}", "{epoch}"),
         projections=results.projections("{model}", "{epoch}", "{layer}"),
         evolution=layer_projections_all_epochs,
     output:

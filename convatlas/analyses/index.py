@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,8 @@ from torch import nn
 
 from ..data.model_inputs import ModelInputs
 from ..nn.graph import Layer
-from ..nn.hooks import forward_hooks
+from ..nn.hooks import forward_hooks, input_hooks
+from .facets import embed, embedding_layer, facet_table, random_projection
 from .levels import LevelSamples, image_keys, level_examples
 from .responses import (
     HISTOGRAM_BINS,
@@ -33,6 +35,14 @@ from .responses import (
 )
 
 RANKINGS = ("max", "mean", "l2")
+
+
+class IndexPass(NamedTuple):
+    """What one pass over the probe images gathers."""
+
+    accumulators: dict[str, LayerAccumulator]  # per layer: top images, statistics, level samples
+    predictions: pd.DataFrame  # per image: label, predicted class, its probability
+    embeddings: np.ndarray | None  # per image (rows in image order): its embedding, for facets
 
 
 def channel_scores(flat: torch.Tensor, peak: torch.Tensor, sums: torch.Tensor, ranking: str = "max") -> torch.Tensor:
@@ -56,12 +66,14 @@ class LayerAccumulator:
     classes: int
     ranking: str = "max"
     keys: torch.Tensor | None = None  # every probe image's sampling key (levels.image_keys); None: no level samples
+    kept: int = 0  # how many top images to keep (at least k: the facets' examples); the index shows the first k
     values: torch.Tensor = field(init=False)
     images: torch.Tensor = field(init=False)
     ys: torch.Tensor = field(init=False)
     xs: torch.Tensor = field(init=False)
 
     def __post_init__(self):
+        self.kept = max(self.k, self.kept)
         c, k = self.channels, 0
         self.values = torch.empty((c, k))
         self.images = torch.empty((c, k), dtype=torch.long)
@@ -126,7 +138,7 @@ class LayerAccumulator:
         batch is in index order. Positions are found only for the images that enter.
         """
         n = scores.shape[1]
-        if self.values.shape[1] < self.k:
+        if self.values.shape[1] < self.kept:
             rows = torch.arange(self.channels)
         else:
             rows = (scores.amax(dim=1) > self.values[:, -1]).nonzero().squeeze(1)
@@ -135,7 +147,7 @@ class LayerAccumulator:
         kept = self.values.shape[1]
         values = torch.cat([self.values[rows], scores[rows]], dim=1)
         source = torch.cat([torch.full((len(rows), kept), -1), torch.arange(n).expand(len(rows), n)], dim=1)
-        order = torch.sort(values, dim=1, descending=True, stable=True).indices[:, : self.k]
+        order = torch.sort(values, dim=1, descending=True, stable=True).indices[:, : self.kept]
         width_k = order.shape[1]
         from_batch = source.gather(1, order)
         kept_slot = order.clamp(max=max(kept - 1, 0))
@@ -176,15 +188,16 @@ class LayerAccumulator:
 
 
 def _layer_frames(name: str, acc: LayerAccumulator, class_names: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    c, k = acc.values.shape
+    c = acc.values.shape[0]
+    k = min(acc.k, acc.values.shape[1])
     index = pd.DataFrame({
         "layer": name,
         "channel": np.repeat(np.arange(c), k).astype(np.int32),
         "rank": np.tile(np.arange(k), c).astype(np.int32),
-        "value": acc.values.reshape(-1).numpy().astype(np.float32),
-        "image": acc.images.reshape(-1).numpy().astype(np.int64),
-        "y": acc.ys.reshape(-1).numpy().astype(np.int32),
-        "x": acc.xs.reshape(-1).numpy().astype(np.int32),
+        "value": acc.values[:, :k].reshape(-1).numpy().astype(np.float32),
+        "image": acc.images[:, :k].reshape(-1).numpy().astype(np.int64),
+        "y": acc.ys[:, :k].reshape(-1).numpy().astype(np.int32),
+        "x": acc.xs[:, :k].reshape(-1).numpy().astype(np.int32),
     })
     means = acc.class_means().numpy()
     low, high = acc.selectivity_interval()
@@ -219,17 +232,29 @@ def index_pass(
     ranking: str = "max",
     predicted_labels: bool = False,
     indices: torch.Tensor | None = None,
-) -> tuple[dict[str, LayerAccumulator], pd.DataFrame]:
+    kept: int = 0,
+) -> IndexPass:
     """One batched pass over the images (or only those at ``indices``, ascending): each layer's
-    accumulated top-k and statistics, and the predictions of the images seen. With
-    ``predicted_labels`` (images whose classes are not the model's), each image's class is the
+    accumulated top-k (the top ``kept`` when more, for facets) and statistics, and the predictions
+    of the images seen, and each image's embedding (:mod:`convatlas.analyses.facets`; rows in image
+    order, None when the model has no linear layer).
+    With ``predicted_labels`` (images whose classes are not the model's), each image's class is the
     model's prediction."""
     if ranking not in RANKINGS:
         raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
     model.eval()
     classes = len(inputs.classes)
     keys = image_keys(len(inputs))  # for each channel's examples across its range (analyses.levels)
-    accumulators = {layer.name: LayerAccumulator(layer.channels, k, classes, ranking, keys) for layer in layers}
+    accumulators = {layer.name: LayerAccumulator(layer.channels, k, classes, ranking, keys, kept) for layer in layers}
+    embedding_at = embedding_layer(model)
+    embedded: list[np.ndarray] = []
+    projection: list[torch.Tensor | None] = []
+
+    def keep_embedding(_: str, features: torch.Tensor) -> None:
+        if not projection:
+            projection.append(random_projection(features[0].numel()))
+        embedded.append(embed(features, projection[0]))
+
     order = torch.arange(len(inputs)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
     seen, predicted, probability = [], [], []
     current: dict[str, torch.Tensor] = {}
@@ -242,7 +267,8 @@ def index_pass(
         else:
             accumulators[name].update(output, current["indices"], current["labels"])
 
-    with forward_hooks(model, list(accumulators), fold):
+    with forward_hooks(model, list(accumulators), fold), input_hooks(model, [embedding_at] if embedding_at else [],
+                                                                     keep_embedding):
         for batch in inputs.batches("index", order):
             batch_indices = batch.indices
             current.update(indices=batch_indices, labels=batch.labels)
@@ -263,7 +289,17 @@ def index_pass(
         "predicted": predicted_classes.numpy().astype(np.int32),
         "probability": (torch.cat(probability) if probability else torch.zeros(0)).numpy().astype(np.float32),
     })
-    return accumulators, predictions
+    return IndexPass(accumulators, predictions, np.concatenate(embedded) if embedded else None)
+
+
+def facet_tables(accumulators: dict[str, LayerAccumulator], embeddings: np.ndarray, labels: np.ndarray,
+                 classes: Sequence[str]) -> pd.DataFrame:
+    """Every layer's channel facets from its top images (``facets.parquet``; see
+    :mod:`convatlas.analyses.facets`). ``embeddings`` and ``labels`` by probe image."""
+    frames = [facet_table(name, acc.values.numpy(), acc.images.numpy(), acc.ys.numpy(), acc.xs.numpy(), embeddings,
+                          labels, classes) for name, acc in accumulators.items()]
+    return pd.concat(frames, ignore_index=True) if frames else facet_table("", np.zeros((0, 0)), *[np.zeros((0, 0))] * 3,
+                                                                            np.zeros((0, 1)), np.zeros(0, np.int64), classes)
 
 
 def level_table(accumulators: dict[str, LayerAccumulator]) -> pd.DataFrame:
@@ -294,5 +330,5 @@ def build_index(
     ``predicted_labels`` (images whose classes are not the model's), each image's class is the
     model's prediction: per-class statistics are over predicted classes, named ``inputs.classes``.
     """
-    accumulators, predictions = index_pass(model, layers, inputs, k, ranking, predicted_labels)
+    accumulators, predictions, _ = index_pass(model, layers, inputs, k, ranking, predicted_labels)
     return (*index_tables(accumulators, inputs.classes), predictions)

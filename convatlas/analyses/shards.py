@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .index import LayerAccumulator
+from .index import IndexPass, LayerAccumulator
 from .levels import LevelSamples
 
 TENSORS = ("values", "images", "ys", "xs", "total", "positive", "peak", "class_sums", "class_squares", "class_counts", "active",
@@ -33,11 +33,11 @@ def shard_indices(images: int, shard: int, shards: int) -> torch.Tensor:
 
 
 def shard_state(accumulators: dict[str, LayerAccumulator], predictions: pd.DataFrame, shard: int, shards: int,
-                images: int) -> dict[str, np.ndarray]:
+                images: int, embeddings: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Everything a gather needs from one shard, as plain arrays (an .npz without pickles)."""
     first = next(iter(accumulators.values()))
     state: dict[str, Any] = {"layers": np.asarray(list(accumulators)), "shard": shard, "shards": shards, "probe_images": images,
-                             "k": first.k, "classes": first.classes, "ranking": np.asarray(first.ranking)}
+                             "k": first.k, "kept": first.kept, "classes": first.classes, "ranking": np.asarray(first.ranking)}
     for i, acc in enumerate(accumulators.values()):
         state[f"channels::{i}"] = acc.channels
         for name in TENSORS:
@@ -49,13 +49,16 @@ def shard_state(accumulators: dict[str, LayerAccumulator], predictions: pd.DataF
             state[f"{name}::{i}"] = getattr(acc, name)
     for column in PREDICTIONS:
         state[f"predictions::{column}"] = predictions[column].to_numpy()
+    if embeddings is not None:
+        state["embeddings"] = embeddings
     return state
 
 
 def _accumulators(state: dict[str, np.ndarray]) -> dict[str, LayerAccumulator]:
     accumulators = {}
     for i, name in enumerate(state["layers"].tolist()):
-        acc = LayerAccumulator(int(state[f"channels::{i}"]), int(state["k"]), int(state["classes"]), str(state["ranking"]))
+        acc = LayerAccumulator(int(state[f"channels::{i}"]), int(state["k"]), int(state["classes"]), str(state["ranking"]),
+                               kept=int(state["kept"]) if "kept" in state else 0)
         for field in TENSORS:
             setattr(acc, field, torch.from_numpy(np.array(state[f"{field}::{i}"])))
         if f"samples_keys::{i}" in state:
@@ -78,9 +81,9 @@ def _keep(values: list[torch.Tensor], companions: list[list[torch.Tensor]], k: i
 def merge_accumulators(parts: Sequence[LayerAccumulator]) -> LayerAccumulator:
     """One layer's accumulators of consecutive shards (in image order) merged into the single pass's."""
     first = parts[0]
-    merged = LayerAccumulator(first.channels, first.k, first.classes, first.ranking)
+    merged = LayerAccumulator(first.channels, first.k, first.classes, first.ranking, kept=first.kept)
     merged.values, (merged.images, merged.ys, merged.xs) = _keep(
-        [p.values for p in parts], [[p.images for p in parts], [p.ys for p in parts], [p.xs for p in parts]], first.k, True)
+        [p.values for p in parts], [[p.images for p in parts], [p.ys for p in parts], [p.xs for p in parts]], first.kept, True)
     merged.low_values, (merged.low_images,) = _keep([p.low_values for p in parts], [[p.low_images for p in parts]], first.k, False)
     for field in ("total", "positive", "class_sums", "class_squares", "class_counts", "active", "histogram"):
         setattr(merged, field, sum((getattr(p, field) for p in parts[1:]), getattr(first, field).clone()))
@@ -93,7 +96,7 @@ def merge_accumulators(parts: Sequence[LayerAccumulator]) -> LayerAccumulator:
 
 
 def merge_shards(states: Sequence[dict[str, np.ndarray]], names: Sequence[str] | None = None,
-                 probe_images: int | None = None) -> tuple[dict[str, LayerAccumulator], pd.DataFrame]:
+                 probe_images: int | None = None) -> IndexPass:
     """The accumulators and predictions of the whole probe set from every shard's state (any
     order); a clear error, naming the shard (``names``: e.g. its file), when one is missing, repeated
     or from another split, or when the shards index another number of images than ``probe_images``."""
@@ -120,6 +123,8 @@ def merge_shards(states: Sequence[dict[str, np.ndarray]], names: Sequence[str] |
     accumulators = {layer: merge_accumulators([part[layer] for part in parts]) for layer in layers}
     predictions = pd.DataFrame({column: np.concatenate([state[f"predictions::{column}"] for state, _ in by_shard])
                                 for column in PREDICTIONS})
+    embeddings = (np.concatenate([state["embeddings"] for state, _ in by_shard])
+                  if all("embeddings" in state for state, _ in by_shard) else None)
     if not np.array_equal(predictions.image.to_numpy(), np.arange(images)):
         raise ValueError(f"the shards do not cover the {images} probe images once each, in order")
-    return accumulators, predictions
+    return IndexPass(accumulators, predictions, embeddings)

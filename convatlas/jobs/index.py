@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..analyses.feature_maps import layer_activations
-from ..analyses.index import index_pass, index_tables, level_table
+from ..analyses.index import facet_tables, index_pass, index_tables, level_table
 from ..analyses.summary import provenance
 from ..core.io import write_npz, write_parquet
 from ..core.logs import work_starts
@@ -30,16 +30,22 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
         from ..analyses.shards import merge_shards
         from ..core.io import read_npz
 
-        accumulators, predictions = merge_shards([read_npz(path) for path in shard_files], shard_files, len(images))
+        accumulators, predictions, embeddings = merge_shards([read_npz(path) for path in shard_files], shard_files,
+                                                             len(images))
     else:
-        accumulators, predictions = index_pass(subject.model, subject.layers, subject.inputs(params.batch_size),
-                                               params.top_k, params.ranking, by_prediction)
+        accumulators, predictions, embeddings = index_pass(subject.model, subject.layers, subject.inputs(params.batch_size),
+                                                           params.top_k, params.ranking, by_prediction,
+                                                           kept=params.facet_examples)
     index, stats = index_tables(accumulators, images.classes)
     write_parquet(index, outputs.index)
     write_parquet(stats, outputs.stats)
     write_parquet(predictions, outputs.predictions)
     if getattr(outputs, "levels", None):  # the model's own dataset: examples across each channel's range
         write_parquet(level_table(accumulators), outputs.levels)
+    if getattr(outputs, "facets", None):  # and each channel's facets (none for a model without a linear layer)
+        facets = (facet_tables(accumulators, embeddings, predictions.label.to_numpy(), images.classes)
+                  if embeddings is not None else facet_tables({}, None, None, images.classes))
+        write_parquet(facets, outputs.facets)
     IndexManifest(epoch=meta.epoch, ranking=params.ranking, top_k=params.top_k, probe_images=len(images),
                   classes=images.classes, layers=[LayerRecord.of(layer) for layer in subject.layers],
                   provenance=provenance(meta), dataset=params.probe,
@@ -59,9 +65,10 @@ def run_index_shard(inputs: Any, outputs: Any, params: Any) -> None:
     images = subject.images
     shard, shards = int(params.shard), int(params.shards)
     chosen = shard_indices(len(images), shard, shards)
-    accumulators, predictions = index_pass(subject.model, subject.layers, subject.inputs(params.batch_size), params.top_k,
-                                           params.ranking, subject.predicted_labels, indices=chosen)
-    write_npz(outputs.state, shard_state(accumulators, predictions, shard, shards, len(images)))
+    accumulators, predictions, embeddings = index_pass(subject.model, subject.layers, subject.inputs(params.batch_size),
+                                                       params.top_k, params.ranking, subject.predicted_labels, indices=chosen,
+                                                       kept=params.facet_examples)
+    write_npz(outputs.state, shard_state(accumulators, predictions, shard, shards, len(images), embeddings))
 
 
 def feature_maps(subject, count: int) -> dict[str, np.ndarray]:

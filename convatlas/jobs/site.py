@@ -57,6 +57,7 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
         dataset=params.dataset_name, probe_images=manifest.probe_images, predicted_labels=manifest.predicted_labels,
         probes=probes, lead=params.lead, levels=read_parquet(inputs.levels) if "levels" in inputs.keys() else None,
+        facets=read_parquet(inputs.facets) if "facets" in inputs.keys() else None,
     )
     render_layer(page, site_renderer(params, manifest.provenance))
 

@@ -90,6 +90,11 @@ def levels(model: str, epoch: Epoch) -> str:
     return f"{epoch_dir(model, epoch)}/levels.parquet"
 
 
+def facets(model: str, epoch: Epoch) -> str:
+    """Each channel's facets: its top images grouped by their embeddings."""
+    return f"{epoch_dir(model, epoch)}/facets.parquet"
+
+
 def manifest(model: str, epoch: Epoch, probe: str | None = None) -> str:
     """The index run's manifest: its layers, classes, label mode and provenance."""
     return f"{epoch_dir(model, epoch, probe)}/layers.json"

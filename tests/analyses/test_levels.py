@@ -38,7 +38,7 @@ def test_each_level_is_the_bin_of_the_exact_quantile_and_its_sample_the_smallest
     mean, std = [0.3], [0.3]
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     names = [layer.name for layer in layers]
-    accumulators, _ = index_pass(tied_zf, layers, ModelInputs(tied_probe, mean, std, batch_size, show_progress=False))
+    accumulators, _, _ = index_pass(tied_zf, layers, ModelInputs(tied_probe, mean, std, batch_size, show_progress=False))
     table = level_table(accumulators)
     keys = image_keys(len(tied_probe)).numpy()
     checked = 0
@@ -79,12 +79,12 @@ def test_sharded_samples_merge_into_the_single_pass(tied_zf, tied_probe, tmp_pat
     mean, std = [0.3], [0.3]
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     inputs = ModelInputs(tied_probe, mean, std, 16, show_progress=False)
-    single, _ = index_pass(tied_zf, layers, inputs)
+    single, _, _ = index_pass(tied_zf, layers, inputs)
     states = []
     for shard in (2, 0, 1):
-        acc, predictions = index_pass(tied_zf, layers, inputs, indices=shard_indices(len(tied_probe), shard, 3))
+        acc, predictions, _ = index_pass(tied_zf, layers, inputs, indices=shard_indices(len(tied_probe), shard, 3))
         states.append(shard_state(acc, predictions, shard, 3, len(tied_probe)))
-    merged, _ = merge_shards(states)
+    merged, _, _ = merge_shards(states)
     assert level_table(merged).equals(level_table(single))
     assert index_tables(merged, tied_probe.classes)[0].equals(index_tables(single, tied_probe.classes)[0])
 

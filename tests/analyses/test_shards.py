@@ -18,12 +18,12 @@ def sharded(model, layers, images, mean, std, shards, tmp_path, order=None, batc
     paths = []
     inputs = ModelInputs(images, mean, std, batch_size, show_progress=False)
     for shard in order or range(shards):
-        accumulators, predictions = index_pass(model, layers, inputs, indices=shard_indices(len(images), shard, shards),
+        accumulators, predictions, _ = index_pass(model, layers, inputs, indices=shard_indices(len(images), shard, shards),
                                                **options)
         path = tmp_path / f"shard-{shard}.npz"
         write_npz(path, shard_state(accumulators, predictions, shard, shards, len(images)))
         paths.append(path)
-    accumulators, predictions = merge_shards([read_npz(p) for p in paths], [str(p) for p in paths])
+    accumulators, predictions, _ = merge_shards([read_npz(p) for p in paths], [str(p) for p in paths])
     return (*index_tables(accumulators, images.classes), predictions)
 
 
@@ -78,7 +78,7 @@ def test_a_missing_or_foreign_shard_is_named(tied_zf, tied_probe, tied_normalisa
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     states = []
     for shard in range(3):
-        acc, pred = index_pass(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=3, indices=shard_indices(70, shard, 3))
+        acc, pred, _ = index_pass(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=3, indices=shard_indices(70, shard, 3))
         states.append(shard_state(acc, pred, shard, 3, 70))
     with pytest.raises(ValueError, match="2 shard files for 3 shards"):
         merge_shards(states[:2])
@@ -89,5 +89,5 @@ def test_a_missing_or_foreign_shard_is_named(tied_zf, tied_probe, tied_normalisa
         merge_shards([states[0], foreign, states[2]], ["x.npz", "y.npz", "z.npz"])
     with pytest.raises(ValueError, match=r"x.npz: the shards index 70 images, the probe set has 60: re-run the shard jobs"):
         merge_shards(states, ["x.npz", "y.npz", "z.npz"], probe_images=60)
-    merged, predictions = merge_shards(states, probe_images=70)
+    merged, predictions, _ = merge_shards(states, probe_images=70)
     assert len(predictions) == 70

@@ -138,6 +138,8 @@ def index_outputs(trained: Trained, epoch: int, feature_maps: bool = True) -> Fi
                     layers=trained.path(results.manifest(MODEL, epoch)))
     if feature_maps:
         outputs.feature_maps = trained.path(results.feature_maps(MODEL, epoch))
+        outputs.levels = trained.path(results.levels(MODEL, epoch))
+        outputs.facets = trained.path(results.facets(MODEL, epoch))
     return outputs
 
 
@@ -145,7 +147,7 @@ def index_params(trained: Trained, **more) -> SimpleNamespace:
     """The index rule's params (analysed layers: the default ones)."""
     analysis = trained.config["analysis"]
     values = {"dataset": trained.dataset, "probe": DATASET, "layers": None, "top_k": analysis["top_k"],
-              "ranking": analysis["ranking"], "batch_size": analysis["batch_size"],
+              "ranking": analysis["ranking"], "facet_examples": analysis["facet_examples"], "batch_size": analysis["batch_size"],
               "feature_map_images": trained.config["feature_maps"]["images"], "device": "cpu", "threads": 1}
     return SimpleNamespace(**(values | more))
 

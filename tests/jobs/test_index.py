@@ -1,5 +1,6 @@
 """The index job, in one pass and as shards gathered, and the feature maps it records: its tables equal
 build_index called directly, the gather equals the single pass, the maps are the model's own."""
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -66,6 +67,8 @@ def indexed(tmp_path_factory):
         run_index_shard(Files(checkpoint=trained.checkpoints[EPOCH]), Files(state=states[-1]),
                         params(trained, shard=str(shard), shards=SHARDS))
     gathered = index_outputs(trained, probe="sharded", feature_maps=False)
+    gathered.levels = str(Path(gathered.index).with_name("levels.parquet"))
+    gathered.facets = str(Path(gathered.index).with_name("facets.parquet"))
     run_index(Files(checkpoint=trained.checkpoints[EPOCH], shards=list(reversed(states))), gathered,
               params(trained, device="no device: a gather runs on the CPU"))
     return SimpleNamespace(trained=trained, single=single, gathered=gathered, states=states)
@@ -221,3 +224,23 @@ def test_photos_of_other_classes_are_labelled_by_the_models_predictions(probed):
     never = set(range(4)) - set(predictions.predicted)
     for means in stats.class_means:
         assert all(np.isnan(means[c]) for c in never) and not any(np.isnan(means[c]) for c in set(predictions.predicted))
+
+
+def test_levels_and_facets_equal_the_pass_called_directly_and_the_gather(indexed):
+    from convatlas.analyses.index import facet_tables, index_pass, level_table
+
+    subject = load_subject(indexed.trained.checkpoints[EPOCH], indexed.trained.dataset, None, "cpu", 1)
+    analysis = indexed.trained.config["analysis"]
+    inputs = ModelInputs(subject.images, subject.meta.mean, subject.meta.std, batch_size=5, show_progress=False)
+    accumulators, predictions, embeddings = index_pass(subject.model, subject.layers, inputs, analysis["top_k"],
+                                                       kept=analysis["facet_examples"])
+    levels = level_table(accumulators)
+    facets = facet_tables(accumulators, embeddings, predictions.label.to_numpy(), subject.images.classes)
+    pd.testing.assert_frame_equal(pd.read_parquet(indexed.single.levels), levels)
+    pd.testing.assert_frame_equal(pd.read_parquet(indexed.gathered.levels), levels)
+    for path in (indexed.single.facets, indexed.gathered.facets):
+        got = pd.read_parquet(path)
+        assert got[["layer", "channel", "facet", "count", "kinds"]].equals(facets[["layer", "channel", "facet", "count", "kinds"]])
+        assert all(np.array_equal(a, b) for a, b in zip(got.examples, facets.examples, strict=True))
+    assert set(levels.level.unique()) == {np.float32(0.5), np.float32(0.9), np.float32(0.99)}
+    assert len(facets) and (facets.images <= analysis["facet_examples"]).all()

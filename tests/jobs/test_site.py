@@ -104,7 +104,8 @@ def built(tmp_path_factory):
                            probe_predictions=[probe_index.predictions], probe_layers=[probe_index.layers],
                            probe_projections=[probe_projections[layer]],
                            index=index.index, stats=index.stats, predictions=index.predictions, layers=index.layers,
-                           projections=projections[EPOCH, layer], evolution=[projections[e, layer] for e in EPOCHS])
+                           projections=projections[EPOCH, layer], evolution=[projections[e, layer] for e in EPOCHS],
+                           levels=index.levels, facets=index.facets)
             if layer == EXTRAS:
                 inputs.ablation, inputs.maximise = ablation, maximised
             run_layer_pages(inputs, Files(page=site_path(layout.layer_page(MODEL, EPOCH, layer))), page_params(
@@ -218,3 +219,15 @@ def test_prediction_rows(tmp_path):
     assert [row["name"].rsplit("/", 2)[-2:] for row in named] == [[c, f"{c}{i}.png"] for c in classes for i in range(2)]
     assert json.dumps(named)  # plain values, for the template
 
+
+
+def test_every_live_channel_page_shows_three_levels_and_its_facets(built):
+    stats = pd.read_parquet(built.index.stats)
+    facets = pd.read_parquet(built.index.facets)
+    for layer in built.subject.layers:
+        live = stats[(stats.layer == layer.name) & ~stats.dead].channel
+        for channel in live:
+            page = (built.site / layout.channel_page(MODEL, EPOCH, layer.name, int(channel))).read_text()
+            assert page.count("th percentile</b>") >= 3, (layer.name, channel)
+            if ((facets.layer == layer.name) & (facets.channel == channel)).any():
+                assert "Facets of its top" in page, (layer.name, channel)

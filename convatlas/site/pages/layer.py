@@ -106,6 +106,7 @@ class LayerPage:
     probes: Sequence[ProbeView] = ()  # the model's other probe datasets
     lead: str = "auto"  # deconv.lead: what channel pages lead with (auto: by the checks)
     levels: pd.DataFrame | None = None  # examples at several levels of each channel's responses (analyses.levels)
+    facets: pd.DataFrame | None = None  # each channel's top images grouped into facets (analyses.facets)
 
 
 def _score(value: float) -> str:
@@ -243,14 +244,17 @@ class _Source:
     """One probe dataset's top-k rows of the layer with the pictures and classes they show."""
 
     def __init__(self, layer: str, index: pd.DataFrame, stats: pd.DataFrame, predictions: pd.DataFrame, pictures: Any,
-                 levels: pd.DataFrame | None = None):
+                 levels: pd.DataFrame | None = None, facets: pd.DataFrame | None = None):
         self.index = index[index.layer == layer].sort_values(["channel", "rank"])
         self.stats = stats[stats.layer == layer].sort_values("channel").reset_index(drop=True)
         self.levels = (levels[levels.layer == layer].sort_values(["channel", "level", "rank"], ascending=[True, False, True])
                        if levels is not None else None)
         lowest = [np.asarray(v) for v in self.stats["lowest_images"]] if "lowest_images" in self.stats else []
         level_images = [self.levels["image"].to_numpy()] if self.levels is not None else []
-        needed = np.unique(np.concatenate([self.index["image"].to_numpy(), *lowest, *level_images]).astype(np.int64))
+        self.facets = facets[facets.layer == layer] if facets is not None else None
+        facet_images = [np.asarray(e) for e in self.facets["examples"]] if self.facets is not None else []
+        needed = np.unique(np.concatenate([self.index["image"].to_numpy(), *lowest, *level_images,
+                                           *facet_images]).astype(np.int64))
         self.pictures = dict(zip(needed.tolist(), (to_rgb(img) for img in pictures.images(needed)), strict=True))
         self.names = {int(i): pictures.name(int(i)) for i in needed}  # as every page names the image
         by_image = predictions.set_index("image")
@@ -263,7 +267,7 @@ class _LayerWriter:
 
     def __init__(self, page: LayerPage, renderer: Renderer):
         self.page, self.renderer = page, renderer
-        self.own = _Source(page.layer, page.index, page.stats, page.predictions, page.pictures, page.levels)
+        self.own = _Source(page.layer, page.index, page.stats, page.predictions, page.pictures, page.levels, page.facets)
         self.index, self.stats = self.own.index, self.own.stats
         self.others = [(probe, _Source(page.layer, probe.index, probe.stats, probe.predictions, probe.pictures))
                        for probe in page.probes]
@@ -442,6 +446,38 @@ class _LayerWriter:
         save_png(sheet, self.image_path(f"{channel}-levels"))
         return out
 
+    def channel_facets(self, channel: int) -> dict[str, Any] | None:
+        """The channel's facets (their share, top class and strongest examples, the patches written
+        as one grid: a row per facet) and its polysemanticity indicator; None without facets."""
+        facets = self.own.facets
+        if facets is None:
+            return None
+        rows = facets[facets.channel == channel].sort_values("facet")
+        if rows.empty:
+            return None
+        g = self.geometry
+        h, w = g.cell()
+        out, columns = [], max(len(e) for e in rows.examples)
+        sheet = np.full((len(rows) * (h + GAP) - GAP, columns * (w + GAP) - GAP, 3), 255, dtype=np.uint8)
+        for row_number, row in enumerate(rows.itertuples()):
+            entries = []
+            for j, (image, value, y, x) in enumerate(zip(row.examples, row.example_values, row.example_ys, row.example_xs,
+                                                         strict=True)):
+                picture = self.own.pictures[int(image)]
+                box, origin, size = g.field.unit_geometry(int(y), int(x), g.height, g.width)
+                top, left = row_number * (h + GAP), j * (w + GAP)
+                sheet[top:top + h, left:left + w] = g.patch(receptive_patch(picture, box, origin, size))
+                label = int(self.own.label[int(image)])
+                entries.append({"value": float(value), "image": int(image), "name": self.own.names[int(image)],
+                                "label": self.classes[label], "offset": (left, top)})
+            out.append({"facet": int(row.facet), "count": int(row.count), "share": float(row.share),
+                        "top_class": self.classes[int(row.top_class)], "top_class_share": float(row.top_class_share),
+                        "entries": entries})
+        save_png(sheet, self.image_path(f"{channel}-facets"))
+        first = rows.iloc[0]
+        return {"facets": out, "images": int(first.images), "kinds": int(first.kinds), "entropy": float(first.entropy),
+                "silhouette": None if first.silhouette != first.silhouette else float(first.silhouette)}
+
     def least(self, channel: int) -> dict[str, Any] | None:
         """The images the channel responds to least, written as one grid, where the ranking allows:
         not when they all tie (a ReLU channel silent on many images has no least-activating ones)."""
@@ -514,6 +550,8 @@ class _LayerWriter:
                 row = self.ablation.loc[channel]
                 counts = _class_counts(page.predictions, int(row["images"]), len(self.classes))
                 card["ablation"] = _ablation_effect(row, self.classes, counts)
+            facets = None if card["dead"] else self.channel_facets(channel)
+            card["kinds"], card["entropy"] = (facets["kinds"], facets["entropy"]) if facets else (None, None)
             probes = self.probe_sections(channel)
             card["probe_max"] = [section["max"] for section in probes]
             card["excited_most"] = _excited_most(page.dataset, card["max"], probes)
@@ -529,6 +567,7 @@ class _LayerWriter:
                 maximised=self.maximised if self._maximised(channel) and not card["dead"] else [],
                 reached=self.reached(channel), least=None if card["dead"] else self.least(channel),
                 across=[] if card["dead"] else self.across_range(channel), top_value=float(tops[0]["value"]) if tops else 0.0,
+                facets=facets,
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
         self.layer_images(thumbs)
@@ -540,7 +579,7 @@ class _LayerWriter:
             overview=[live[i] for i in spread(len(live), page.overview_channels)],
             evolution=[live[i] for i in spread(len(live), page.evolution_channels)] if page.evolution else [],
             covered=self.covered if len(self.covered) < channels else None,
-            has_filters=self.filters is not None, has_ablation=page.ablation is not None,
+            has_filters=self.filters is not None, has_ablation=page.ablation is not None, has_facets=any(c["kinds"] is not None for c in cards),
             min_active=min_active_images(page.probe_images), probe_images=page.probe_images,
             magnitude_floor=magnitude_floor(self.stats["max"].to_numpy()),
             ablation_images=int(page.ablation["images"].iloc[0]) if page.ablation is not None and len(page.ablation) else None,

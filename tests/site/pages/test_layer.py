@@ -300,7 +300,7 @@ def test_channel_pages_show_examples_across_the_range_with_the_right_patches(tmp
     mean, std = [0.3], [0.3]
     layers = ModelGraph(tied_zf, (1, 16, 16)).layers
     layer = layers[1]  # features.relu2
-    accumulators, predictions = index_pass(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=4)
+    accumulators, predictions, _ = index_pass(tied_zf, layers, ModelInputs(tied_probe, mean, std, show_progress=False), k=4)
     index, stats = index_tables(accumulators, tied_probe.classes)
     levels = level_table(accumulators)
     page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
@@ -329,3 +329,28 @@ def test_channel_pages_show_examples_across_the_range_with_the_right_patches(tmp
     assert f"{number(float(row.value))} · image {row.image}<" in html
     dead = (folder / "channel-2.html").read_text() if stats[stats.layer == layer.name].dead.iloc[2] else ""
     assert "Across its range" not in dead
+
+
+def test_channel_pages_show_facets_and_the_layer_page_sorts_by_kinds(tmp_path, tied_zf, tied_probe, pictures_of, repo):
+    from convatlas.analyses.index import facet_tables, index_pass, index_tables
+
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    layer = layers[1]
+    accumulators, predictions, embeddings = index_pass(tied_zf, layers, ModelInputs(tied_probe, [0.3], [0.3], show_progress=False),
+                                                       k=4, kept=30)
+    index, stats = index_tables(accumulators, tied_probe.classes)
+    facets = facet_tables(accumulators, embeddings, predictions.label.to_numpy(), tied_probe.classes)
+    page = LayerPage("tiny", 1, layer.name, layer_info(layer), [layer.name], [1], index, stats, predictions,
+                     pictures_of(tied_probe), tied_probe.classes, dataset="shapes", probe_images=len(tied_probe), facets=facets)
+    folder = render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
+    rows = facets[(facets.layer == layer.name) & (facets.channel == 3)]
+    html = (folder / "channel-3.html").read_text()
+    assert f"Facets of its top {rows.images.iloc[0]} images" in html and html.count("<b>Facet ") == len(rows)
+    kinds = int(rows.kinds.iloc[0])
+    assert f"<b>{kinds} {'kind' if kinds == 1 else 'kinds'}</b>" in html and "they do not prove it" in html
+    for row in rows.itertuples():
+        assert f"{row.count} of {row.images} images" in html
+    sheet = np.asarray(Image.open(folder / "img/3-facets.png"))
+    assert sheet.shape[0] > 0 and (folder / "img/3-facets.png").is_file()
+    layer_page = (folder / "index.html").read_text()
+    assert '<option value="kinds">' in layer_page and f'data-kinds="{kinds * 100 + rows.entropy.iloc[0]}"' in layer_page
