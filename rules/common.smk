@@ -282,6 +282,12 @@ def model_page_epochs(wildcards):
     return page_epochs(config, wildcards.model)
 
 
+def facet_examples(wildcards):
+    """Top images per channel grouped into facets: at the epochs with pages only (0: none)."""
+    shown = wildcards.epoch.isdigit() and int(wildcards.epoch) in page_epochs(config, wildcards.model)
+    return config["analysis"]["facet_examples"] if shown else 0
+
+
 def model_epochs(wildcards):
     return epochs_of(wildcards.model)
 

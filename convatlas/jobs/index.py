@@ -42,9 +42,9 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     write_parquet(predictions, outputs.predictions)
     if getattr(outputs, "levels", None):  # the model's own dataset: examples across each channel's range
         write_parquet(level_table(accumulators), outputs.levels)
-    if getattr(outputs, "facets", None):  # and each channel's facets (none for a model without a linear layer)
-        facets = (facet_tables(accumulators, embeddings, predictions.label.to_numpy(), images.classes)
-                  if embeddings is not None else facet_tables({}, None, None, images.classes))
+    if getattr(outputs, "facets", None):  # and each channel's facets (at page epochs; none without a linear layer)
+        faceted = embeddings is not None and params.facet_examples > 0
+        facets = facet_tables(accumulators if faceted else {}, embeddings, predictions.label.to_numpy(), images.classes)
         write_parquet(facets, outputs.facets)
     IndexManifest(epoch=meta.epoch, ranking=params.ranking, top_k=params.top_k, probe_images=len(images),
                   classes=images.classes, layers=[LayerRecord.of(layer) for layer in subject.layers],
