@@ -288,6 +288,22 @@ def facet_examples(wildcards):
     return config["analysis"]["facet_examples"] if shown else 0
 
 
+def previous_layer(wildcards):
+    """The analysed layer before ``{layer}`` ("" for the first): where its connections come from."""
+    names = LAYERS[wildcards.model]
+    position = names.index(wildcards.layer)
+    return names[position - 1] if position > 0 else ""
+
+
+def next_layer_inputs(wildcards):
+    """The projections of the analysed layer after ``{layer}`` (its connections name the channels it feeds)."""
+    names = LAYERS[wildcards.model]
+    position = names.index(wildcards.layer)
+    if position + 1 == len(names):
+        return {}
+    return {"next_projections": results.projections(wildcards.model, wildcards.epoch, names[position + 1])}
+
+
 def model_epochs(wildcards):
     return epochs_of(wildcards.model)
 

@@ -13,6 +13,7 @@ rule deconv:
         "benchmarks/deconv/{model}-{epoch}-{layer}.tsv",
     params:
         layer="{layer}",
+        previous_layer=previous_layer,
         dataset=dataset_config,
         probe=dataset_name,
         methods=config["deconv"]["methods"],
@@ -44,6 +45,7 @@ rule probe_deconv:
         "benchmarks/probe_deconv/{model}-{epoch}-{probe}-{layer}.tsv",
     params:
         layer="{layer}",
+        previous_layer="",  # connections: on the model's own images only
         dataset=probe_dataset_config,
         probe="{probe}",
         methods=config["deconv"]["methods"][:1],

@@ -30,4 +30,11 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
     first = subject.graph.first_conv()
     if first and first[1] == params.layer and subject.probe is None:
         projections.filters = subject.model.get_submodule(first[0]).weight.detach().cpu().numpy()
+    previous = getattr(params, "previous_layer", "")
+    if previous and subject.probe is None:  # which channels of the previous analysed layer build each channel
+        from ..analyses.connections import connection_strengths
+
+        projections.connections = connection_strengths(subject.model, previous, params.layer, index, probe,
+                                                       projections.channels.tolist(), subject.graph)
+        projections.connections_from = previous
     projections.write(outputs.projections)

@@ -83,10 +83,11 @@ def tail_from(graph: ModelGraph, cut: fx.Node) -> fx.GraphModule:
 class LayerSplit:
     """The model cut at a layer: ``head(x)`` gives the layer's output and every earlier activation the
     rest needs (then the values of ``also``, nodes before the cut); ``tail(layer_output, *others)``
-    gives the logits. ``at`` cuts at that node instead of the layer's output."""
+    gives the logits, or with ``until`` (a later layer) that layer's output. ``at`` cuts at that
+    node instead of the layer's output."""
 
     def __init__(self, model: nn.Module, graph: ModelGraph, layer: str, at: fx.Node | None = None,
-                 also: tuple[fx.Node, ...] = ()):
+                 also: tuple[fx.Node, ...] = (), until: str | None = None):
         target = graph.output_node[layer] if at is None else at
         order = {node: i for i, node in enumerate(graph.nodes)}
         after = [n for n in graph.nodes if order[n] > order[target] and n.op != "output"]
@@ -114,9 +115,15 @@ class LayerSplit:
                 env[arg] = tail.node_copy(arg, lookup)
             return env[arg]
 
+        end = graph.output_node[until] if until is not None else None
         for node in graph.nodes:
+            if node.op == "output" and end is not None:
+                break
             if node not in env and order[node] > order[target]:
                 env[node] = tail.node_copy(node, lookup)
+            if node is end:
+                tail.output(env[end])
+                break
         self.tail = fx.GraphModule(model, tail)
 
 

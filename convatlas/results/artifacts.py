@@ -57,14 +57,27 @@ class Projections(ChannelRows):
     pictures: dict[str, np.ndarray] = field(default_factory=dict)
     checks: dict[str, np.ndarray] = field(default_factory=dict)  # check_tiles_<kind>, check_random_<kind>: one per row
     filters: np.ndarray | None = None  # (C, in, kh, kw): the first conv's weights, at its layer
+    connections: np.ndarray | None = None  # (rows, channels of connections_from): each earlier channel's contribution
+    connections_from: str | None = None  # the previous analysed layer
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Projections:
         arrays = dict(arrays)
         channels = np.asarray(arrays.pop("channels"), dtype=np.int64)
         filters = arrays.pop("filters", None)
+        connections = arrays.pop("connections", None)
+        connections_from = str(arrays.pop("connections_from")) if "connections_from" in arrays else None
         checks = {key: arrays.pop(key) for key in list(arrays) if key.startswith(CHECK_PREFIX)}
-        return cls(channels, arrays, checks, filters)
+        return cls(channels, arrays, checks, filters, connections, connections_from)
+
+    @classmethod
+    def read_links(cls, path: str | os.PathLike) -> Projections:
+        """Only the channels and their connections to the previous analysed layer (no pictures read)."""
+        with np.load(path) as arrays:
+            channels = arrays["channels"].astype(np.int64)
+            if "connections" not in arrays.files:
+                return cls(channels)
+            return cls(channels, connections=arrays["connections"], connections_from=str(arrays["connections_from"]))
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> Projections:
@@ -86,6 +99,8 @@ class Projections(ChannelRows):
         arrays = {**self.pictures, **self.checks, "channels": np.asarray(self.channels, dtype=np.int64)}
         if self.filters is not None:
             arrays["filters"] = self.filters
+        if self.connections is not None:
+            arrays["connections"], arrays["connections_from"] = self.connections, np.asarray(self.connections_from)
         return arrays
 
     def write(self, path: str | os.PathLike) -> None:

@@ -4,6 +4,7 @@ and the index and model pages; every link among the pages built resolves."""
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -63,7 +64,8 @@ def built(tmp_path_factory):
             run_deconv(Files(checkpoint=trained.checkpoints[epoch], index=indexes[epoch].index),
                        Files(projections=projections[epoch, layer]),
                        SimpleNamespace(layer=layer, dataset=trained.dataset, probe=DATASET, methods=methods, branches=False,
-                                       checks=epoch == EPOCH, batch_size=16, channels="auto", device="cpu", threads=1))
+                                       checks=epoch == EPOCH, batch_size=16, channels="auto", device="cpu", threads=1,
+                                       previous_layer=layers[layers.index(layer) - 1] if layers.index(layer) else ""))
     probe_index = Files(index=trained.path(results.index(MODEL, EPOCH, PROBE)),
                         stats=trained.path(results.channel_stats(MODEL, EPOCH, PROBE)),
                         predictions=trained.path(results.predictions(MODEL, EPOCH, PROBE)),
@@ -106,6 +108,8 @@ def built(tmp_path_factory):
                            index=index.index, stats=index.stats, predictions=index.predictions, layers=index.layers,
                            projections=projections[EPOCH, layer], evolution=[projections[e, layer] for e in EPOCHS],
                            levels=index.levels, facets=index.facets)
+            if layer != layers[-1]:
+                inputs.next_projections = projections[EPOCH, layers[layers.index(layer) + 1]]
             if layer == EXTRAS:
                 inputs.ablation, inputs.maximise = ablation, maximised
             run_layer_pages(inputs, Files(page=site_path(layout.layer_page(MODEL, EPOCH, layer))), page_params(
@@ -231,3 +235,28 @@ def test_every_live_channel_page_shows_three_levels_and_its_facets(built):
             assert page.count("th percentile</b>") >= 3, (layer.name, channel)
             if ((facets.layer == layer.name) & (facets.channel == channel)).any():
                 assert "Facets of its top" in page, (layer.name, channel)
+
+
+def test_channel_pages_link_at_least_three_channels_each_way_where_the_neighbours_are_analysed(built):
+    """Connections as the deconv job computed them, against the analysis called directly."""
+    from convatlas.analyses.connections import connection_strengths
+    from convatlas.results.artifacts import Projections
+
+    names = [layer.name for layer in built.subject.layers]
+    stats = pd.read_parquet(built.index.stats)
+    index = pd.read_parquet(built.index.index)
+    inputs = built.subject.inputs(16)
+    for position, name in enumerate(names):
+        stored = Projections.read(built.trained.path(results.projections(MODEL, EPOCH, name)))
+        if position:
+            assert stored.connections_from == names[position - 1]
+            direct = connection_strengths(built.subject.model, names[position - 1], name, index, inputs,
+                                          stored.channels.tolist(), built.subject.graph)
+            assert np.allclose(stored.connections, direct, atol=1e-6)
+        for channel in stats[(stats.layer == name) & ~stats.dead].channel:
+            page = (built.site / layout.channel_page(MODEL, EPOCH, name, int(channel))).read_text()
+            covered = stored.covers(int(channel))
+            reads = page.count(f'href="../{names[position - 1]}/channel-') if position and covered else None
+            feeds = page.count(f'href="../{names[position + 1]}/channel-') if position + 1 < len(names) else None
+            assert reads is None or reads >= 3, (name, channel)
+            assert feeds is None or feeds >= 3 or "feeds" not in page, (name, channel)

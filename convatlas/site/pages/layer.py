@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ...analyses.channel_selection import spread
+from ...analyses.connections import strongest
 from ...analyses.responses import MIN_ACTIVE_FRACTION, MIN_ACTIVE_IMAGES, magnitude_floor, min_active_images
 from ...analyses.sanity import HEATMAP_METHODS, IMAGE_THRESHOLD, MODEL_THRESHOLD, is_branch, layer_lead
 from ...analyses.statistics import within_noise
@@ -46,6 +47,7 @@ from ..images import (
 from ..render import Renderer
 
 SPRITE_COLUMNS = 32
+CONNECTIONS_SHOWN = 5  # connected channels listed per direction on a channel page
 GAP = 2
 CARD_TEXT_WIDTH = 106  # px beside a card's thumbnail ("off: −0.1 points" fits)
 MOSAIC_COLUMNS = 16
@@ -107,6 +109,7 @@ class LayerPage:
     lead: str = "auto"  # deconv.lead: what channel pages lead with (auto: by the checks)
     levels: pd.DataFrame | None = None  # examples at several levels of each channel's responses (analyses.levels)
     facets: pd.DataFrame | None = None  # each channel's top images grouped into facets (analyses.facets)
+    feeds: Projections | None = None  # the next analysed layer's projections: its connections from this layer
 
 
 def _score(value: float) -> str:
@@ -446,6 +449,42 @@ class _LayerWriter:
         save_png(sheet, self.image_path(f"{channel}-levels"))
         return out
 
+    def _linked(self, layer: str, channel: int, strength: float) -> dict[str, Any]:
+        page = self.page
+        return {"layer": layer, "channel": channel, "strength": strength,
+                "page": layout.channel_page(page.model, page.epoch, layer, channel),
+                "sprite": layout.layer_image(page.model, page.epoch, layer, "sprite", self.ext),
+                "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB}
+
+    def connected(self, channel: int) -> dict[str, Any]:
+        """The channels of the previous analysed layer that contribute most to this one (``reads``) and
+        those of the next analysed layer it contributes to most (``feeds``), each with its signed
+        strength (analyses.connections), strongest first."""
+        out: dict[str, Any] = {}
+        mine = self.projections
+        if mine.connections is not None and mine.covers(channel):
+            ranked = strongest(mine.connections[mine.row(channel)][None], CONNECTIONS_SHOWN)[0]
+            out["reads"] = {"layer": mine.connections_from,
+                            "entries": [self._linked(mine.connections_from, j, v) for j, v in ranked]}
+        feeds = self.page.feeds
+        if feeds is not None and feeds.connections is not None and channel < feeds.connections.shape[1]:
+            ranked = strongest(feeds.connections[:, channel][None], CONNECTIONS_SHOWN)[0]
+            layer = self.page.layer_names[list(self.page.layer_names).index(self.page.layer) + 1]
+            out["feeds"] = {"layer": layer,
+                            "entries": [self._linked(layer, int(feeds.channels[i]), v) for i, v in ranked]}
+        return out
+
+    def strongest_connections(self, count: int = 12) -> list[dict[str, Any]]:
+        """The layer's strongest connections from the previous analysed layer, strongest first."""
+        mine = self.projections
+        if mine.connections is None:
+            return []
+        order = np.argsort(-np.abs(mine.connections), axis=None, kind="stable")[:count]
+        rows, columns = np.unravel_index(order, mine.connections.shape)
+        return [{"from": self._linked(mine.connections_from, int(j), float(mine.connections[i, j])),
+                 "to": self._linked(self.page.layer, int(mine.channels[i]), float(mine.connections[i, j]))}
+                for i, j in zip(rows, columns, strict=True) if mine.connections[i, j] != 0]
+
     def channel_facets(self, channel: int) -> dict[str, Any] | None:
         """The channel's facets (their share, top class and strongest examples, the patches written
         as one grid: a row per facet) and its polysemanticity indicator; None without facets."""
@@ -567,7 +606,7 @@ class _LayerWriter:
                 maximised=self.maximised if self._maximised(channel) and not card["dead"] else [],
                 reached=self.reached(channel), least=None if card["dead"] else self.least(channel),
                 across=[] if card["dead"] else self.across_range(channel), top_value=float(tops[0]["value"]) if tops else 0.0,
-                facets=facets,
+                facets=facets, connected=self.connected(channel),
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
         self.layer_images(thumbs)
@@ -580,6 +619,7 @@ class _LayerWriter:
             evolution=[live[i] for i in spread(len(live), page.evolution_channels)] if page.evolution else [],
             covered=self.covered if len(self.covered) < channels else None,
             has_filters=self.filters is not None, has_ablation=page.ablation is not None, has_facets=any(c["kinds"] is not None for c in cards),
+            connections=self.strongest_connections(),
             min_active=min_active_images(page.probe_images), probe_images=page.probe_images,
             magnitude_floor=magnitude_floor(self.stats["max"].to_numpy()),
             ablation_images=int(page.ablation["images"].iloc[0]) if page.ablation is not None and len(page.ablation) else None,

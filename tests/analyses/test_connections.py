@@ -1,0 +1,62 @@
+"""Connected channels: for adjacent layers the contribution is the summed weight x activation; across a
+pool the contributions and the bias add up to the unit's activation."""
+from collections import OrderedDict
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from convatlas.analyses.connections import connection_strengths, strongest
+from convatlas.analyses.index import build_index
+from convatlas.data.model_inputs import ModelInputs
+from convatlas.nn.graph import ModelGraph
+
+
+def two_layer_net():
+    torch.manual_seed(0)
+    net = nn.Sequential(OrderedDict([("conv1", nn.Conv2d(1, 4, 3, padding=1)), ("relu1", nn.ReLU()),
+                                     ("conv2", nn.Conv2d(4, 5, 3, padding=1)), ("relu2", nn.ReLU()),
+                                     ("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(5, 3))]))
+    return net.eval()
+
+
+def test_adjacent_layers_contribute_their_summed_weight_times_activation(tied_probe):
+    net = two_layer_net()
+    inputs = ModelInputs(tied_probe, [0.3], [0.3], 16, show_progress=False)
+    layers = ModelGraph(net, (1, 16, 16)).layers
+    index, _, _ = build_index(net, layers, inputs, k=3)
+    channels = [0, 2, 4]
+    got = connection_strengths(net, "relu1", "relu2", index, inputs, channels)
+    assert got.shape == (3, 4)
+    expected = np.zeros((3, 4))
+    counts = np.zeros(3)
+    for row in index[(index.layer == "relu2") & index.channel.isin(channels) & (index.value > 0)].itertuples():
+        x = inputs.take([row.image])
+        with torch.no_grad():
+            a = net.relu1(net.conv1(x))[0]  # (4, 16, 16)
+            for j in range(4):  # by hand: channel j alone through conv2's weights for channel row.channel, at the unit
+                alone = F.conv2d(a[j:j + 1][None], net.conv2.weight[row.channel:row.channel + 1, j:j + 1], padding=1)
+                expected[channels.index(row.channel), j] += float(alone[0, 0, row.y, row.x])
+        counts[channels.index(row.channel)] += 1
+    expected /= counts[:, None]
+    assert np.allclose(got, expected, atol=1e-5)
+
+
+def test_across_a_pool_the_contributions_and_the_bias_add_up_to_the_activation(tied_zf, tied_probe):
+    inputs = ModelInputs(tied_probe, [0.3], [0.3], 8, show_progress=False)
+    graph = ModelGraph(tied_zf, (1, 16, 16))
+    index, _, _ = build_index(tied_zf, graph.layers, inputs, k=2)
+    rows = index[(index.layer == "features.relu2") & (index.value > 0)]
+    channels = sorted(rows.channel.unique().tolist())
+    got = connection_strengths(tied_zf, "features.relu1", "features.relu2", index, inputs, channels, graph)
+    bias = tied_zf.features.conv2.bias.detach().numpy()
+    mean_value = rows.groupby("channel").value.mean()
+    for i, channel in enumerate(channels):
+        assert np.isclose(got[i].sum() + bias[channel], mean_value[channel], atol=1e-4)
+
+
+def test_strongest_orders_by_size_with_the_sign():
+    ranked = strongest(np.array([[0.1, -0.5, 0.3, 0.0]]), count=3)
+    assert ranked == [[(1, -0.5), (2, 0.3), (0, 0.1)]]
+    assert strongest(np.zeros((1, 3))) == [[]]
