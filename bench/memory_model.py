@@ -46,7 +46,7 @@ if kind == "forward":
 else:
     last = graph.layers[-1]
     small = TensorImageSet(images.data[:9], images.labels[:9], images.classes, "bench")
-    accumulators, _ = index_pass(model, [last], ModelInputs(small, mean, std, 9, show_progress=False), 9, "max")
+    accumulators, _, _ = index_pass(model, [last], ModelInputs(small, mean, std, 9, show_progress=False), 9, "max")
     index, _ = index_tables(accumulators, images.classes)
     chosen = sorted(index.channel.unique().tolist())[: max(1, count // 9)]
     project_top_k(model, last.name, index, ModelInputs(small, mean, std, batch, show_progress=False),
