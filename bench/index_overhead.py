@@ -3,7 +3,9 @@
 Run on the default model after `make atlas`:
     .venv/bin/python bench/index_overhead.py results/zf/checkpoints/epoch-5.pt
 Measures, in one process, on the full probe split with the same batch size: a plain forward pass;
-the index pass (hooks on every analysed layer, running top-k and statistics); and the naive way
+the index pass as the index job runs it at a page epoch (hooks on every analysed layer, running
+top-k and statistics, the examples across each channel's range, its top 50 for facets and every
+image's embedding); the same without levels and facets (the index before them); and the naive way
 (one image at a time through the model, then one channel at a time into a Python top-k list),
 timed on a subset and compared per image.
 """
@@ -15,7 +17,7 @@ import time
 
 import torch
 
-from convatlas.analyses.index import build_index
+from convatlas.analyses.index import index_pass
 from convatlas.data.datasets import probe_split
 from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
@@ -54,8 +56,13 @@ def main() -> None:
         for _, batch, _ in images.batches(args.batch_size):
             model(normalise(batch, mean, std))
 
+    inputs = ModelInputs(images, mean, std, batch_size=args.batch_size, show_progress=False)
+
     def index():
-        build_index(model, layers, ModelInputs(images, mean, std, batch_size=args.batch_size, show_progress=False), k=9)
+        index_pass(model, layers, inputs, k=9, kept=config["analysis"]["facet_examples"])
+
+    def index_alone():  # no level samples, top 9 only: the pass before levels and facets
+        index_pass(model, layers, inputs, k=9, levels=False)
 
     subset = images.subset(args.naive_images)
 
@@ -82,12 +89,14 @@ def main() -> None:
     plain(); index()  # warm up
     t_plain = best_of(3, plain)
     t_index = best_of(3, index)
+    t_alone = best_of(3, index_alone)
     t_naive = best_of(1, naive) * len(images) / len(subset)
     channels = sum(l.channels for l in layers)
     print(f"model {meta.arch} epoch {meta.epoch}: {len(images)} probe images, {len(layers)} layers, "
           f"{channels} channels, batch {args.batch_size}, {args.threads} threads")
     print(f"plain forward pass : {t_plain:7.2f} s")
-    print(f"index pass         : {t_index:7.2f} s  ({t_index / t_plain:.2f}x the plain pass)")
+    print(f"index pass         : {t_index:7.2f} s  ({t_index / t_plain:.2f}x the plain pass; levels, top 50, embeddings)")
+    print(f"  without them     : {t_alone:7.2f} s  ({t_alone / t_plain:.2f}x the plain pass)")
     print(f"naive (estimated from {len(subset)} images): {t_naive:7.2f} s  "
           f"({t_naive / t_index:.1f}x the index pass)")
 

@@ -233,18 +233,19 @@ def index_pass(
     predicted_labels: bool = False,
     indices: torch.Tensor | None = None,
     kept: int = 0,
+    levels: bool = True,
 ) -> IndexPass:
     """One batched pass over the images (or only those at ``indices``, ascending): each layer's
     accumulated top-k (the top ``kept`` when more, for facets) and statistics, and the predictions
     of the images seen, and each image's embedding (:mod:`convatlas.analyses.facets`; rows in image
     order, None when the model has no linear layer).
     With ``predicted_labels`` (images whose classes are not the model's), each image's class is the
-    model's prediction."""
+    model's prediction. ``levels``: keep each channel's examples across its range (analyses.levels)."""
     if ranking not in RANKINGS:
         raise ValueError(f"unknown ranking {ranking!r}; use one of {', '.join(RANKINGS)}")
     model.eval()
     classes = len(inputs.classes)
-    keys = image_keys(len(inputs))  # for each channel's examples across its range (analyses.levels)
+    keys = image_keys(len(inputs)) if levels else None  # for each channel's examples across its range
     accumulators = {layer.name: LayerAccumulator(layer.channels, k, classes, ranking, keys, kept) for layer in layers}
     embedding_at = embedding_layer(model)
     embedded: list[np.ndarray] = []

@@ -35,7 +35,8 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
     else:
         accumulators, predictions, embeddings = index_pass(subject.model, subject.layers, subject.inputs(params.batch_size),
                                                            params.top_k, params.ranking, by_prediction,
-                                                           kept=params.facet_examples)
+                                                           kept=params.facet_examples,
+                                                           levels=bool(getattr(outputs, "levels", None)))
     index, stats = index_tables(accumulators, images.classes)
     write_parquet(index, outputs.index)
     write_parquet(stats, outputs.stats)
