@@ -63,7 +63,9 @@ def connection_strengths(model: nn.Module, earlier: str, layer: str, index: pd.D
                 units = out[picked, chans, ys, xs]
             else:
                 units = out[picked, chans]
-            (gradient,) = torch.autograd.grad(units.sum(), activation)
+            (gradient,) = torch.autograd.grad(units.sum(), activation, allow_unused=True)
+        if gradient is None:  # the layer does not depend on the earlier one (parallel branches): no connection
+            gradient = torch.zeros_like(activation)
         contribution = (gradient * activation.detach()).flatten(2).sum(dim=2) if activation.dim() > 2 \
             else gradient * activation.detach()
         targets = np.asarray([row_of[int(c)] for c in chunk.channel])
