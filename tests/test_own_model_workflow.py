@@ -47,7 +47,10 @@ def test_photo_sized_pictures_are_stored_display_ready_and_shown_as_jpeg(own_mod
     projections = np.load(workdir / "results/mine/epoch-0/deconv/layer2.0.npz")
     # a CPU run at 128 px: no trunk/shortcut projections; tiles as pages show them, at most 112 px
     checks = {f"check_{kind}_{method}" for kind in ("tiles", "random") for method in ("deconvnet", "gradient_input")}
-    assert set(projections.files) == {"deconvnet", "gradient_input", "channels"} | checks
+    # and how the channels of the previous analysed layer (layer2.0.relu1) build each channel
+    assert set(projections.files) == {"deconvnet", "gradient_input", "channels", "connections", "connections_from"} | checks
+    assert str(projections["connections_from"]) == "layer2.0.relu1"
+    assert projections["connections"].shape[0] == len(projections["channels"])
     tile = projections["deconvnet"]
     layers = json.loads((workdir / "results/mine/epoch-0/layers.json").read_text())["layers"]
     field = next(layer["rf_y"][0] for layer in layers if layer["name"] == "layer2.0")
