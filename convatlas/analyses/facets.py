@@ -6,8 +6,9 @@ Each probe image gets an embedding in the index pass: what the model's last line
 Gaussian random projection (which keeps distances up to a small factor, Johnson–Lindenstrauss).
 A channel's top-N images (``analysis.facet_examples``, 50 by default) are grouped by k-means on
 their embeddings into 2 or 3 facets when the grouping is clear (the best mean silhouette is at
-least :data:`MIN_SILHOUETTE`), else into one. The indicator is the number of facets whose most
-common class differs (``kinds``), with the class entropy of the top-N beside it.
+least :data:`MIN_SILHOUETTE`), else into one. The indicator is the number of different most common
+classes among the facets holding at least :data:`MIN_KIND_SHARE` of the images (``kinds``), with
+the class entropy of the top-N beside it.
 
 What it shows and what it does not: several kinds mean the channel's strongest images fall into
 clearly separate groups, as the rest of the network sees them, of different classes. That is a
@@ -31,6 +32,7 @@ MAX_FACETS = 3
 MIN_SILHOUETTE = 0.25  # a clear grouping; below it the channel's top images form one facet
 MIN_FACET_IMAGES = 10  # fewer positive top images: no facets
 SHOWN_PER_FACET = 3
+MIN_KIND_SHARE = 0.2  # a facet counts as a kind of its own when it holds at least this share of the top images
 
 
 def random_projection(features: int, dim: int = EMBEDDING_DIM, seed: int = EMBEDDING_SEED) -> torch.Tensor | None:
@@ -94,7 +96,8 @@ def facet_table(layer: str, values: np.ndarray, images: np.ndarray, ys: np.ndarr
     channel's top-N; ``embeddings`` (images, d) and ``labels`` (images,) by probe image. Columns:
     layer, channel, facet, count, share, top_class, top_class_share, examples / example_values /
     example_ys / example_xs (the facet's strongest images), and per channel: images (its positive
-    top images), facets, kinds (facets of different top classes), entropy (bits), silhouette."""
+    top images), facets, kinds (different top classes among the facets of at least
+    :data:`MIN_KIND_SHARE` of them), entropy (bits), silhouette."""
     rows = []
     for channel in range(len(values)):
         positive = values[channel] > 0
@@ -103,12 +106,14 @@ def facet_table(layer: str, values: np.ndarray, images: np.ndarray, ys: np.ndarr
             continue
         assignment, silhouette = channel_facets(embeddings[chosen])
         chosen_labels = labels[chosen]
-        tops = []
+        tops, major = [], []
         for facet in range(int(assignment.max()) + 1):
             members = np.nonzero(assignment == facet)[0]  # in rank order: strongest first
             counts = np.bincount(chosen_labels[members], minlength=len(classes))
             top = int(counts.argmax())
             tops.append(top)
+            if len(members) >= MIN_KIND_SHARE * len(chosen):
+                major.append(top)
             shown = members[:SHOWN_PER_FACET]
             rows.append({"layer": layer, "channel": channel, "facet": facet, "count": len(members),
                          "share": len(members) / len(chosen), "top_class": top,
@@ -118,7 +123,7 @@ def facet_table(layer: str, values: np.ndarray, images: np.ndarray, ys: np.ndarr
                          "example_ys": ys[channel][positive][shown].astype(np.int32),
                          "example_xs": xs[channel][positive][shown].astype(np.int32)})
         for row in rows[-len(tops):]:
-            row.update(images=len(chosen), facets=len(tops), kinds=len(set(tops)),
+            row.update(images=len(chosen), facets=len(tops), kinds=max(1, len(set(major))),
                        entropy=class_entropy(chosen_labels, len(classes)), silhouette=silhouette)
     return pd.DataFrame(rows, columns=["layer", "channel", "facet", "count", "share", "top_class", "top_class_share",
                                        "examples", "example_values", "example_ys", "example_xs", "images", "facets",

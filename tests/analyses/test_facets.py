@@ -99,3 +99,12 @@ def test_a_channel_firing_on_two_kinds_of_image_gets_two_facets_from_the_index_p
     channel0 = table[table.channel == 0]
     assert len(channel0) == 2 and channel0.kinds.iloc[0] == 2
     assert sorted(channel0.top_class) == [0, 1] and (channel0.top_class_share == 1.0).all()
+
+
+def test_a_small_facet_of_another_class_is_not_a_kind_of_its_own():
+    values = np.linspace(2.0, 1.0, 40)[None]
+    images = np.arange(40)[None]
+    small = np.arange(40) >= 36  # 4 of 40 images (10%) form a clearly separate group of another class
+    embeddings = np.where(small[:, None], 6.0, 0.0).astype(np.float32) + blobs([40], [0.0], dim=4) * 0.1
+    table = facet_table("conv", values, images, images * 0, images * 0, embeddings, small.astype(np.int64), ["a", "b"])
+    assert table.facets.iloc[0] == 2 and table.kinds.iloc[0] == 1
