@@ -16,6 +16,18 @@ from convatlas.site.pages.layer import GAP, LayerPage, render_layer, sample_chan
 from convatlas.site.render import Renderer, number
 
 
+def field_crop(image, field, y, x):
+    """The receptive field of unit (y, x) cut from a 16 px grey image by hand, grey (128) outside it."""
+    size = field.y.size
+    y0, x0 = field.y.start + y * field.y.jump, field.x.start + x * field.x.jump
+    expected = np.full((size, size), 128, dtype=np.uint8)
+    for dy in range(size):
+        for dx in range(size):
+            if 0 <= y0 + dy < 16 and 0 <= x0 + dx < 16:
+                expected[dy, dx] = image[y0 + dy, x0 + dx]
+    return expected
+
+
 def layer_info(layer):
     return LayerRecord.of(layer)
 
@@ -47,14 +59,7 @@ def test_layer_pages_show_every_channel_with_the_right_patches(tmp_path, tied_zf
     row = index[(index.layer == "features.relu2") & (index.channel == 3) & (index["rank"] == 0)].iloc[0]
     field = layers[1].receptive_field
     size = field.y.size  # 11 px for conv5-pool-conv3
-    y0 = field.y.start + row.y * field.y.jump
-    x0 = field.x.start + row.x * field.x.jump
-    expected = np.full((size, size), 128, dtype=np.uint8)
-    image = images.data[row.image, 0].numpy()
-    for dy in range(size):
-        for dx in range(size):
-            if 0 <= y0 + dy < 16 and 0 <= x0 + dx < 16:
-                expected[dy, dx] = image[y0 + dy, x0 + dx]
+    expected = field_crop(images.data[row.image, 0].numpy(), field, row.y, row.x)
     sheet = np.asarray(Image.open(folder / "img/3-patches.png"))
     factor = 96 // size
     cell = sheet[: size * factor, : size * factor, 0]
@@ -314,14 +319,8 @@ def test_channel_pages_show_examples_across_the_range_with_the_right_patches(tmp
     assert html.index("<b>99th percentile") < html.index("<b>90th percentile") < html.index("<b>50th percentile")
     # the first example of the 50th percentile's row: the receptive-field crop at its (y, x)
     row = rows[(rows.level == np.float32(0.5)) & (rows["rank"] == 0)].iloc[0]
-    field, size = layer.receptive_field, layer.receptive_field.y.size
-    y0, x0 = field.y.start + row.y * field.y.jump, field.x.start + row.x * field.x.jump
-    expected = np.full((size, size), 128, dtype=np.uint8)
-    image = tied_probe.data[row.image, 0].numpy()
-    for dy in range(size):
-        for dx in range(size):
-            if 0 <= y0 + dy < 16 and 0 <= x0 + dx < 16:
-                expected[dy, dx] = image[y0 + dy, x0 + dx]
+    size = layer.receptive_field.y.size
+    expected = field_crop(tied_probe.data[row.image, 0].numpy(), layer.receptive_field, row.y, row.x)
     sheet = np.asarray(Image.open(folder / "img/3-levels.png"))
     factor = 96 // size
     top = 2 * (size * factor + GAP)  # the third row: levels run 99th, 90th, 50th
