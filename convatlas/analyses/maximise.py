@@ -24,7 +24,7 @@ from torch import nn
 from ..data.transforms import denormalise
 from ..models.checkpoint import CheckpointMeta
 from ..nn.modules import last_linear
-from ..results.artifacts import ChannelArrays
+from ..results.artifacts import ChannelArrays, ClassImages
 from .deconv import Projector
 
 SCHARR_X = torch.tensor([[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]])
@@ -239,7 +239,7 @@ def maximise_channels(model: nn.Module, meta: CheckpointMeta, layer: str, channe
     return ChannelArrays(np.asarray(channels, dtype=np.int64), arrays)
 
 
-def maximise_classes(model: nn.Module, meta: CheckpointMeta, settings: Settings, indices: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+def maximise_classes(model: nn.Module, meta: CheckpointMeta, settings: Settings, indices: Sequence[int] | None = None) -> ClassImages:
     """One image per class (every class, or the classes ``indices``) maximising its logit: [0, 1]
     pixels ``images``, the ``probability`` each reaches, the class names and ``indices``."""
     size = meta.image_size
@@ -251,5 +251,4 @@ def maximise_classes(model: nn.Module, meta: CheckpointMeta, settings: Settings,
     images = optimise(objective, begin, (1000 + classes).tolist(), settings, pixel_bounds(meta, device))
     with torch.no_grad():
         probabilities = model(images).softmax(dim=1)[torch.arange(len(classes)), classes].cpu().numpy()
-    return {"images": to_pixels(images, meta), "probability": probabilities, "indices": classes.numpy(),
-            "classes": np.asarray([meta.classes[int(c)] for c in classes])}
+    return ClassImages(to_pixels(images, meta), probabilities, classes.numpy(), [meta.classes[int(c)] for c in classes])

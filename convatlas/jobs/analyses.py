@@ -36,7 +36,8 @@ def run_correspondence(inputs: Any, outputs: Any, params: Any) -> None:
     import torch
 
     from ..analyses.correspondence import correspondence_pairs, part_box, summarise_pairs
-    from ..core.io import write_json, write_parquet
+    from ..core.io import write_parquet
+    from ..results.artifacts import CorrespondenceDesign
     from .subject import load_subject
 
     work_starts()
@@ -57,7 +58,7 @@ def run_correspondence(inputs: Any, outputs: Any, params: Any) -> None:
                                  settings["random_draws"], settings["seed"])
     write_parquet(pairs, outputs.pairs)
     write_parquet(summarise_pairs(pairs), outputs.table)
-    write_json(outputs.meta, {"class": name, "images": members.tolist(), "boxes": boxes, "layers": layers})
+    CorrespondenceDesign(name, members.tolist(), boxes, layers).write(outputs.meta)
 
 
 def run_invariance(inputs: Any, outputs: Any, params: Any) -> None:
@@ -66,7 +67,8 @@ def run_invariance(inputs: Any, outputs: Any, params: Any) -> None:
     import torch
 
     from ..analyses.invariance import TRANSFORMS, invariance
-    from ..core.io import write_npz, write_parquet
+    from ..core.io import write_parquet
+    from ..results.artifacts import InvarianceStrips
     from .subject import load_subject
 
     work_starts()
@@ -80,8 +82,7 @@ def run_invariance(inputs: Any, outputs: Any, params: Any) -> None:
                                meta.mean, meta.std, (first, top), steps, settings["fill"], params.batch_size)
     table["label"] = [probe.classes[int(probe.labels[i])] for i in table["image"]]
     write_parquet(table, outputs.table)
-    write_npz(outputs.strips, {kind: strip.cpu().numpy() for kind, strip in strips.items()}
-              | {"first_layer": first, "top_layer": top})
+    InvarianceStrips({kind: strip.cpu().numpy() for kind, strip in strips.items()}, first, top).write(outputs.strips)
 
 
 def occlusion_picture(layer: str, deconvs: Sequence[str], forced: str = "auto") -> str:
@@ -112,9 +113,9 @@ def field_boxes(study: OcclusionStudy, manifest: IndexManifest, size: Sequence[i
 
 def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
     """The occlusion, correspondence and invariance pages (no torch: tables, arrays and pictures)."""
-    from ..core.io import read_json, read_npz, read_parquet
+    from ..core.io import read_parquet
     from ..data import Pictures
-    from ..results.artifacts import IndexManifest, OcclusionStudy
+    from ..results.artifacts import CorrespondenceDesign, IndexManifest, InvarianceStrips, OcclusionStudy
     from ..site.pages.analyses import render_analyses
     from . import fresh_page_folder, site_renderer
 
@@ -131,10 +132,10 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
         if picture == "field":
             study.field_boxes = field_boxes(study, manifest, occlusion[1].shape[-2:])
     if "correspondence" in params.analyses:
-        chosen = read_json(inputs.correspondence_meta)  # class, images, boxes, layers
-        correspondence = (read_parquet(inputs.correspondence_table), chosen, pictures.images(chosen["images"]),
+        design = CorrespondenceDesign.read(inputs.correspondence_meta)
+        correspondence = (read_parquet(inputs.correspondence_table), design, pictures.images(design.images),
                           read_parquet(inputs.correspondence_pairs))
     if "invariance" in params.analyses:
-        invariance = (read_parquet(inputs.invariance_table), read_npz(inputs.invariance_strips))
+        invariance = (read_parquet(inputs.invariance_table), InvarianceStrips.read(inputs.invariance_strips))
     render_analyses(site_renderer(params, manifest.provenance), params.model, int(params.epoch), manifest.classes,
                     params.layer_names, occlusion, correspondence, invariance, picture)

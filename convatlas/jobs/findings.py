@@ -29,19 +29,19 @@ def run_evolution(inputs: Any, outputs: Any, params: Any) -> None:
 def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
     """The findings of a model (JSON) and its findings page, from the analyses that ran (no torch)."""
     from ..analyses.findings import findings
-    from ..core.io import read_json, read_npz, read_parquet, write_json
+    from ..core.io import read_json, read_parquet, write_json
     from ..data import Pictures
-    from ..results.artifacts import IndexManifest, OcclusionStudy
+    from ..results.artifacts import CorrespondenceDesign, IndexManifest, InvarianceStrips, OcclusionStudy
     from ..site.pages.findings import render_findings
     from . import site_renderer
 
     work_starts()
     correspondence = invariance = occlusion = evolution = variants = None
     if hasattr(inputs, "correspondence_pairs"):
-        correspondence = (read_parquet(inputs.correspondence_pairs), read_json(inputs.correspondence_meta)["layers"])
+        correspondence = (read_parquet(inputs.correspondence_pairs), CorrespondenceDesign.read(inputs.correspondence_meta).layers)
     if hasattr(inputs, "invariance_table"):
-        strips = read_npz(inputs.invariance_strips)
-        invariance = (read_parquet(inputs.invariance_table), str(strips["first_layer"]), str(strips["top_layer"]))
+        strips = InvarianceStrips.read(inputs.invariance_strips)
+        invariance = (read_parquet(inputs.invariance_table), strips.first_layer, strips.top_layer)
     if hasattr(inputs, "occlusion"):
         study = OcclusionStudy.read(inputs.occlusion)
         occlusion = (study, Pictures(params.dataset, params.dataset_name).images(study.images))

@@ -11,7 +11,7 @@ from ..analyses.index import facet_tables, index_pass, index_tables, level_table
 from ..analyses.summary import provenance
 from ..core.io import write_npz, write_parquet
 from ..core.logs import work_starts
-from ..results.artifacts import IndexManifest, LayerRecord
+from ..results.artifacts import FeatureMaps, IndexManifest, LayerRecord
 from .subject import load_subject
 
 
@@ -53,7 +53,7 @@ def run_index(inputs: Any, outputs: Any, params: Any) -> None:
                   predicted_labels=by_prediction or meta.predicted_labels is not None,
                   shards=max(1, len(shard_files))).write(outputs.layers)
     if getattr(outputs, "feature_maps", None):  # empty arrays when the feature_maps section is absent
-        write_npz(outputs.feature_maps, feature_maps(subject, params.feature_map_images))
+        feature_maps(subject, params.feature_map_images).write(outputs.feature_maps)
 
 
 def run_index_shard(inputs: Any, outputs: Any, params: Any) -> None:
@@ -72,7 +72,7 @@ def run_index_shard(inputs: Any, outputs: Any, params: Any) -> None:
     write_npz(outputs.state, shard_state(accumulators, predictions, shard, shards, len(images), embeddings))
 
 
-def feature_maps(subject, count: int) -> dict[str, np.ndarray]:
+def feature_maps(subject, count: int) -> FeatureMaps:
     """Every analysed layer's maps for the first ``count`` analysed images, with the images, their
     labels and the predicted classes."""
     count = min(count, len(subject.images))
@@ -86,5 +86,4 @@ def feature_maps(subject, count: int) -> dict[str, np.ndarray]:
     else:  # no feature_maps section: nothing to run
         predicted = np.zeros(0, dtype=np.int64)
         maps = {name: np.zeros((0, *layer.shape), dtype=np.float32) for name, layer in zip(names, subject.layers, strict=True)}
-    return {"images": raw.numpy(), "labels": subject.images.labels[:count].numpy(), "predicted": predicted,
-            "classes": np.asarray(subject.images.classes), **{f"map {name}": m for name, m in maps.items()}}
+    return FeatureMaps(raw.numpy(), subject.images.labels[:count].numpy(), predicted, list(subject.images.classes), maps)

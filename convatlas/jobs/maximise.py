@@ -84,7 +84,7 @@ def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:
     """One image per class maximising its logit (for a model of many classes, its most predicted
     ones): .npz of [0, 1] pixels, the probability each reaches and the classes, and a PNG row."""
     from ..analyses.maximise import maximise_classes
-    from ..core.io import read_parquet, write_npz
+    from ..core.io import read_parquet
     from ..site.images import MEDIUM, picture_row, save_png, stretched
     from .subject import load_subject
 
@@ -93,6 +93,6 @@ def run_class_images(inputs: Any, outputs: Any, params: Any) -> None:
     settings = maximise_settings(params.settings, subject.meta.image_size, steps=params.settings["class_steps"])
     results = maximise_classes(subject.model, subject.meta, settings,
                                class_choice(len(subject.meta.classes), read_parquet(inputs.predictions)))
-    write_npz(outputs.images, results)
-    pictures = [stretched(image).transpose(2, 0, 1) for image in results["images"]]
+    results.write(outputs.images)
+    pictures = [stretched(image).transpose(2, 0, 1) for image in results.images]
     save_png(picture_row(pictures, MEDIUM, gap=4), outputs.png)

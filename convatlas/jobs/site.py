@@ -77,20 +77,19 @@ def probe_view(name: str, dataset: dict, index: str, stats: str, predictions: st
 
 def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
     """The feature-map pages, from the maps the index job recorded."""
-    from ..core.io import read_npz
     from ..data import Pictures
-    from ..results.artifacts import IndexManifest
+    from ..results.artifacts import FeatureMaps, IndexManifest
     from ..site.pages.feature_maps import render_feature_maps
     from . import fresh_page_folder, site_renderer
 
     work_starts()
     fresh_page_folder(outputs.page)
-    maps = read_npz(inputs.maps)
+    maps = FeatureMaps.read(inputs.maps)
     manifest = IndexManifest.read(inputs.layers)
     pictures = Pictures(params.dataset, params.dataset_name)  # the maps are of its first images
-    names = [pictures.name(i) for i in range(len(maps["images"]))]
+    names = [pictures.name(i) for i in range(len(maps.images))]
     render_feature_maps(site_renderer(params, manifest.provenance), params.model, int(params.epoch),
-                        maps, manifest.layers, [str(c) for c in maps["classes"]], names)
+                        maps, manifest.layers, names)
 
 
 SHOWN_PREDICTIONS = 50  # images listed with their prediction on a model page
@@ -117,8 +116,8 @@ def prediction_rows(predictions, classes: list[str], dataset: dict, labelled: bo
 def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     """The index page and one page per model, with the model's plots copied in."""
     from ..analyses.findings import verdict_counts
-    from ..core.io import read_json, read_npz, read_parquet
-    from ..results.artifacts import IndexManifest
+    from ..core.io import read_json, read_parquet
+    from ..results.artifacts import ClassImages, IndexManifest
     from ..site import layout
     from ..site.pages.overview import render_overview
     from . import site_renderer
@@ -131,7 +130,7 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     for model, classes in zip(params.models, inputs.class_images, strict=False):  # none without maximise
         renderer.copy(classes, layout.model_image(model, "classes"))
     variants = {base: read_parquet(path).to_dict("records") for base, path in zip(params.variant_bases, inputs.variants, strict=True)}
-    class_images = {model: [str(name) for name in read_npz(path)["classes"]]
+    class_images = {model: ClassImages.read_classes(path)
                     for model, path in zip(params.models, inputs.class_names, strict=False)}  # none without maximise
     recorded = {model: IndexManifest.read(path) for model, path in zip(params.models, inputs.layers, strict=True)}
     predictions = {model: prediction_rows(read_parquet(path), recorded[model].classes, params.datasets[model],

@@ -7,7 +7,9 @@
 - :class:`ChannelArrays` — any array file with a row per channel of its ``channels`` array (the
   maximised images);
 - :class:`OcclusionStudy` — a checkpoint's ``occlusion.npz``: the occlusion maps per window, each
-  image's strongest unit with its pictures, and the gradient attributions.
+  image's strongest unit with its pictures, and the gradient attributions;
+- :class:`InvarianceStrips`, :class:`CorrespondenceDesign`, :class:`FeatureMaps`,
+  :class:`ClassImages` — the other arrays and designs that a later job or page reads.
 
 No other module reads these files' keys.
 """
@@ -270,3 +272,89 @@ class OcclusionStudy:
         """Only the occluded images' indices."""
         with np.load(path) as arrays:
             return [int(i) for i in arrays["images"]]
+
+
+@dataclass
+class InvarianceStrips:
+    """The transformed copies the invariance page shows (``invariance.npz``): per transformation,
+    uint8 (steps, images shown, C, H, W), and the first and top layer whose distances were measured."""
+
+    strips: dict[str, np.ndarray]
+    first_layer: str
+    top_layer: str
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> InvarianceStrips:
+        arrays = read_npz(path)
+        first, top = str(arrays.pop("first_layer")), str(arrays.pop("top_layer"))
+        return cls(arrays, first, top)
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_npz(path, {**self.strips, "first_layer": np.asarray(self.first_layer), "top_layer": np.asarray(self.top_layer)})
+
+
+@dataclass
+class CorrespondenceDesign:
+    """What the correspondence analysis used (``correspondence.json``): the class, its images, the
+    part boxes (``[top, left, bottom, right]``, end excluded) and the layers."""
+
+    cls: str
+    images: list[int]
+    boxes: dict[str, list[int]]
+    layers: list[str]
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> CorrespondenceDesign:
+        data = read_json(path)
+        return cls(data["class"], [int(i) for i in data["images"]], {k: list(v) for k, v in data["boxes"].items()},
+                   list(data["layers"]))
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_json(path, {"class": self.cls, "images": self.images, "boxes": self.boxes, "layers": self.layers})
+
+
+@dataclass
+class FeatureMaps:
+    """Every analysed layer's maps for the first probe images (``feature_maps.npz``): the images (uint8
+    (N, C, H, W)), their labels and predicted classes, the class names and, per layer, (N, ...) maps."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    predicted: np.ndarray
+    classes: list[str]
+    maps: dict[str, np.ndarray]
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> FeatureMaps:
+        arrays = read_npz(path)
+        maps = {key[len("map "):]: value for key, value in arrays.items() if key.startswith("map ")}
+        return cls(arrays["images"], arrays["labels"], arrays["predicted"], [str(c) for c in arrays["classes"]], maps)
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_npz(path, {"images": self.images, "labels": self.labels, "predicted": self.predicted,
+                         "classes": np.asarray(self.classes), **{f"map {name}": m for name, m in self.maps.items()}})
+
+
+@dataclass
+class ClassImages:
+    """Images that maximise each chosen class's logit (``maximise/classes.npz``): [0, 1] pixels
+    (N, H, W, C), the probability each reaches, the classes' indices and names."""
+
+    images: np.ndarray
+    probability: np.ndarray
+    indices: np.ndarray
+    classes: list[str]
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> ClassImages:
+        arrays = read_npz(path)
+        return cls(arrays["images"], arrays["probability"], arrays["indices"], [str(c) for c in arrays["classes"]])
+
+    @staticmethod
+    def read_classes(path: str | os.PathLike) -> list[str]:
+        with np.load(path) as arrays:
+            return [str(c) for c in arrays["classes"]]
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_npz(path, {"images": self.images, "probability": self.probability, "indices": self.indices,
+                         "classes": np.asarray(self.classes)})

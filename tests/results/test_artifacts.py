@@ -124,3 +124,30 @@ def test_an_occlusion_study_round_trips_through_the_file_keys_it_always_had(tmp_
     with torch.no_grad():
         expected = model(images).softmax(dim=1)[torch.arange(2), labels].numpy()
     assert np.allclose(read.probability, expected, atol=1e-6)
+
+
+def test_strips_designs_maps_and_class_images_round_trip_through_their_files(tmp_path):
+    from convatlas.results.artifacts import ClassImages, CorrespondenceDesign, FeatureMaps, InvarianceStrips
+
+    rng = np.random.default_rng(0)
+    strips = InvarianceStrips({"rotation": rng.integers(0, 255, (3, 2, 1, 8, 8), dtype=np.uint8)}, "relu1", "fc1")
+    strips.write(tmp_path / "s.npz")
+    read = InvarianceStrips.read(tmp_path / "s.npz")
+    assert (read.first_layer, read.top_layer) == ("relu1", "fc1") and np.array_equal(read.strips["rotation"],
+                                                                                      strips.strips["rotation"])
+    design = CorrespondenceDesign("disc", [3, 5], {"top": [0, 0, 4, 8]}, ["relu1", "fc1"])
+    design.write(tmp_path / "c.json")
+    assert CorrespondenceDesign.read(tmp_path / "c.json") == design
+    assert json.loads((tmp_path / "c.json").read_text())["class"] == "disc"  # the file's keys, as before
+    maps = FeatureMaps(rng.integers(0, 255, (2, 1, 8, 8), dtype=np.uint8), np.array([0, 1]), np.array([1, 1]), ["a", "b"],
+                       {"features.relu1": rng.random((2, 4, 8, 8)), "fc": rng.random((2, 3))})
+    maps.write(tmp_path / "m.npz")
+    again = FeatureMaps.read(tmp_path / "m.npz")
+    assert again.classes == ["a", "b"] and set(again.maps) == {"features.relu1", "fc"}
+    assert np.array_equal(again.maps["fc"], maps.maps["fc"]) and np.array_equal(again.images, maps.images)
+    with np.load(tmp_path / "m.npz") as arrays:
+        assert {"map features.relu1", "map fc", "images", "labels", "predicted", "classes"} == set(arrays.files)
+    images = ClassImages(rng.random((2, 8, 8, 1)), np.array([0.9, 0.5]), np.array([3, 1]), ["d", "b"])
+    images.write(tmp_path / "k.npz")
+    assert ClassImages.read_classes(tmp_path / "k.npz") == ["d", "b"]
+    assert np.array_equal(ClassImages.read(tmp_path / "k.npz").indices, [3, 1])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...analyses.findings import correspondence_finding, invariance_layer_finding, invariance_output_finding, too_few
-from ...results.artifacts import OcclusionStudy
+from ...results.artifacts import CorrespondenceDesign, InvarianceStrips, OcclusionStudy
 from .. import layout
 from ..images import (
     LARGE,
@@ -103,41 +103,41 @@ def _occlusion_pages(renderer: Renderer, occlusion: OcclusionStudy, pictures: np
                     layer=occlusion.layer, stride=occlusion.stride)
 
 
-def _correspondence_page(renderer: Renderer, table: pd.DataFrame, meta: dict[str, Any], pictures: np.ndarray,
+def _correspondence_page(renderer: Renderer, table: pd.DataFrame, design: CorrespondenceDesign, pictures: np.ndarray,
                          pairs: pd.DataFrame | None, common: dict) -> None:
     model, epoch = common["model"], common["epoch"]
     factor = display_factor(pictures.shape[-1], LARGE)
-    parts = list(meta["boxes"])
+    parts = list(design.boxes)
     cells = []
     for m in range(len(pictures)):
         picture = upscale(to_rgb(pictures[m]), factor)
         for p, part in enumerate(parts):
-            picture = draw_box(picture, tuple(v * factor for v in meta["boxes"][part]), 1, 2, PART_COLOURS[p % 5])
+            picture = draw_box(picture, tuple(v * factor for v in design.boxes[part]), 1, 2, PART_COLOURS[p % 5])
         cells.append(picture)
     save_png(grid(cells, len(cells), 4), renderer.path(layout.analysis_image(model, epoch, "correspondence")))
     rows = []
-    for layer in meta["layers"]:
+    for layer in design.layers:
         row = {"layer": layer, "cells": []}
         for part in [*parts, "random"]:
             hit = table[(table.part == part) & (table.layer == layer)]
             row["cells"].append({"delta": float(hit.delta.iloc[0]), "std": float(hit["std"].iloc[0])} if len(hit) else None)
         rows.append(row)
-    legend = [{"part": part, "colour": "#{:02x}{:02x}{:02x}".format(*PART_COLOURS[p % 5]), "box": meta["boxes"][part]}
+    legend = [{"part": part, "colour": "#{:02x}{:02x}{:02x}".format(*PART_COLOURS[p % 5]), "box": design.boxes[part]}
               for p, part in enumerate(parts)]
     draws = int(table[table.part == "random"].draws.max()) if (table.part == "random").any() else 0
-    finding = too_few(correspondence_finding(pairs, meta["layers"])) if pairs is not None else None
+    finding = too_few(correspondence_finding(pairs, design.layers)) if pairs is not None else None
     gaps = {row["layer"]: row for row in finding.rows} if finding is not None else {}
     for row in rows:
         row["gap"] = gaps.get(row["layer"])
     size = pictures.shape[-2:]
     renderer.render("correspondence.html", layout.analysis_page(model, epoch, "correspondence"), **common, rows=rows,
-                    parts=[*parts, "random"], legend=legend, cls=meta["class"], images=meta["images"], draws=draws,
+                    parts=[*parts, "random"], legend=legend, cls=design.cls, images=design.images, draws=draws,
                     finding=finding, height=int(size[0]), width=int(size[1]))
 
 
-def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, np.ndarray], common: dict) -> None:
+def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: InvarianceStrips, common: dict) -> None:
     model, epoch = common["model"], common["epoch"]
-    first, top = str(strips["first_layer"]), str(strips["top_layer"])
+    first, top = strips.first_layer, strips.top_layer
     sections = []
     for transform in ("translation", "rotation", "scale"):
         rows = table[table["transform"] == transform]
@@ -145,7 +145,7 @@ def _invariance_page(renderer: Renderer, table: pd.DataFrame, strips: dict[str, 
             continue
         invariance_figure(rows, renderer.path(layout.analysis_image(model, epoch, f"invariance-{transform}")), transform,
                           UNITS[transform], first, top)
-        copies = strips[transform]  # (steps, images shown, C, H, W): a row per image, a column per step
+        copies = strips.strips[transform]  # (steps, images shown, C, H, W): a row per image, a column per step
         cells = [copies[step, image] for image in range(copies.shape[1]) for step in range(copies.shape[0])]
         save_png(picture_row(cells, SMALL, columns=copies.shape[0]),
                  renderer.path(layout.analysis_image(model, epoch, f"invariance-{transform}-strip")))
@@ -176,7 +176,7 @@ def render_analyses(renderer: Renderer, model: str, epoch: int, classes: list[st
         _occlusion_pages(renderer, study, pictures, classes, common, layer_names, names[0] if names else None,
                          occlusion_picture)
     if correspondence is not None:
-        table, meta, pictures, *pairs = correspondence
-        _correspondence_page(renderer, table, meta, pictures, pairs[0] if pairs else None, common)
+        table, design, pictures, *pairs = correspondence
+        _correspondence_page(renderer, table, design, pictures, pairs[0] if pairs else None, common)
     if invariance is not None:
         _invariance_page(renderer, *invariance, common)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ...results.artifacts import LayerRecord
+from ...results.artifacts import FeatureMaps, LayerRecord
 from .. import layout
 from ..images import LARGE, display_factor, float_to_uint8, grid, save_png, to_rgb, upscale
 from ..render import Renderer
@@ -55,14 +55,14 @@ def map_cells(maps: np.ndarray, tile: int = TILE) -> list[dict[str, Any]]:
              "max": float(flat[c].max())} for c in range(len(maps))]
 
 
-def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: dict[str, np.ndarray],
-                        layers: Sequence[LayerRecord], classes: list[str], names: list[str] | None = None) -> None:
+def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: FeatureMaps,
+                        layers: Sequence[LayerRecord], names: list[str] | None = None) -> None:
     """Write ``feature-maps/index.html`` and one page per image (named by ``names``, as every page
     names the analysed split's images; default ``image <i>``).
 
     ``maps`` holds ``images`` (uint8 (N, C, H, W)), ``labels``, ``predicted`` and, as
     ``map <layer>``, one array (N, ...) per layer; ``layers`` the layers as the index run recorded them."""
-    images = maps["images"]
+    images, classes = maps.images, maps.classes
     factor = display_factor(images.shape[-1], LARGE)
     thumb = display_factor(images.shape[-1], THUMB)
     entries, cells = [], {}
@@ -70,11 +70,11 @@ def render_feature_maps(renderer: Renderer, model: str, epoch: int, maps: dict[s
         save_png(upscale(to_rgb(images[i]), factor), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-input")))
         save_png(upscale(to_rgb(images[i]), thumb), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-thumb")))
         for layer in layers:
-            layer_maps = maps[f"map {layer.name}"][i]
+            layer_maps = maps.maps[layer.name][i]
             save_png(map_mosaic(layer_maps), renderer.path(layout.feature_maps_image(model, epoch, f"{i}-{layer.name}")))
             cells[i, layer.name] = map_cells(layer_maps)
-        entries.append({"image": i, "name": names[i] if names else f"image {i}", "label": classes[int(maps["labels"][i])],
-                        "predicted": classes[int(maps["predicted"][i])]})
+        entries.append({"image": i, "name": names[i] if names else f"image {i}", "label": classes[int(maps.labels[i])],
+                        "predicted": classes[int(maps.predicted[i])]})
     for entry in entries:
         shown = [{"name": layer.name, "shape": layer.shape, "kind": layer.kind,
                   "cells": cells[entry["image"], layer.name]} for layer in layers]

@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 
+from convatlas.results.artifacts import CorrespondenceDesign, InvarianceStrips
 from convatlas.site import layout
 from convatlas.site.pages.analyses import render_analyses
 
@@ -12,8 +13,7 @@ from .synthetic import CLASSES, missing_targets, pictures
 def test_analysis_pages_render_only_the_analyses_given(renderer, tmp_path):
     invariance = pd.DataFrame([{"transform": "rotation", "value": v, "image": 0, "first_distance": 0.1, "top_distance": 0.2,
                                 "probability": 0.5, "label": "disc"} for v in (0, 90)])
-    strips = {"rotation": np.zeros((2, 1, 1, 12, 12), np.uint8), "first_layer": np.array("features.relu1"),
-              "top_layer": np.array("classifier.fc1_relu")}
+    strips = InvarianceStrips({"rotation": np.zeros((2, 1, 1, 12, 12), np.uint8)}, "features.relu1", "classifier.fc1_relu")
     render_analyses(renderer, "tiny", 2, CLASSES, ["features.relu1"], invariance=(invariance, strips))
     folder = tmp_path / "site" / layout.analyses_dir("tiny", 2)
     assert sorted(p.name for p in folder.glob("*.html")) == ["invariance.html"]
@@ -28,12 +28,12 @@ def test_analysis_pages_from_small_arrays(renderer, tmp_path):
                             probability=np.array([0.9, 0.4]), channels=np.array([1, 3]), maps=maps)
     table = pd.DataFrame({"part": ["top", "random"], "layer": ["features.relu1"] * 2, "delta": [0.2, 0.4],
                           "std": [0.01, 0.02], "draws": [1, 3]})
-    meta = {"class": "disc", "images": [0, 3], "boxes": {"top": [0, 2, 5, 10]}, "layers": ["features.relu1"]}
+    meta = CorrespondenceDesign("disc", [0, 3], {"top": [0, 2, 5, 10]}, ["features.relu1"])
     invariance = pd.DataFrame([{"transform": t, "value": v, "image": i, "first_distance": 0.1, "top_distance": 0.2,
                                 "probability": 0.5, "label": "disc"}
                                for t in ("translation", "rotation", "scale") for v in (0, 1) for i in (0, 1)])
-    strips = {t: np.zeros((2, 2, 1, 12, 12), np.uint8) for t in ("translation", "rotation", "scale")}
-    strips.update(first_layer=np.array("features.relu1"), top_layer=np.array("classifier.fc1_relu"))
+    strips = InvarianceStrips({t: np.zeros((2, 2, 1, 12, 12), np.uint8) for t in ("translation", "rotation", "scale")},
+                              "features.relu1", "classifier.fc1_relu")
     render_analyses(renderer, "tiny", 2, CLASSES, ["features.relu1"], (occlusion, pictures([4, 7])),
                     (table, meta, pictures([0, 3])), (invariance, strips))
     summary_page = (tmp_path / "site" / layout.analysis_page("tiny", 2, "occlusion")).read_text()

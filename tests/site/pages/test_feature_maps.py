@@ -1,7 +1,7 @@
 """Feature-map pages and their mosaics, from small arrays: no model, no training."""
 import numpy as np
 
-from convatlas.results.artifacts import LayerRecord
+from convatlas.results.artifacts import FeatureMaps, LayerRecord
 from convatlas.site import layout
 from convatlas.site.pages.feature_maps import render_feature_maps
 
@@ -9,11 +9,11 @@ from .synthetic import CLASSES, LAYERS, missing_targets, pictures
 
 
 def test_feature_map_pages_show_every_layer_of_every_image(renderer, tmp_path):
-    maps = {"images": pictures([0, 1]), "labels": np.array([0, 2]), "predicted": np.array([0, 1]),
-            "map features.relu1": np.random.default_rng(0).random((2, 4, 8, 8)).astype(np.float32),
-            "map classifier.fc1_relu": np.zeros((2, 6), np.float32)}
+    maps = FeatureMaps(pictures([0, 1]), np.array([0, 2]), np.array([0, 1]), CLASSES,
+                       {"features.relu1": np.random.default_rng(0).random((2, 4, 8, 8)).astype(np.float32),
+                        "classifier.fc1_relu": np.zeros((2, 6), np.float32)})
     records = [LayerRecord(layer["name"], layer["kind"], layer["shape"], False, [3, 1, -1], [3, 1, -1]) for layer in LAYERS]
-    render_feature_maps(renderer, "tiny", 2, maps, records, CLASSES)
+    render_feature_maps(renderer, "tiny", 2, maps, records)
     page = (tmp_path / "site" / layout.feature_maps_page("tiny", 2, 1)).read_text()
     assert "predicted square" in page and "true class ring" in page
     for name in ("1-input", "1-features.relu1", "1-classifier.fc1_relu"):
