@@ -87,9 +87,12 @@ def main() -> None:
             h.remove()
 
     plain(); index()  # warm up
-    t_plain = best_of(3, plain)
-    t_index = best_of(3, index)
-    t_alone = best_of(3, index_alone)
+    # interleaved, best of 5 each: the machine's load drifts over a minute, and all three see the same
+    times = {fn: [] for fn in (plain, index, index_alone)}
+    for _ in range(5):
+        for fn, kept in times.items():
+            kept.append(best_of(1, fn))
+    t_plain, t_index, t_alone = (min(kept) for kept in times.values())
     t_naive = best_of(1, naive) * len(images) / len(subset)
     channels = sum(l.channels for l in layers)
     print(f"model {meta.arch} epoch {meta.epoch}: {len(images)} probe images, {len(layers)} layers, "
