@@ -10,7 +10,8 @@ the unit fires) it is exactly the summed weight x activation ``sum_p W_j(p) A_j(
 the unit's pre-activation that comes from channel j; the shares and the bias add up to it. Across
 a max pool, ReLUs and further convs it stays exact for the network as it acts on that image (the
 same pool choices and active units), so the contributions and the biases on the way add up to the
-unit's activation. It is first order where smooth activations lie between (SiLU, GELU).
+unit's activation, less what reaches it around the earlier layer (a shortcut that skips it). It is
+first order where smooth activations lie between (SiLU, GELU).
 """
 from __future__ import annotations
 
