@@ -447,7 +447,15 @@ class _LayerWriter:
             y, x = row_number * (h + GAP), rank * (w + GAP)
             sheet[y:y + h, x:x + w] = picture
         save_png(sheet, self.image_path(f"{channel}-levels"))
-        return out
+        merged: list[dict[str, Any]] = []  # levels in one bin (few images) share one row
+        for level in out:
+            if merged and merged[-1]["low"] == level["low"]:
+                merged[-1]["percentiles"].append(level["percentile"])
+            else:
+                merged.append({**level, "percentiles": [level["percentile"]]})
+        for level in merged:
+            level["label"] = " and ".join(f"{p}th" for p in level["percentiles"]) + " percentile"
+        return merged
 
     def _linked(self, layer: str, channel: int, strength: float) -> dict[str, Any]:
         page = self.page
