@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
+
+if TYPE_CHECKING:  # pages read this module's constants without importing torch
+    import torch
+    from torch import nn
 
 EMBEDDING_DIM = 32
 EMBEDDING_SEED = 0
@@ -38,6 +41,8 @@ MIN_KIND_SHARE = 0.2  # a facet counts as a kind of its own when it holds at lea
 def random_projection(features: int, dim: int = EMBEDDING_DIM, seed: int = EMBEDDING_SEED) -> torch.Tensor | None:
     """A seeded (features, dim) Gaussian projection scaled by 1/sqrt(dim); None when the features
     are few enough to keep as they are."""
+    import torch
+
     if features <= dim:
         return None
     generator = torch.Generator().manual_seed(seed)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ...analyses.channel_selection import spread
 from ...analyses.connections import strongest
+from ...analyses.facets import MIN_FACET_IMAGES
 from ...analyses.responses import MIN_ACTIVE_FRACTION, MIN_ACTIVE_IMAGES, magnitude_floor, min_active_images
 from ...analyses.sanity import HEATMAP_METHODS, IMAGE_THRESHOLD, MODEL_THRESHOLD, is_branch, layer_lead
 from ...analyses.statistics import within_noise
@@ -615,6 +616,8 @@ class _LayerWriter:
                 reached=self.reached(channel), least=None if card["dead"] else self.least(channel),
                 across=[] if card["dead"] else self.across_range(channel), top_value=float(tops[0]["value"]) if tops else 0.0,
                 facets=facets, connected=self.connected(channel),
+                facets_missing=MIN_FACET_IMAGES if facets is None and self.own.facets is not None and len(self.own.facets)
+                and not card["dead"] else None,
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
         self.layer_images(thumbs)

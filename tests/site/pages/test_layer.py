@@ -381,3 +381,19 @@ def test_channel_pages_link_the_channels_they_read_from_and_feed(tmp_path, tied_
     layer_page = (folder / "index.html").read_text()
     i, j = np.unravel_index(np.argmax(np.abs(reads)), reads.shape)
     assert "Strongest connections from" in layer_page and f"{reads[i, j]:+.3g}" in layer_page
+
+
+def test_a_live_channel_without_facets_says_why(tmp_path, tied_zf, tied_probe, pictures_of, repo):
+    from convatlas.analyses.index import facet_tables, index_pass, index_tables
+
+    layers = ModelGraph(tied_zf, (1, 16, 16)).layers
+    accumulators, predictions, embeddings = index_pass(tied_zf, layers, ModelInputs(tied_probe, [0.3], [0.3], show_progress=False),
+                                                       k=4, kept=30)
+    index, stats = index_tables(accumulators, tied_probe.classes)
+    facets = facet_tables(accumulators, embeddings, predictions.label.to_numpy(), tied_probe.classes)
+    facets = facets[~((facets.layer == layers[1].name) & (facets.channel == 3))]  # as for a channel firing on under 10
+    page = LayerPage("tiny", 1, layers[1].name, layer_info(layers[1]), [layers[1].name], [1], index, stats, predictions,
+                     pictures_of(tied_probe), tied_probe.classes, dataset="shapes", probe_images=len(tied_probe), facets=facets)
+    folder = render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
+    assert "too few to group" in (folder / "channel-3.html").read_text()
+    assert "too few to group" not in (folder / "channel-4.html").read_text()
