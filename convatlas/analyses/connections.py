@@ -38,13 +38,14 @@ def connection_strengths(model: nn.Module, earlier: str, layer: str, index: pd.D
     from ..core.logs import progress
     from ..nn.graph import ModelGraph
     from ..nn.surgery import LayerSplit
+    from ..results.artifacts import ChannelArrays
 
     model.eval()
     graph = graph or ModelGraph(model, inputs.shape)
     split = LayerSplit(model, graph, earlier, until=layer)
     rows = index[(index.layer == layer) & index.channel.isin(list(channels)) & (index.value > 0)]
     rows = rows.sort_values(["channel", "rank"])
-    row_of = {int(c): i for i, c in enumerate(channels)}
+    rows_of = ChannelArrays(np.asarray(channels, dtype=np.int64))
     sums = np.zeros((len(channels), graph.layer(earlier).channels))
     counts = np.zeros(len(channels))
     steps = range(0, len(rows), inputs.batch_size)
@@ -69,7 +70,7 @@ def connection_strengths(model: nn.Module, earlier: str, layer: str, index: pd.D
             gradient = torch.zeros_like(activation)
         contribution = (gradient * activation.detach()).flatten(2).sum(dim=2) if activation.dim() > 2 \
             else gradient * activation.detach()
-        targets = np.asarray([row_of[int(c)] for c in chunk.channel])
+        targets = np.asarray(rows_of.rows(chunk.channel))
         np.add.at(sums, targets, contribution.double().cpu().numpy())
         np.add.at(counts, targets, 1)
     return sums / np.maximum(counts, 1)[:, None]

@@ -206,3 +206,9 @@ def test_training_on_a_folder_without_test_split_is_an_error_unless_a_share_is_h
     (tmp_path / "photos" / "test").mkdir()
     with pytest.raises(ConfigError, match="datasets.photos.held_out: .* has its own test/ folder"):
         validate_config(copy.deepcopy(config))
+
+
+def test_cluster_threads_and_facet_examples_are_checked(check_error):
+    check_error(lambda c: c.update(cluster_analysis_threads="four"), "cluster_analysis_threads", "is not of type 'integer'")
+    check_error(lambda c: c.update(cluster_training_threads=0), "cluster_training_threads", "less than the minimum of 1")
+    check_error(lambda c: c["analysis"].update(facet_examples=-1), "analysis.facet_examples", "less than the minimum of 0")

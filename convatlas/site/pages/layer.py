@@ -253,9 +253,11 @@ class _Source:
         self.stats = stats[stats.layer == layer].sort_values("channel").reset_index(drop=True)
         self.levels = (levels[levels.layer == layer].sort_values(["channel", "level", "rank"], ascending=[True, False, True])
                        if levels is not None else None)
+        self.level_rows = dict(tuple(self.levels.groupby("channel", sort=False))) if self.levels is not None else {}
         lowest = [np.asarray(v) for v in self.stats["lowest_images"]] if "lowest_images" in self.stats else []
         level_images = [self.levels["image"].to_numpy()] if self.levels is not None else []
         self.facets = facets[facets.layer == layer] if facets is not None else None
+        self.facet_rows = dict(tuple(self.facets.groupby("channel", sort=False))) if self.facets is not None else {}
         facet_images = [np.asarray(e) for e in self.facets["examples"]] if self.facets is not None else []
         needed = np.unique(np.concatenate([self.index["image"].to_numpy(), *lowest, *level_images,
                                            *facet_images]).astype(np.int64))
@@ -421,8 +423,8 @@ class _LayerWriter:
         levels = self.own.levels
         if levels is None:
             return []
-        rows = levels[levels.channel == channel]
-        if rows.empty:
+        rows = self.own.level_rows.get(channel)
+        if rows is None:
             return []
         g = self.geometry
         h, w = g.cell()
@@ -500,8 +502,8 @@ class _LayerWriter:
         facets = self.own.facets
         if facets is None:
             return None
-        rows = facets[facets.channel == channel].sort_values("facet")
-        if rows.empty:
+        rows = self.own.facet_rows.get(channel)
+        if rows is None:
             return None
         g = self.geometry
         h, w = g.cell()
