@@ -26,6 +26,7 @@ from convatlas.models.registry import in_fast_layout
 from convatlas.nn.graph import ModelGraph
 from convatlas.nn.surgery import next_linear
 from convatlas.workflow.config import load_config
+from convatlas.workflow.datasets import dataset_spec
 
 
 @torch.no_grad()
@@ -48,7 +49,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
     model = in_fast_layout(model, meta.arch)  # as the jobs load it
-    images = probe_split(load_config(args.config)["datasets"][meta.dataset], meta.dataset).subset(args.images)
+    images = probe_split(dataset_spec(load_config(args.config)["datasets"][meta.dataset], meta.dataset)).subset(args.images)
     graph = ModelGraph(model, (meta.in_channels, meta.image_size, meta.image_size))
     print(f"{meta.arch} epoch {meta.epoch}, {len(images)} images, {args.threads} threads")
     print(f"{'layer':24s} {'channels':>8s} {'next linear op':>16s} {'workflow':>9s} {'zeroed':>9s} {'naive':>9s}"

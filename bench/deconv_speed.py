@@ -21,6 +21,7 @@ from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.nn.graph import ModelGraph
 from convatlas.workflow.config import load_config
+from convatlas.workflow.datasets import dataset_spec
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
-    probe = probe_split(load_config(args.config)["datasets"][meta.dataset], meta.dataset)
+    probe = probe_split(dataset_spec(load_config(args.config)["datasets"][meta.dataset], meta.dataset))
     index = pd.read_parquet(args.index)
     shape = (meta.in_channels, meta.image_size, meta.image_size)
     print(f"{meta.arch} epoch {meta.epoch}, batch {args.batch_size}, {args.threads} threads")

@@ -27,6 +27,7 @@ from convatlas.data.model_inputs import ModelInputs
 from convatlas.data.transforms import normalise
 from convatlas.models.registry import in_fast_layout
 from convatlas.nn.graph import ModelGraph
+from convatlas.workflow.datasets import dataset_spec
 from convatlas.workflow.memory import graph_footprint
 
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -52,8 +53,8 @@ def main() -> None:
     batch = graph_footprint(graph).batch_within("forward", 4000)
     with tempfile.TemporaryDirectory() as folder:
         write_photos(Path(folder), args.images)
-        images = probe_split({"kind": "imagefolder", "root": folder, "resize": 256, "crop": 224,
-                                 "probe_split": "test", "probe_limit": None}, "photos")
+        images = probe_split(dataset_spec({"kind": "imagefolder", "root": folder, "resize": 256, "crop": 224,
+                                           "probe_split": "test", "probe_limit": None}, "photos"))
         images = images.with_labels([0] * len(images), [str(i) for i in range(1000)])
 
         def floor() -> None:

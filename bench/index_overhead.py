@@ -24,6 +24,7 @@ from convatlas.data.transforms import normalise
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.nn.graph import ModelGraph
 from convatlas.workflow.config import load_config
+from convatlas.workflow.datasets import dataset_spec
 
 
 def best_of(repeats, fn):
@@ -46,7 +47,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
     config = load_config(args.config)
-    images = probe_split(config["datasets"][meta.dataset], meta.dataset)
+    images = probe_split(dataset_spec(config["datasets"][meta.dataset], meta.dataset))
     size = meta.image_size
     layers = ModelGraph(model, (meta.in_channels, size, size)).layers
     mean, std = meta.mean, meta.std

@@ -28,6 +28,7 @@ from convatlas.results.artifacts import LayerRecord
 from convatlas.site.pages.layer import LayerPage, render_layer
 from convatlas.site.render import Renderer
 from convatlas.workflow.config import validate_config
+from convatlas.workflow.datasets import dataset_spec
 
 REPO = Path(__file__).resolve().parents[1]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -41,7 +42,7 @@ def main() -> None:
     torch.manual_seed(0)
     config = validate_config({"datasets": {"s": {"kind": "synthetic", "synthetic": {"size": 28, "test_count": 2000}}},
                               "models": {"m": {"arch": "zf", "dataset": "s"}}})
-    probe = load_split(config["datasets"]["s"], "test")
+    probe = load_split(dataset_spec(config["datasets"]["s"], "s"), "test")
     model = build_model("zf", 1, 4, 28, {"widths": [512], "fc": [16]}).eval()
     layer = ModelGraph(model, (1, 28, 28)).layers[0]
     index, stats, predictions = build_index(model, [layer], ModelInputs(probe, [0.2], [0.3], show_progress=False))

@@ -27,6 +27,7 @@ from convatlas.jobs.maximise import maximise_settings
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.site.images import grid, save_png, stretched, upscale
 from convatlas.workflow.config import validate_config
+from convatlas.workflow.datasets import dataset_spec
 
 
 def main() -> None:
@@ -43,7 +44,7 @@ def main() -> None:
     config = validate_config(yaml.safe_load(Path("config.yaml").read_text()))
     index = read_parquet(epoch_dir / "index.parquet")
     rows = index[(index.layer == args.layer) & (index["rank"] == 0)].sort_values("channel")
-    images = load_split(config["datasets"][meta.dataset], "test", meta.dataset)
+    images = load_split(dataset_spec(config["datasets"][meta.dataset], meta.dataset), "test")
     top1 = normalise(images.images(torch.as_tensor(rows.image.to_numpy(copy=True))), meta.mean, meta.std)
     live = [int(c) for c, value in zip(rows.channel, rows.value, strict=True) if value > 0]
     chosen = live[:: max(1, len(live) // args.channels)][: args.channels]

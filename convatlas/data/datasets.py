@@ -9,20 +9,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from .sources import (
-    convert_channels,
-    folder_geometry,
-    list_image_folder,
-    probe_count,
-    probe_split_name,
-    read_picture,
-    read_split_arrays,
-    resize_arrays,
-)
+from .sources import convert_channels, list_folder_split, read_picture, read_split_arrays, resize_arrays
+from .spec import DatasetSpec
 
 
 class ImageSet(torch.utils.data.Dataset):
@@ -159,27 +150,27 @@ class FolderImageSet(ImageSet):
                               self.channels)
 
 
-def load_split(dataset: dict[str, Any], split: str, name: str = "dataset") -> ImageSet:
-    """Load one split (``train`` or ``test``) of a validated dataset config."""
-    if dataset["kind"] == "imagefolder":
-        files, labels, classes = list_image_folder(Path(dataset["root"]).expanduser(), split, dataset.get("held_out"))
-        resize, crop = folder_geometry(dataset)
-        return FolderImageSet(files, torch.from_numpy(labels), classes, crop, name, resize, dataset.get("channels") or 3)
-    images, labels, classes = read_split_arrays(dataset, split, name)
-    images = convert_channels(resize_arrays(images, dataset.get("image_size")), dataset.get("channels"))
-    return TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, name)
+def load_split(dataset: DatasetSpec, split: str) -> ImageSet:
+    """Load one split (``train`` or ``test``) of a dataset."""
+    if dataset.is_folder:
+        files, labels, classes = list_folder_split(dataset, split)
+        resize, crop = dataset.folder_geometry()
+        return FolderImageSet(files, torch.from_numpy(labels), classes, crop, dataset.name, resize, dataset.channels or 3)
+    images, labels, classes = read_split_arrays(dataset, split)
+    images = convert_channels(resize_arrays(images, dataset.image_size), dataset.channels)
+    return TensorImageSet(torch.from_numpy(images), torch.from_numpy(labels), classes, dataset.name)
 
 
-def probe_split(dataset: dict[str, Any], name: str = "dataset") -> ImageSet:
+def probe_split(dataset: DatasetSpec) -> ImageSet:
     """The split the analyses look at (``probe_split``), capped at ``probe_limit`` images."""
-    split = load_split(dataset, probe_split_name(dataset), name)
-    count = probe_count(dataset, len(split))
+    split = load_split(dataset, dataset.probe_split)
+    count = dataset.probe_count(len(split))
     return split.subset(count) if count < len(split) else split
 
 
-def load_dataset(dataset: dict[str, Any], name: str = "dataset") -> tuple[ImageSet, ImageSet]:
-    """The ``(train, test)`` splits of a validated dataset config."""
-    return load_split(dataset, "train", name), load_split(dataset, "test", name)
+def load_dataset(dataset: DatasetSpec) -> tuple[ImageSet, ImageSet]:
+    """The ``(train, test)`` splits of a dataset."""
+    return load_split(dataset, "train"), load_split(dataset, "test")
 
 
 def channel_stats(images: ImageSet, sample: int = 10000) -> tuple[list[float], list[float]]:

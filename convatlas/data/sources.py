@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import DatasetError
-from ..core.schema import with_defaults
 from .idx import find_idx, read_idx
+from .spec import DatasetSpec
 from .synthetic import SHAPES, make_synthetic
 
 FASHION_CLASSES = [
@@ -37,14 +37,9 @@ FASHION_HINT = (
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
-def synthetic_settings(dataset: dict[str, Any]) -> dict[str, Any]:
-    """The ``synthetic`` block of a dataset with the schema's defaults for what it leaves out."""
-    return with_defaults(dataset.get("synthetic"), "$defs", "dataset", "synthetic")
-
-
-def dataset_classes(dataset: dict[str, Any]) -> list[str]:
+def dataset_classes(dataset: DatasetSpec) -> list[str]:
     """A dataset's class names, known without reading its images."""
-    kind = dataset["kind"]
+    kind = dataset.kind
     if kind == "fashion-mnist":
         return list(FASHION_CLASSES)
     if kind == "mnist":
@@ -52,8 +47,8 @@ def dataset_classes(dataset: dict[str, Any]) -> list[str]:
     if kind == "cifar10":
         return list(CIFAR10_CLASSES)
     if kind == "synthetic":
-        return SHAPES[: synthetic_settings(dataset)["classes"]]
-    root = Path(dataset["root"]).expanduser()
+        return SHAPES[: dataset.synthetic.classes]
+    root = dataset.folder()
     base = root / "train" if (root / "train").is_dir() else root
     return sorted(entry.name for entry in base.iterdir() if entry.is_dir()) if base.is_dir() else []
 
@@ -130,11 +125,10 @@ def _cifar_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(images), np.concatenate(labels)
 
 
-def data_folders(dataset: dict[str, Any]) -> list[Path]:
+def data_folders(dataset: DatasetSpec) -> list[Path]:
     """The folders a dataset's files are read from, in the order they are looked in (none for the
     synthetic kind, made from its config)."""
-    kind = dataset["kind"]
-    root = Path(dataset["root"]).expanduser() if dataset.get("root") else None
+    kind, root = dataset.kind, dataset.root
     if kind == "synthetic":
         return []
     if kind == "imagefolder":
@@ -147,36 +141,35 @@ def data_folders(dataset: dict[str, Any]) -> list[Path]:
     return [root / "cifar-10-batches-bin", root / "cifar-10-batches-py"]  # cifar10
 
 
-def read_split_arrays(dataset: dict[str, Any], split: str, name: str = "dataset") -> tuple[np.ndarray, np.ndarray, list[str]]:
+def read_split_arrays(dataset: DatasetSpec, split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(images, labels, classes)`` of an in-memory kind's split, at its native size:
     uint8 (N, C, H, W), int64 (N,), class names."""
-    kind = dataset["kind"]
-    root = Path(dataset["root"]).expanduser() if dataset.get("root") else None
+    kind, root = dataset.kind, dataset.root
     if kind == "synthetic":
-        params = synthetic_settings(dataset)
-        count = params["train_count"] if split == "train" else params["test_count"]
-        seed = params["seed"] * 2 + (0 if split == "train" else 1)
-        x, y, classes = make_synthetic(count, params["size"], params["channels"], params["classes"], seed)
+        params = dataset.synthetic
+        count = params.train_count if split == "train" else params.test_count
+        seed = params.seed * 2 + (0 if split == "train" else 1)
+        x, y, classes = make_synthetic(count, params.size, params.channels, params.classes, seed)
     elif kind == "fashion-mnist":
         x, y = _idx_split(data_folders(dataset), split, "Fashion-MNIST", FASHION_HINT)
         classes = FASHION_CLASSES
     elif kind == "mnist":
         root = root or Path("data")
-        if dataset.get("download"):
+        if dataset.download:
             _download("mnist", root)
         hint = "set download: true to fetch them, or point root at torchvision's MNIST folder"
         x, y = _idx_split(data_folders(dataset), split, "MNIST", hint)
         classes = MNIST_CLASSES
     elif kind == "cifar10":
         root = root or Path("data")
-        if dataset.get("download"):
+        if dataset.download:
             _download("cifar10", root)
         x, y = _cifar_split(root, split)
         classes = CIFAR10_CLASSES
     else:
         raise DatasetError(f"unknown dataset kind {kind!r}")
     if y.size and (y.min() < 0 or y.max() >= len(classes)):
-        raise DatasetError(f"{name}: labels outside 0..{len(classes) - 1} in the {split} split")
+        raise DatasetError(f"{dataset.name}: labels outside 0..{len(classes) - 1} in the {split} split")
     return np.array(x, dtype=np.uint8), np.array(y, dtype=np.int64), list(classes)
 
 
@@ -245,13 +238,6 @@ def unlabelled(classes: list[str]) -> bool:
     return not classes
 
 
-def folder_geometry(dataset: dict[str, Any]) -> tuple[int, int]:
-    """``(resize, crop)`` of an image folder: the shorter side is resized to ``resize``, then the
-    centre ``crop`` x ``crop`` is cut out (e.g. 256 then 224); ``image_size`` stands for both."""
-    crop = dataset.get("crop") or dataset.get("image_size")
-    return dataset.get("resize") or crop, crop
-
-
 def read_picture(path: Path, size: int, crop: int | None = None) -> np.ndarray:
     """One image file as uint8 (3, crop, crop): EXIF orientation applied, RGB, shorter side resized
     to ``size`` (bilinear, antialiased), centre-cropped to ``crop`` (default ``size``); the pixels
@@ -305,46 +291,37 @@ def convert_channels(images: np.ndarray, channels: int | None) -> np.ndarray:
     raise DatasetError(f"cannot convert {images.shape[1]}-channel images to {channels} channels")
 
 
-def probe_split_name(dataset: dict[str, Any]) -> str:
-    """The split the analyses look at (config ``probe_split``)."""
-    return with_defaults(dataset, "$defs", "dataset")["probe_split"]
+def list_folder_split(dataset: DatasetSpec, split: str) -> tuple[list[Path], np.ndarray, list[str]]:
+    """``(files, labels, classes)`` of an image folder dataset's split (:func:`list_image_folder`)."""
+    return list_image_folder(dataset.folder(), split, dataset.held_out)
 
 
-def probe_count(dataset: dict[str, Any], count: int) -> int:
-    """How many images of a split of ``count`` the analyses look at (config ``probe_limit``)."""
-    limit = dataset.get("probe_limit")
-    return min(limit, count) if limit else count
-
-
-def analysed_count(dataset: dict[str, Any], name: str = "dataset") -> int:
+def analysed_count(dataset: DatasetSpec) -> int:
     """How many images the analyses look at in a dataset (its probe split, capped by ``probe_limit``);
     an image folder is listed, not read; other kinds are read whole."""
-    split = probe_split_name(dataset)
-    if dataset["kind"] == "imagefolder":
-        count = len(list_image_folder(Path(dataset["root"]).expanduser(), split, dataset.get("held_out"))[0])
+    if dataset.is_folder:
+        count = len(list_folder_split(dataset, dataset.probe_split)[0])
     else:
-        count = len(read_split_arrays(dataset, split, name)[1])
-    return probe_count(dataset, count)
+        count = len(read_split_arrays(dataset, dataset.probe_split)[1])
+    return dataset.probe_count(count)
 
 
 class Pictures:
     """The analysed split as pictures for pages, without torch: ``images(indices)`` gives uint8
     (N, C, H, W) numpy arrays, ``labels`` an int64 array, ``classes`` the class names."""
 
-    def __init__(self, dataset: dict[str, Any], name: str = "dataset"):
-        self.size = dataset.get("image_size")
-        self.channels = dataset.get("channels")
-        split = probe_split_name(dataset)
-        if dataset["kind"] == "imagefolder":
-            self._resize, self.size = folder_geometry(dataset)
-            self._root = Path(dataset["root"]).expanduser()
-            files, labels, self.classes = list_image_folder(self._root, split,
-                                                            dataset.get("held_out"))
-            count = probe_count(dataset, len(files))
+    def __init__(self, dataset: DatasetSpec):
+        self.size = dataset.image_size
+        self.channels = dataset.channels
+        if dataset.is_folder:
+            self._resize, self.size = dataset.folder_geometry()
+            self._root = dataset.folder()
+            files, labels, self.classes = list_folder_split(dataset, dataset.probe_split)
+            count = dataset.probe_count(len(files))
             self._files, self._data, self.labels = files[:count], None, labels[:count]
         else:
-            data, labels, self.classes = read_split_arrays(dataset, split, name)
-            count = probe_count(dataset, len(data))
+            data, labels, self.classes = read_split_arrays(dataset, dataset.probe_split)
+            count = dataset.probe_count(len(data))
             self._files, self._data, self.labels = None, data[:count], labels[:count]
             self._resized = self.size is not None and data.shape[-2:] != (self.size, self.size)
             self.size = self.size or data.shape[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.logs import progress, work_starts
+from ..workflow.datasets import dataset_spec
 
 
 def _ablation_images(subject, limit: int | None):
@@ -88,7 +89,7 @@ def run_variants(inputs: Any, outputs: Any, params: Any) -> None:
     for name, path in checkpoints.items():
         subject = load_subject(path, params.dataset, None, params.device, params.threads)
         if train is None:
-            train = load_split(params.dataset, "train", subject.meta.dataset).spread(TRAIN_IMAGES)
+            train = load_split(subject.dataset, "train").spread(TRAIN_IMAGES)
         rows.append(variant_errors(name, subject.model, subject.meta, subject.inputs(EVALUATION_BATCH, train),
                                    subject.inputs(EVALUATION_BATCH)))
     write_parquet(variant_table(rows), outputs.table)
@@ -104,7 +105,7 @@ def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
 
     work_starts()
     fresh_page_folder(outputs.page)
-    pictures = Pictures(params.dataset, params.dataset_name)
+    pictures = Pictures(dataset_spec(params.dataset, params.dataset_name))
     render_ablation(site_renderer(params, IndexManifest.read(inputs.layers).provenance), params.model, int(params.epoch),
                     read_json(inputs.experiments),
                     {layer: read_parquet(path) for layer, path in zip(params.layer_names, inputs.layer_tables, strict=True)},

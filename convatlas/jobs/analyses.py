@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.logs import work_starts
+from ..workflow.datasets import dataset_spec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -121,7 +122,7 @@ def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
 
     work_starts()
     fresh_page_folder(outputs.pages[0])
-    pictures = Pictures(params.dataset, params.dataset_name)
+    pictures = Pictures(dataset_spec(params.dataset, params.dataset_name))
     manifest = IndexManifest.read(inputs.layers)
     occlusion = correspondence = invariance = None
     picture = "unchecked"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.logs import work_starts
+from ..workflow.datasets import dataset_spec
 
 
 def run_linear_probes(inputs: Any, outputs: Any, params: Any) -> None:
@@ -24,7 +25,7 @@ def run_linear_probes(inputs: Any, outputs: Any, params: Any) -> None:
 
         write_parquet(pd.DataFrame(columns=["layer", "features", "train_accuracy", "accuracy"]), outputs.table)
         return
-    train = load_split(params.dataset, "train", meta.dataset)
+    train = load_split(subject.dataset, "train")
     if meta.label_map is not None:
         train = train.relabel(meta.label_map, meta.classes)
     train = train.spread(settings["train_images"])
@@ -46,7 +47,7 @@ def run_transfer_source(inputs: Any, outputs: Any, params: Any) -> None:
     work_starts()
     set_threads(params.threads)
     settings, epochs = params.settings, params.settings["epochs"]
-    train, test = load_dataset(params.dataset, params.dataset_name)
+    train, test = load_dataset(dataset_spec(params.dataset, params.dataset_name))
     source_config = copy.deepcopy(params.model)
     source_config.update(epochs=epochs, checkpoints=[epochs])
     state_dir = Path(params.state_dir)
@@ -69,7 +70,7 @@ def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
     work_starts()
     set_threads(params.threads)
     settings, model_config = params.settings, params.model
-    train, test = load_dataset(params.dataset, params.dataset_name)
+    train, test = load_dataset(dataset_spec(params.dataset, params.dataset_name))
     device = pick_device(params.device)
     model, meta = load_checkpoint(inputs.source, device)
     target = settings["target_classes"]

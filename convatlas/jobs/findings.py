@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.logs import work_starts
+from ..workflow.datasets import dataset_spec
 
 
 def run_evolution(inputs: Any, outputs: Any, params: Any) -> None:
@@ -44,7 +45,7 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
         invariance = (read_parquet(inputs.invariance_table), strips.first_layer, strips.top_layer)
     if hasattr(inputs, "occlusion"):
         study = OcclusionStudy.read(inputs.occlusion)
-        occlusion = (study, Pictures(params.dataset, params.dataset_name).images(study.images))
+        occlusion = (study, Pictures(dataset_spec(params.dataset, params.dataset_name)).images(study.images))
     if hasattr(inputs, "evolution"):
         evolution = read_parquet(inputs.evolution)
     if hasattr(inputs, "variants"):

@@ -2,9 +2,13 @@
 and model pages. Only the summary loads a model; the page jobs read tables, arrays and pictures."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.logs import work_starts
+from ..workflow.datasets import dataset_spec
+
+if TYPE_CHECKING:
+    from ..data.spec import DatasetSpec
 
 
 def run_model_summary(inputs: Any, outputs: Any, params: Any) -> None:
@@ -51,7 +55,7 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     page = LayerPage(
         params.model, int(params.epoch), layer, manifest.layer(layer), params.layer_names, params.page_epochs,
         read_parquet(inputs.index), read_parquet(inputs.stats), read_parquet(inputs.predictions),
-        Pictures(params.dataset, params.dataset_name), manifest.classes, projections=projections, evolution=evolution,
+        Pictures(dataset_spec(params.dataset, params.dataset_name)), manifest.classes, projections=projections, evolution=evolution,
         ablation=read_parquet(inputs.ablation) if "ablation" in inputs.keys() else None,
         maximised=ChannelArrays.read(inputs.maximise) if "maximise" in inputs.keys() else None,
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
@@ -71,7 +75,7 @@ def probe_view(name: str, dataset: dict, index: str, stats: str, predictions: st
     from ..site.pages.layer import ProbeView
 
     manifest = IndexManifest.read(layers)
-    return ProbeView(name, read_parquet(index), read_parquet(stats), read_parquet(predictions), Pictures(dataset, name),
+    return ProbeView(name, read_parquet(index), read_parquet(stats), read_parquet(predictions), Pictures(dataset_spec(dataset, name)),
                      manifest.probe_images, manifest.predicted_labels, Projections.read(projections))
 
 
@@ -86,7 +90,7 @@ def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
     fresh_page_folder(outputs.page)
     maps = FeatureMaps.read(inputs.maps)
     manifest = IndexManifest.read(inputs.layers)
-    pictures = Pictures(params.dataset, params.dataset_name)  # the maps are of its first images
+    pictures = Pictures(dataset_spec(params.dataset, params.dataset_name))  # the maps are of its first images
     names = [pictures.name(i) for i in range(len(maps.images))]
     render_feature_maps(site_renderer(params, manifest.provenance), params.model, int(params.epoch),
                         maps, manifest.layers, names)
@@ -95,18 +99,15 @@ def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
 SHOWN_PREDICTIONS = 50  # images listed with their prediction on a model page
 
 
-def prediction_rows(predictions, classes: list[str], dataset: dict, labelled: bool = True) -> list[dict]:
+def prediction_rows(predictions, classes: list[str], dataset: DatasetSpec, labelled: bool = True) -> list[dict]:
     """The first analysed images with their true class (if ``labelled``), top-1 prediction and its
     probability; image folders name each image by its file."""
-    from ..data.sources import image_file_name, list_image_folder, probe_split_name
+    from ..data.sources import image_file_name, list_folder_split
 
     names = {}
-    if dataset["kind"] == "imagefolder":  # named as every page names them (convatlas.data.Pictures.name)
-        from pathlib import Path
-
-        root = Path(dataset["root"]).expanduser()
-        files, _, _ = list_image_folder(root, probe_split_name(dataset), dataset.get("held_out"))
-        names = {i: image_file_name(path, root) for i, path in enumerate(files[:SHOWN_PREDICTIONS])}
+    if dataset.is_folder:  # named as every page names them (convatlas.data.Pictures.name)
+        files, _, _ = list_folder_split(dataset, dataset.probe_split)
+        names = {i: image_file_name(path, dataset.folder()) for i, path in enumerate(files[:SHOWN_PREDICTIONS])}
     return [{"image": int(row.image), "name": names.get(int(row.image), f"image {int(row.image)}"),
              "predicted": classes[int(row.predicted)], "probability": float(row.probability),
              "label": classes[int(row.label)] if labelled and row.label >= 0 else None}
@@ -133,7 +134,7 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     class_images = {model: ClassImages.read_classes(path)
                     for model, path in zip(params.models, inputs.class_names, strict=False)}  # none without maximise
     recorded = {model: IndexManifest.read(path) for model, path in zip(params.models, inputs.layers, strict=True)}
-    predictions = {model: prediction_rows(read_parquet(path), recorded[model].classes, params.datasets[model],
+    predictions = {model: prediction_rows(read_parquet(path), recorded[model].classes, dataset_spec(params.datasets[model]),
                                           not recorded[model].predicted_labels)
                    for model, path in zip(params.models, inputs.predictions, strict=True)}
     verdicts = {model: verdict_counts(finding["verdict"] for finding in read_json(path)["findings"])

@@ -14,6 +14,7 @@ from torch import nn
 from ..core.device import pick_device, set_threads
 from ..data.datasets import ImageSet, probe_split
 from ..data.model_inputs import ModelInputs
+from ..data.spec import DatasetSpec
 from ..data.transforms import normalise
 from ..models.checkpoint import CheckpointMeta, load_checkpoint
 from ..models.registry import in_fast_layout
@@ -27,7 +28,7 @@ class Subject:
     model: nn.Module
     meta: CheckpointMeta
     device: torch.device
-    dataset: dict[str, Any] | None = None
+    dataset: DatasetSpec | None = None
     layer_names: Sequence[str] | None = None
     probe: str | None = None  # the name of another probe dataset than the model's own (None: its own)
 
@@ -52,7 +53,7 @@ class Subject:
             raise ValueError("this subject was loaded without a dataset")
         if self.probe is not None:
             return self._probe_images()
-        images = probe_split(self.dataset, self.meta.dataset)
+        images = probe_split(self.dataset)
         if self.meta.predicted_labels is not None:  # unlabelled images: the model's own predictions
             return images.with_labels(self.meta.predicted_labels, self.meta.classes)
         if self.meta.label_map is not None:  # a pretrained model's own output classes
@@ -83,7 +84,7 @@ class Subject:
     @cached_property
     def _other_split(self) -> ImageSet:
         """Another probe dataset's analysed split, read once."""
-        return probe_split(self.dataset, self.probe)
+        return probe_split(self.dataset)
 
     def _probe_images(self) -> ImageSet:
         images = self._other_split
@@ -109,14 +110,17 @@ class Subject:
         return normalise(batch.to(self.device), self.meta.mean, self.meta.std)
 
 
-def load_subject(checkpoint: str | os.PathLike, dataset: dict[str, Any] | None = None,
+def load_subject(checkpoint: str | os.PathLike, dataset: dict[str, Any] | DatasetSpec | None = None,
                  layers: Sequence[str] | None = None, device: str = "auto", threads: int | None = None,
                  probe: str | None = None) -> Subject:
     """Load ``checkpoint`` on ``device`` (``auto``: CUDA when present) with ``threads`` CPU threads,
     for analyses over ``dataset``'s analysed split at ``layers`` (None: the default layers).
     ``probe`` names ``dataset`` when it is another probe dataset than the model's own."""
+    from ..workflow.datasets import dataset_spec
+
     set_threads(threads)
     chosen = pick_device(device)
     model, meta = load_checkpoint(checkpoint, chosen)
     model = in_fast_layout(model, meta.arch)
-    return Subject(model, meta, chosen, dataset, layers, None if probe == meta.dataset else probe)
+    spec = None if dataset is None else dataset_spec(dataset, probe or meta.dataset)
+    return Subject(model, meta, chosen, spec, layers, None if probe == meta.dataset else probe)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.logs import work_starts
+from ..workflow.datasets import dataset_spec
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,19 @@ def training_settings(model_config: dict[str, Any]):
         weights=model_config.get("weights"))
 
 
-def test_split_note(dataset: dict[str, Any]) -> str | None:
-    """How the test split was made, when it is not the dataset's own (an image folder's held-out share)."""
-    share = dataset.get("held_out") if dataset.get("kind") == "imagefolder" else None
-    return f"held out: {share:.0%} of each class folder, not trained on" if share else None
+def pretrained_settings(model_config: dict[str, Any]):
+    """The typed settings of a model analysed as it is, from its (validated) config block."""
+    from ..train.settings import PretrainedSettings
+
+    return PretrainedSettings(arch=model_config["arch"], params=dict(model_config["params"]),
+                              weights=model_config.get("weights"), classes=model_config.get("classes"),
+                              seed=model_config["seed"])
+
+
+def resume_key(model_config: dict[str, Any]) -> dict[str, Any]:
+    """The model settings a saved training state must match to be resumed: all but how long it trains
+    and where it stops (``epochs``, ``checkpoints``), which training in segments changes."""
+    return {key: value for key, value in model_config.items() if key not in ("checkpoints", "epochs")}
 
 
 def train_and_save(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
@@ -49,7 +59,8 @@ def train_and_save(name: str, model_config: dict[str, Any], dataset_name: str, d
     from ..train.state import fingerprint, resumable_state, save_state
 
     state_dir = Path(state_dir)
-    expected = fingerprint(model_config, dataset_config, tracked)
+    expected = fingerprint(resume_key(model_config), dataset_config, tracked)
+    dataset = dataset_spec(dataset_config, dataset_name)
     epochs = sorted(set(epochs))
     if not epochs or epochs[-1] > model_config["epochs"]:
         raise ValueError(f"checkpoint epochs {epochs} do not fit the {model_config['epochs']} epochs of {name}")
@@ -69,8 +80,8 @@ def train_and_save(name: str, model_config: dict[str, Any], dataset_name: str, d
     training = begin_training(name, settings, train, device, resume=state)
     for _ in train_epochs(name, training, settings, train, test, until, device, eval_batch_size):
         if training.epoch in epochs:
-            meta = checkpoint_meta(name, settings, dataset_name, dataset_config["kind"], train, test, training,
-                                   test_split_note(dataset_config))
+            meta = checkpoint_meta(name, settings, dataset.name, dataset.kind, train, test, training,
+                                   dataset.test_split_note())
             save_checkpoint(state_dir / f"epoch-{training.epoch}.pt", training.model, meta)
         save_state(state_dir / "train_state.pt", expected, training.state())
     write_train_log(log_path, training.history)
@@ -85,7 +96,8 @@ def import_and_save(name: str, model_config: dict[str, Any], dataset_name: str, 
     from ..train.log import write_train_log
     from ..train.pretrained import import_pretrained
 
-    model, meta = import_pretrained(name, model_config, dataset_name, dataset_config, images, device, eval_batch_size)
+    model, meta = import_pretrained(name, pretrained_settings(model_config), dataset_spec(dataset_config, dataset_name),
+                                    images, device, eval_batch_size)
     save_checkpoint(Path(state_dir) / "epoch-0.pt", model, meta)
     write_train_log(log_path, [])
     return meta
@@ -103,14 +115,15 @@ def run_train(inputs: Any, outputs: Any, params: Any) -> None:
 
     work_starts()
     set_threads(params.threads)
+    dataset = dataset_spec(params.dataset, params.dataset_name)
     if params.model["epochs"] == 0:
         from ..data.datasets import probe_split
 
         import_and_save(params.model_name, params.model, params.dataset_name, params.dataset,
-                        probe_split(params.dataset, params.dataset_name), outputs.train_log, params.state_dir,
+                        probe_split(dataset), outputs.train_log, params.state_dir,
                         pick_device(params.device), params.eval_batch_size)
         return
-    train, test = load_dataset(params.dataset, params.dataset_name)
+    train, test = load_dataset(dataset)
     train_and_save(params.model_name, params.model, params.dataset_name, params.dataset, train, test,
                    checkpoint_epochs(params.model), log_path=outputs.train_log, state_dir=params.state_dir,
                    device=pick_device(params.device), eval_batch_size=params.eval_batch_size, until=int(params.until),

@@ -11,7 +11,6 @@ import difflib
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -21,9 +20,11 @@ from ..core.errors import ConfigError
 from ..data.datasets import ImageSet, channel_stats
 from ..data.model_inputs import ModelInputs
 from ..data.sources import unlabelled
+from ..data.spec import DatasetSpec, Normalisation
 from ..models.checkpoint import CheckpointMeta
 from ..models.registry import build_model
 from ..models.weights import load_as_is, weights_record
+from .settings import PretrainedSettings
 
 log = logging.getLogger(__name__)
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -93,12 +94,12 @@ def label_map(dataset_classes: list[str], outputs: list[str], key: str, ids: lis
     return mapping
 
 
-def normalisation(setting: Any, images: ImageSet) -> tuple[list[float], list[float]]:
+def normalisation(setting: str | Normalisation | None, images: ImageSet) -> tuple[list[float], list[float]]:
     """Mean and std in [0, 1] units: ImageNet's, the configured ones, or the images' own."""
     if setting == "imagenet":
         return IMAGENET_MEAN[: images.channels], IMAGENET_STD[: images.channels]
-    if isinstance(setting, dict):
-        return list(setting["mean"]), list(setting["std"])
+    if isinstance(setting, Normalisation):
+        return list(setting.mean), list(setting.std)
     return channel_stats(images)
 
 
@@ -117,19 +118,18 @@ def count_outputs(model: nn.Module, shape: tuple[int, int, int], key: str) -> in
     return out.shape[1]
 
 
-def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str, dataset_config: dict[str, Any],
-                      images: ImageSet, device: torch.device | str = "cpu",
-                      eval_batch_size: int = 256) -> tuple[nn.Module, CheckpointMeta]:
+def import_pretrained(name: str, settings: PretrainedSettings, dataset: DatasetSpec, images: ImageSet,
+                      device: torch.device | str = "cpu", eval_batch_size: int = 256) -> tuple[nn.Module, CheckpointMeta]:
     """Build, load and name a model as it is, with its accuracy on ``images`` (the probe split):
     the model and the meta of its checkpoint 0 (the train job saves them)."""
     key = f"models.{name}"
-    arch, params, weights = model_config["arch"], model_config["params"], model_config["weights"]
+    arch, params, weights = settings.arch, settings.params, settings.weights
     model = build_model(arch, images.channels, len(images.classes), images.size[0], params, as_is=True)
     if weights:
         load_as_is(model, weights, f"{key}.weights")
     outputs = count_outputs(model, (images.channels, *images.size), f"{key}.arch")
-    classes = output_classes(model_config["classes"], images.classes, outputs, f"{key}.classes")
-    mean, std = normalisation(dataset_config.get("normalise"), images)
+    classes = output_classes(settings.classes, images.classes, outputs, f"{key}.classes")
+    mean, std = normalisation(dataset.normalise, images)
     model.to(device)
     mapping, predicted = None, None
     if unlabelled(images.classes):  # no labels: measure nothing; analyses use the predicted classes
@@ -137,15 +137,15 @@ def import_pretrained(name: str, model_config: dict[str, Any], dataset_name: str
         metrics = {"accuracy": None, "loss": None, "top5_accuracy": None, "per_class_accuracy": [float("nan")] * outputs,
                    "per_class_images": [0] * outputs}
     else:
-        ids = imagenet_wnids() if model_config["classes"] == "imagenet" else None
+        ids = imagenet_wnids() if settings.classes == "imagenet" else None
         mapping = label_map(images.classes, classes, f"{key}.classes", ids)
         metrics = evaluate(model, ModelInputs(images.relabel(mapping, classes), mean, std, eval_batch_size, device))
     meta = CheckpointMeta(
         model=name, arch=arch, params=params, as_is=True, pretrained=True,
         weights=weights_record(weights) if weights else None,
-        dataset=dataset_name, dataset_kind=dataset_config["kind"], classes=classes,
+        dataset=dataset.name, dataset_kind=dataset.kind, classes=classes,
         label_map=mapping, predicted_labels=predicted, in_channels=images.channels, image_size=images.size[0],
-        mean=mean, std=std, seed=model_config["seed"], epoch=0,
+        mean=mean, std=std, seed=settings.seed, epoch=0,
         test_accuracy=metrics["accuracy"], test_loss=metrics["loss"], test_images=len(images),
         test_top5_accuracy=metrics["top5_accuracy"], per_class_accuracy=metrics["per_class_accuracy"],
         per_class_images=metrics["per_class_images"],

@@ -39,3 +39,15 @@ class TrainingSettings:
     optimizer: OptimizerSettings = field(default_factory=OptimizerSettings)
     schedule: StepSchedule | None = None
     weights: str | None = None  # a weights file to start from
+
+
+@dataclass(frozen=True)
+class PretrainedSettings:
+    """A model analysed as it is: how it is built, its weights file and what its outputs are named
+    (``classes``: None for the dataset's classes, ``imagenet``, or a file of names)."""
+
+    arch: str
+    params: dict[str, Any] = field(default_factory=dict)
+    weights: str | None = None
+    classes: str | None = None
+    seed: int = 0

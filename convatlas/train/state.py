@@ -15,12 +15,11 @@ log = logging.getLogger(__name__)
 STATE_FORMAT = "convatlas-train-state"
 
 
-def fingerprint(model_config: dict[str, Any], dataset_config: dict[str, Any], tracked: dict[str, Any] | None = None) -> str:
-    """What a saved training state must match to be resumed (anything that changes the result): the
-    model's and dataset's settings and the ``tracked`` fingerprints of its code, weights and data
-    (:mod:`convatlas.workflow.tracking`)."""
-    relevant = {k: v for k, v in model_config.items() if k not in ("checkpoints", "epochs")}
-    text = json.dumps({"model": relevant, "dataset": dataset_config, "tracked": tracked or {}}, sort_keys=True)
+def fingerprint(model: dict[str, Any], dataset: dict[str, Any], tracked: dict[str, Any] | None = None) -> str:
+    """What a saved training state must match to be resumed: the sha256 of the model's and dataset's
+    settings that change the result (the train job chooses them) and the ``tracked`` fingerprints of
+    its code, weights and data (:mod:`convatlas.workflow.tracking`)."""
+    text = json.dumps({"model": model, "dataset": dataset, "tracked": tracked or {}}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -14,8 +14,9 @@ import yaml
 
 from ..analyses.part_boxes import part_box
 from ..core.errors import ConfigError, LayerError
-from ..data.sources import analysed_count, dataset_classes, synthetic_settings
+from ..data.sources import analysed_count, dataset_classes
 from .config import checkpoint_epochs
+from .datasets import dataset_spec
 from .input_scaling import occlusion_positions, resolved_occlusion, scaled_windows
 
 
@@ -27,8 +28,8 @@ def dataset_shape(dataset: dict[str, Any]) -> tuple[int, int, int]:
     elif kind == "cifar10":
         channels, native = 3, 32
     elif kind == "synthetic":
-        params = synthetic_settings(dataset)
-        channels, native = params["channels"], params["size"]
+        params = dataset_spec(dataset).synthetic
+        channels, native = params.channels, params.size
     else:  # imagefolder: RGB, the centre crop (image_size stands for it)
         side = dataset.get("crop") or size
         return dataset.get("channels") or 3, side, side
@@ -58,7 +59,7 @@ def training_split_mb(dataset: dict[str, Any]) -> float:
     bytes and one float32 copy (an image folder is read batch by batch: nothing held)."""
     if dataset["kind"] == "imagefolder":
         return 0.0
-    count = synthetic_settings(dataset)["train_count"] if dataset["kind"] == "synthetic" else TRAIN_IMAGES[dataset["kind"]]
+    count = dataset_spec(dataset).synthetic.train_count if dataset["kind"] == "synthetic" else TRAIN_IMAGES[dataset["kind"]]
     channels, height, width = dataset_shape(dataset)
     return count * channels * height * width * 5 / 2**20
 
@@ -137,7 +138,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
     graph = _graph(model["arch"], yaml.safe_dump(model["params"]), shape)
     analysis, deconv = config.get("analysis", {}), config.get("deconv", {})
     default_layers = _named_layers(config, model_name, None)
-    images = analysed_count(dataset, model["dataset"])
+    images = analysed_count(dataset_spec(dataset, model["dataset"]))
     methods = sum(PICTURE_COST.get(m, 1) for m in deconv.get("methods", ["deconvnet", "gradient_input"]))
     kinds = {layer.name: layer.kind for layer in graph.layers}
     maximise = config.get("maximise")
@@ -156,7 +157,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
     occlusion, light = None, not on_gpu and shape[1] > SMALL_INPUT
     if config.get("occlusion") is not None:  # on a CPU at photo sizes, auto windows and stride are lighter
         occlusion = resolved_occlusion(config["occlusion"], shape[1], light)
-        classes_present = len(dataset_classes(dataset)) or (1000 if model.get("classes") == "imagenet" else images)
+        classes_present = len(dataset_classes(dataset_spec(dataset))) or (1000 if model.get("classes") == "imagenet" else images)
         occluded = {"images": min(images, occlusion["images_per_class"] * classes_present),
                     "windows": len(occlusion["windows"]), "positions": occlusion_positions(shape[1], occlusion["stride"])}
 
@@ -170,7 +171,7 @@ def model_plan(config: dict[str, Any], model_name: str, on_gpu: bool = False,
         counts = None if scaled is None else {
             "steps": scaled["steps"], "octaves": scaled["octaves"], "class_steps": scaled["class_steps"],
             "from_top1": scaled["from_top1"]["steps"] if scaled["from_top1"] else 0,
-            "classes": min(len(dataset_classes(dataset)) if model.get("classes") is None else 1000, MAX_CLASS_IMAGES)}
+            "classes": min(len(dataset_classes(dataset_spec(dataset))) if model.get("classes") is None else 1000, MAX_CLASS_IMAGES)}
         return Work(images, costs, covered, analysis.get("top_k", 9), variants, shape[1], model["epochs"], train_images,
                     checkpoints_mb, counts, occluded if occlusion is not None else None)
 
@@ -201,7 +202,7 @@ def index_shards(config: dict[str, Any]) -> int:
     if shards != "auto":
         return int(shards)
     names = {name for model in config["models"] for name in probe_names(config, model)}
-    largest = max(analysed_count(config["datasets"][name], name) for name in sorted(names))
+    largest = max(analysed_count(dataset_spec(config["datasets"][name], name)) for name in sorted(names))
     return max(1, -(-largest // config["analysis"]["shard_images"]))
 
 
@@ -236,7 +237,7 @@ def check_analyses(config: dict[str, Any]) -> None:
     for name in transfer.get("models", []):
         if name not in config["models"]:
             raise ConfigError("transfer.models", f"{name!r} names no model (defined: {', '.join(sorted(config['models']))})")
-        classes = dataset_classes(config["datasets"][config["models"][name]["dataset"]])
+        classes = dataset_classes(dataset_spec(config["datasets"][config["models"][name]["dataset"]]))
         for key in ("source_classes", "target_classes"):
             bad = [c for c in transfer[key] if c >= len(classes)]
             if bad:
@@ -258,7 +259,7 @@ def check_analyses(config: dict[str, Any]) -> None:
                 raise ConfigError("occlusion.layer", f"{error} (model {name})") from error
         correspondence = config.get("correspondence", {})
         if correspondence:
-            classes = dataset_classes(dataset)
+            classes = dataset_classes(dataset_spec(dataset))
             named_outputs = model["epochs"] == 0 and model["classes"] is not None  # checked by the job
             if correspondence["class"] is not None and correspondence["class"] not in classes and not named_outputs:
                 raise ConfigError("correspondence.class", f"{correspondence['class']!r} is not a class of {model['dataset']} ({', '.join(classes)})")

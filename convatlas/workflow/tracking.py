@@ -22,6 +22,7 @@ from typing import Any
 
 from ..data.sources import IMAGE_SUFFIXES, data_folders
 from ..models.user import is_user_arch, user_callable
+from .datasets import dataset_spec
 
 
 @functools.lru_cache(maxsize=64)
@@ -43,7 +44,7 @@ def weights_fingerprint(path: str | os.PathLike | None) -> str | None:
 def _data_folders(dataset: dict[str, Any]) -> list[tuple[Path, str]]:
     """(folder, file pattern) pairs holding the files a dataset reads (:func:`data_folders`)."""
     pattern = {"imagefolder": "**/*", "fashion-mnist": "*-ubyte*", "mnist": "*-ubyte*"}.get(dataset["kind"], "*")
-    return [(folder, pattern) for folder in data_folders(dataset)]
+    return [(folder, pattern) for folder in data_folders(dataset_spec(dataset))]
 
 
 def dataset_manifest(dataset: dict[str, Any]) -> list[tuple[str, int, int]]:

@@ -10,6 +10,7 @@ from convatlas.core.errors import DatasetError
 from convatlas.data import Pictures
 from convatlas.data.datasets import load_split, probe_split
 from convatlas.data.sources import list_image_folder, read_picture
+from convatlas.workflow.datasets import dataset_spec
 
 
 def photo(path, size=(40, 30), mode="RGB", seed=0, **save):
@@ -60,11 +61,11 @@ def test_pictures_equal_the_torch_datasets(tmp_path):
     for cls in ("cats", "dogs"):
         for i in range(2):
             photo(tmp_path / "photos" / cls / f"{i}.png", (45, 33), seed=hash((cls, i)) % 100)
-    folder = {"kind": "imagefolder", "root": str(tmp_path / "photos"), "resize": 20, "crop": 16}
+    folder = dataset_spec({"kind": "imagefolder", "root": str(tmp_path / "photos"), "resize": 20, "crop": 16})
     pictures, split = Pictures(folder), probe_split(folder)
     assert pictures.classes == split.classes == ["cats", "dogs"] and pictures.size == 16
     assert np.array_equal(pictures.images([3, 0]), split.images(torch.tensor([3, 0])).numpy())
-    fashion_like = {"kind": "synthetic", "image_size": 20, "probe_limit": 10}
+    fashion_like = dataset_spec({"kind": "synthetic", "image_size": 20, "probe_limit": 10})
     pictures, split = Pictures(fashion_like), load_split(fashion_like, "test")
     assert len(pictures) == 10 and np.array_equal(pictures.images([9, 2]), split.images(torch.tensor([9, 2])).numpy())
 
@@ -123,7 +124,7 @@ def test_a_greyscale_photo_among_rgb_ones_is_read_as_rgb_with_equal_channels(tmp
     for i in range(2):
         photo(tmp_path / "photos" / "cats" / f"{i}.jpg", (20, 16), seed=i)
     photo(tmp_path / "photos" / "cats" / "grey.jpg", (20, 16), mode="L", seed=5)
-    folder = {"kind": "imagefolder", "root": str(tmp_path / "photos"), "image_size": 16}
+    folder = dataset_spec({"kind": "imagefolder", "root": str(tmp_path / "photos"), "image_size": 16})
     batch = load_split(folder, "test").images(torch.arange(3))
     pictures = Pictures(folder).images([0, 1, 2])
     assert batch.shape == (3, 3, 16, 16) and np.array_equal(batch.numpy(), pictures)

@@ -12,9 +12,11 @@ import pytest
 
 from convatlas import results
 from convatlas.data.datasets import load_dataset
+from convatlas.data.spec import DatasetSpec
 from convatlas.jobs.train import train_and_save
 from convatlas.site.linkcheck import broken_references
 from convatlas.workflow.config import validate_config
+from convatlas.workflow.datasets import dataset_spec
 
 from ..conftest import REPO
 
@@ -70,6 +72,11 @@ class Trained:
         return self.config["datasets"][DATASET]
 
     @property
+    def spec(self) -> DatasetSpec:
+        """The dataset as the readers take it."""
+        return dataset_spec(self.dataset, DATASET)
+
+    @property
     def model(self) -> dict:
         return self.config["models"][MODEL]
 
@@ -85,7 +92,7 @@ def train_tiny(root: Path, probes: dict[str, dict] | None = None) -> Trained:
     ``probes``: its other probe datasets (see :func:`tiny_config`)."""
     config = tiny_config(probes)
     model, dataset = config["models"][MODEL], config["datasets"][DATASET]
-    train, test = load_dataset(dataset, DATASET)
+    train, test = load_dataset(dataset_spec(dataset, DATASET))
     state = root / results.train_dir(MODEL)
     log = root / results.train_log(MODEL, EPOCHS[-1])
     train_and_save(MODEL, model, DATASET, dataset, train, test, EPOCHS, log, state)

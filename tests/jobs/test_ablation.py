@@ -43,7 +43,7 @@ def ablated(tmp_path_factory):
                              SimpleNamespace(dataset=trained.dataset, settings=config["ablation"], layers=None, device="cpu",
                                              threads=1))
     variant = copy.deepcopy(trained.model) | {"epochs": 1, "checkpoints": [1], "params": {"widths": [6, 8], "fc": [16]}}
-    train, test = load_dataset(trained.dataset, DATASET)
+    train, test = load_dataset(trained.spec)
     train_and_save(VARIANT, variant, DATASET, trained.dataset, train, test, [1], root / "variant.tsv", root / "variant")
     variants = trained.path(results.variants(MODEL))
     run_variants(Files(base=trained.checkpoints[EPOCH], variants=[str(root / "variant" / "epoch-1.pt")]),
@@ -127,7 +127,7 @@ def test_the_experiments(ablated):
 def test_the_variants_table(ablated):
     table = ablated.variants
     assert table.model.tolist() == [MODEL, VARIANT]
-    train = load_split(ablated.trained.dataset, "train", DATASET)
+    train = load_split(ablated.trained.spec, "train")
     for name, path in zip(table.model, [ablated.trained.checkpoints[EPOCH], ablated.variant], strict=True):
         subject = load_subject(path, ablated.trained.dataset, None, "cpu", 1)
         row = table[table.model == name].iloc[0]

@@ -78,7 +78,7 @@ def test_a_linear_probe_per_analysed_layer(compared):
     assert table.features.tolist() == [layer.channels for layer in subject.layers]
     assert (table.test_images == settings["test_images"]).all()
     assert table.accuracy.between(0, 1).all() and table.train_accuracy.between(0, 1).all()
-    train = load_split(compared.trained.dataset, "train", DATASET).spread(settings["train_images"])
+    train = load_split(compared.trained.spec, "train").spread(settings["train_images"])
     assert len(train) == settings["train_images"]
     mean, std = meta_value(subject.meta, "mean"), meta_value(subject.meta, "std")
     direct = probe_layers(subject.model, compared.layers, ModelInputs(train, mean, std, batch_size=7, show_progress=False),
@@ -90,13 +90,13 @@ def test_a_linear_probe_per_analysed_layer(compared):
 def test_the_source_model_is_trained_on_the_source_classes(compared):
     settings = compared.trained.config["transfer"]
     model, meta = load_checkpoint(compared.source)
-    classes = load_split(compared.trained.dataset, "test", DATASET).classes
+    classes = load_split(compared.trained.spec, "test").classes
     assert meta_value(meta, "classes") == [classes[c] for c in settings["source_classes"]]
     assert meta_value(meta, "epoch") == settings["epochs"] and meta_value(meta, "model") == f"{MODEL}-source"
     assert [row["epoch"] for row in read_train_log(compared.state_dir / "train_log.tsv")] == [settings["epochs"]]
     assert model(torch.zeros(1, 1, 16, 16)).shape == (1, len(settings["source_classes"]))
     # its test accuracy is on the source classes' test images only
-    test = load_split(compared.trained.dataset, "test", DATASET)
+    test = load_split(compared.trained.spec, "test")
     chosen = torch.isin(test.labels, torch.as_tensor(settings["source_classes"]))
     images = test.images(torch.nonzero(chosen).flatten()).float() / 255
     mean, std = meta_value(meta, "mean")[0], meta_value(meta, "std")[0]
@@ -108,7 +108,7 @@ def test_the_source_model_is_trained_on_the_source_classes(compared):
 
 def test_the_transfer_table(compared):
     settings, table = compared.trained.config["transfer"], compared.transfer
-    classes = load_split(compared.trained.dataset, "test", DATASET).classes
+    classes = load_split(compared.trained.spec, "test").classes
     assert set(table.method) >= {"transfer", "random", "scratch", "last_hidden"}  # zf has a hidden linear layer
     assert sorted(set(table.shots)) == settings["shots"] and sorted(set(table.draw)) == list(range(settings["draws"]))
     assert len(table) == len(set(table.method)) * len(settings["shots"]) * settings["draws"]

@@ -17,6 +17,7 @@ from convatlas.data.transforms import normalise
 from convatlas.jobs.index import run_index, run_index_shard
 from convatlas.jobs.subject import load_subject
 from convatlas.results.artifacts import IndexManifest, LayerRecord
+from convatlas.workflow.datasets import dataset_spec
 from convatlas.workflow.plan import fitted_probe
 
 from .subjects import DATASET, MODEL, Files, index_params, meta_value, photo_folder, train_tiny
@@ -191,8 +192,8 @@ def probed(tmp_path_factory):
 
 def test_another_labelled_probe_dataset(probed):
     trained = probed.trained
-    own = load_split(trained.dataset, "test", DATASET)
-    other = probe_split(fitted_probe(trained.config, MODEL, "other"), "other")
+    own = load_split(trained.spec, "test")
+    other = probe_split(dataset_spec(fitted_probe(trained.config, MODEL, "other"), "other"))
     assert other.size[0] == 16 and other.channels == 1  # fitted to the model's input
     manifest = IndexManifest.read(probed.outputs["other"].layers)
     assert manifest.dataset == "other" and manifest.probe_images == len(other) and not manifest.predicted_labels
@@ -211,7 +212,7 @@ def test_another_labelled_probe_dataset(probed):
 
 def test_photos_of_other_classes_are_labelled_by_the_models_predictions(probed):
     trained = probed.trained
-    photos = probe_split(fitted_probe(trained.config, MODEL, "photos"), "photos")
+    photos = probe_split(dataset_spec(fitted_probe(trained.config, MODEL, "photos"), "photos"))
     manifest = IndexManifest.read(probed.outputs["photos"].layers)
     assert manifest.predicted_labels and manifest.dataset == "photos" and manifest.probe_images == len(photos) == 6
     _, stats, predictions = read_tables(probed.outputs["photos"])

@@ -22,6 +22,7 @@ from convatlas.jobs.subject import load_subject
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.site import layout
 from convatlas.train.log import read_train_log
+from convatlas.workflow.datasets import dataset_spec
 from convatlas.workflow.plan import fitted_probe, sections
 
 from .subjects import (
@@ -205,7 +206,7 @@ def test_prediction_rows(tmp_path):
     predictions = pd.DataFrame({"image": range(60), "label": [i % 3 for i in range(59)] + [-1],
                                 "predicted": [(i + 1) % 3 for i in range(60)], "probability": [0.5] * 60})
     classes = ["a", "b", "c"]
-    dataset = {"kind": "synthetic"}
+    dataset = dataset_spec({"kind": "synthetic"})
     rows = prediction_rows(predictions, classes, dataset)
     assert len(rows) == SHOWN_PREDICTIONS
     assert rows[4] == {"image": 4, "name": "image 4", "predicted": "c", "probability": 0.5, "label": "b"}
@@ -218,8 +219,8 @@ def test_prediction_rows(tmp_path):
         for i in range(2):
             Image.new("RGB", (8, 8)).save(tmp_path / "test" / label / f"{label}{i}.png")
     folder = {"kind": "imagefolder", "root": str(tmp_path), "probe_split": "test", "held_out": None}
-    named = prediction_rows(predictions.head(6), classes, folder)
-    pictures = Pictures(folder)
+    named = prediction_rows(predictions.head(6), classes, dataset_spec(folder))
+    pictures = Pictures(dataset_spec(folder))
     assert [row["name"] for row in named] == [pictures.name(i) for i in range(6)]
     assert [row["name"].rsplit("/", 2)[-2:] for row in named] == [[c, f"{c}{i}.png"] for c in classes for i in range(2)]
     assert json.dumps(named)  # plain values, for the template

@@ -52,7 +52,7 @@ def test_named_layers_are_analysed_in_the_given_order(trained):
 
 
 def test_images_are_the_probe_split_capped_at_probe_limit(trained):
-    test = load_split(trained.dataset, "test", "shapes")
+    test = load_split(trained.spec, "test")
     subject = load_subject(trained.checkpoints[2], trained.dataset, device="cpu", threads=1)
     assert len(subject.images) == trained.dataset["synthetic"]["test_count"] == len(test)
     assert torch.equal(subject.images.labels, test.labels) and subject.images.classes == test.classes
@@ -77,7 +77,7 @@ def test_normalise_is_the_training_normalisation(trained):
     expected = (batch.double() / 255 - mean) / std
     assert torch.allclose(subject.normalise(batch).double(), expected, atol=1e-5)
     # the training split's statistics: mean and std of its pixels
-    train = load_split(trained.dataset, "train", "shapes").images(torch.arange(64)).double() / 255
+    train = load_split(trained.spec, "train").images(torch.arange(64)).double() / 255
     assert mean == pytest.approx(train.mean().item(), abs=1e-4) and std == pytest.approx(train.std().item(), rel=1e-2)
 
 

@@ -9,6 +9,7 @@ from convatlas.jobs.train import train_and_save
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.train.log import read_train_log
 from convatlas.workflow.config import validate_config
+from convatlas.workflow.datasets import dataset_spec
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def setup(tiny_config):
         model = config["models"]["tiny"]
         model.update(epochs=epochs, checkpoints=[1, epochs], augment=["random_crop", "hflip"], **model_updates)
         dataset = config["datasets"]["shapes"]
-        train, test = load_dataset(dataset, "shapes")
+        train, test = load_dataset(dataset_spec(dataset, "shapes"))
         return model, dataset, train, test
 
     return make
@@ -163,7 +164,7 @@ def test_training_settings_carry_every_key_of_the_model_block(tiny_config):
     config = validate_config(tiny_config())
     block = dict(config["models"]["tiny"], augment=["hflip"], schedule={"step_epochs": 2, "gamma": 0.1},
                  optimizer=dict(config["models"]["tiny"]["optimizer"], name="adam", betas=[0.8, 0.99]))
-    from convatlas.jobs.train import test_split_note, training_settings
+    from convatlas.jobs.train import resume_key, training_settings
 
     settings = training_settings(block)
     assert (settings.arch, settings.params, settings.seed, settings.batch_size) == (
@@ -171,5 +172,5 @@ def test_training_settings_carry_every_key_of_the_model_block(tiny_config):
     assert settings.augment == ("hflip",) and settings.schedule.step_epochs == 2 and settings.schedule.gamma == 0.1
     assert settings.optimizer.name == "adam" and settings.optimizer.betas == (0.8, 0.99)
     assert settings.optimizer.lr == block["optimizer"]["lr"] and settings.weights == block.get("weights")
-    assert test_split_note({"kind": "imagefolder", "held_out": 0.2}) == "held out: 20% of each class folder, not trained on"
-    assert test_split_note({"kind": "synthetic"}) is None
+    assert resume_key(block) == {k: v for k, v in block.items() if k not in ("epochs", "checkpoints")}
+    assert resume_key(dict(block, epochs=9, checkpoints=[9])) == resume_key(block)

@@ -7,6 +7,7 @@ from convatlas.data.datasets import load_dataset
 from convatlas.jobs.train import training_settings
 from convatlas.train.loop import Training, begin_training, checkpoint_meta, train_epochs
 from convatlas.workflow.config import validate_config
+from convatlas.workflow.datasets import dataset_spec
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def tiny(tiny_config):
     model = config["models"]["tiny"]
     model.update(epochs=3, checkpoints=[1, 3])
     dataset = config["datasets"]["shapes"]
-    train, test = load_dataset(dataset, "shapes")
+    train, test = load_dataset(dataset_spec(dataset, "shapes"))
     return model, dataset, train, test
 
 

@@ -5,7 +5,7 @@ import torch
 from convatlas.analyses.summary import provenance
 from convatlas.core.errors import ConfigError
 from convatlas.data.datasets import load_split
-from convatlas.jobs.train import import_and_save
+from convatlas.jobs.train import import_and_save, pretrained_settings
 from convatlas.models import build_model
 from convatlas.models.checkpoint import load_checkpoint
 from convatlas.models.weights import file_sha256
@@ -16,6 +16,7 @@ from convatlas.train.pretrained import (
     output_classes,
     read_class_names,
 )
+from convatlas.workflow.datasets import dataset_spec
 
 MODULE = '''
 from torch import nn
@@ -64,7 +65,7 @@ def test_import_saves_checkpoint_zero_that_rebuilds_from_user_code(tmp_path, mon
     torch.save(net.state_dict(), tmp_path / "weights.pt")
     dataset = {"kind": "synthetic", "synthetic": {"test_count": 40}, "normalise": {"mean": [0.2], "std": [0.3]}}
     config = {"arch": "mynets_pre:build_net", "params": {"width": 3}, "weights": "weights.pt", "classes": None, "seed": 0}
-    images = load_split(dataset, "test", "shapes")
+    images = load_split(dataset_spec(dataset, "shapes"), "test")
     meta = import_and_save("mine", config, "shapes", dataset, images, tmp_path / "train_log.tsv", tmp_path / "state")
     model, loaded = load_checkpoint(tmp_path / "state" / "epoch-0.pt")
     assert loaded.epoch == 0 and loaded.as_is and loaded.classes == images.classes
@@ -86,7 +87,8 @@ def test_a_model_that_refuses_the_images_is_named(tmp_path, monkeypatch):
     dataset = {"kind": "synthetic"}
     config = {"arch": "mynets_rgb:build_net", "params": {}, "weights": None, "classes": None, "seed": 0}
     with pytest.raises(ConfigError, match=r"models.mine.arch: the model does not take the dataset's 1x16x16 images"):
-        import_pretrained("mine", config, "shapes", dataset, load_split(dataset, "test"))
+        import_pretrained("mine", pretrained_settings(config), dataset_spec(dataset, "shapes"),
+                          load_split(dataset_spec(dataset), "test"))
 
 
 def test_unlabelled_images_take_the_predicted_class(tmp_path, monkeypatch):
@@ -102,7 +104,7 @@ def test_unlabelled_images_take_the_predicted_class(tmp_path, monkeypatch):
     (tmp_path / "names.txt").write_text("w\nx\ny\nz\n")
     dataset = {"kind": "imagefolder", "root": str(tmp_path), "image_size": 16, "normalise": "imagenet"}
     config = {"arch": "mynets_flat:build_net", "params": {}, "weights": None, "classes": "names.txt", "seed": 0}
-    images = load_split(dataset, "test", "photos")
+    images = load_split(dataset_spec(dataset, "photos"), "test")
     assert images.classes == [] and images.labels.tolist() == [-1] * 5
     meta = import_and_save("mine", config, "photos", dataset, images, tmp_path / "train_log.tsv", tmp_path / "state")
     model, _ = load_checkpoint(tmp_path / "state" / "epoch-0.pt")
@@ -114,7 +116,7 @@ def test_unlabelled_images_take_the_predicted_class(tmp_path, monkeypatch):
     assert meta.classes == ["w", "x", "y", "z"] and meta.mean == [0.485, 0.456, 0.406]
     assert "the images have no labels" in provenance(meta)
     with pytest.raises(ConfigError, match="models.mine.classes: the images have no labels: name the model's outputs"):
-        import_pretrained("mine", {**config, "classes": None}, "photos", dataset, images)
+        import_pretrained("mine", pretrained_settings({**config, "classes": None}), dataset_spec(dataset, "photos"), images)
 
 
 def test_a_torchvision_resnet18_with_saved_weights_is_analysed_as_pretrained(tmp_path, monkeypatch):
@@ -135,7 +137,7 @@ def test_a_torchvision_resnet18_with_saved_weights_is_analysed_as_pretrained(tmp
             Image.fromarray(pixels).save(tmp_path / "val" / wnid / f"{i}.jpg")
     dataset = {"kind": "imagefolder", "root": str(tmp_path / "val"), "resize": 36, "crop": 32, "normalise": "imagenet"}
     config = {"arch": "torchvision:resnet18", "params": {}, "weights": "resnet18.pt", "classes": "imagenet", "seed": 0}
-    images = load_split(dataset, "test", "val")
+    images = load_split(dataset_spec(dataset, "val"), "test")
     meta = import_and_save("r18", config, "val", dataset, images, tmp_path / "train_log.tsv", tmp_path / "state")
     model, loaded = load_checkpoint(tmp_path / "state" / "epoch-0.pt")
     assert len(loaded.classes) == 1000 and loaded.label_map == [0, 1]  # WordNet ids -> tench, goldfish
