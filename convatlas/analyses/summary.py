@@ -7,6 +7,7 @@ from torch import nn
 
 from ..models.checkpoint import CheckpointMeta
 from ..nn.graph import Layer, receptive_field_size
+from ..results.artifacts import ModelSummary, SummaryLayer
 
 
 def provenance(meta: CheckpointMeta) -> str | None:
@@ -23,38 +24,20 @@ def provenance(meta: CheckpointMeta) -> str | None:
 
 
 def summarise_model(name: str, model: nn.Module, meta: CheckpointMeta, layers: list[Layer],
-                    train_log: list[dict[str, Any]]) -> dict[str, Any]:
+                    train_log: list[dict[str, Any]]) -> ModelSummary:
     """Everything the index and model pages show about one model, from its last checkpoint."""
     size = meta.image_size
-    return {
-        "name": name,
-        "arch": meta.arch,
-        "params": meta.params,
-        "class_name": type(model).__name__,
-        "dataset": meta.dataset,
-        "dataset_kind": meta.dataset_kind,
-        "classes": meta.classes,
-        "input_shape": [meta.in_channels, size, size],
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "epoch": meta.epoch,
-        "provenance": provenance(meta),
-        "test_accuracy": meta.test_accuracy,
-        "test_images": meta.test_images,
-        "test_split": meta.test_split,
-        "test_top5_accuracy": meta.test_top5_accuracy,
-        "test_loss": meta.test_loss,
-        "per_class_accuracy": meta.per_class_accuracy,
-        "per_class_images": meta.per_class_images,  # each class accuracy's n
-        "train_log": train_log,
-        "layers": [
-            {
-                "name": layer.name,
-                "kind": layer.kind,
-                "shape": list(layer.shape),
-                "channels": layer.channels,
-                "receptive_field": receptive_field_size(layer),
-            }
-            for layer in layers
-        ],
-    }
+    return ModelSummary(
+        name=name, arch=meta.arch, params=meta.params, class_name=type(model).__name__,
+        dataset=meta.dataset, dataset_kind=meta.dataset_kind, classes=meta.classes,
+        input_shape=[meta.in_channels, size, size],
+        parameters=sum(p.numel() for p in model.parameters()),
+        trainable_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        epoch=meta.epoch, provenance=provenance(meta),
+        test_accuracy=meta.test_accuracy, test_images=meta.test_images, test_split=meta.test_split,
+        test_top5_accuracy=meta.test_top5_accuracy, test_loss=meta.test_loss,
+        per_class_accuracy=meta.per_class_accuracy, per_class_images=meta.per_class_images,
+        train_log=train_log,
+        layers=[SummaryLayer(layer.name, layer.kind, list(layer.shape), layer.channels, receptive_field_size(layer))
+                for layer in layers],
+    )

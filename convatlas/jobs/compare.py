@@ -86,8 +86,8 @@ def run_transfer(inputs: Any, outputs: Any, params: Any) -> None:
 
 def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
     """The comparison page (no torch)."""
-    from ..core.io import read_json, read_parquet
-    from ..results.artifacts import OcclusionStudy
+    from ..core.io import read_parquet
+    from ..results.artifacts import ModelSummary, OcclusionStudy
     from ..site.pages.compare import render_comparison
     from . import site_renderer
 
@@ -95,7 +95,7 @@ def run_compare(inputs: Any, outputs: Any, params: Any) -> None:
     models = params.models
     render_comparison(
         site_renderer(params), params.epochs,
-        {m: read_json(path) for m, path in zip(models, inputs.summaries, strict=True)},
+        {m: ModelSummary.read(path) for m, path in zip(models, inputs.summaries, strict=True)},
         {m: read_parquet(path) for m, path in zip(models, inputs.stats, strict=True)},
         {m: read_parquet(path) for m, path in zip(models, inputs.probes, strict=True)} if params.sections["linear_probes"] else {},
         {m: OcclusionStudy.read_images(path) for m, path in zip(models, inputs.occlusions, strict=True)}

@@ -30,9 +30,9 @@ def run_evolution(inputs: Any, outputs: Any, params: Any) -> None:
 def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
     """The findings of a model (JSON) and its findings page, from the analyses that ran (no torch)."""
     from ..analyses.findings import findings
-    from ..core.io import read_json, read_parquet, write_json
+    from ..core.io import read_parquet, write_json
     from ..data import Pictures
-    from ..results.artifacts import CorrespondenceDesign, IndexManifest, InvarianceStrips, OcclusionStudy
+    from ..results.artifacts import CorrespondenceDesign, IndexManifest, InvarianceStrips, ModelSummary, OcclusionStudy
     from ..site.pages.findings import render_findings
     from . import site_renderer
 
@@ -54,4 +54,4 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
     write_json(outputs.findings, {"model": params.model, "epoch": int(params.epoch),
                                   "findings": [finding.as_dict() for finding in results]})
     render_findings(site_renderer(params, IndexManifest.read(inputs.layers).provenance), params.model, int(params.epoch), results,
-                    read_json(inputs.summary), params.sections)
+                    ModelSummary.read(inputs.summary), params.sections)

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 def run_model_summary(inputs: Any, outputs: Any, params: Any) -> None:
     """A model's summary JSON (from its last checkpoint and training log) and its two plots."""
     from ..analyses.summary import summarise_model
-    from ..core.io import write_json
     from ..site.pages.overview import PER_CLASS_PLOTTED
     from ..site.plots import class_bars, training_curves
     from ..train.log import read_train_log
@@ -23,13 +22,13 @@ def run_model_summary(inputs: Any, outputs: Any, params: Any) -> None:
     work_starts()
     subject = load_subject(inputs.checkpoint, None, params.layers, "cpu", params.threads)
     summary = summarise_model(params.model, subject.model, subject.meta, subject.layers, read_train_log(inputs.train_log))
-    training_curves(summary["train_log"], outputs.curves, title=params.model)
+    training_curves(summary.train_log, outputs.curves, title=params.model)
     # the classes with test images only, as many as the model page shows (1,000 bars would cost 30 s and show nothing)
-    measured = [(name, accuracy) for name, accuracy in zip(summary["classes"], summary["per_class_accuracy"], strict=True)
+    measured = [(name, accuracy) for name, accuracy in zip(summary.classes, summary.per_class_accuracy, strict=True)
                 if accuracy == accuracy][:PER_CLASS_PLOTTED]
     class_bars([accuracy for _, accuracy in measured], [name for name, _ in measured], outputs.per_class, "test accuracy",
-               title=f"{params.model}: per-class test accuracy (epoch {summary['epoch']})")
-    write_json(outputs.summary, summary)
+               title=f"{params.model}: per-class test accuracy (epoch {summary.epoch})")
+    summary.write(outputs.summary)
 
 
 def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
@@ -118,7 +117,7 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     """The index page and one page per model, with the model's plots copied in."""
     from ..analyses.findings import verdict_counts
     from ..core.io import read_json, read_parquet
-    from ..results.artifacts import ClassImages, IndexManifest
+    from ..results.artifacts import ClassImages, IndexManifest, ModelSummary
     from ..site import layout
     from ..site.pages.overview import render_overview
     from . import site_renderer
@@ -139,5 +138,5 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
                    for model, path in zip(params.models, inputs.predictions, strict=True)}
     verdicts = {model: verdict_counts(finding["verdict"] for finding in read_json(path)["findings"])
                 for model, path in zip(params.models, inputs.findings, strict=True)}
-    render_overview(renderer, [read_json(path) for path in inputs.summaries], params.page_epochs, variants, class_images,
+    render_overview(renderer, [ModelSummary.read(path) for path in inputs.summaries], params.page_epochs, variants, class_images,
                     predictions, verdicts)

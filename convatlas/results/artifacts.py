@@ -2,6 +2,8 @@
 
 - :class:`IndexManifest` — the index run's ``layers.json``: epoch, classes, layers (shape and
   receptive field), how the images were labelled and where the weights came from;
+- :class:`ModelSummary` — a model's ``summary.json``: what it is, its accuracy with each n, its
+  training log and analysed layers;
 - :class:`Projections` — a layer's ``deconv/<layer>.npz``: one array per kind of picture with a row
   per projected channel, the sanity checks and (first conv only) the filters;
 - :class:`ChannelArrays` — any array file with a row per channel of its ``channels`` array (the
@@ -200,6 +202,55 @@ class IndexManifest:
             "classes": self.classes, "provenance": self.provenance, "dataset": self.dataset,
             "labels": "predicted" if self.predicted_labels else "true", "shards": self.shards,
             "layers": [asdict(record) for record in self.layers]})
+
+
+@dataclass(frozen=True)
+class SummaryLayer:
+    """An analysed layer as a model page lists it."""
+
+    name: str
+    kind: str
+    shape: list[int]
+    channels: int
+    receptive_field: int | None  # pixels a side (None: the whole image)
+
+
+@dataclass
+class ModelSummary:
+    """What the index, model, comparison and findings pages show about a model (``summary.json``),
+    from its last checkpoint and training log. Accuracies are fractions; ``per_class_images`` is the
+    n of each class accuracy; ``provenance`` is set for a model analysed as loaded."""
+
+    name: str
+    arch: str
+    params: dict[str, Any]
+    class_name: str
+    dataset: str
+    dataset_kind: str
+    classes: list[str]
+    input_shape: list[int]
+    parameters: int
+    trainable_parameters: int
+    epoch: int
+    layers: list[SummaryLayer]
+    train_log: list[dict[str, Any]] = field(default_factory=list)
+    provenance: str | None = None
+    test_accuracy: float | None = None
+    test_images: int | None = None
+    test_split: str | None = None
+    test_top5_accuracy: float | None = None
+    test_loss: float | None = None
+    per_class_accuracy: list[float] = field(default_factory=list)
+    per_class_images: list[int] | None = None
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> ModelSummary:
+        data = dict(read_json(path))
+        data["layers"] = [SummaryLayer(**layer) for layer in data["layers"]]
+        return cls(**data)
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_json(path, asdict(self))
 
 
 OCCLUSION_MAPS = ("activity", "probability", "predicted")  # per window: the feature map, true-class probability, class

@@ -39,13 +39,13 @@ def test_the_summary_counts_parameters_and_lists_layers():
     summary = summarise_model("tiny", model, meta(), graph.layers, log)
     # conv1 5x5: 2*25+2; 8 -> 4 px after the pool: fc1 2*4*4 -> 3; out 3 -> 2
     total = (2 * 25 + 2) + (32 * 3 + 3) + (3 * 2 + 2)
-    assert summary["parameters"] == total and summary["trainable_parameters"] == total - 3 * 2
-    assert summary["class_name"] == "ZFNet" and summary["input_shape"] == [1, 8, 8] and summary["train_log"] is log
-    assert [(layer["name"], layer["kind"], layer["shape"], layer["channels"]) for layer in summary["layers"]] == [
+    assert summary.parameters == total and summary.trainable_parameters == total - 3 * 2
+    assert summary.class_name == "ZFNet" and summary.input_shape == [1, 8, 8] and summary.train_log is log
+    assert [(layer.name, layer.kind, layer.shape, layer.channels) for layer in summary.layers] == [
         ("features.relu1", "conv", [2, 8, 8], 2), ("classifier.fc1_relu", "linear", [3], 3)]
-    assert [layer["receptive_field"] for layer in summary["layers"]] == [5, None]
-    assert summary["provenance"] is None and summary["test_top5_accuracy"] is None  # optional keys default to None
-    assert summary["test_accuracy"] == 0.75 and summary["per_class_images"] == [2, 2]
+    assert [layer.receptive_field for layer in summary.layers] == [5, None]
+    assert summary.provenance is None and summary.test_top5_accuracy is None  # optional keys default to None
+    assert summary.test_accuracy == 0.75 and summary.per_class_images == [2, 2]
 
 
 def test_required_meta_keys_are_required():

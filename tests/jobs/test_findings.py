@@ -9,7 +9,7 @@ from convatlas.core.io import read_json, write_json
 from convatlas.jobs.findings import run_evolution, run_findings
 from convatlas.models import build_model
 from convatlas.models.checkpoint import save_checkpoint
-from convatlas.results.artifacts import IndexManifest
+from convatlas.results.artifacts import IndexManifest, ModelSummary, SummaryLayer
 from convatlas.workflow.config import validate_config
 
 from ..analyses.test_findings import invariance_table, pairs_table
@@ -49,9 +49,9 @@ def test_findings_job_writes_the_json_and_the_page(tmp_path, monkeypatch, tiny_c
     invariance_table(0.8, 0.3, {"translation": 0.8, "scale": 0.7, "rotation": 0.1}).to_parquet("invariance.parquet")
     np.savez("strips.npz", first_layer=np.array("features.relu1"), top_layer=np.array("classifier.fc1_relu"))
     IndexManifest(epoch=3, ranking="max", top_k=9, probe_images=64, classes=["a", "b"], layers=[]).write("layers.json")
-    write_json("summary.json", {"name": "tiny", "arch": "zf", "class_name": "ZFNet", "parameters": 100, "input_shape": [1, 16, 16],
-                                "dataset_kind": "synthetic", "classes": ["a", "b"], "epoch": 2, "provenance": None,
-                                "layers": [{"name": "features.relu1"}]})
+    ModelSummary(name="tiny", arch="zf", params={}, class_name="ZFNet", dataset="shapes", dataset_kind="synthetic",
+                 classes=["a", "b"], input_shape=[1, 16, 16], parameters=100, trainable_parameters=100, epoch=2,
+                 layers=[SummaryLayer("features.relu1", "conv", [4, 16, 16], 4, 5)]).write("summary.json")
     inputs = SimpleNamespace(correspondence_pairs="pairs.parquet", correspondence_meta="meta.json",
                              invariance_table="invariance.parquet", invariance_strips="strips.npz",
                              layers="layers.json", summary="summary.json")

@@ -151,3 +151,21 @@ def test_strips_designs_maps_and_class_images_round_trip_through_their_files(tmp
     images.write(tmp_path / "k.npz")
     assert ClassImages.read_classes(tmp_path / "k.npz") == ["d", "b"]
     assert np.array_equal(ClassImages.read(tmp_path / "k.npz").indices, [3, 1])
+
+
+def test_a_model_summary_round_trips_through_its_file(tmp_path):
+    from convatlas.core.io import read_json
+    from convatlas.results.artifacts import ModelSummary, SummaryLayer
+
+    summary = ModelSummary(name="m", arch="zf", params={"widths": [4]}, class_name="ZFNet", dataset="shapes",
+                           dataset_kind="synthetic", classes=["a", "b"], input_shape=[1, 16, 16], parameters=10,
+                           trainable_parameters=8, epoch=3, test_accuracy=0.5, test_images=40, per_class_accuracy=[0.4, 0.6],
+                           per_class_images=[20, 20], train_log=[{"epoch": 1, "test_accuracy": 0.5}],
+                           layers=[SummaryLayer("features.relu1", "conv", [4, 16, 16], 4, 5),
+                                   SummaryLayer("classifier.fc1_relu", "linear", [6], 6, None)])
+    summary.write(tmp_path / "summary.json")
+    assert ModelSummary.read(tmp_path / "summary.json") == summary
+    stored = read_json(tmp_path / "summary.json")  # the keys the file always had
+    assert stored["layers"][1] == {"name": "classifier.fc1_relu", "kind": "linear", "shape": [6], "channels": 6,
+                                   "receptive_field": None}
+    assert stored["test_split"] is None and stored["per_class_images"] == [20, 20]

@@ -72,7 +72,7 @@ def test_a_class_name_holding_markup_is_shown_as_text_on_a_real_page(renderer, t
     from .pages.synthetic import summary
 
     model = summary()
-    model["classes"] = ['<img src=x onerror="alert(1)">', "square", "ring"]
+    model.classes = ['<img src=x onerror="alert(1)">', "square", "ring"]
     render_overview(renderer, [model], {"tiny": [2]}, {})
     page = (tmp_path / "site" / layout.model_page("tiny")).read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page and "<img src=x" not in page

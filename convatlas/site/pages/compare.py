@@ -1,11 +1,13 @@
 """The architecture comparison page: the models side by side, with transfer and linear probes."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
 
 from ...analyses.statistics import paired_difference
+from ...results.artifacts import ModelSummary, SummaryLayer
 from .. import layout
 from ..plots import TRANSFER_METHODS, probe_figure, transfer_figure
 from ..render import Renderer
@@ -13,17 +15,17 @@ from ..render import Renderer
 OCCLUDED_SHOWN = 3  # occlusion figures per model
 
 
-def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame,
+def _depth_picks(layers: list[SummaryLayer], stats: pd.DataFrame,
                  covered: dict[str, set[int]] | None = None, leads: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The first, middle and last spatial analysed layer, each with its most selective channel (of
     those whose selectivity is defined) among those with projections (``covered``: layer -> channels; None: all)
     and the picture its page leads with (``leads``: layer -> deconvnet, guided, filter or patches)."""
-    spatial = [layer for layer in layers if len(layer["shape"]) == 3]
+    spatial = [layer for layer in layers if len(layer.shape) == 3]
     picks = []
     for label, position in (("first", 0), ("middle", len(spatial) // 2), ("last", len(spatial) - 1)):
         if not spatial:
             break
-        layer = spatial[position]["name"]
+        layer = spatial[position].name
         key = "selectivity_low" if "selectivity_low" in stats else "selectivity"  # noise does not rank high
         rows = stats[stats.layer == layer].dropna(subset=["selectivity"]).sort_values(key, ascending=False)
         if covered is not None and layer in covered:
@@ -34,20 +36,20 @@ def _depth_picks(layers: list[dict[str, Any]], stats: pd.DataFrame,
     return picks
 
 
-def _model_card(model: str, epoch: int, summary: dict[str, Any], stats: pd.DataFrame, probes: pd.DataFrame,
+def _model_card(model: str, epoch: int, summary: ModelSummary, stats: pd.DataFrame, probes: pd.DataFrame,
                 occluded: list[int], covered: dict[str, set[int]] | None = None,
                 leads: dict[str, str] | None = None) -> dict[str, Any]:
     probe = probes.set_index("layer")
     layers = []
-    for layer in summary["layers"]:
-        rows = stats[stats.layer == layer["name"]]
-        layers.append({**layer, "dead": float(rows.dead.mean()) if len(rows) else float("nan"),
+    for layer in summary.layers:
+        rows = stats[stats.layer == layer.name]
+        layers.append({**asdict(layer), "dead": float(rows.dead.mean()) if len(rows) else float("nan"),
                        "selectivity": float(rows.selectivity.mean()) if rows.selectivity.notna().any() else None,
                        "selective": int(rows.selectivity.notna().sum()),  # channels whose selectivity is defined
-                       "probe": float(probe.accuracy.get(layer["name"], float("nan")))})
+                       "probe": float(probe.accuracy.get(layer.name, float("nan")))})
     probe_images = int(probes["test_images"].iloc[0]) if "test_images" in probes and len(probes) else None
     return {"name": model, "epoch": epoch, "summary": summary, "layers": layers, "probe_images": probe_images,
-            "picks": _depth_picks(summary["layers"], stats, covered, leads), "occluded": occluded[:OCCLUDED_SHOWN]}
+            "picks": _depth_picks(summary.layers, stats, covered, leads), "occluded": occluded[:OCCLUDED_SHOWN]}
 
 
 READING_PAIRS = {  # reading key -> (method, the method it is compared with)
@@ -112,12 +114,12 @@ def excited_most(stats: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     return rows
 
 
-def paired_comparisons(summaries: dict[str, dict[str, Any]], predictions: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+def paired_comparisons(summaries: dict[str, ModelSummary], predictions: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     """Every pair of models whose predictions cover the same labelled images: the accuracy difference
     (second minus first) with its paired 95% interval and McNemar's p, whether it is within noise, and
     whether the two were trained for different numbers of epochs (an unequal budget)."""
     rows = []
-    names = [m for m in summaries if m in predictions and summaries[m].get("test_accuracy") is not None]  # labelled
+    names = [m for m in summaries if m in predictions and summaries[m].test_accuracy is not None]  # labelled
     for i, first in enumerate(names):
         for second in names[i + 1:]:
             a = predictions[first].sort_values("image")
@@ -127,17 +129,17 @@ def paired_comparisons(summaries: dict[str, dict[str, Any]], predictions: dict[s
                 continue  # other images or other labels: no paired comparison
             diff = paired_difference((a.label == a.predicted).to_numpy(), (b.label == b.predicted).to_numpy())
             low, high = diff.interval
-            epochs = (summaries[first]["epoch"], summaries[second]["epoch"])
+            epochs = (summaries[first].epoch, summaries[second].epoch)
             rows.append({"first": first, "second": second, "n": diff.n, "difference": diff.difference, "low": low,
                          "high": high, "p": diff.p_value, "noise": diff.within_noise,
                          "only_first": diff.only_first, "only_second": diff.only_second,
-                         "epochs": epochs, "unequal": epochs[0] != epochs[1] and not (summaries[first].get("provenance")
-                                                                                      or summaries[second].get("provenance"))})
+                         "epochs": epochs, "unequal": epochs[0] != epochs[1] and not (summaries[first].provenance
+                                                                                      or summaries[second].provenance)})
     return rows
 
 
 def render_comparison(
-    renderer: Renderer, epochs: dict[str, int], summaries: dict[str, dict[str, Any]], stats: dict[str, pd.DataFrame],
+    renderer: Renderer, epochs: dict[str, int], summaries: dict[str, ModelSummary], stats: dict[str, pd.DataFrame],
     probes: dict[str, pd.DataFrame], occluded: dict[str, list[int]], transfers: dict[str, pd.DataFrame],
     probe_sets: dict[str, dict[str, pd.DataFrame | None]] | None = None,
     covered: dict[str, dict[str, set[int]]] | None = None,

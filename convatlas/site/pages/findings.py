@@ -3,9 +3,9 @@ n, estimate with 95% interval and verdict, then each claim's detail."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from ...analyses.findings import Finding, verdict_counts
+from ...results.artifacts import ModelSummary
 from .. import layout
 from ..render import Renderer
 
@@ -25,11 +25,10 @@ def evidence_page(finding: Finding, model: str, epoch: int, first_layer: str | N
     return layout.model_page(model)  # the variants table
 
 
-def render_findings(renderer: Renderer, model: str, epoch: int, findings: Sequence[Finding], summary: dict[str, Any],
+def render_findings(renderer: Renderer, model: str, epoch: int, findings: Sequence[Finding], summary: ModelSummary,
                     sections: dict[str, bool] | None = None) -> None:
     """Write ``models/<model>/findings.html``; ``summary`` is the model's summary (what it is, how trained)."""
-    layers = summary.get("layers") or []
-    first_layer = layers[0]["name"] if layers else None
+    first_layer = summary.layers[0].name if summary.layers else None
     for finding in findings:
         finding.evidence = evidence_page(finding, model, epoch, first_layer)
     counts = verdict_counts(f.verdict for f in findings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ...results.artifacts import ModelSummary
 from .. import layout
 from ..render import Renderer
 
@@ -27,7 +28,7 @@ def with_paired_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def render_overview(renderer: Renderer, summaries: list[dict[str, Any]], page_epochs: dict[str, list[int]],
+def render_overview(renderer: Renderer, summaries: list[ModelSummary], page_epochs: dict[str, list[int]],
                     variants: dict[str, list[dict[str, Any]]], class_images: dict[str, list[str]] | None = None,
                     predictions: dict[str, list[dict[str, Any]]] | None = None,
                     verdicts: dict[str, dict[str, int]] | None = None) -> None:
@@ -40,16 +41,16 @@ def render_overview(renderer: Renderer, summaries: list[dict[str, Any]], page_ep
     ``verdicts[model]`` how many of its findings have each verdict (its findings page exists).
     The model's plots must already be at ``layout.model_image``."""
     for summary in summaries:
-        rows = with_paired_changes(variants.get(summary["name"], []))
+        rows = with_paired_changes(variants.get(summary.name, []))
         top5 = bool(rows) and not math.isnan(rows[0]["test_top5_error"])
-        shown = (class_images or {}).get(summary["name"], summary["classes"])
-        counts = summary.get("per_class_images") or [None] * len(summary["classes"])
+        shown = (class_images or {}).get(summary.name, summary.classes)
+        counts = summary.per_class_images or [None] * len(summary.classes)
         measured = [{"name": name, "accuracy": accuracy, "images": n} for name, accuracy, n in
-                    zip(summary["classes"], summary["per_class_accuracy"], counts, strict=True) if not math.isnan(accuracy)]
-        renderer.render("model.html", layout.model_page(summary["name"]), model=summary, measured_classes=measured,
+                    zip(summary.classes, summary.per_class_accuracy, counts, strict=True) if not math.isnan(accuracy)]
+        renderer.render("model.html", layout.model_page(summary.name), model=summary, measured_classes=measured,
                         per_class_plot=0 < len(measured) <= PER_CLASS_PLOTTED,
-                        page_epochs=page_epochs[summary["name"]], variants=rows, variants_top5=top5,
-                        class_image_names=shown, all_class_images=len(shown) == len(summary["classes"]),
-                        predictions=(predictions or {}).get(summary["name"], []),
-                        verdicts=(verdicts or {}).get(summary["name"]))
+                        page_epochs=page_epochs[summary.name], variants=rows, variants_top5=top5,
+                        class_image_names=shown, all_class_images=len(shown) == len(summary.classes),
+                        predictions=(predictions or {}).get(summary.name, []),
+                        verdicts=(verdicts or {}).get(summary.name))
     renderer.render("index.html", layout.index_page(), models=summaries, verdicts=verdicts or {})

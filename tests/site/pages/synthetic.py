@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 
+from convatlas.results.artifacts import ModelSummary, SummaryLayer
 from convatlas.site.linkcheck import broken_references
 
 CLASSES = ["disc", "square", "ring"]
@@ -20,13 +21,14 @@ def missing_targets(site):
     return {problem.split(": missing ")[1] for problem in broken_references(site) if ": missing " in problem}
 
 
-def summary(name="tiny"):
-    return {"name": name, "arch": "zf", "params": {"widths": [4]}, "class_name": "ZFNet", "dataset": "shapes",
-            "dataset_kind": "synthetic", "classes": CLASSES, "input_shape": [1, 12, 12], "parameters": 1234,
-            "epoch": 2, "provenance": None, "test_accuracy": 0.75, "test_top5_accuracy": 1.0, "test_loss": 0.5,
-            "per_class_accuracy": [0.5, 1.0, 0.75], "layers": LAYERS,
-            "train_log": [{"epoch": e, "train_loss": 1.0 / e, "train_accuracy": 0.5, "test_loss": 1.0, "test_accuracy": 0.6,
-                           "seconds": 1.5} for e in (1, 2)]}
+def summary(name="tiny") -> ModelSummary:
+    return ModelSummary(
+        name=name, arch="zf", params={"widths": [4]}, class_name="ZFNet", dataset="shapes", dataset_kind="synthetic",
+        classes=list(CLASSES), input_shape=[1, 12, 12], parameters=1234, trainable_parameters=1234, epoch=2,
+        provenance=None, test_accuracy=0.75, test_top5_accuracy=1.0, test_loss=0.5, per_class_accuracy=[0.5, 1.0, 0.75],
+        layers=[SummaryLayer(**layer) for layer in LAYERS],
+        train_log=[{"epoch": e, "train_loss": 1.0 / e, "train_accuracy": 0.5, "test_loss": 1.0, "test_accuracy": 0.6,
+                    "seconds": 1.5} for e in (1, 2)])
 
 
 def stats_table():

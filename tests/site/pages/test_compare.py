@@ -1,4 +1,6 @@
 """The comparison page, from small synthetic tables: no model, no training."""
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -99,8 +101,8 @@ def test_models_measured_on_the_same_images_are_compared_pairwise_and_unequal_tr
     labels = [0, 1, 2, 3] * 5
     right = pd.DataFrame({"image": range(20), "label": labels, "predicted": labels})
     wrong_two = right.assign(predicted=[(p + 1) % 4 if i < 2 else p for i, p in enumerate(labels)])
-    summaries = {"a": {"epoch": 3, "test_accuracy": 0.9}, "b": {"epoch": 5, "test_accuracy": 1.0},
-                 "c": {"epoch": 5, "test_accuracy": None}}  # c: unlabelled photos, nothing to compare
+    summaries = {"a": replace(summary("a"), epoch=3, test_accuracy=0.9), "b": replace(summary("b"), epoch=5, test_accuracy=1.0),
+                 "c": replace(summary("c"), epoch=5, test_accuracy=None)}  # c: unlabelled photos, nothing to compare
     rows = paired_comparisons(summaries, {"a": wrong_two, "b": right.sample(frac=1, random_state=0), "c": right})
     assert len(rows) == 1
     row = rows[0]
