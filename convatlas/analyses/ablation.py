@@ -23,6 +23,7 @@ from ..data.model_inputs import ModelInputs
 from ..nn.graph import ModelGraph
 from ..nn.hooks import forward_hooks
 from ..nn.surgery import LayerSplit, next_linear
+from ..results.artifacts import ExperimentResult, Flip
 from .statistics import change_interval
 
 MAX_PASS_VALUES = 4_000_000  # activation values in one batched pass of ablated copies
@@ -202,7 +203,7 @@ def intact_predictions(model: nn.Module, inputs: ModelInputs) -> torch.Tensor:
 
 @torch.no_grad()
 def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], inputs: ModelInputs,
-                   before: torch.Tensor | None = None) -> dict:
+                   before: torch.Tensor | None = None) -> ExperimentResult:
     """Predictions before and after switching ``channels`` off together, with per-class accuracy,
     confusion matrices (rows: true class, columns: predicted) and the images that flip; ``before``:
     the intact model's predictions when already known (:func:`intact_predictions`), so that only
@@ -227,17 +228,15 @@ def run_experiment(model: nn.Module, channels: dict[str, Sequence[int]], inputs:
     flips = torch.nonzero((before == labels) & (after != labels)).flatten()
     recovered = int(((before != labels) & (after == labels)).sum())
     low, high = change_interval(len(flips), recovered, len(labels))
-    return {
-        "channels": {layer: list(map(int, chans)) for layer, chans in channels.items()},
-        "accuracy_before": float((before == labels).double().mean()),
-        "accuracy_after": float((after == labels).double().mean()),
-        "class_accuracy_before": per_class(before), "class_accuracy_after": per_class(after),
-        "confusion_before": confusion(before).tolist(), "confusion_after": confusion(after).tolist(),
-        "flipped": [{"image": int(i), "label": int(labels[i]), "now": int(after[i])} for i in flips],
-        "recovered": recovered,
-        "images": len(labels),
-        "change_interval": [float(low), float(high)],
-    }
+    return ExperimentResult(
+        channels={layer: list(map(int, chans)) for layer, chans in channels.items()},
+        accuracy_before=float((before == labels).double().mean()),
+        accuracy_after=float((after == labels).double().mean()),
+        class_accuracy_before=per_class(before), class_accuracy_after=per_class(after),
+        confusion_before=confusion(before).tolist(), confusion_after=confusion(after).tolist(),
+        flipped=[Flip(int(i), int(labels[i]), int(after[i])) for i in flips],
+        recovered=recovered, images=len(labels), change_interval=[float(low), float(high)],
+    )
 
 
 def with_base_columns(table: pd.DataFrame) -> pd.DataFrame:

@@ -45,7 +45,8 @@ def experiment_channels(spec: dict, stats, layers: list[str], key: str) -> dict[
 def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
     """Every named experiment (channels switched off together), as JSON."""
     from ..analyses.ablation import CONTROL_DRAWS, intact_predictions, matched_controls, run_experiment
-    from ..core.io import read_parquet, write_json
+    from ..core.io import read_parquet
+    from ..results.artifacts import AblationExperiments, ControlDraw
     from .subject import load_subject
 
     work_starts()
@@ -61,16 +62,12 @@ def run_ablation_experiments(inputs: Any, outputs: Any, params: Any) -> None:
         chosen = experiment_channels(spec, stats, layers, f"ablation.experiments.{name}")
         results[name] = run_experiment(subject.model, chosen, ablated, before)
         draws = spec.get("controls", CONTROL_DRAWS) if "top_selectivity" in spec else 0
-        controls = []
         for draw in progress(matched_controls(chosen, stats, draws), f"{name}: matched random draws", enabled=draws > 0):
             control = run_experiment(subject.model, draw, ablated, before)
-            controls.append({key: control[key] for key in ("channels", "accuracy_after", "change_interval")})
-        if controls:
-            results[name]["controls"] = controls
+            results[name].controls.append(ControlDraw(control.channels, control.accuracy_after, control.change_interval))
     kinds = {name: next(key for key in ("channels", "top_selectivity", "random") if key in spec)
              for name, spec in settings["experiments"].items()}
-    write_json(outputs.experiments, {"classes": images.classes, "images": len(images), "experiments": results,
-                                     "kinds": kinds})
+    AblationExperiments(images.classes, len(images), results, kinds).write(outputs.experiments)
 
 
 EVALUATION_BATCH = 256  # images per batch when the variants are evaluated
@@ -97,9 +94,9 @@ def run_variants(inputs: Any, outputs: Any, params: Any) -> None:
 
 def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
     """The ablation page (no torch)."""
-    from ..core.io import read_json, read_parquet
+    from ..core.io import read_parquet
     from ..data import Pictures
-    from ..results.artifacts import IndexManifest
+    from ..results.artifacts import AblationExperiments, IndexManifest
     from ..site.pages.ablation import render_ablation
     from . import fresh_page_folder, site_renderer
 
@@ -107,6 +104,6 @@ def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
     fresh_page_folder(outputs.page)
     pictures = Pictures(dataset_spec(params.dataset, params.dataset_name))
     render_ablation(site_renderer(params, IndexManifest.read(inputs.layers).provenance), params.model, int(params.epoch),
-                    read_json(inputs.experiments),
+                    AblationExperiments.read(inputs.experiments),
                     {layer: read_parquet(path) for layer, path in zip(params.layer_names, inputs.layer_tables, strict=True)},
                     pictures.images, pictures.name)

@@ -4,6 +4,8 @@
   receptive field), how the images were labelled and where the weights came from;
 - :class:`ModelSummary` — a model's ``summary.json``: what it is, its accuracy with each n, its
   training log and analysed layers;
+- :class:`AblationExperiments` — a checkpoint's ``ablation/experiments.json``: each named
+  experiment's :class:`ExperimentResult` with its matched random draws;
 - :class:`Projections` — a layer's ``deconv/<layer>.npz``: one array per kind of picture with a row
   per projected channel, the sanity checks and (first conv only) the filters;
 - :class:`ChannelArrays` — any array file with a row per channel of its ``channels`` array (the
@@ -248,6 +250,79 @@ class ModelSummary:
         data = dict(read_json(path))
         data["layers"] = [SummaryLayer(**layer) for layer in data["layers"]]
         return cls(**data)
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_json(path, asdict(self))
+
+
+@dataclass(frozen=True)
+class Flip:
+    """An image an ablation turned from right to wrong: its index, true class and new prediction."""
+
+    image: int
+    label: int
+    now: int
+
+
+@dataclass
+class ControlDraw:
+    """A random draw of as many channels per layer as an experiment switched off, and what it cost."""
+
+    channels: dict[str, list[int]]
+    accuracy_after: float
+    change_interval: list[float]
+
+
+@dataclass
+class ExperimentResult:
+    """Channels switched off together (``channels``: layer -> channels) and what it did on ``images``
+    images: accuracy before and after (overall and per class), the confusion matrices (rows: true
+    class), the images that flipped to wrong, how many were recovered, the 95% interval of the change
+    and the matched random draws it is compared with (``controls``; none for named or random ones)."""
+
+    channels: dict[str, list[int]]
+    accuracy_before: float
+    accuracy_after: float
+    class_accuracy_before: list[float]
+    class_accuracy_after: list[float]
+    confusion_before: list[list[int]]
+    confusion_after: list[list[int]]
+    flipped: list[Flip]
+    recovered: int
+    images: int
+    change_interval: list[float]
+    controls: list[ControlDraw] = field(default_factory=list)
+
+    @property
+    def change(self) -> float:
+        """Accuracy after minus before (a fraction)."""
+        return self.accuracy_after - self.accuracy_before
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentResult:
+        data = dict(data)
+        data["flipped"] = [Flip(**flip) for flip in data["flipped"]]
+        data["controls"] = [ControlDraw(**control) for control in data.get("controls", [])]
+        return cls(**data)
+
+
+@dataclass
+class AblationExperiments:
+    """A checkpoint's named ablation experiments (``ablation/experiments.json``): the classes and
+    number of images they were measured on, each experiment's result and its kind (``channels``,
+    ``top_selectivity`` or ``random``)."""
+
+    classes: list[str]
+    images: int
+    experiments: dict[str, ExperimentResult]
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> AblationExperiments:
+        data = read_json(path)
+        return cls(list(data["classes"]), int(data["images"]),
+                   {name: ExperimentResult.from_dict(result) for name, result in data["experiments"].items()},
+                   dict(data.get("kinds", {})))
 
     def write(self, path: str | os.PathLike) -> None:
         write_json(path, asdict(self))

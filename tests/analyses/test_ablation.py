@@ -188,4 +188,4 @@ def test_an_experiment_given_the_intact_predictions_matches_one_that_computes_th
     before = intact_predictions(model, ModelInputs(images, MEAN, STD, batch_size=16))
     assert run_experiment(model, channels, ModelInputs(images, MEAN, STD, batch_size=16), before=before) == fresh
     direct_accuracy = float((model(normalise(images.data, MEAN, STD)).argmax(1) == images.labels).double().mean())
-    assert fresh["accuracy_before"] == pytest.approx(direct_accuracy)
+    assert fresh.accuracy_before == pytest.approx(direct_accuracy)

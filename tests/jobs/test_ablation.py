@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from convatlas import results
-from convatlas.core.io import read_json
 from convatlas.data.datasets import load_dataset, load_split
 from convatlas.jobs.ablation import run_ablation_experiments, run_ablation_pages, run_channel_ablation, run_variants
 from convatlas.jobs.subject import load_subject
 from convatlas.jobs.train import train_and_save
+from convatlas.results.artifacts import AblationExperiments
 from convatlas.site import layout
 
 from .subjects import DATASET, MODEL, Files, broken_links, meta_value, page_params, run_index_job, train_tiny, working_in
@@ -54,7 +54,7 @@ def ablated(tmp_path_factory):
         run_ablation_pages(Files(experiments=experiments, layer_tables=[tables[layer] for layer in layers], layers=index.layers),
                            Files(page=page), page_params(trained, model=MODEL, epoch=str(EPOCH), layer_names=layers))
     return SimpleNamespace(trained=trained, root=root, index=index, subject=subject, tables=tables,
-                           experiments=read_json(experiments), variants=pd.read_parquet(variants),
+                           experiments=AblationExperiments.read(experiments), variants=pd.read_parquet(variants),
                            variant=str(root / "variant" / "epoch-1.pt"), page=root / page)
 
 
@@ -101,27 +101,27 @@ def test_each_channel_switched_off_alone(ablated):
 def test_the_experiments(ablated):
     found, settings = ablated.experiments, ablated.trained.config["ablation"]
     subject, labels = ablated.subject, ablated.subject.images.labels
-    assert found["images"] == len(labels) and found["classes"] == subject.images.classes
-    assert found["kinds"] == {"named": "channels", "selective": "top_selectivity", "drawn": "random"}
-    named = found["experiments"]["named"]
-    assert named["channels"] == {"features.relu2": [0, 1]}
-    assert named["accuracy_before"] == pytest.approx(accuracy(predictions_without(subject, {}), labels))
-    assert named["accuracy_after"] == pytest.approx(accuracy(predictions_without(subject, {"features.relu2": [0, 1]}), labels))
+    assert found.images == len(labels) and found.classes == subject.images.classes
+    assert found.kinds == {"named": "channels", "selective": "top_selectivity", "drawn": "random"}
+    named = found.experiments["named"]
+    assert named.channels == {"features.relu2": [0, 1]}
+    assert named.accuracy_before == pytest.approx(accuracy(predictions_without(subject, {}), labels))
+    assert named.accuracy_after == pytest.approx(accuracy(predictions_without(subject, {"features.relu2": [0, 1]}), labels))
     stats = pd.read_parquet(ablated.index.stats)
     ranked = stats.dropna(subset=["selectivity"]).sort_values(["selectivity_low", "layer", "channel"],
                                                                 ascending=[False, True, True]).head(2)
-    selective = found["experiments"]["selective"]
-    assert sorted((layer, c) for layer, cs in selective["channels"].items() for c in cs) == sorted(
+    selective = found.experiments["selective"]
+    assert sorted((layer, c) for layer, cs in selective.channels.items() for c in cs) == sorted(
         zip(ranked.layer, ranked.channel.astype(int), strict=True))
-    assert selective["accuracy_after"] == pytest.approx(accuracy(predictions_without(subject, selective["channels"]), labels))
-    assert len(selective["controls"]) == settings["experiments"]["selective"]["controls"]
-    for control in selective["controls"]:
-        assert {layer: len(cs) for layer, cs in control["channels"].items()} == {
-            layer: len(cs) for layer, cs in selective["channels"].items()}
-        assert control["accuracy_after"] == pytest.approx(accuracy(predictions_without(subject, control["channels"]), labels))
-    drawn = found["experiments"]["drawn"]
-    assert sum(len(cs) for cs in drawn["channels"].values()) == settings["experiments"]["drawn"]["random"]
-    assert "controls" not in drawn and "controls" not in named
+    assert selective.accuracy_after == pytest.approx(accuracy(predictions_without(subject, selective.channels), labels))
+    assert len(selective.controls) == settings["experiments"]["selective"]["controls"]
+    for control in selective.controls:
+        assert {layer: len(cs) for layer, cs in control.channels.items()} == {
+            layer: len(cs) for layer, cs in selective.channels.items()}
+        assert control.accuracy_after == pytest.approx(accuracy(predictions_without(subject, control.channels), labels))
+    drawn = found.experiments["drawn"]
+    assert sum(len(cs) for cs in drawn.channels.values()) == settings["experiments"]["drawn"]["random"]
+    assert drawn.controls == [] and named.controls == []
 
 
 def test_the_variants_table(ablated):

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ...analyses.statistics import control_summary, within_noise
+from ...results.artifacts import AblationExperiments
 from .. import layout
 from ..images import SMALL, display_factor, picture_row, save_png
 from ..plots import confusion_difference
@@ -34,39 +34,39 @@ def _control_reading(summary: dict) -> str:
 
 
 def render_ablation(
-    renderer: Renderer, model: str, epoch: int, experiments: dict[str, Any], layer_tables: dict[str, pd.DataFrame],
+    renderer: Renderer, model: str, epoch: int, experiments: AblationExperiments, layer_tables: dict[str, pd.DataFrame],
     pictures: Callable[[list[int]], np.ndarray], image_name: Callable[[int], str] = lambda i: f"image {i}",
 ) -> None:
     """Write ``ablation/index.html`` with its confusion plots and galleries of flipped images.
 
-    ``experiments`` is the experiments JSON; ``pictures(indices)`` gives uint8 (N, C, H, W) images
+    ``experiments`` are the checkpoint's experiments; ``pictures(indices)`` gives uint8 (N, C, H, W) images
     of the analysed split, ``image_name(index)`` what pages call one (:meth:`convatlas.data.Pictures.name`)."""
-    classes = experiments["classes"]
+    classes = experiments.classes
     rows = []
-    for name, result in experiments["experiments"].items():
-        confusion_difference(result["confusion_before"], result["confusion_after"], classes,
+    for name, result in experiments.experiments.items():
+        confusion_difference(result.confusion_before, result.confusion_after, classes,
                              renderer.path(layout.ablation_image(model, epoch, f"{name}-confusion")),
                              title=f"{name}: confusion after − before")
-        flipped = result["flipped"][:GALLERY]
+        flipped = result.flipped[:GALLERY]
         cell = 0
         if flipped:
-            images = pictures([f["image"] for f in flipped])
+            images = pictures([f.image for f in flipped])
             cell = images.shape[-1] * display_factor(images.shape[-1], SMALL)
             save_png(picture_row(list(images), SMALL, GALLERY_GAP),
                      renderer.path(layout.ablation_image(model, epoch, f"{name}-flipped")))
-        low, high = result["change_interval"]
-        change = result["accuracy_after"] - result["accuracy_before"]
+        low, high = result.change_interval
         controls = None
-        if result.get("controls"):
-            controls = control_summary(change, [c["accuracy_after"] - result["accuracy_before"] for c in result["controls"]])
+        if result.controls:
+            controls = control_summary(result.change, [c.accuracy_after - result.accuracy_before for c in result.controls])
             controls["reading"] = _control_reading(controls)
         rows.append({
-            "name": name, "result": result, "cell": cell, "controls": controls, "kind": experiments.get("kinds", {}).get(name), "low": low, "high": high, "noise": bool(within_noise(low, high)),
-            "flipped": [{**f, "name": image_name(f["image"]), "offset": i * (cell + GALLERY_GAP)} for i, f in enumerate(flipped)],
-            "layers": [{"layer": layer, "channels": channels} for layer, channels in result["channels"].items()],
-            "count": sum(len(c) for c in result["channels"].values()),
+            "name": name, "result": result, "cell": cell, "controls": controls, "kind": experiments.kinds.get(name), "low": low, "high": high, "noise": bool(within_noise(low, high)),
+            "flipped": [{"image": f.image, "label": f.label, "now": f.now, "name": image_name(f.image),
+                         "offset": i * (cell + GALLERY_GAP)} for i, f in enumerate(flipped)],
+            "layers": [{"layer": layer, "channels": channels} for layer, channels in result.channels.items()],
+            "count": sum(len(c) for c in result.channels.values()),
             "class_rows": [{"name": c, "before": b, "after": a} for c, b, a in
-                           zip(classes, result["class_accuracy_before"], result["class_accuracy_after"], strict=True)],
+                           zip(classes, result.class_accuracy_before, result.class_accuracy_after, strict=True)],
         })
     strongest = []
     for layer, table in layer_tables.items():
@@ -77,4 +77,4 @@ def render_ablation(
         strongest.append({"layer": layer, "rows": rows_shown,
                           "base": float(table["base_accuracy"].iloc[0]) if len(table) else float("nan")})
     renderer.render("ablation.html", layout.ablation_page(model, epoch), model=model, epoch=epoch,
-                    experiments=rows, strongest=strongest, images=experiments["images"], classes=classes)
+                    experiments=rows, strongest=strongest, images=experiments.images, classes=classes)
