@@ -12,6 +12,10 @@ a max pool, ReLUs and further convs it stays exact for the network as it acts on
 same pool choices and active units), so the contributions and the biases on the way add up to the
 unit's activation, less what reaches it around the earlier layer (a shortcut that skips it). It is
 first order where smooth activations lie between (SiLU, GELU).
+
+Cost: the model up to the earlier layer runs once per distinct top image; only the part between
+the two layers runs (forward and backward) once per top unit, so every channel of a layer is
+connected for little more than the projections of a few.
 """
 from __future__ import annotations
 
@@ -44,36 +48,49 @@ def connection_strengths(model: nn.Module, earlier: str, layer: str, index: pd.D
     graph = graph or ModelGraph(model, inputs.shape)
     split = LayerSplit(model, graph, earlier, until=layer)
     rows = index[(index.layer == layer) & index.channel.isin(list(channels)) & (index.value > 0)]
-    rows = rows.sort_values(["channel", "rank"])
+    rows = rows.sort_values(["image", "channel", "rank"])
     rows_of = ChannelArrays(np.asarray(channels, dtype=np.int64))
     sums = np.zeros((len(channels), graph.layer(earlier).channels))
     counts = np.zeros(len(channels))
-    steps = range(0, len(rows), inputs.batch_size)
-    for start in progress(steps, f"connections {earlier} -> {layer}", enabled=inputs.show_progress):
-        chunk = rows.iloc[start:start + inputs.batch_size]
-        x = inputs.take(chunk.image.to_numpy(dtype=np.int64, copy=True))
+    images = np.unique(rows.image.to_numpy(dtype=np.int64))
+    groups = [images[start:start + inputs.batch_size] for start in range(0, len(images), inputs.batch_size)]
+    for group in progress(groups, f"connections {earlier} -> {layer}", enabled=inputs.show_progress):
         with torch.no_grad():
-            head = split.head(x)
-        activation = head[0].detach().requires_grad_(True)
-        with torch.enable_grad():
-            out = split.tail(activation.clone(), *head[1:])  # a clone: the tail may change its input in place
-            picked = torch.arange(len(chunk))
-            chans = torch.as_tensor(chunk.channel.to_numpy(dtype=np.int64, copy=True), device=out.device)
-            if out.dim() == 4:
-                ys = torch.as_tensor(chunk.y.to_numpy(dtype=np.int64, copy=True), device=out.device)
-                xs = torch.as_tensor(chunk.x.to_numpy(dtype=np.int64, copy=True), device=out.device)
-                units = out[picked, chans, ys, xs]
-            else:
-                units = out[picked, chans]
-            (gradient,) = torch.autograd.grad(units.sum(), activation, allow_unused=True)
-        if gradient is None:  # the layer does not depend on the earlier one (parallel branches): no connection
-            gradient = torch.zeros_like(activation)
-        contribution = (gradient * activation.detach()).flatten(2).sum(dim=2) if activation.dim() > 2 \
-            else gradient * activation.detach()
-        targets = np.asarray(rows_of.rows(chunk.channel))
-        np.add.at(sums, targets, contribution.double().cpu().numpy())
-        np.add.at(counts, targets, 1)
+            head = split.head(inputs.take(group))  # once per distinct image
+        mine = rows[rows.image.isin(group)]
+        for start in range(0, len(mine), inputs.batch_size):  # the part between the layers, once per top unit
+            chunk = mine.iloc[start:start + inputs.batch_size]
+            picked = torch.as_tensor(np.searchsorted(group, chunk.image.to_numpy(dtype=np.int64)), device=head[0].device)
+            contribution = _contributions(split, head, picked, chunk)
+            targets = np.asarray(rows_of.rows(chunk.channel))
+            np.add.at(sums, targets, contribution.double().cpu().numpy())
+            np.add.at(counts, targets, 1)
     return sums / np.maximum(counts, 1)[:, None]
+
+
+def _contributions(split, head: tuple, picked, chunk: pd.DataFrame):
+    """(len(chunk), earlier channels): gradient x activation of each row's unit, summed over positions;
+    ``head`` is the split's head output for a group of images, ``picked`` each row's image in it."""
+    import torch
+
+    count = head[0].shape[0]
+    activation = head[0][picked].detach().requires_grad_(True)
+    others = [h[picked] if isinstance(h, torch.Tensor) and h.dim() > 0 and h.shape[0] == count else h for h in head[1:]]
+    with torch.enable_grad():
+        out = split.tail(activation.clone(), *others)  # a clone: the tail may change its input in place
+        rows = torch.arange(len(chunk), device=out.device)
+        chans = torch.as_tensor(chunk.channel.to_numpy(dtype=np.int64, copy=True), device=out.device)
+        if out.dim() == 4:
+            ys = torch.as_tensor(chunk.y.to_numpy(dtype=np.int64, copy=True), device=out.device)
+            xs = torch.as_tensor(chunk.x.to_numpy(dtype=np.int64, copy=True), device=out.device)
+            units = out[rows, chans, ys, xs]
+        else:
+            units = out[rows, chans]
+        (gradient,) = torch.autograd.grad(units.sum(), activation, allow_unused=True)
+    if gradient is None:  # the layer does not depend on the earlier one (parallel branches): no connection
+        gradient = torch.zeros_like(activation)
+    product = gradient * activation.detach()
+    return product.flatten(2).sum(dim=2) if product.dim() > 2 else product
 
 
 def strongest(strengths: np.ndarray, count: int = 5) -> list[list[tuple[int, float]]]:

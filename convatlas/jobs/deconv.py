@@ -34,7 +34,8 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
     if previous and subject.probe is None:  # which channels of the previous analysed layer build each channel
         from ..analyses.connections import connection_strengths
 
-        projections.connections = connection_strengths(subject.model, previous, params.layer, index, probe,
-                                                       projections.channels.tolist(), subject.graph)
+        every = list(range(subject.graph.layer(params.layer).channels))  # cheap: not only the projected ones
+        projections.connections = connection_strengths(subject.model, previous, params.layer, index, probe, every,
+                                                       subject.graph)
         projections.connections_from = previous
     projections.write(outputs.projections)

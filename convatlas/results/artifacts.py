@@ -63,7 +63,7 @@ class Projections(ChannelRows):
     pictures: dict[str, np.ndarray] = field(default_factory=dict)
     checks: dict[str, np.ndarray] = field(default_factory=dict)  # check_tiles_<kind>, check_random_<kind>: one per row
     filters: np.ndarray | None = None  # (C, in, kh, kw): the first conv's weights, at its layer
-    connections: np.ndarray | None = None  # (rows, channels of connections_from): each earlier channel's contribution
+    connections: np.ndarray | None = None  # (channels of the layer, channels of connections_from): row c for channel c
     connections_from: str | None = None  # the previous analysed layer
 
     @classmethod

@@ -121,14 +121,24 @@ class Work:
     def projections(self, layer: LayerCost) -> int:
         return self.covered[layer.name] * self.top_k * self.variants[layer.name]
 
+    def connections_seconds(self, previous: LayerCost | None, layer: LayerCost) -> float:
+        """The deconv job's connections from the previous analysed layer (analyses.connections): the model
+        up to it once per distinct top image, the part between the layers forward and backward per top unit."""
+        if previous is None:
+            return 0.0
+        units = layer.channels * self.top_k
+        between = max(layer.forward_seconds() - previous.forward_seconds(), 0.0)
+        return min(self.images, units) * previous.forward_seconds() + units * BACKWARD_FACTOR * between
+
     def stages(self, full_forward: float | None = None) -> dict[str, dict[str, Any]]:
         """Per stage: jobs, what they count and estimated CPU seconds (one thread). ``full_forward``
         is the seconds of one image's forward pass through the whole model (default: the model)."""
         forward = full_forward if full_forward is not None else self.forward_seconds()
         decode = DECODE_SECONDS if self.side > SMALL_INPUT else 0.0
         scale = forward / self.forward_seconds() if self.forward_seconds() > 0 else 1.0
-        deconv = {layer.name: self.projections(layer) * BACKWARD_FACTOR * layer.forward_seconds() * scale
-                  for layer in self.layers}
+        deconv = {layer.name: (self.projections(layer) * BACKWARD_FACTOR * layer.forward_seconds()
+                               + self.connections_seconds(previous, layer)) * scale
+                  for previous, layer in zip([None, *self.layers[:-1]], self.layers, strict=True)}
         channels = sum(layer.channels for layer in self.layers)
         training = self.trained_epochs * self.train_images * BACKWARD_FACTOR * forward
         stages = {

@@ -473,8 +473,8 @@ class _LayerWriter:
         strength (analyses.connections), strongest first."""
         out: dict[str, Any] = {}
         mine = self.projections
-        if mine.connections is not None and mine.covers(channel):
-            ranked = strongest(mine.connections[mine.row(channel)][None], CONNECTIONS_SHOWN)[0]
+        if mine.connections is not None and channel < len(mine.connections):
+            ranked = strongest(mine.connections[channel][None], CONNECTIONS_SHOWN)[0]
             out["reads"] = {"layer": mine.connections_from,
                             "entries": [self._linked(mine.connections_from, j, v) for j, v in ranked]}
         feeds = self.page.feeds
@@ -482,7 +482,7 @@ class _LayerWriter:
             ranked = strongest(feeds.connections[:, channel][None], CONNECTIONS_SHOWN)[0]
             layer = self.page.layer_names[list(self.page.layer_names).index(self.page.layer) + 1]
             out["feeds"] = {"layer": layer,
-                            "entries": [self._linked(layer, int(feeds.channels[i]), v) for i, v in ranked]}
+                            "entries": [self._linked(layer, i, v) for i, v in ranked]}
         return out
 
     def strongest_connections(self, count: int = 12) -> list[dict[str, Any]]:
@@ -493,7 +493,7 @@ class _LayerWriter:
         order = np.argsort(-np.abs(mine.connections), axis=None, kind="stable")[:count]
         rows, columns = np.unravel_index(order, mine.connections.shape)
         return [{"from": self._linked(mine.connections_from, int(j), float(mine.connections[i, j])),
-                 "to": self._linked(self.page.layer, int(mine.channels[i]), float(mine.connections[i, j]))}
+                 "to": self._linked(self.page.layer, int(i), float(mine.connections[i, j]))}
                 for i, j in zip(rows, columns, strict=True) if mine.connections[i, j] != 0]
 
     def channel_facets(self, channel: int) -> dict[str, Any] | None:
