@@ -6,7 +6,8 @@ Each probe image gets an embedding in the index pass: what the model's last line
 Gaussian random projection (which keeps distances up to a small factor, Johnson–Lindenstrauss).
 A channel's top-N images (``analysis.facet_examples``, 50 by default) are grouped by k-means on
 their embeddings into 2 or 3 facets when the grouping is clear (the best mean silhouette is at
-least :data:`MIN_SILHOUETTE`), else into one. The indicator is the number of different most common
+least :data:`MIN_SILHOUETTE`), else into one; a channel with fewer than :data:`MIN_FACET_IMAGES`
+positive top images is one facet, too few to split. The indicator is the number of different most common
 classes among the facets holding at least :data:`MIN_KIND_SHARE` of the images (``kinds``), with
 the class entropy of the top-N beside it.
 
@@ -33,7 +34,7 @@ EMBEDDING_DIM = 32
 EMBEDDING_SEED = 0
 MAX_FACETS = 3
 MIN_SILHOUETTE = 0.25  # a clear grouping; below it the channel's top images form one facet
-MIN_FACET_IMAGES = 10  # fewer positive top images: no facets
+MIN_FACET_IMAGES = 10  # fewer positive top images: one facet, not split
 SHOWN_PER_FACET = 3
 MIN_KIND_SHARE = 0.2  # a facet counts as a kind of its own when it holds at least this share of the top images
 
@@ -107,7 +108,7 @@ def facet_table(layer: str, values: np.ndarray, images: np.ndarray, ys: np.ndarr
     for channel in range(len(values)):
         positive = values[channel] > 0
         chosen = np.asarray(images[channel])[positive]
-        if len(chosen) < MIN_FACET_IMAGES:
+        if not len(chosen):  # never fires among its top images: nothing to group
             continue
         assignment, silhouette = channel_facets(embeddings[chosen])
         chosen_labels = labels[chosen]

@@ -67,6 +67,19 @@ def test_facet_table_names_each_facets_share_class_and_strongest_examples():
     assert np.allclose(first.example_values, values[0, [0, 2, 4]])
 
 
+
+def test_a_channel_with_few_positive_top_images_is_one_facet_and_one_that_never_fires_none():
+    values = np.array([[3.0, 2.0, 1.0, 0.0, 0.0, 0.0], [0.0] * 6])  # channel 0: three positive; channel 1: none
+    images = np.array([[5, 1, 4, 0, 2, 3], [0, 1, 2, 3, 4, 5]])
+    embeddings = blobs([6], [0.0], dim=4)
+    labels = np.array([0, 1, 1, 0, 1, 0])
+    table = facet_table("conv", values, images, np.zeros_like(images), np.zeros_like(images), embeddings, labels, ["a", "b"])
+    assert table.channel.tolist() == [0] and table.facets.tolist() == [1] and table.images.tolist() == [3]
+    row = table.iloc[0]
+    assert row["count"] == 3 and row["share"] == 1.0 and row.top_class == 1 and row.top_class_share == pytest.approx(2 / 3)
+    assert row.entropy == pytest.approx(class_entropy(labels[[5, 1, 4]], 2)) and np.isnan(row.silhouette)
+    assert row.examples.tolist() == [5, 1, 4] and row.kinds == 1
+
 def two_kinds_net() -> nn.Module:
     """Channel 0 sums the whole 8 x 8 image, so it fires on a bright top half and on a bright bottom
     half alike; channels 1 and 2 see only the top or the bottom, so the penultimate features (what

@@ -526,6 +526,7 @@ class _LayerWriter:
         save_png(sheet, self.image_path(f"{channel}-facets"))
         first = rows.iloc[0]
         return {"facets": out, "images": int(first.images), "kinds": int(first.kinds), "entropy": float(first.entropy),
+                "too_few": int(first.images) < MIN_FACET_IMAGES, "min_split": MIN_FACET_IMAGES,
                 "silhouette": None if first.silhouette != first.silhouette else float(first.silhouette)}
 
     def least(self, channel: int) -> dict[str, Any] | None:
@@ -618,8 +619,8 @@ class _LayerWriter:
                 reached=self.reached(channel), least=None if card["dead"] else self.least(channel),
                 across=[] if card["dead"] else self.across_range(channel), top_value=float(tops[0]["value"]) if tops else 0.0,
                 facets=facets, connected=self.connected(channel),
-                facets_missing=MIN_FACET_IMAGES if facets is None and self.own.facets is not None and len(self.own.facets)
-                and not card["dead"] else None,
+                facets_missing=facets is None and self.own.facets is not None and bool(len(self.own.facets))
+                and not card["dead"],
                 previous_channel=channel - 1 if channel > 0 else None,
                 next_channel=channel + 1 if channel + 1 < channels else None)
         self.layer_images(thumbs)

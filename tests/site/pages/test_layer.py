@@ -391,9 +391,14 @@ def test_a_live_channel_without_facets_says_why(tmp_path, tied_zf, tied_probe, p
                                                        k=4, kept=30)
     index, stats = index_tables(accumulators, tied_probe.classes)
     facets = facet_tables(accumulators, embeddings, predictions.label.to_numpy(), tied_probe.classes)
-    facets = facets[~((facets.layer == layers[1].name) & (facets.channel == 3))]  # as for a channel firing on under 10
+    facets = facets[~((facets.layer == layers[1].name) & (facets.channel == 3))]  # as for one no top image excites
+    few = (facets.layer == layers[1].name) & (facets.channel == 4)
+    facets.loc[few, "images"] = 6  # as for a channel with 6 positive top images: one facet, not split
     page = LayerPage("tiny", 1, layers[1].name, layer_info(layers[1]), [layers[1].name], [1], index, stats, predictions,
                      pictures_of(tied_probe), tied_probe.classes, dataset="shapes", probe_images=len(tied_probe), facets=facets)
     folder = render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
-    assert "too few to group" in (folder / "channel-3.html").read_text()
-    assert "too few to group" not in (folder / "channel-4.html").read_text()
+    assert "nothing to group" in (folder / "channel-3.html").read_text()
+    four = (folder / "channel-4.html").read_text()
+    assert "nothing to group" not in four and "Facets of its top 6 images" in four
+    assert "Only 6 of its top images give a positive response, too few to split (10 needed)" in four
+    assert "too few to split" not in (folder / "channel-5.html").read_text()
