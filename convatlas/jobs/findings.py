@@ -30,9 +30,16 @@ def run_evolution(inputs: Any, outputs: Any, params: Any) -> None:
 def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
     """The findings of a model (JSON) and its findings page, from the analyses that ran (no torch)."""
     from ..analyses.findings import findings
-    from ..core.io import read_parquet, write_json
+    from ..core.io import read_parquet
     from ..data import Pictures
-    from ..results.artifacts import CorrespondenceDesign, IndexManifest, InvarianceStrips, ModelSummary, OcclusionStudy
+    from ..results.artifacts import (
+        CorrespondenceDesign,
+        FindingsReport,
+        IndexManifest,
+        InvarianceStrips,
+        ModelSummary,
+        OcclusionStudy,
+    )
     from ..site.pages.findings import render_findings
     from . import site_renderer
 
@@ -51,7 +58,6 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
     if hasattr(inputs, "variants"):
         variants = read_parquet(inputs.variants)
     results = findings(params.model, correspondence, invariance, occlusion, evolution, variants)
-    write_json(outputs.findings, {"model": params.model, "epoch": int(params.epoch),
-                                  "findings": [finding.as_dict() for finding in results]})
+    FindingsReport(params.model, int(params.epoch), [finding.as_dict() for finding in results]).write(outputs.findings)
     render_findings(site_renderer(params, IndexManifest.read(inputs.layers).provenance), params.model, int(params.epoch), results,
                     ModelSummary.read(inputs.summary), params.sections)

@@ -116,8 +116,8 @@ def prediction_rows(predictions, classes: list[str], dataset: DatasetSpec, label
 def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     """The index page and one page per model, with the model's plots copied in."""
     from ..analyses.findings import verdict_counts
-    from ..core.io import read_json, read_parquet
-    from ..results.artifacts import ClassImages, IndexManifest, ModelSummary
+    from ..core.io import read_parquet
+    from ..results.artifacts import ClassImages, FindingsReport, IndexManifest, ModelSummary
     from ..site import layout
     from ..site.pages.overview import render_overview
     from . import site_renderer
@@ -136,7 +136,7 @@ def run_site(inputs: Any, outputs: Any, params: Any) -> None:
     predictions = {model: prediction_rows(read_parquet(path), recorded[model].classes, dataset_spec(params.datasets[model]),
                                           not recorded[model].predicted_labels)
                    for model, path in zip(params.models, inputs.predictions, strict=True)}
-    verdicts = {model: verdict_counts(finding["verdict"] for finding in read_json(path)["findings"])
+    verdicts = {model: verdict_counts(FindingsReport.read(path).verdicts)
                 for model, path in zip(params.models, inputs.findings, strict=True)}
     render_overview(renderer, [ModelSummary.read(path) for path in inputs.summaries], params.page_epochs, variants, class_images,
                     predictions, verdicts)

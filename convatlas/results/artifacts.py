@@ -6,6 +6,7 @@
   training log and analysed layers;
 - :class:`AblationExperiments` — a checkpoint's ``ablation/experiments.json``: each named
   experiment's :class:`ExperimentResult` with its matched random draws;
+- :class:`FindingsReport` — a model's ``findings.json``: each Zeiler & Fergus claim tested;
 - :class:`Projections` — a layer's ``deconv/<layer>.npz``: one array per kind of picture with a row
   per projected channel, the sanity checks and (first conv only) the filters;
 - :class:`ChannelArrays` — any array file with a row per channel of its ``channels`` array (the
@@ -250,6 +251,29 @@ class ModelSummary:
         data = dict(read_json(path))
         data["layers"] = [SummaryLayer(**layer) for layer in data["layers"]]
         return cls(**data)
+
+    def write(self, path: str | os.PathLike) -> None:
+        write_json(path, asdict(self))
+
+
+@dataclass
+class FindingsReport:
+    """A model's replication report (``findings.json``): each claim as
+    :class:`convatlas.analyses.findings.Finding` records it (claim, test, estimate, interval, n, verdict)."""
+
+    model: str
+    epoch: int
+    findings: list[dict[str, Any]]
+
+    @property
+    def verdicts(self) -> list[str]:
+        """Each finding's verdict, in order."""
+        return [finding["verdict"] for finding in self.findings]
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> FindingsReport:
+        data = read_json(path)
+        return cls(data["model"], int(data["epoch"]), list(data["findings"]))
 
     def write(self, path: str | os.PathLike) -> None:
         write_json(path, asdict(self))

@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from convatlas.core.io import read_json, write_json
+from convatlas.core.io import write_json
 from convatlas.jobs.findings import run_evolution, run_findings
 from convatlas.models import build_model
 from convatlas.models.checkpoint import save_checkpoint
-from convatlas.results.artifacts import IndexManifest, ModelSummary, SummaryLayer
+from convatlas.results.artifacts import FindingsReport, IndexManifest, ModelSummary, SummaryLayer
 from convatlas.workflow.config import validate_config
 
 from ..analyses.test_findings import invariance_table, pairs_table
@@ -60,8 +60,8 @@ def test_findings_job_writes_the_json_and_the_page(tmp_path, monkeypatch, tiny_c
     run_findings(inputs, outputs, SimpleNamespace(model="tiny", epoch=2, dataset=dataset, dataset_name="shapes",
                                                   sections={}, templates=str(REPO / "templates"),
                                                   title="convatlas", threads=1))
-    found = read_json("findings.json")
-    assert found["model"] == "tiny" and [f["verdict"] for f in found["findings"]] == [
+    found = FindingsReport.read("findings.json")
+    assert found.model == "tiny" and found.epoch == 2 and found.verdicts == [
         "reproduced", "reproduced", "reproduced", "not measured", "not measured", "not measured"]
     page = (tmp_path / "site/models/tiny/findings.html").read_text()
     assert "3 reproduced, 3 not measured" in page

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from convatlas import results
-from convatlas.core.io import read_json, write_json
+from convatlas.core.io import read_json
 from convatlas.data import Pictures
 from convatlas.jobs.ablation import run_channel_ablation
 from convatlas.jobs.deconv import run_deconv
@@ -20,6 +20,7 @@ from convatlas.jobs.maximise import run_class_images, run_maximise
 from convatlas.jobs.site import SHOWN_PREDICTIONS, prediction_rows, run_feature_maps, run_layer_pages, run_model_summary, run_site
 from convatlas.jobs.subject import load_subject
 from convatlas.models.checkpoint import load_checkpoint
+from convatlas.results.artifacts import FindingsReport
 from convatlas.site import layout
 from convatlas.train.log import read_train_log
 from convatlas.workflow.datasets import dataset_spec
@@ -98,8 +99,7 @@ def built(tmp_path_factory):
     run_model_summary(Files(checkpoint=trained.checkpoints[EPOCH], train_log=trained.train_log), summary,
                       SimpleNamespace(model=MODEL, layers=None, threads=1))
     findings = trained.path(results.findings(MODEL))
-    write_json(findings, {"model": MODEL, "findings": [{"verdict": "reproduced"}, {"verdict": "reproduced"},
-                                                       {"verdict": "not measured"}]})
+    FindingsReport(MODEL, EPOCH, [{"verdict": "reproduced"}, {"verdict": "reproduced"}, {"verdict": "not measured"}]).write(findings)
     index = indexes[EPOCH]
     common = {"model": MODEL, "epoch": str(EPOCH), "sections": sections(config)}
     with working_in(root):
