@@ -295,13 +295,11 @@ def previous_layer(wildcards):
     return names[position - 1] if position > 0 else ""
 
 
-def next_layer_inputs(wildcards):
-    """The projections of the analysed layer after ``{layer}`` (its connections name the channels it feeds)."""
+def next_layer(wildcards):
+    """The analysed layer after ``{layer}`` ("" for the last): the channels it feeds."""
     names = LAYERS[wildcards.model]
     position = names.index(wildcards.layer)
-    if position + 1 == len(names):
-        return {}
-    return {"next_projections": results.projections(wildcards.model, wildcards.epoch, names[position + 1])}
+    return names[position + 1] if position + 1 < len(names) else ""
 
 
 def model_epochs(wildcards):

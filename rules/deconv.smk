@@ -14,6 +14,7 @@ rule deconv:
     params:
         layer="{layer}",
         previous_layer=previous_layer,
+        next_layer=next_layer,
         dataset=dataset_config,
         probe=dataset_name,
         methods=config["deconv"]["methods"],
@@ -46,6 +47,7 @@ rule probe_deconv:
     params:
         layer="{layer}",
         previous_layer="",  # connections: on the model's own images only
+        next_layer="",
         dataset=probe_dataset_config,
         probe="{probe}",
         methods=config["deconv"]["methods"][:1],

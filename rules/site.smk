@@ -32,7 +32,6 @@ rule layer_pages:
     input:
         unpack(probe_layer_inputs),
         unpack(optional_layer_inputs),
-        unpack(next_layer_inputs),
         index=results.index("{model}", "{epoch}"),
         stats=results.channel_stats("{model}", "{epoch}"),
         predictions=results.predictions("{model}", "{epoch}"),

@@ -135,7 +135,7 @@ def test_deconvnet_grids_evolution_and_branches(atlas):
     kinds = ["deconvnet", "guided", "gradient_input", "relevance", "deconvnet_trunk", "deconvnet_shortcut"]
     checks = {f"check_{score}_{kind}" for score in ("tiles", "random") for kind in kinds}
     block = read_projections(workdir / "results/tres/epoch-1/deconv/layer1.0.npz")
-    links = {"connections", "connections_from"}  # from the previous analysed layer (analyses.connections)
+    links = {"connections", "connections_from", "feeds", "feeds_to"}  # from the previous and to the next analysed layer
     assert set(block) == {*kinds, "channels"} | checks | links
     assert block["deconvnet"].shape[:2] == (4, 9) and block["channels"].tolist() == [0, 1, 2, 3]  # 16 px: every channel
     assert all(block[key].shape == (4,) for key in checks)
@@ -143,6 +143,7 @@ def test_deconvnet_grids_evolution_and_branches(atlas):
     main = ("deconvnet", "guided", "gradient_input", "relevance")
     assert set(tiny_relu2) == {*main, "channels"} | {key for key in checks if key.endswith(tuple(f"_{m}" for m in main))} | links
     assert str(tiny_relu2["connections_from"]) == "features.relu1" and tiny_relu2["connections"].shape == (8, 4)  # every channel
+    assert str(tiny_relu2["feeds_to"]) == "classifier.fc1_relu" and tiny_relu2["feeds"].shape[0] == 8
     assert tiny_relu2["relevance"].shape[:2] == tiny_relu2["deconvnet"].shape[:2]  # heatmaps, stored as grey tiles
     layer_two = workdir / "site/models/tiny/epoch-2/features.relu2"
     for kind in main:  # every kind drawn (the failing ones folded away on the page)

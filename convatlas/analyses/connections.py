@@ -19,6 +19,7 @@ connected for little more than the projections of a few.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,63 @@ def connection_strengths(model: nn.Module, earlier: str, layer: str, index: pd.D
             contribution = _contributions(split, head, picked, chunk)
             targets = np.asarray(rows_of.rows(chunk.channel))
             np.add.at(sums, targets, contribution.double().cpu().numpy())
+            np.add.at(counts, targets, 1)
+    return sums / np.maximum(counts, 1)[:, None]
+
+
+def feed_strengths(model: nn.Module, layer: str, later: str, index: pd.DataFrame, inputs: ModelInputs,
+                   channels: Sequence[int], graph: ModelGraph | None = None) -> np.ndarray:
+    """(len(channels), channels of ``later``): for each channel of ``layer`` in ``channels``, how much it
+    feeds every channel of the later layer on its own top images (those with a positive response):
+    ``sum_q sum_p dD(q)/dA(p) * A(p)``, the change of the later channel's map ``D``, summed over its
+    positions, along the channel's activation ``A`` (a forward-mode derivative, all later channels at
+    once), averaged over the images (a row of zeros for a channel that never fires).
+
+    For adjacent layers it is exactly the channel's summed weight x activation share of the later
+    channel's active units; like :func:`connection_strengths` it is exact for the network as it acts
+    on the image (pool choices, active units) and first order across smooth activations."""
+    import torch
+    import torch.autograd.forward_ad as fwad
+
+    from ..core.logs import progress
+    from ..nn.graph import ModelGraph
+    from ..nn.surgery import LayerSplit
+    from ..results.artifacts import ChannelArrays
+
+    model.eval()
+    graph = graph or ModelGraph(model, inputs.shape)
+    split = LayerSplit(model, graph, layer, until=later)
+    rows = index[(index.layer == layer) & index.channel.isin(list(channels)) & (index.value > 0)]
+    rows = rows.sort_values(["image", "channel", "rank"])
+    rows_of = ChannelArrays(np.asarray(channels, dtype=np.int64))
+    sums = np.zeros((len(channels), graph.layer(later).channels))
+    counts = np.zeros(len(channels))
+    images = np.unique(rows.image.to_numpy(dtype=np.int64))
+    groups = [images[start:start + inputs.batch_size] for start in range(0, len(images), inputs.batch_size)]
+    for group in progress(groups, f"feeds {layer} -> {later}", enabled=inputs.show_progress):
+        with torch.no_grad():
+            head = split.head(inputs.take(group))  # once per distinct image
+        count = head[0].shape[0]
+        mine = rows[rows.image.isin(group)]
+        for start in range(0, len(mine), inputs.batch_size):
+            chunk = mine.iloc[start:start + inputs.batch_size]
+            picked = torch.as_tensor(np.searchsorted(group, chunk.image.to_numpy(dtype=np.int64)), device=head[0].device)
+            activation = head[0][picked]
+            others = [h[picked] if isinstance(h, torch.Tensor) and h.dim() > 0 and h.shape[0] == count else h
+                      for h in head[1:]]
+            along = torch.zeros_like(activation)  # each row's own channel, as it is; the others held
+            chans = torch.as_tensor(chunk.channel.to_numpy(dtype=np.int64, copy=True), device=activation.device)
+            along[torch.arange(len(chunk)), chans] = activation[torch.arange(len(chunk)), chans]
+            with torch.no_grad(), fwad.dual_level(), warnings.catch_warnings():
+                # torch scripts some forward-mode rules on first use and warns that scripting is deprecated
+                warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
+                out = split.tail(fwad.make_dual(activation.clone(), along), *others)
+                change = fwad.unpack_dual(out).tangent
+            if change is None:  # the later layer does not depend on this one (parallel branches)
+                change = torch.zeros_like(out)
+            fed = change.flatten(2).sum(dim=2) if change.dim() > 2 else change
+            targets = np.asarray(rows_of.rows(chunk.channel))
+            np.add.at(sums, targets, fed.double().cpu().numpy())
             np.add.at(counts, targets, 1)
     return sums / np.maximum(counts, 1)[:, None]
 

@@ -30,12 +30,17 @@ def run_deconv(inputs: Any, outputs: Any, params: Any) -> None:
     first = subject.graph.first_conv()
     if first and first[1] == params.layer and subject.probe is None:
         projections.filters = subject.model.get_submodule(first[0]).weight.detach().cpu().numpy()
-    previous = getattr(params, "previous_layer", "")
+    previous, following = getattr(params, "previous_layer", ""), getattr(params, "next_layer", "")
+    every = list(range(subject.graph.layer(params.layer).channels))  # cheap: every channel, not only the projected
     if previous and subject.probe is None:  # which channels of the previous analysed layer build each channel
         from ..analyses.connections import connection_strengths
 
-        every = list(range(subject.graph.layer(params.layer).channels))  # cheap: not only the projected ones
         projections.connections = connection_strengths(subject.model, previous, params.layer, index, probe, every,
                                                        subject.graph)
         projections.connections_from = previous
+    if following and subject.probe is None:  # which channels of the next analysed layer each channel feeds
+        from ..analyses.connections import feed_strengths
+
+        projections.feeds = feed_strengths(subject.model, params.layer, following, index, probe, every, subject.graph)
+        projections.feeds_to = following
     projections.write(outputs.projections)

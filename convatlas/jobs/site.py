@@ -61,7 +61,6 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
         dataset=params.dataset_name, probe_images=manifest.probe_images, predicted_labels=manifest.predicted_labels,
         probes=probes, lead=params.lead, levels=read_parquet(inputs.levels) if "levels" in inputs.keys() else None,
         facets=read_parquet(inputs.facets) if "facets" in inputs.keys() else None,
-        feeds=Projections.read_links(inputs.next_projections) if "next_projections" in inputs.keys() else None,
     )
     render_layer(page, site_renderer(params, manifest.provenance))
 

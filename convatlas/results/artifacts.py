@@ -66,6 +66,8 @@ class Projections(ChannelRows):
     filters: np.ndarray | None = None  # (C, in, kh, kw): the first conv's weights, at its layer
     connections: np.ndarray | None = None  # (channels of the layer, channels of connections_from): row c for channel c
     connections_from: str | None = None  # the previous analysed layer
+    feeds: np.ndarray | None = None  # (channels of the layer, channels of feeds_to): what each channel feeds each later one
+    feeds_to: str | None = None  # the next analysed layer
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Projections:
@@ -74,17 +76,10 @@ class Projections(ChannelRows):
         filters = arrays.pop("filters", None)
         connections = arrays.pop("connections", None)
         connections_from = str(arrays.pop("connections_from")) if "connections_from" in arrays else None
+        feeds = arrays.pop("feeds", None)
+        feeds_to = str(arrays.pop("feeds_to")) if "feeds_to" in arrays else None
         checks = {key: arrays.pop(key) for key in list(arrays) if key.startswith(CHECK_PREFIX)}
-        return cls(channels, arrays, checks, filters, connections, connections_from)
-
-    @classmethod
-    def read_links(cls, path: str | os.PathLike) -> Projections:
-        """Only the channels and their connections to the previous analysed layer (no pictures read)."""
-        with np.load(path) as arrays:
-            channels = arrays["channels"].astype(np.int64)
-            if "connections" not in arrays.files:
-                return cls(channels)
-            return cls(channels, connections=arrays["connections"], connections_from=str(arrays["connections_from"]))
+        return cls(channels, arrays, checks, filters, connections, connections_from, feeds, feeds_to)
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> Projections:
@@ -108,6 +103,8 @@ class Projections(ChannelRows):
             arrays["filters"] = self.filters
         if self.connections is not None:
             arrays["connections"], arrays["connections_from"] = self.connections, np.asarray(self.connections_from)
+        if self.feeds is not None:
+            arrays["feeds"], arrays["feeds_to"] = self.feeds, np.asarray(self.feeds_to)
         return arrays
 
     def write(self, path: str | os.PathLike) -> None:

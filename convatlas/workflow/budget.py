@@ -122,11 +122,13 @@ class Work:
         return self.covered[layer.name] * self.top_k * self.variants[layer.name]
 
     def connections_seconds(self, previous: LayerCost | None, layer: LayerCost) -> float:
-        """The deconv job's connections from the previous analysed layer (analyses.connections): the model
-        up to it once per distinct top image, the part between the layers forward and backward per top unit."""
+        """The connections between two consecutive analysed layers (analyses.connections): what each
+        channel of ``layer`` reads and what each channel of ``previous`` feeds, over their top images;
+        the model up to ``previous`` once per distinct top image, the part between the layers forward
+        and backward (or forward-mode) once per top unit."""
         if previous is None:
             return 0.0
-        units = layer.channels * self.top_k
+        units = (layer.channels + previous.channels) * self.top_k
         between = max(layer.forward_seconds() - previous.forward_seconds(), 0.0)
         return min(self.images, units) * previous.forward_seconds() + units * BACKWARD_FACTOR * between
 

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from convatlas.analyses.connections import connection_strengths, strongest
+from convatlas.analyses.connections import connection_strengths, feed_strengths, strongest
 from convatlas.analyses.index import build_index
 from convatlas.data.model_inputs import ModelInputs
 from convatlas.nn.graph import ModelGraph
@@ -41,6 +41,30 @@ def test_adjacent_layers_contribute_their_summed_weight_times_activation(tied_pr
         counts[channels.index(row.channel)] += 1
     expected /= counts[:, None]
     assert np.allclose(got, expected, atol=1e-5)
+
+
+def test_a_channel_feeds_the_next_layer_its_summed_weight_times_activation_over_the_active_units(tied_probe):
+    net = two_layer_net()
+    inputs = ModelInputs(tied_probe, [0.3], [0.3], 16, show_progress=False)
+    layers = ModelGraph(net, (1, 16, 16)).layers
+    index, _, _ = build_index(net, layers, inputs, k=3)
+    channels = [0, 1, 3]
+    got = feed_strengths(net, "relu1", "relu2", index, inputs, channels)
+    assert got.shape == (3, 5)
+    expected = np.zeros((3, 5))
+    counts = np.zeros(3)
+    for row in index[(index.layer == "relu1") & index.channel.isin(channels) & (index.value > 0)].itertuples():
+        x = inputs.take([row.image])
+        with torch.no_grad():
+            a = net.relu1(net.conv1(x))[0]  # (4, 16, 16)
+            active = net.conv2(a[None])[0] > 0  # (5, 16, 16): where relu2 passes
+            # by hand: this channel alone through conv2's weights, summed over each later channel's active units
+            alone = F.conv2d(a[row.channel:row.channel + 1][None], net.conv2.weight[:, row.channel:row.channel + 1], padding=1)[0]
+            expected[channels.index(row.channel)] += (alone * active).sum(dim=(1, 2)).numpy()
+        counts[channels.index(row.channel)] += 1
+    expected /= counts[:, None]
+    assert np.allclose(got, expected, atol=1e-4)
+    assert (np.abs(got) > 0).sum(axis=1).min() >= 3  # a channel that fires feeds several
 
 
 def test_across_a_pool_the_contributions_and_the_bias_add_up_to_the_activation(tied_zf, tied_probe):

@@ -110,7 +110,6 @@ class LayerPage:
     lead: str = "auto"  # deconv.lead: what channel pages lead with (auto: by the checks)
     levels: pd.DataFrame | None = None  # examples at several levels of each channel's responses (analyses.levels)
     facets: pd.DataFrame | None = None  # each channel's top images grouped into facets (analyses.facets)
-    feeds: Projections | None = None  # the next analysed layer's projections: its connections from this layer
 
 
 def _score(value: float) -> str:
@@ -467,23 +466,21 @@ class _LayerWriter:
                 "sprite": layout.layer_image(page.model, page.epoch, layer, "sprite", self.ext),
                 "sprite_x": (channel % SPRITE_COLUMNS) * THUMB, "sprite_y": (channel // SPRITE_COLUMNS) * THUMB}
 
-    def connected(self, channel: int) -> dict[str, Any]:
+    def connected(self, channel: int, images: int) -> dict[str, Any]:
         """The channels of the previous analysed layer that contribute most to this one (``reads``) and
         those of the next analysed layer it contributes to most (``feeds``), each with its signed
-        strength (analyses.connections), strongest first."""
-        out: dict[str, Any] = {}
+        strength (analyses.connections), strongest first; ``images``: the channel's positive top
+        images the strengths are averaged over."""
+        out: dict[str, Any] = {"images": images}
         mine = self.projections
         if mine.connections is not None and channel < len(mine.connections):
             ranked = strongest(mine.connections[channel][None], CONNECTIONS_SHOWN)[0]
             out["reads"] = {"layer": mine.connections_from,
                             "entries": [self._linked(mine.connections_from, j, v) for j, v in ranked]}
-        feeds = self.page.feeds
-        if feeds is not None and feeds.connections is not None and channel < feeds.connections.shape[1]:
-            ranked = strongest(feeds.connections[:, channel][None], CONNECTIONS_SHOWN)[0]
-            layer = self.page.layer_names[list(self.page.layer_names).index(self.page.layer) + 1]
-            out["feeds"] = {"layer": layer,
-                            "entries": [self._linked(layer, i, v) for i, v in ranked]}
-        return out
+        if mine.feeds is not None and channel < len(mine.feeds):
+            ranked = strongest(mine.feeds[channel][None], CONNECTIONS_SHOWN)[0]
+            out["feeds"] = {"layer": mine.feeds_to, "entries": [self._linked(mine.feeds_to, i, v) for i, v in ranked]}
+        return out if len(out) > 1 else {}
 
     def strongest_connections(self, count: int = 12) -> list[dict[str, Any]]:
         """The layer's strongest connections from the previous analysed layer, strongest first."""
@@ -618,7 +615,7 @@ class _LayerWriter:
                 maximised=self.maximised if self._maximised(channel) and not card["dead"] else [],
                 reached=self.reached(channel), least=None if card["dead"] else self.least(channel),
                 across=[] if card["dead"] else self.across_range(channel), top_value=float(tops[0]["value"]) if tops else 0.0,
-                facets=facets, connected=self.connected(channel),
+                facets=facets, connected=self.connected(channel, int((rows.value > 0).sum())),
                 facets_missing=facets is None and self.own.facets is not None and bool(len(self.own.facets))
                 and not card["dead"],
                 previous_channel=channel - 1 if channel > 0 else None,

@@ -356,7 +356,7 @@ def test_channel_pages_show_facets_and_the_layer_page_sorts_by_kinds(tmp_path, t
 
 
 def test_channel_pages_link_the_channels_they_read_from_and_feed(tmp_path, tied_zf, tied_probe, pictures_of, repo):
-    from convatlas.analyses.connections import connection_strengths
+    from convatlas.analyses.connections import connection_strengths, feed_strengths
     from convatlas.analyses.index import build_index
     from convatlas.results.artifacts import Projections
 
@@ -365,18 +365,18 @@ def test_channel_pages_link_the_channels_they_read_from_and_feed(tmp_path, tied_
     inputs = ModelInputs(tied_probe, [0.3], [0.3], show_progress=False)
     index, stats, predictions = build_index(tied_zf, layers, inputs, k=4)
     reads = connection_strengths(tied_zf, names[0], names[1], index, inputs, list(range(6)))
-    feeds = connection_strengths(tied_zf, names[1], names[2], index, inputs, list(range(7)))
+    feeds = feed_strengths(tied_zf, names[1], names[2], index, inputs, list(range(6)))
     page = LayerPage("tiny", 1, names[1], layer_info(layers[1]), names, [1], index, stats, predictions,
                      pictures_of(tied_probe), tied_probe.classes, dataset="shapes", probe_images=len(tied_probe),
-                     projections=Projections(np.arange(6), connections=reads, connections_from=names[0]),
-                     feeds=Projections(np.arange(7), connections=feeds, connections_from=names[1]))
+                     projections=Projections(np.arange(6), connections=reads, connections_from=names[0], feeds=feeds,
+                                             feeds_to=names[2]))
     folder = render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
     html = (folder / "channel-3.html").read_text()
     strongest_in = int(np.argmax(np.abs(reads[3])))
-    strongest_out = int(np.argmax(np.abs(feeds[:, 3])))
+    strongest_out = int(np.argmax(np.abs(feeds[3])))
     assert f'href="../{names[0]}/channel-{strongest_in}.html"' in html and f"{reads[3, strongest_in]:+.3g}" in html
-    assert f'href="../{names[2]}/channel-{strongest_out}.html"' in html and f"{feeds[strongest_out, 3]:+.3g}" in html
-    expected = min(5, int((reads[3] != 0).sum())) + min(5, int((feeds[:, 3] != 0).sum()))  # five each way, none of zero
+    assert f'href="../{names[2]}/channel-{strongest_out}.html"' in html and f"{feeds[3, strongest_out]:+.3g}" in html
+    expected = min(5, int((reads[3] != 0).sum())) + min(5, int((feeds[3] != 0).sum()))  # five each way, none of zero
     assert html.count('class="link"') == expected and expected >= 8
     layer_page = (folder / "index.html").read_text()
     i, j = np.unravel_index(np.argmax(np.abs(reads)), reads.shape)
