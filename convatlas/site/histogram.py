@@ -43,4 +43,4 @@ def histogram_chart(counts: np.ndarray) -> dict[str, Any] | None:
         if 2 <= b <= len(HISTOGRAM_EDGES) + 1 and k % (BINS_PER_OCTAVE * octaves) == 0:
             ticks.append({"x": round(i * step, 2), "label": _value(edges[b - 1])})
     return {"bars": bars, "ticks": ticks, "width": WIDTH, "height": HEIGHT, "images": images,
-            "silent": int(counts[0]) / images, "tallest": tallest}
+            "silent": int(counts[0]) / images, "silent_images": int(counts[0]), "tallest": tallest}

@@ -22,7 +22,7 @@ def test_bars_count_the_positive_responses_as_numpy_histogram_on_quarter_octaves
     ks = [-5, -5, -5, -2, 0, 0, 3, 6, 6, 6, 6]  # 0.45 to 3.2: quarter-octave bins -5 .. 6
     responses = [0.0, -1.0, 0.0, *(mid_bin(k) for k in ks)]
     chart = histogram_chart(counts_of(responses))
-    assert chart["images"] == len(responses) and chart["silent"] == 3 / len(responses)
+    assert chart["images"] == len(responses) and chart["silent"] == 3 / len(responses) and chart["silent_images"] == 3
     edges = 2.0 ** (np.arange(-5, 8) / 4)  # 12 bins from the first to the last non-empty one
     want, _ = np.histogram([mid_bin(k) for k in ks], bins=edges)
     assert [bar["count"] for bar in chart["bars"]] == want.tolist()
