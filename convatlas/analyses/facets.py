@@ -100,7 +100,8 @@ def facet_table(layer: str, values: np.ndarray, images: np.ndarray, ys: np.ndarr
                 embeddings: np.ndarray, labels: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
     """One row per (channel, facet) of a layer: ``values``, ``images``, ``ys``, ``xs`` (C, N) each
     channel's top-N; ``embeddings`` (images, d) and ``labels`` (images,) by probe image. Columns:
-    layer, channel, facet, count, share, top_class, top_class_share, examples / example_values /
+    layer, channel, facet, count, share, top_class, top_class_share, top_class_ties (classes as
+    common as the top one, itself included: above 1, no class is the most common), examples / example_values /
     example_ys / example_xs (the facet's strongest images), and per channel: images (its positive
     top images), facets, kinds (different top classes among the facets of at least
     :data:`MIN_KIND_SHARE` of them), entropy (bits), silhouette."""
@@ -124,6 +125,7 @@ def facet_table(layer: str, values: np.ndarray, images: np.ndarray, ys: np.ndarr
             rows.append({"layer": layer, "channel": channel, "facet": facet, "count": len(members),
                          "share": len(members) / len(chosen), "top_class": top,
                          "top_class_share": counts[top] / len(members),
+                         "top_class_ties": int((counts == counts[top]).sum()),  # classes as common as it
                          "examples": chosen[shown].astype(np.int64),
                          "example_values": values[channel][positive][shown].astype(np.float32),
                          "example_ys": ys[channel][positive][shown].astype(np.int32),
@@ -131,6 +133,6 @@ def facet_table(layer: str, values: np.ndarray, images: np.ndarray, ys: np.ndarr
         for row in rows[-len(tops):]:
             row.update(images=len(chosen), facets=len(tops), kinds=max(1, len(set(major))),
                        entropy=class_entropy(chosen_labels, len(classes)), silhouette=silhouette)
-    return pd.DataFrame(rows, columns=["layer", "channel", "facet", "count", "share", "top_class", "top_class_share",
+    return pd.DataFrame(rows, columns=["layer", "channel", "facet", "count", "share", "top_class", "top_class_share", "top_class_ties",
                                        "examples", "example_values", "example_ys", "example_xs", "images", "facets",
                                        "kinds", "entropy", "silhouette"])

@@ -79,6 +79,13 @@ def test_a_channel_with_few_positive_top_images_is_one_facet_and_one_that_never_
     assert row["count"] == 3 and row["share"] == 1.0 and row.top_class == 1 and row.top_class_share == pytest.approx(2 / 3)
     assert row.entropy == pytest.approx(class_entropy(labels[[5, 1, 4]], 2)) and np.isnan(row.silhouette)
     assert row.examples.tolist() == [5, 1, 4] and row.kinds == 1
+    assert row.top_class_ties == 1  # class 1 twice, class 0 once
+    tied = facet_table("conv", values[:1], images[:1], np.zeros_like(images[:1]), np.zeros_like(images[:1]), embeddings,
+                       np.array([0, 1, 1, 0, 0, 0]), ["a", "b"])  # top images 5, 1, 4: classes 0, 1, 0 ...
+    assert tied.top_class_ties.iloc[0] == 1
+    three = facet_table("conv", values[:1], images[:1], np.zeros_like(images[:1]), np.zeros_like(images[:1]), embeddings,
+                        np.array([0, 1, 0, 0, 2, 0]), ["a", "b", "c"])  # top images 5, 1, 4: classes 0, 1, 2, one each
+    assert three.top_class_ties.iloc[0] == 3
 
 def two_kinds_net() -> nn.Module:
     """Channel 0 sums the whole 8 x 8 image, so it fires on a bright top half and on a bright bottom

@@ -519,6 +519,7 @@ class _LayerWriter:
                                 "label": self.classes[label], "offset": (left, top)})
             out.append({"facet": int(row.facet), "count": int(row.count), "share": float(row.share),
                         "top_class": self.classes[int(row.top_class)], "top_class_share": float(row.top_class_share),
+                        "ties": int(getattr(row, "top_class_ties", 1)),
                         "entries": entries})
         save_png(sheet, self.image_path(f"{channel}-facets"))
         first = rows.iloc[0]

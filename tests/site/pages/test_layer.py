@@ -394,6 +394,7 @@ def test_a_live_channel_without_facets_says_why(tmp_path, tied_zf, tied_probe, p
     facets = facets[~((facets.layer == layers[1].name) & (facets.channel == 3))]  # as for one no top image excites
     few = (facets.layer == layers[1].name) & (facets.channel == 4)
     facets.loc[few, "images"] = 6  # as for a channel with 6 positive top images: one facet, not split
+    facets.loc[few, "top_class_ties"] = 2  # and two classes equally common among its images
     page = LayerPage("tiny", 1, layers[1].name, layer_info(layers[1]), [layers[1].name], [1], index, stats, predictions,
                      pictures_of(tied_probe), tied_probe.classes, dataset="shapes", probe_images=len(tied_probe), facets=facets)
     folder = render_layer(page, Renderer(repo / "templates", tmp_path / "site"))
@@ -401,4 +402,7 @@ def test_a_live_channel_without_facets_says_why(tmp_path, tied_zf, tied_probe, p
     four = (folder / "channel-4.html").read_text()
     assert "nothing to group" not in four and "Facets of its top 6 images" in four
     assert "Only 6 of its top images give a positive response, too few to split (10 needed)" in four
+    shared = int(round(facets[few].top_class_share.iloc[0] * facets[few]["count"].iloc[0]))
+    assert f"no most common class: 2 classes have {shared} image{'s' if shared != 1 else ''} each" in four
+    assert "most common class" in (folder / "channel-5.html").read_text()
     assert "too few to split" not in (folder / "channel-5.html").read_text()
