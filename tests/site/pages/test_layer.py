@@ -378,6 +378,12 @@ def test_channel_pages_link_the_channels_they_read_from_and_feed(tmp_path, tied_
     assert f'href="../{names[2]}/channel-{strongest_out}.html"' in html and f"{feeds[3, strongest_out]:+.3g}" in html
     expected = min(5, int((reads[3] != 0).sum())) + min(5, int((feeds[3] != 0).sum()))  # five each way, none of zero
     assert html.count('class="link"') == expected and expected >= 8
+    assert "<b>Reads from</b>" in html and "<b>Feeds</b>" in html
+    last = LayerPage("tiny", 1, names[1], layer_info(layers[1]), names[:2], [1], index, stats, predictions,
+                     pictures_of(tied_probe), tied_probe.classes, dataset="shapes", probe_images=len(tied_probe),
+                     projections=Projections(np.arange(6), connections=reads, connections_from=names[0]))
+    only_reads = (render_layer(last, Renderer(repo / "templates", tmp_path / "last")) / "channel-3.html").read_text()
+    assert "<b>Reads from</b>" in only_reads and "<b>Feeds</b>" not in only_reads and "it feeds most" not in only_reads
     layer_page = (folder / "index.html").read_text()
     i, j = np.unravel_index(np.argmax(np.abs(reads)), reads.shape)
     assert "Strongest connections from" in layer_page and f"{reads[i, j]:+.3g}" in layer_page
