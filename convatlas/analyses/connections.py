@@ -38,35 +38,8 @@ def connection_strengths(model: nn.Module, earlier: str, layer: str, index: pd.D
     """(len(channels), channels of ``earlier``): for each channel of ``layer`` in ``channels``, the mean
     contribution of every channel of ``earlier`` to its top unit over its top images of the index
     (those with a positive response; a row of zeros for a channel that never fires)."""
-    import torch
-
-    from ..core.logs import progress
-    from ..nn.graph import ModelGraph
-    from ..nn.surgery import LayerSplit
-    from ..results.artifacts import ChannelArrays
-
-    model.eval()
-    graph = graph or ModelGraph(model, inputs.shape)
-    split = LayerSplit(model, graph, earlier, until=layer)
-    rows = index[(index.layer == layer) & index.channel.isin(list(channels)) & (index.value > 0)]
-    rows = rows.sort_values(["image", "channel", "rank"])
-    rows_of = ChannelArrays(np.asarray(channels, dtype=np.int64))
-    sums = np.zeros((len(channels), graph.layer(earlier).channels))
-    counts = np.zeros(len(channels))
-    images = np.unique(rows.image.to_numpy(dtype=np.int64))
-    groups = [images[start:start + inputs.batch_size] for start in range(0, len(images), inputs.batch_size)]
-    for group in progress(groups, f"connections {earlier} -> {layer}", enabled=inputs.show_progress):
-        with torch.no_grad():
-            head = split.head(inputs.take(group))  # once per distinct image
-        mine = rows[rows.image.isin(group)]
-        for start in range(0, len(mine), inputs.batch_size):  # the part between the layers, once per top unit
-            chunk = mine.iloc[start:start + inputs.batch_size]
-            picked = torch.as_tensor(np.searchsorted(group, chunk.image.to_numpy(dtype=np.int64)), device=head[0].device)
-            contribution = _contributions(split, head, picked, chunk)
-            targets = np.asarray(rows_of.rows(chunk.channel))
-            np.add.at(sums, targets, contribution.double().cpu().numpy())
-            np.add.at(counts, targets, 1)
-    return sums / np.maximum(counts, 1)[:, None]
+    return _over_top_units(model, earlier, layer, layer, index, inputs, channels, graph, _contributions,
+                           f"connections {earlier} -> {layer}")
 
 
 def feed_strengths(model: nn.Module, layer: str, later: str, index: pd.DataFrame, inputs: ModelInputs,
@@ -80,8 +53,17 @@ def feed_strengths(model: nn.Module, layer: str, later: str, index: pd.DataFrame
     For adjacent layers it is exactly the channel's summed weight x activation share of the later
     channel's active units; like :func:`connection_strengths` it is exact for the network as it acts
     on the image (pool choices, active units) and first order across smooth activations."""
+    return _over_top_units(model, layer, later, layer, index, inputs, channels, graph, _feeds,
+                           f"feeds {layer} -> {later}")
+
+
+def _over_top_units(model: nn.Module, cut: str, until: str, ranked: str, index: pd.DataFrame, inputs: ModelInputs,
+                    channels: Sequence[int], graph: ModelGraph | None, measure, label: str) -> np.ndarray:
+    """(len(channels), width): ``measure`` of each positive top unit of ``ranked`` (one of ``channels``),
+    averaged per channel; the model is split at ``cut`` and runs to ``until``. Its head runs once per
+    distinct image; ``measure(split, activation, others, chunk)`` gets each top unit's copy of the cut
+    layer's output (and what else the tail needs) and returns a (rows, width) tensor."""
     import torch
-    import torch.autograd.forward_ad as fwad
 
     from ..core.logs import progress
     from ..nn.graph import ModelGraph
@@ -90,50 +72,35 @@ def feed_strengths(model: nn.Module, layer: str, later: str, index: pd.DataFrame
 
     model.eval()
     graph = graph or ModelGraph(model, inputs.shape)
-    split = LayerSplit(model, graph, layer, until=later)
-    rows = index[(index.layer == layer) & index.channel.isin(list(channels)) & (index.value > 0)]
+    split = LayerSplit(model, graph, cut, until=until)
+    rows = index[(index.layer == ranked) & index.channel.isin(list(channels)) & (index.value > 0)]
     rows = rows.sort_values(["image", "channel", "rank"])
     rows_of = ChannelArrays(np.asarray(channels, dtype=np.int64))
-    sums = np.zeros((len(channels), graph.layer(later).channels))
-    counts = np.zeros(len(channels))
+    width = graph.layer(until if ranked == cut else cut).channels  # feeds: the later layer's; reads: the cut one's
+    sums, counts = np.zeros((len(channels), width)), np.zeros(len(channels))
     images = np.unique(rows.image.to_numpy(dtype=np.int64))
     groups = [images[start:start + inputs.batch_size] for start in range(0, len(images), inputs.batch_size)]
-    for group in progress(groups, f"feeds {layer} -> {later}", enabled=inputs.show_progress):
+    for group in progress(groups, label, enabled=inputs.show_progress):
         with torch.no_grad():
             head = split.head(inputs.take(group))  # once per distinct image
-        count = head[0].shape[0]
         mine = rows[rows.image.isin(group)]
-        for start in range(0, len(mine), inputs.batch_size):
+        for start in range(0, len(mine), inputs.batch_size):  # the part between the layers, once per top unit
             chunk = mine.iloc[start:start + inputs.batch_size]
             picked = torch.as_tensor(np.searchsorted(group, chunk.image.to_numpy(dtype=np.int64)), device=head[0].device)
-            activation = head[0][picked]
-            others = [h[picked] if isinstance(h, torch.Tensor) and h.dim() > 0 and h.shape[0] == count else h
+            others = [h[picked] if isinstance(h, torch.Tensor) and h.dim() > 0 and h.shape[0] == len(group) else h
                       for h in head[1:]]
-            along = torch.zeros_like(activation)  # each row's own channel, as it is; the others held
-            chans = torch.as_tensor(chunk.channel.to_numpy(dtype=np.int64, copy=True), device=activation.device)
-            along[torch.arange(len(chunk)), chans] = activation[torch.arange(len(chunk)), chans]
-            with torch.no_grad(), fwad.dual_level(), warnings.catch_warnings():
-                # torch scripts some forward-mode rules on first use and warns that scripting is deprecated
-                warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
-                out = split.tail(fwad.make_dual(activation.clone(), along), *others)
-                change = fwad.unpack_dual(out).tangent
-            if change is None:  # the later layer does not depend on this one (parallel branches)
-                change = torch.zeros_like(out)
-            fed = change.flatten(2).sum(dim=2) if change.dim() > 2 else change
+            measured = measure(split, head[0][picked], others, chunk)
             targets = np.asarray(rows_of.rows(chunk.channel))
-            np.add.at(sums, targets, fed.double().cpu().numpy())
+            np.add.at(sums, targets, measured.double().cpu().numpy())
             np.add.at(counts, targets, 1)
     return sums / np.maximum(counts, 1)[:, None]
 
 
-def _contributions(split, head: tuple, picked, chunk: pd.DataFrame):
-    """(len(chunk), earlier channels): gradient x activation of each row's unit, summed over positions;
-    ``head`` is the split's head output for a group of images, ``picked`` each row's image in it."""
+def _contributions(split, activation, others: list, chunk: pd.DataFrame):
+    """(len(chunk), earlier channels): gradient x activation of each row's unit, summed over positions."""
     import torch
 
-    count = head[0].shape[0]
-    activation = head[0][picked].detach().requires_grad_(True)
-    others = [h[picked] if isinstance(h, torch.Tensor) and h.dim() > 0 and h.shape[0] == count else h for h in head[1:]]
+    activation = activation.detach().requires_grad_(True)
     with torch.enable_grad():
         out = split.tail(activation.clone(), *others)  # a clone: the tail may change its input in place
         rows = torch.arange(len(chunk), device=out.device)
@@ -149,6 +116,26 @@ def _contributions(split, head: tuple, picked, chunk: pd.DataFrame):
         gradient = torch.zeros_like(activation)
     product = gradient * activation.detach()
     return product.flatten(2).sum(dim=2) if product.dim() > 2 else product
+
+
+def _feeds(split, activation, others: list, chunk: pd.DataFrame):
+    """(len(chunk), later channels): each later channel's map, summed over positions, differentiated
+    along each row's own channel of ``activation`` (forward mode)."""
+    import torch
+    import torch.autograd.forward_ad as fwad
+
+    along = torch.zeros_like(activation)  # each row's own channel, as it is; the others held
+    rows = torch.arange(len(chunk), device=activation.device)
+    chans = torch.as_tensor(chunk.channel.to_numpy(dtype=np.int64, copy=True), device=activation.device)
+    along[rows, chans] = activation[rows, chans]
+    with torch.no_grad(), fwad.dual_level(), warnings.catch_warnings():
+        # torch scripts some forward-mode rules on first use and warns that scripting is deprecated
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
+        out = split.tail(fwad.make_dual(activation.clone(), along), *others)
+        change = fwad.unpack_dual(out).tangent
+    if change is None:  # the later layer does not depend on this one (parallel branches)
+        change = torch.zeros_like(out)
+    return change.flatten(2).sum(dim=2) if change.dim() > 2 else change
 
 
 def strongest(strengths: np.ndarray, count: int = 5) -> list[list[tuple[int, float]]]:

@@ -21,49 +21,50 @@ def two_layer_net():
     return net.eval()
 
 
+def by_hand(net, inputs, index, layer: str, channels: list[int], width: int, measure) -> np.ndarray:
+    """The mean of ``measure(relu1 output, row)`` (a vector of ``width``) over each channel's positive top rows."""
+    expected, counts = np.zeros((len(channels), width)), np.zeros(len(channels))
+    for row in index[(index.layer == layer) & index.channel.isin(channels) & (index.value > 0)].itertuples():
+        with torch.no_grad():
+            a = net.relu1(net.conv1(inputs.take([row.image])))[0]  # (4, 16, 16)
+            expected[channels.index(row.channel)] += measure(a, row)
+        counts[channels.index(row.channel)] += 1
+    return expected / counts[:, None]
+
+
+def indexed(net, tied_probe):
+    inputs = ModelInputs(tied_probe, [0.3], [0.3], 16, show_progress=False)
+    index, _, _ = build_index(net, ModelGraph(net, (1, 16, 16)).layers, inputs, k=3)
+    return inputs, index
+
+
 def test_adjacent_layers_contribute_their_summed_weight_times_activation(tied_probe):
     net = two_layer_net()
-    inputs = ModelInputs(tied_probe, [0.3], [0.3], 16, show_progress=False)
-    layers = ModelGraph(net, (1, 16, 16)).layers
-    index, _, _ = build_index(net, layers, inputs, k=3)
+    inputs, index = indexed(net, tied_probe)
     channels = [0, 2, 4]
     got = connection_strengths(net, "relu1", "relu2", index, inputs, channels)
     assert got.shape == (3, 4)
-    expected = np.zeros((3, 4))
-    counts = np.zeros(3)
-    for row in index[(index.layer == "relu2") & index.channel.isin(channels) & (index.value > 0)].itertuples():
-        x = inputs.take([row.image])
-        with torch.no_grad():
-            a = net.relu1(net.conv1(x))[0]  # (4, 16, 16)
-            for j in range(4):  # by hand: channel j alone through conv2's weights for channel row.channel, at the unit
-                alone = F.conv2d(a[j:j + 1][None], net.conv2.weight[row.channel:row.channel + 1, j:j + 1], padding=1)
-                expected[channels.index(row.channel), j] += float(alone[0, 0, row.y, row.x])
-        counts[channels.index(row.channel)] += 1
-    expected /= counts[:, None]
-    assert np.allclose(got, expected, atol=1e-5)
+
+    def shares(a, row):  # by hand: each channel j alone through conv2's weights for the row's channel, at its unit
+        return [float(F.conv2d(a[j:j + 1][None], net.conv2.weight[row.channel:row.channel + 1, j:j + 1], padding=1)[0, 0, row.y, row.x])
+                for j in range(4)]
+
+    assert np.allclose(got, by_hand(net, inputs, index, "relu2", channels, 4, shares), atol=1e-5)
 
 
 def test_a_channel_feeds_the_next_layer_its_summed_weight_times_activation_over_the_active_units(tied_probe):
     net = two_layer_net()
-    inputs = ModelInputs(tied_probe, [0.3], [0.3], 16, show_progress=False)
-    layers = ModelGraph(net, (1, 16, 16)).layers
-    index, _, _ = build_index(net, layers, inputs, k=3)
+    inputs, index = indexed(net, tied_probe)
     channels = [0, 1, 3]
     got = feed_strengths(net, "relu1", "relu2", index, inputs, channels)
     assert got.shape == (3, 5)
-    expected = np.zeros((3, 5))
-    counts = np.zeros(3)
-    for row in index[(index.layer == "relu1") & index.channel.isin(channels) & (index.value > 0)].itertuples():
-        x = inputs.take([row.image])
-        with torch.no_grad():
-            a = net.relu1(net.conv1(x))[0]  # (4, 16, 16)
-            active = net.conv2(a[None])[0] > 0  # (5, 16, 16): where relu2 passes
-            # by hand: this channel alone through conv2's weights, summed over each later channel's active units
-            alone = F.conv2d(a[row.channel:row.channel + 1][None], net.conv2.weight[:, row.channel:row.channel + 1], padding=1)[0]
-            expected[channels.index(row.channel)] += (alone * active).sum(dim=(1, 2)).numpy()
-        counts[channels.index(row.channel)] += 1
-    expected /= counts[:, None]
-    assert np.allclose(got, expected, atol=1e-4)
+
+    def fed(a, row):  # by hand: the row's channel alone through conv2's weights, summed over each later channel's active units
+        active = net.conv2(a[None])[0] > 0  # (5, 16, 16): where relu2 passes
+        alone = F.conv2d(a[row.channel:row.channel + 1][None], net.conv2.weight[:, row.channel:row.channel + 1], padding=1)[0]
+        return (alone * active).sum(dim=(1, 2)).numpy()
+
+    assert np.allclose(got, by_hand(net, inputs, index, "relu1", channels, 5, fed), atol=1e-4)
     assert (np.abs(got) > 0).sum(axis=1).min() >= 3  # a channel that fires feeds several
 
 
