@@ -80,10 +80,12 @@ def _over_top_units(model: nn.Module, cut: str, until: str, ranked: str, index: 
     sums, counts = np.zeros((len(channels), width)), np.zeros(len(channels))
     images = np.unique(rows.image.to_numpy(dtype=np.int64))
     groups = [images[start:start + inputs.batch_size] for start in range(0, len(images), inputs.batch_size)]
-    for group in progress(groups, label, enabled=inputs.show_progress):
+    ends = np.searchsorted(rows.image.to_numpy(dtype=np.int64), [group[-1] for group in groups], side="right")
+    for group, first, end in progress(list(zip(groups, [0, *ends[:-1]], ends, strict=True)), label,
+                                      enabled=inputs.show_progress):
         with torch.no_grad():
             head = split.head(inputs.take(group))  # once per distinct image
-        mine = rows[rows.image.isin(group)]
+        mine = rows.iloc[first:end]  # the rows are sorted by image: this group's
         for start in range(0, len(mine), inputs.batch_size):  # the part between the layers, once per top unit
             chunk = mine.iloc[start:start + inputs.batch_size]
             picked = torch.as_tensor(np.searchsorted(group, chunk.image.to_numpy(dtype=np.int64)), device=head[0].device)

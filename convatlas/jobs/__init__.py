@@ -33,6 +33,14 @@ def site_renderer(params: Any, note: str | None = None):
     return renderer
 
 
+def job_pictures(params: Any):
+    """The rule's dataset (``params.dataset``, named ``params.dataset_name``) as pictures for pages."""
+    from ..data import Pictures
+    from ..workflow.datasets import dataset_spec
+
+    return Pictures(dataset_spec(params.dataset, params.dataset_name))
+
+
 def fresh_page_folder(page: str) -> None:
     """Empty the folder of a page job's ``page`` (a folder below the site root, which the job owns),
     so that nothing from an earlier run with other settings stays behind."""

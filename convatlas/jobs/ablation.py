@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.logs import progress, work_starts
-from ..workflow.datasets import dataset_spec
 
 
 def _ablation_images(subject, limit: int | None):
@@ -95,14 +94,13 @@ def run_variants(inputs: Any, outputs: Any, params: Any) -> None:
 def run_ablation_pages(inputs: Any, outputs: Any, params: Any) -> None:
     """The ablation page (no torch)."""
     from ..core.io import read_parquet
-    from ..data import Pictures
     from ..results.artifacts import AblationExperiments, IndexManifest
     from ..site.pages.ablation import render_ablation
-    from . import fresh_page_folder, site_renderer
+    from . import fresh_page_folder, job_pictures, site_renderer
 
     work_starts()
     fresh_page_folder(outputs.page)
-    pictures = Pictures(dataset_spec(params.dataset, params.dataset_name))
+    pictures = job_pictures(params)
     render_ablation(site_renderer(params, IndexManifest.read(inputs.layers).provenance), params.model, int(params.epoch),
                     AblationExperiments.read(inputs.experiments),
                     {layer: read_parquet(path) for layer, path in zip(params.layer_names, inputs.layer_tables, strict=True)},

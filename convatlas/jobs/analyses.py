@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.logs import work_starts
-from ..workflow.datasets import dataset_spec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -115,14 +114,13 @@ def field_boxes(study: OcclusionStudy, manifest: IndexManifest, size: Sequence[i
 def run_analysis_pages(inputs: Any, outputs: Any, params: Any) -> None:
     """The occlusion, correspondence and invariance pages (no torch: tables, arrays and pictures)."""
     from ..core.io import read_parquet
-    from ..data import Pictures
     from ..results.artifacts import CorrespondenceDesign, IndexManifest, InvarianceStrips, OcclusionStudy
     from ..site.pages.analyses import render_analyses
-    from . import fresh_page_folder, site_renderer
+    from . import fresh_page_folder, job_pictures, site_renderer
 
     work_starts()
     fresh_page_folder(outputs.pages[0])
-    pictures = Pictures(dataset_spec(params.dataset, params.dataset_name))
+    pictures = job_pictures(params)
     manifest = IndexManifest.read(inputs.layers)
     occlusion = correspondence = invariance = None
     picture = "unchecked"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.logs import work_starts
-from ..workflow.datasets import dataset_spec
 
 
 def run_evolution(inputs: Any, outputs: Any, params: Any) -> None:
@@ -31,7 +30,6 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
     """The findings of a model (JSON) and its findings page, from the analyses that ran (no torch)."""
     from ..analyses.findings import findings
     from ..core.io import read_parquet
-    from ..data import Pictures
     from ..results.artifacts import (
         CorrespondenceDesign,
         FindingsReport,
@@ -41,7 +39,7 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
         OcclusionStudy,
     )
     from ..site.pages.findings import render_findings
-    from . import site_renderer
+    from . import job_pictures, site_renderer
 
     work_starts()
     correspondence = invariance = occlusion = evolution = variants = None
@@ -52,7 +50,7 @@ def run_findings(inputs: Any, outputs: Any, params: Any) -> None:
         invariance = (read_parquet(inputs.invariance_table), strips.first_layer, strips.top_layer)
     if hasattr(inputs, "occlusion"):
         study = OcclusionStudy.read(inputs.occlusion)
-        occlusion = (study, Pictures(dataset_spec(params.dataset, params.dataset_name)).images(study.images))
+        occlusion = (study, job_pictures(params).images(study.images))
     if hasattr(inputs, "evolution"):
         evolution = read_parquet(inputs.evolution)
     if hasattr(inputs, "variants"):

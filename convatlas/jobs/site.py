@@ -34,10 +34,9 @@ def run_model_summary(inputs: Any, outputs: Any, params: Any) -> None:
 def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     """The layer page and every channel page of one layer."""
     from ..core.io import read_parquet
-    from ..data import Pictures
     from ..results.artifacts import ChannelArrays, IndexManifest, Projections
     from ..site.pages.layer import LayerPage, render_layer
-    from . import fresh_page_folder, site_renderer
+    from . import fresh_page_folder, job_pictures, site_renderer
 
     work_starts()
     fresh_page_folder(outputs.page)
@@ -54,7 +53,7 @@ def run_layer_pages(inputs: Any, outputs: Any, params: Any) -> None:
     page = LayerPage(
         params.model, int(params.epoch), layer, manifest.layer(layer), params.layer_names, params.page_epochs,
         read_parquet(inputs.index), read_parquet(inputs.stats), read_parquet(inputs.predictions),
-        Pictures(dataset_spec(params.dataset, params.dataset_name)), manifest.classes, projections=projections, evolution=evolution,
+        job_pictures(params), manifest.classes, projections=projections, evolution=evolution,
         ablation=read_parquet(inputs.ablation) if "ablation" in inputs.keys() else None,
         maximised=ChannelArrays.read(inputs.maximise) if "maximise" in inputs.keys() else None,
         overview_channels=params.overview_channels, evolution_channels=params.evolution_channels,
@@ -79,16 +78,15 @@ def probe_view(name: str, dataset: dict, index: str, stats: str, predictions: st
 
 def run_feature_maps(inputs: Any, outputs: Any, params: Any) -> None:
     """The feature-map pages, from the maps the index job recorded."""
-    from ..data import Pictures
     from ..results.artifacts import FeatureMaps, IndexManifest
     from ..site.pages.feature_maps import render_feature_maps
-    from . import fresh_page_folder, site_renderer
+    from . import fresh_page_folder, job_pictures, site_renderer
 
     work_starts()
     fresh_page_folder(outputs.page)
     maps = FeatureMaps.read(inputs.maps)
     manifest = IndexManifest.read(inputs.layers)
-    pictures = Pictures(dataset_spec(params.dataset, params.dataset_name))  # the maps are of its first images
+    pictures = job_pictures(params)  # the maps are of its first images
     names = [pictures.name(i) for i in range(len(maps.images))]
     render_feature_maps(site_renderer(params, manifest.provenance), params.model, int(params.epoch),
                         maps, manifest.layers, names)
